@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZONE_H
+#define RZONE_H
+
+/**
+ * @file
+ * rzone: shared memory regions for DPDK applications.
+ *
+ * A region is hugepage memory (carved from NUMA-local DPDK memzones) that every process of one
+ * DPDK instance (primary and secondaries) sees at the same address. A region has an owner (one
+ * process of the instance), a permission ceiling that nothing may exceed, and at most one
+ * mapping per process. Ownership can be transferred; capabilities (random 64-bit tokens) let one
+ * named process map the region with the rights of a transfer mode.
+ *
+ * Processes are named by their OS pid. A pid names the DPDK process that called rz_init() with
+ * it; rzone checks the process start time, so a reused pid never inherits a dead process's
+ * mappings, ownership or capabilities. Processes that die without calling rz_fini() are reaped
+ * by rzone within one second.
+ *
+ * Errors: functions returning int return 0 (or a non-negative count) on success and a negative
+ * errno value on failure; functions returning a pointer return NULL and set rte_errno.
+ *
+ * Every function is thread-safe and may be called from any thread of any process of the
+ * instance once rz_init() has returned 0 in that process.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <rte_memory.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Read access. */
+#define RZ_PERM_READ  (1u << 0)
+/** Write access. */
+#define RZ_PERM_WRITE (1u << 1)
+/** Execute access. */
+#define RZ_PERM_EXEC  (1u << 2)
+/** Read and write. */
+#define RZ_PERM_RW    (RZ_PERM_READ | RZ_PERM_WRITE)
+/** Every permission bit rzone knows. */
+#define RZ_PERM_ALL   (RZ_PERM_READ | RZ_PERM_WRITE | RZ_PERM_EXEC)
+
+/** Any NUMA node (with rz_region_create_with_policy()). */
+#define RZ_NUMA_ANY (-1)
+
+/** The calling process, wherever a pid is expected. */
+#define RZ_PID_SELF ((pid_t)0)
+
+/** Cache policy of a region's memory (see doc/guide.md, "Cache policies"). */
+enum rz_cache_policy {
+	RZ_CACHE_WRITE_BACK = 0,   /**< Normal cacheable memory: the only policy userspace can honour. */
+	RZ_CACHE_WRITE_THROUGH,    /**< Refused with -ENOTSUP: needs kernel PAT control. */
+	RZ_CACHE_UNCACHED,         /**< Refused with -ENOTSUP: needs kernel PAT control. */
+	RZ_CACHE_WRITE_COMBINING,  /**< Refused with -ENOTSUP: needs kernel PAT control. */
+};
+
+/** What a capability gives its target. */
+enum rz_transfer_mode {
+	/** Read/write mapping, and the target becomes the owner when it uses the token. */
+	RZ_MODE_MOVE = 0,
+	/** Read/write mapping. */
+	RZ_MODE_SHARE,
+	/** Read-only mapping. */
+	RZ_MODE_COPY_ON_WRITE,
+};
+
+/** A run of IOVA-contiguous memory inside a region. */
+struct rz_iova_chunk {
+	rte_iova_t iova;  /**< IOVA of the first byte. */
+	size_t len;       /**< Length in bytes. */
+	size_t offset;    /**< Offset of the first byte from the start of the region. */
+};
+
+/**
+ * A region handle. It points into memory shared by every process of the instance, so the same
+ * handle value is valid in all of them, until the region is destroyed. Handles are opaque: use
+ * the accessors.
+ */
+struct rz_region;
+
+/**
+ * Attach rzone to the running DPDK instance. Call after rte_eal_init(), once per process. The
+ * primary process creates the shared region table; a secondary attaches to it. Each process
+ * gets a process slot and a control thread that serves map/unmap requests from other processes
+ * and reaps dead processes.
+ *
+ * @return
+ *   0 on success;
+ *   -EALREADY if this process already called rz_init();
+ *   -ENOENT in a secondary whose primary has not called rz_init();
+ *   -ENOSPC if RZ_MAX_PROCS processes are already attached;
+ *   -EPROTO if the shared table was made by an incompatible rzone build;
+ *   -ENOMEM if the shared table cannot be allocated;
+ *   -EINVAL if the EAL is not initialised.
+ */
+int rz_init(void);
+
+/**
+ * Detach this process: every mapping it holds is unmapped, capabilities aimed at it are
+ * dropped, regions it owns pass to their longest-standing mapper or are destroyed if nobody
+ * maps them (the same rules as for a process that dies). In the primary, when no other process
+ * is attached, all remaining regions and the table itself are freed.
+ *
+ * @return
+ *   0 on success;
+ *   -ENODEV if rz_init() was not called.
+ */
+int rz_fini(void);
+
+/**
+ * Create a region owned by @p owner (seed: new). The memory comes from hugepages on the NUMA
+ * node of the calling lcore, rounded up to a whole number of hugepages, and is zeroed.
+ *
+ * @param owner
+ *   RZ_PID_SELF or the caller's own pid: a process can only create regions it owns.
+ * @param size
+ *   Size in bytes, > 0; rounded up to the hugepage size.
+ * @param perms
+ *   Permission ceiling (RZ_PERM_* bits, at least RZ_PERM_READ): no mapping or capability of this
+ *   region will ever exceed it.
+ * @return
+ *   The region handle, or NULL with rte_errno set to:
+ *   EINVAL (size 0, perms empty, unknown bits or without READ);
+ *   ESRCH (owner is not an attached process); EPERM (owner is another process);
+ *   ENOMEM (not enough free hugepages on the node; the log names the node and the pages missing);
+ *   ENOSPC (region table full); ENODEV (rz_init() not called).
+ */
+struct rz_region *rz_region_create(pid_t owner, size_t size, uint32_t perms);
+
+/**
+ * Create a region with a cache policy on a NUMA node (seed: new_with_policy). The ceiling is
+ * RZ_PERM_RW.
+ *
+ * @param owner
+ *   RZ_PID_SELF or the caller's pid.
+ * @param size
+ *   Size in bytes, > 0.
+ * @param policy
+ *   Cache policy: only RZ_CACHE_WRITE_BACK can be honoured in userspace.
+ * @param numa_node
+ *   A NUMA node known to the EAL, or RZ_NUMA_ANY.
+ * @return
+ *   The region handle, or NULL with rte_errno set to the errors of rz_region_create() plus:
+ *   ENOTSUP (a policy other than write-back); EINVAL (unknown policy, node out of range).
+ */
+struct rz_region *rz_region_create_with_policy(pid_t owner, size_t size,
+		enum rz_cache_policy policy, int numa_node);
+
+/**
+ * Create a region on a given NUMA node (seed: new_numa).
+ *
+ * @param owner
+ *   RZ_PID_SELF or the caller's pid.
+ * @param size
+ *   Size in bytes, > 0.
+ * @param perms
+ *   Permission ceiling, as for rz_region_create().
+ * @param numa_node
+ *   A NUMA node known to the EAL.
+ * @return
+ *   The region handle, or NULL with rte_errno set to the errors of rz_region_create() plus
+ *   EINVAL (node out of range).
+ */
+struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms,
+		int numa_node);
+
+/**
+ * Destroy a region. Only its owner may; the owner's own mapping, if any, is unmapped; the
+ * outstanding capabilities are revoked; the memory is zeroed and returned to its arena.
+ *
+ * @param r
+ *   Region handle.
+ * @return
+ *   0 on success;
+ *   -EINVAL (NULL or foreign handle); -ENOENT (region already destroyed);
+ *   -EPERM (caller is not the owner); -EBUSY (another process still maps it: nothing changes);
+ *   -ENODEV (rz_init() not called).
+ */
+int rz_region_destroy(struct rz_region *r);
+
+/**
+ * Find a region by id, from any process. O(1), takes no lock.
+ *
+ * @param id
+ *   Region id.
+ * @return
+ *   The handle, or NULL with rte_errno set to ENOENT (no live region has this id) or ENODEV.
+ */
+struct rz_region *rz_region_lookup(uint64_t id);
+
+/**
+ * Call @p cb for every live region. Takes no lock: regions created or destroyed meanwhile may or
+ * may not be seen. Stops at the first non-zero return of @p cb.
+ *
+ * @param cb
+ *   Callback; may call any rzone function.
+ * @param arg
+ *   Passed to @p cb.
+ * @return
+ *   0 if every region was visited, the first non-zero value @p cb returned, -EINVAL if @p cb is
+ *   NULL, -ENODEV if rz_init() was not called.
+ */
+int rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg);
+
+/**
+ * @param r
+ *   Region handle.
+ * @return
+ *   The region id (unique in the instance, never reused, the same in every process), or 0 with
+ *   rte_errno set to EINVAL (bad handle) or ENOENT (destroyed).
+ */
+uint64_t rz_region_id(const struct rz_region *r);
+
+/**
+ * @param r
+ *   Region handle.
+ * @return
+ *   The size in bytes (a multiple of the hugepage size), or 0 with rte_errno set to EINVAL or
+ *   ENOENT.
+ */
+size_t rz_region_size(const struct rz_region *r);
+
+/**
+ * @param r
+ *   Region handle.
+ * @return
+ *   The NUMA node the pages really are on (read back from the kernel with libnuma at creation),
+ *   or -EINVAL / -ENOENT.
+ */
+int rz_region_numa_node(const struct rz_region *r);
+
+/**
+ * @param r
+ *   Region handle.
+ * @return
+ *   The owner's pid, or -EINVAL / -ENOENT.
+ */
+pid_t rz_region_owner(const struct rz_region *r);
+
+/**
+ * @param r
+ *   Region handle.
+ * @return
+ *   The permission ceiling (RZ_PERM_* bits), or 0 with rte_errno set to EINVAL or ENOENT.
+ */
+uint32_t rz_region_perms(const struct rz_region *r);
+
+/**
+ * The region at its DPDK shared address: the same in every process of the instance, whatever
+ * views exist. Use it to pass pointers between processes; access rights are those of each
+ * process's mapping.
+ *
+ * @param r
+ *   Region handle.
+ * @return
+ *   The address, or NULL with rte_errno set to EINVAL or ENOENT.
+ */
+void *rz_region_addr(const struct rz_region *r);
+
+/**
+ * IOVA of the region's first byte (seed: physical_base). Regions need not be IOVA-contiguous:
+ * see rz_region_iova_chunks().
+ *
+ * @param r
+ *   Region handle.
+ * @return
+ *   The IOVA, or RTE_BAD_IOVA with rte_errno set to EINVAL or ENOENT.
+ */
+rte_iova_t rz_region_physical_base(const struct rz_region *r);
+
+/**
+ * The region as a list of IOVA-contiguous chunks, in address order.
+ *
+ * @param r
+ *   Region handle.
+ * @param chunks
+ *   Array to fill; may be NULL when @p n is 0 (to count).
+ * @param n
+ *   Capacity of @p chunks.
+ * @return
+ *   The number of chunks the region has (which may exceed @p n: only @p n are written), or
+ *   -EINVAL (bad handle, or NULL @p chunks with @p n > 0) / -ENOENT.
+ */
+int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunks,
+		unsigned int n);
+
+/**
+ * Map a region into a process (seed: map). A process maps itself, or the owner maps another
+ * process of the instance: rzone asks that process over DPDK multi-process IPC and waits for its
+ * answer (at most 2 s).
+ *
+ * With @p virtual_base NULL the mapping is the region at its DPDK shared address, protected in
+ * that process to @p perms. With a given @p virtual_base, rzone creates an extra view of the
+ * same hugepages at that address with exactly @p perms; a write through a read-only view faults.
+ *
+ * @param r
+ *   Region handle.
+ * @param process
+ *   Pid of an attached process, or RZ_PID_SELF.
+ * @param virtual_base
+ *   NULL, or a hugepage-aligned address where nothing is mapped yet.
+ * @param perms
+ *   RZ_PERM_* bits, not empty, within the region's ceiling.
+ * @return
+ *   0 on success;
+ *   -EINVAL (bad handle, empty or unknown perms, unaligned @p virtual_base);
+ *   -ENOENT (region destroyed); -ESRCH (process unknown or dead);
+ *   -EPERM (perms above the ceiling, or caller is neither @p process nor the owner);
+ *   -EEXIST (the process already maps this region);
+ *   -EADDRINUSE (the view would overlap an existing mapping of that process);
+ *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV.
+ *   After a failure nothing is mapped and the region is unchanged.
+ */
+int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms);
+
+/**
+ * Unmap a region from a process (seed: unmap): the process itself, or the owner for another
+ * process. A view is unmapped (munmap, which flushes the TLB); a mapping at the DPDK address
+ * gets its default read/write protection back.
+ *
+ * @param r
+ *   Region handle.
+ * @param process
+ *   Pid of an attached process, or RZ_PID_SELF.
+ * @return
+ *   0 on success; -EINVAL; -ENOENT (region destroyed, or @p process does not map it);
+ *   -ESRCH; -EPERM (caller is neither @p process nor the owner); -ETIMEDOUT; -ENODEV.
+ */
+int rz_region_unmap(struct rz_region *r, pid_t process);
+
+/**
+ * Address of a process's mapping of a region (seed: get_mapping). Takes no lock.
+ *
+ * @param r
+ *   Region handle.
+ * @param process
+ *   Pid, or RZ_PID_SELF.
+ * @return
+ *   The address the process uses (its view, or the DPDK shared address), or NULL with rte_errno
+ *   set to ENOENT (no mapping, or region destroyed), ESRCH (process not attached) or EINVAL.
+ */
+void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
+
+/**
+ * Permissions of a process's mapping.
+ *
+ * @param r
+ *   Region handle.
+ * @param process
+ *   Pid, or RZ_PID_SELF.
+ * @return
+ *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH as rz_region_get_mapping().
+ */
+int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
+
+/**
+ * Transfer ownership (seed: transfer_ownership). Only the owner may call it, only to a live
+ * process that currently maps the region. The old owner keeps its mapping.
+ *
+ * @param r
+ *   Region handle.
+ * @param new_owner
+ *   Pid of the new owner.
+ * @return
+ *   0 on success; -EINVAL (bad handle, or @p new_owner does not map the region); -ENOENT;
+ *   -EPERM (caller is not the owner); -ESRCH (new owner unknown or dead); -ENODEV.
+ */
+int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
+
+/**
+ * Create a capability (seed: create_capability): a random, unforgeable 64-bit token that lets
+ * @p target, and only it, map the region once with rz_capability_map(), with the rights of
+ * @p mode capped by the ceiling. Only the owner may create capabilities.
+ *
+ * @param r
+ *   Region handle.
+ * @param target
+ *   Pid of an attached process (not the caller).
+ * @param mode
+ *   Transfer mode.
+ * @param token
+ *   Where to store the token.
+ * @return
+ *   0 on success; -EINVAL (bad handle, NULL @p token, unknown mode, target is the caller);
+ *   -ENOENT; -EPERM (caller not owner, or the mode's rights do not fit the ceiling at all);
+ *   -ESRCH (target unknown or dead); -ENOSPC (capability table full); -ENODEV.
+ */
+int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
+		uint64_t *token);
+
+/**
+ * Use a capability: map its region into the calling process with the capability's rights. A
+ * token works once, and only in its target process. With RZ_MODE_MOVE the caller becomes the
+ * owner.
+ *
+ * @param token
+ *   Token from rz_region_create_capability().
+ * @param virtual_base
+ *   NULL (DPDK address) or a hugepage-aligned address for a view.
+ * @param region
+ *   If not NULL, receives the region handle.
+ * @return
+ *   0 on success; -ENOENT (no such live capability: forged, used, revoked, or its region is
+ *   gone); -EPERM (the caller is not the target); -EEXIST; -EINVAL; -EADDRINUSE; -ENOMEM;
+ *   -ENODEV. On failure the token stays as it was.
+ */
+int rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region);
+
+/**
+ * Revoke a capability. An unused token stops working; a used Share or Copy-on-write token's
+ * mapping is unmapped from its target. Only the region owner may revoke.
+ *
+ * @param token
+ *   Token.
+ * @return
+ *   0 on success; -ENOENT (no such capability); -EPERM (caller is not the region owner);
+ *   -ETIMEDOUT / -ESRCH (the target could not be asked to unmap: the token is revoked anyway);
+ *   -ENODEV.
+ */
+int rz_capability_revoke(uint64_t token);
+
+/**
+ * Print every field of a region (seed: Debug).
+ *
+ * @param f
+ *   Output stream.
+ * @param r
+ *   Region handle.
+ * @return
+ *   0, or -EINVAL (NULL @p f or bad handle) / -ENOENT.
+ */
+int rz_region_dump(FILE *f, const struct rz_region *r);
+
+/**
+ * Print the attached processes.
+ *
+ * @param f
+ *   Output stream.
+ * @return
+ *   0, -EINVAL (NULL @p f) or -ENODEV.
+ */
+int rz_process_dump(FILE *f);
+
+/**
+ * Print the whole instance: processes, arenas, regions.
+ *
+ * @param f
+ *   Output stream.
+ * @return
+ *   0, -EINVAL (NULL @p f) or -ENODEV.
+ */
+int rz_dump(FILE *f);
+
+/**
+ * Is a pid an attached, live rzone process of this instance?
+ *
+ * @param pid
+ *   Pid, or RZ_PID_SELF.
+ * @return
+ *   1 if attached, 0 if not, -ENODEV if rz_init() was not called.
+ */
+int rz_process_attached(pid_t pid);
+
+/**
+ * @return
+ *   The number of live regions, or -ENODEV.
+ */
+int rz_region_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RZONE_H */

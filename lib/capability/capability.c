@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Local capabilities. A token is (48 bits from getrandom() << 16) | table slot: the slot gives
+ * O(1) lookup, the random part makes a token unguessable (one try in 2^48 for a forger that
+ * knows the slot). A token names one target process (slot + generation, so a reused pid does
+ * not inherit it), works once, and is dropped when its region is destroyed or its target goes.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "capability_private.h"
+#include "core_private.h"
+#include "mapping_private.h"
+#include "mp_private.h"
+#include "proc_private.h"
+
+uint32_t
+cap_mode_rights(uint32_t mode)
+{
+	switch (mode) {
+	case RZ_MODE_MOVE:
+	case RZ_MODE_SHARE:
+		return RZ_PERM_RW;
+	case RZ_MODE_COPY_ON_WRITE:
+		return RZ_PERM_READ;
+	default:
+		return 0;
+	}
+}
+
+static void
+cap_free_locked(struct cap_entry *c)
+{
+	struct rz_table *t = rz_tbl();
+	struct region_entry *e = region_by_id(c->region_id);
+
+	if (e != NULL && e->ncaps > 0)
+		e->ncaps--;
+	t->ncaps--;
+	memset(c, 0, sizeof(*c));
+}
+
+void
+cap_drop_region_locked(const struct region_entry *e)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	if (e->ncaps == 0)
+		return;
+	for (i = 0; i < RZ_MAX_CAPS; i++)
+		if (t->caps[i].state != CAP_FREE && t->caps[i].region_id == e->id)
+			cap_free_locked(&t->caps[i]);
+}
+
+void
+cap_drop_target_locked(uint32_t slot)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	if (t->ncaps == 0)
+		return;
+	for (i = 0; i < RZ_MAX_CAPS; i++)
+		if (t->caps[i].state != CAP_FREE && t->caps[i].target == slot)
+			cap_free_locked(&t->caps[i]);
+}
+
+void
+cap_mapping_gone_locked(uint32_t cap_slot)
+{
+	struct rz_table *t = rz_tbl();
+
+	if (cap_slot < RZ_MAX_CAPS && t->caps[cap_slot].state == CAP_USED)
+		cap_free_locked(&t->caps[cap_slot]);
+}
+
+int
+rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
+		uint64_t *token)
+{
+	struct rz_table *t = rz_tbl();
+	struct region_entry *e;
+	struct cap_entry *c = NULL;
+	uint32_t i, rights;
+	uint64_t rnd;
+	int ret, tslot;
+
+	e = region_from_handle(r, &ret);
+	if (e == NULL)
+		return ret;
+	if (token == NULL || (unsigned int)mode > RZ_MODE_COPY_ON_WRITE) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": %s", e->id, token == NULL ? "NULL token pointer" :
+				"unknown transfer mode");
+		return -EINVAL;
+	}
+	tslot = proc_slot_of(target);
+	if (tslot < 0 || !proc_alive((uint32_t)tslot)) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": target pid %d is not a live attached process",
+				e->id, (int)target);
+		return -ESRCH;
+	}
+	if ((uint32_t)tslot == rz_local.self) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": a capability for oneself is pointless: map it",
+				e->id);
+		return -EINVAL;
+	}
+	do {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			RZ_LOG(ERR, "getrandom: %s", strerror(errno));
+			return -EIO;
+		}
+		rnd <<= RZ_CAP_SLOT_BITS;
+	} while (rnd == 0);
+
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	if (e->state != REGION_LIVE || e->id == 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (e->owner != rz_local.self) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner", e->id,
+				(int)rz_local.pid);
+		ret = -EPERM;
+		goto out;
+	}
+	rights = cap_mode_rights(mode) & e->perms;
+	if (!(rights & RZ_PERM_READ)) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": the ceiling leaves nothing of this mode", e->id);
+		ret = -EPERM;
+		goto out;
+	}
+	for (i = 0; i < RZ_MAX_CAPS; i++) {
+		if (t->caps[i].state == CAP_FREE) {
+			c = &t->caps[i];
+			break;
+		}
+	}
+	if (c == NULL) {
+		RZ_LOG(ERR, "capability table full (%u)", RZ_MAX_CAPS);
+		ret = -ENOSPC;
+		goto out;
+	}
+	c->token = rnd | i;
+	c->region_id = e->id;
+	c->mode = mode;
+	c->rights = rights;
+	c->target = (uint32_t)tslot;
+	c->target_gen = t->procs[tslot].gen;
+	c->creator = rz_local.self;
+	c->state = CAP_ACTIVE;
+	e->ncaps++;
+	t->ncaps++;
+	*token = c->token;
+	ret = 0;
+out:
+	table_unlock();
+	return ret;
+}
+
+static struct cap_entry *
+cap_find_locked(uint64_t token)
+{
+	uint64_t slot = token & RZ_CAP_SLOT_MASK;
+	struct cap_entry *c;
+
+	if (slot >= RZ_MAX_CAPS)
+		return NULL;
+	c = &rz_tbl()->caps[slot];
+	if (c->state == CAP_FREE || c->token != token)
+		return NULL;
+	return c;
+}
+
+int
+rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
+{
+	struct region_entry *e;
+	struct cap_entry *c;
+	uint32_t slot;
+	int ret;
+
+	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
+		return -ENODEV;
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	c = cap_find_locked(token);
+	if (c == NULL || c->state != CAP_ACTIVE) {
+		RZ_LOG(ERR, "no such capability %#" PRIx64 " (forged, used or revoked)", token);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (c->target != rz_local.self || c->target_gen != rz_local.self_gen) {
+		RZ_LOG(ERR, "capability %#" PRIx64 " is for pid %d, not pid %d", token,
+				(int)proc_pid(c->target), (int)rz_local.pid);
+		ret = -EPERM;
+		goto out;
+	}
+	e = region_by_id(c->region_id);
+	if (e == NULL) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = map_check_locked(e, rz_local.self, rz_local.self, virtual_base, c->rights);
+	if (ret < 0)
+		goto out;
+	slot = (uint32_t)(c - rz_tbl()->caps);
+	if (c->mode == RZ_MODE_MOVE) {
+		ret = map_self_locked(e, virtual_base, c->rights, 0, RZ_NO_SLOT);
+		if (ret < 0)
+			goto out;
+		RZ_LOG(INFO, "region %#" PRIx64 ": moved from pid %d to pid %d by capability",
+				e->id, (int)proc_pid(e->owner), (int)rz_local.pid);
+		e->owner = rz_local.self;
+		e->owner_gen = rz_local.self_gen;
+		cap_free_locked(c);
+	} else {
+		ret = map_self_locked(e, virtual_base, c->rights, MAP_F_CAP, slot);
+		if (ret < 0)
+			goto out;
+		c->state = CAP_USED;
+	}
+	if (region != NULL)
+		*region = (struct rz_region *)e;
+out:
+	table_unlock();
+	return ret;
+}
+
+int
+rz_capability_revoke(uint64_t token)
+{
+	struct region_entry *e;
+	struct cap_entry *c;
+	uint32_t target;
+	uint64_t region_id;
+	int ret;
+
+	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
+		return -ENODEV;
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	c = cap_find_locked(token);
+	e = c == NULL ? NULL : region_by_id(c->region_id);
+	if (c == NULL || e == NULL) {
+		RZ_LOG(ERR, "no such capability %#" PRIx64, token);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (e->owner != rz_local.self) {
+		RZ_LOG(ERR, "capability %#" PRIx64 ": pid %d does not own region %#" PRIx64, token,
+				(int)rz_local.pid, e->id);
+		ret = -EPERM;
+		goto out;
+	}
+	if (c->state == CAP_ACTIVE) {
+		cap_free_locked(c);
+		goto out;
+	}
+	/* Used: take the mapping it made away from its target. */
+	target = c->target;
+	region_id = e->id;
+	if (target == rz_local.self) {
+		unmap_self_locked(e);	/* frees the capability */
+		goto out;
+	}
+	table_unlock();
+	ret = mp_remote_unmap(target, region_id);
+	if (table_lock() < 0)
+		return ret;
+	c = cap_find_locked(token);
+	if (c != NULL) {
+		/* The target could not be asked: revoke the token anyway. */
+		e = region_by_id(region_id);
+		if (e != NULL && (e->maps[target].flags & MAP_F_CAP) &&
+				e->maps[target].cap_slot == (uint32_t)(c - rz_tbl()->caps))
+			e->maps[target].flags &= ~MAP_F_CAP;
+		cap_free_locked(c);
+	}
+out:
+	table_unlock();
+	return ret;
+}

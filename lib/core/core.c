@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_memzone.h>
+#include <inttypes.h>
+
+#include "core_private.h"
+#include "mp_private.h"
+#include "proc_private.h"
+#include "region_private.h"
+
+RTE_LOG_REGISTER_DEFAULT(rz_logtype, INFO);
+
+struct rz_local rz_local = { .self = RZ_NO_SLOT };
+
+uint64_t
+rz_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int
+table_lock(void)
+{
+	int ret = pthread_mutex_lock(&rz_local.tbl->lock);
+
+	if (ret == EOWNERDEAD) {
+		/* The holder died mid-update. Every update is a few word stores that leave the
+		 * table readable; the reaper releases what the dead process held. */
+		RZ_LOG(WARNING, "table lock holder died; recovering the lock");
+		pthread_mutex_consistent(&rz_local.tbl->lock);
+		ret = 0;
+	}
+	if (ret != 0) {
+		RZ_LOG(ERR, "table lock failed: %s", strerror(ret));
+		return -ret;
+	}
+	return 0;
+}
+
+void
+table_unlock(void)
+{
+	pthread_mutex_unlock(&rz_local.tbl->lock);
+}
+
+struct region_entry *
+region_from_handle(const struct rz_region *r, int *err)
+{
+	struct rz_table *t = rz_local.tbl;
+	uintptr_t p = (uintptr_t)r, base;
+	struct region_entry *e;
+
+	if (t == NULL) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	base = (uintptr_t)t->regions;
+	if (r == NULL || p < base || p >= base + sizeof(t->regions) ||
+			(p - base) % sizeof(struct region_entry) != 0) {
+		RZ_LOG(ERR, "invalid region handle %p", (const void *)r);
+		*err = -EINVAL;
+		return NULL;
+	}
+	e = (struct region_entry *)p;
+	if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == 0) {
+		RZ_LOG(ERR, "region handle %p: region destroyed", (const void *)r);
+		*err = -ENOENT;
+		return NULL;
+	}
+	*err = 0;
+	return e;
+}
+
+struct region_entry *
+region_by_id(uint64_t id)
+{
+	struct rz_table *t = rz_local.tbl;
+	uint64_t slot = id & RZ_SLOT_MASK;
+	struct region_entry *e;
+
+	if (t == NULL || id == 0 || slot >= RZ_MAX_REGIONS)
+		return NULL;
+	e = &t->regions[slot];
+	if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) != id)
+		return NULL;
+	return e;
+}
+
+static int
+table_create(void)
+{
+	const struct rte_memzone *mz;
+	pthread_mutexattr_t ma;
+	struct rz_table *t;
+
+	mz = rte_memzone_reserve_aligned(RZ_TABLE_MZ, sizeof(*t), SOCKET_ID_ANY, 0,
+			RTE_CACHE_LINE_SIZE);
+	if (mz == NULL) {
+		if (rte_errno == EEXIST) {
+			/* Left over by an earlier rz_init() of this primary (after rz_fini()
+			 * kept it for attached secondaries): reuse it. */
+			mz = rte_memzone_lookup(RZ_TABLE_MZ);
+			if (mz == NULL)
+				return -ENOMEM;
+			rz_local.mz = mz;
+			rz_local.tbl = mz->addr;
+			return 0;
+		}
+		RZ_LOG(ERR, "cannot reserve the region table (%zu bytes): %s", sizeof(*t),
+				rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	t = mz->addr;
+	memset(t, 0, sizeof(*t));
+	t->version = RZ_TABLE_VERSION;
+	t->max_regions = RZ_MAX_REGIONS;
+	t->max_procs = RZ_MAX_PROCS;
+	t->max_caps = RZ_MAX_CAPS;
+	t->table_size = sizeof(*t);
+	t->page_sz = mz->hugepage_sz;
+	t->next_seq = 1;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&t->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	__atomic_store_n(&t->magic, RZ_TABLE_MAGIC, __ATOMIC_RELEASE);
+	rz_local.mz = mz;
+	rz_local.tbl = t;
+	RZ_LOG(DEBUG, "region table: %zu bytes, %u regions, %u processes, %u capabilities",
+			sizeof(*t), RZ_MAX_REGIONS, RZ_MAX_PROCS, RZ_MAX_CAPS);
+	return 0;
+}
+
+static int
+table_attach(void)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(RZ_TABLE_MZ);
+	struct rz_table *t;
+
+	if (mz == NULL) {
+		RZ_LOG(ERR, "no region table: the primary process has not called rz_init()");
+		return -ENOENT;
+	}
+	t = mz->addr;
+	if (__atomic_load_n(&t->magic, __ATOMIC_ACQUIRE) != RZ_TABLE_MAGIC ||
+			t->version != RZ_TABLE_VERSION || t->table_size != sizeof(*t) ||
+			t->max_regions != RZ_MAX_REGIONS || t->max_procs != RZ_MAX_PROCS ||
+			t->max_caps != RZ_MAX_CAPS) {
+		RZ_LOG(ERR, "region table made by an incompatible rzone build "
+				"(version %u, %" PRIu64 " bytes; this build: version %u, %zu bytes)",
+				t->version, t->table_size, RZ_TABLE_VERSION, sizeof(*t));
+		return -EPROTO;
+	}
+	rz_local.mz = mz;
+	rz_local.tbl = t;
+	return 0;
+}
+
+int
+rz_init(void)
+{
+	int ret;
+
+	if (rz_local.tbl != NULL && rz_local.self != RZ_NO_SLOT) {
+		RZ_LOG(ERR, "rz_init() called twice");
+		return -EALREADY;
+	}
+	if (rte_eal_process_type() == RTE_PROC_AUTO || rte_eal_process_type() == RTE_PROC_INVALID
+			|| !rte_eal_has_hugepages()) {
+		RZ_LOG(ERR, "the EAL is not initialised (or runs without hugepages)");
+		return -EINVAL;
+	}
+	rz_local.primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	rz_local.pid = getpid();
+	ret = rz_local.primary ? table_create() : table_attach();
+	if (ret < 0)
+		goto fail;
+	ret = proc_register();
+	if (ret < 0)
+		goto fail;
+	ret = mp_start();
+	if (ret < 0) {
+		table_lock();
+		proc_release_locked(rz_local.self, true);
+		table_unlock();
+		rz_local.self = RZ_NO_SLOT;
+		goto fail;
+	}
+	RZ_LOG(INFO, "attached %s pid %d as process slot %u",
+			rz_local.primary ? "primary" : "secondary", rz_local.pid, rz_local.self);
+	return 0;
+fail:
+	rz_local.tbl = NULL;
+	rz_local.mz = NULL;
+	return ret;
+}
+
+int
+rz_fini(void)
+{
+	struct rz_table *t = rz_local.tbl;
+	bool last = true;
+	uint32_t i;
+
+	if (t == NULL || rz_local.self == RZ_NO_SLOT)
+		return -ENODEV;
+	mp_stop();
+	proc_reap_dead();
+	if (table_lock() < 0)
+		return -EIO;
+	proc_release_locked(rz_local.self, true);
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (t->procs[i].state == PROC_LIVE)
+			last = false;
+	if (rz_local.primary && last)
+		region_free_all_locked();
+	table_unlock();
+	if (rz_local.primary && last) {
+		__atomic_store_n(&t->magic, 0, __ATOMIC_RELEASE);
+		rte_memzone_free(rz_local.mz);
+	}
+	RZ_LOG(INFO, "detached pid %d", rz_local.pid);
+	rz_local.tbl = NULL;
+	rz_local.mz = NULL;
+	rz_local.self = RZ_NO_SLOT;
+	return 0;
+}

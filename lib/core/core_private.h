@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZ_CORE_PRIVATE_H
+#define RZ_CORE_PRIVATE_H
+
+/*
+ * The shared region table: one memzone ("rz_table") reserved by the primary, at the same address
+ * in every process of the instance. Mutations take the table lock (a robust, process-shared
+ * mutex: a holder killed with -9 does not wedge the instance). Hot reads (lookup by id,
+ * get_mapping) take no lock: they read single words with acquire loads and re-check the id.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_memzone.h>
+
+#include "rz_config.h"
+#include "rzone.h"
+
+extern int rz_logtype;
+#define RZ_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, rz_logtype, "rzone: %s(): " fmt "\n", __func__, ##__VA_ARGS__)
+
+#define RZ_TABLE_MZ	"rz_table"
+#define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
+#define RZ_TABLE_VERSION 1
+
+/* Region ids: (sequence << RZ_SLOT_BITS) | slot. The sequence never repeats. */
+#define RZ_SLOT_BITS	16
+#define RZ_SLOT_MASK	((UINT64_C(1) << RZ_SLOT_BITS) - 1)
+
+/* Capability tokens: (48 random bits << 16) | capability slot. */
+#define RZ_CAP_SLOT_BITS 16
+#define RZ_CAP_SLOT_MASK ((UINT64_C(1) << RZ_CAP_SLOT_BITS) - 1)
+
+#define RZ_MAX_ARENAS	1024
+#define RZ_NO_SLOT	UINT32_MAX
+
+enum proc_state {
+	PROC_FREE = 0,
+	PROC_LIVE,
+};
+
+struct proc_entry {
+	uint32_t state;		/* enum proc_state */
+	int32_t pid;
+	uint64_t start_time;	/* /proc/<pid>/stat field 22: tells reused pids apart */
+	uint64_t gen;		/* bumped each time the slot is taken */
+	int32_t proc_type;	/* RTE_PROC_PRIMARY / RTE_PROC_SECONDARY */
+	uint32_t pad;
+};
+
+enum arena_state {
+	ARENA_FREE = 0,
+	ARENA_LIVE,
+};
+
+/* A memzone carved into hugepage-sized units. Regions of up to RZ_ARENA_PAGES pages share
+ * arenas; larger ones get an arena of their own. */
+struct arena {
+	uint32_t state;
+	int32_t socket;
+	uint32_t npages;
+	uint32_t nused;
+	uint64_t used_mask;		/* bit i: page i in use (shared arenas only) */
+	const struct rte_memzone *mz;
+	uint8_t *va;
+	uint64_t seq;
+	char name[RTE_MEMZONE_NAMESIZE];
+};
+
+#define MAP_F_VIEW	(1u << 0)	/* extra view at a chosen address */
+#define MAP_F_CAP	(1u << 1)	/* made by a capability (cap_slot is valid) */
+
+struct map_entry {
+	uint64_t addr;		/* 0: not mapped. Written last on map, first on unmap. */
+	uint32_t perms;
+	uint32_t flags;
+	uint64_t seq;		/* global map order: ownership falls to the oldest mapper */
+	uint32_t cap_slot;
+	uint32_t pad;
+};
+
+enum region_state {
+	REGION_FREE = 0,
+	REGION_LIVE,
+};
+
+struct region_entry {
+	uint64_t id;		/* 0 while free; read lock-free with acquire */
+	uint32_t state;
+	uint32_t perms;		/* ceiling */
+	uint64_t size;
+	uint8_t *va;		/* DPDK shared address */
+	uint32_t arena;
+	uint32_t first_page;
+	int32_t numa_req;
+	int32_t numa_node;
+	uint32_t policy;
+	uint32_t owner;		/* process slot */
+	uint64_t owner_gen;
+	uint64_t created_ns;
+	uint32_t nmaps;
+	uint32_t ncaps;
+	struct map_entry maps[RZ_MAX_PROCS];
+};
+
+enum cap_state {
+	CAP_FREE = 0,
+	CAP_ACTIVE,		/* created, not used yet */
+	CAP_USED,		/* used: its mapping (Share/CoW) is live */
+};
+
+struct cap_entry {
+	uint64_t token;
+	uint64_t region_id;
+	uint32_t state;
+	uint32_t mode;
+	uint32_t rights;
+	uint32_t target;	/* process slot */
+	uint64_t target_gen;
+	uint32_t creator;	/* process slot */
+	uint32_t pad;
+};
+
+struct rz_table {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t max_regions;
+	uint32_t max_procs;
+	uint32_t max_caps;
+	uint64_t table_size;
+	uint64_t page_sz;
+	pthread_mutex_t lock;
+	uint64_t next_seq;	/* region id sequence */
+	uint64_t map_seq;
+	uint64_t arena_seq;
+	uint32_t nregions;
+	uint32_t ncaps;
+	uint64_t stats_created;
+	uint64_t stats_destroyed;
+	uint64_t stats_reaped;
+	struct proc_entry procs[RZ_MAX_PROCS];
+	struct arena arenas[RZ_MAX_ARENAS];
+	struct region_entry regions[RZ_MAX_REGIONS];
+	struct cap_entry caps[RZ_MAX_CAPS];
+};
+
+/* Process-local state. */
+struct rz_local {
+	struct rz_table *tbl;
+	const struct rte_memzone *mz;
+	uint32_t self;		/* own process slot */
+	uint64_t self_gen;
+	pid_t pid;
+	bool primary;
+};
+
+extern struct rz_local rz_local;
+
+/* core.c */
+int table_lock(void);
+void table_unlock(void);
+uint64_t rz_now_ns(void);
+static inline struct rz_table *
+rz_tbl(void)
+{
+	return rz_local.tbl;
+}
+
+/* Handle <-> entry. Checks the pointer lies on an entry of the table. */
+struct region_entry *region_from_handle(const struct rz_region *r, int *err);
+/* Live entry by id, lock-free. */
+struct region_entry *region_by_id(uint64_t id);
+static inline uint32_t
+region_slot(const struct region_entry *e)
+{
+	return (uint32_t)(e - rz_local.tbl->regions);
+}
+
+#endif /* RZ_CORE_PRIVATE_H */

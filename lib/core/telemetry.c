@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/* Read-only telemetry under /rzone/ (dpdk-telemetry.py, or the telemetry socket). */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_telemetry.h>
+
+#include "core_private.h"
+#include "proc_private.h"
+
+static int
+tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rz_table *t = rz_tbl();
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	if (t == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", RZ_VERSION);
+	rte_tel_data_add_dict_u64(d, "regions", t->nregions);
+	rte_tel_data_add_dict_u64(d, "capabilities", t->ncaps);
+	rte_tel_data_add_dict_u64(d, "page_size", t->page_sz);
+	rte_tel_data_add_dict_u64(d, "max_regions", t->max_regions);
+	rte_tel_data_add_dict_u64(d, "created", t->stats_created);
+	rte_tel_data_add_dict_u64(d, "destroyed", t->stats_destroyed);
+	rte_tel_data_add_dict_u64(d, "reaped", t->stats_reaped);
+	return 0;
+}
+
+static int
+tel_regions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	if (t == NULL)
+		return -ENODEV;
+	rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
+	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+		uint64_t id = __atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE);
+
+		if (id != 0 && rte_tel_data_add_array_u64(d, id) < 0)
+			break;	/* telemetry's array is full: the list is truncated */
+	}
+	return 0;
+}
+
+static int
+tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct region_entry *e;
+	char *end;
+	uint64_t id;
+
+	RTE_SET_USED(cmd);
+	if (rz_tbl() == NULL)
+		return -ENODEV;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	id = strtoull(params, &end, 0);
+	if (*end != '\0')
+		return -EINVAL;
+	e = region_by_id(id);
+	if (e == NULL)
+		return -ENOENT;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "id", e->id);
+	rte_tel_data_add_dict_u64(d, "size", e->size);
+	rte_tel_data_add_dict_u64(d, "perms", e->perms);
+	rte_tel_data_add_dict_int(d, "owner_pid", proc_pid(e->owner));
+	rte_tel_data_add_dict_int(d, "numa_node", e->numa_node);
+	rte_tel_data_add_dict_u64(d, "addr", (uint64_t)(uintptr_t)e->va);
+	rte_tel_data_add_dict_u64(d, "mappings", e->nmaps);
+	rte_tel_data_add_dict_u64(d, "capabilities", e->ncaps);
+	return 0;
+}
+
+static int
+tel_procs(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	if (t == NULL)
+		return -ENODEV;
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE)
+			rte_tel_data_add_array_int(d, t->procs[i].pid);
+	return 0;
+}
+
+RTE_INIT(rz_telemetry_init)
+{
+	rte_telemetry_register_cmd("/rzone/info", tel_info,
+			"rzone counters. Takes no parameters");
+	rte_telemetry_register_cmd("/rzone/regions", tel_regions,
+			"Ids of the live regions. Takes no parameters");
+	rte_telemetry_register_cmd("/rzone/region", tel_region,
+			"One region. Parameters: region id");
+	rte_telemetry_register_cmd("/rzone/procs", tel_procs,
+			"Pids of the attached processes. Takes no parameters");
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Mappings. A process holds at most one mapping of a region:
+ *  - at the DPDK shared address (the memzone's own mapping, which every process of the
+ *    instance has), protected in that process with mprotect() to the mapping's permissions;
+ *  - or a view: the same hugepage files mapped again at a chosen address with exactly the
+ *    mapping's permissions (MAP_SHARED | MAP_FIXED_NOREPLACE, one mmap per hugepage).
+ * The record in the shared table is written under the table lock; its address word is read
+ * lock-free by get_mapping.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_memory.h>
+
+#include "capability_private.h"
+#include "core_private.h"
+#include "mapping_private.h"
+#include "mp_private.h"
+#include "proc_private.h"
+
+static int
+perms_prot(uint32_t perms)
+{
+	return ((perms & RZ_PERM_READ) ? PROT_READ : 0) |
+		((perms & RZ_PERM_WRITE) ? PROT_WRITE : 0) |
+		((perms & RZ_PERM_EXEC) ? PROT_EXEC : 0);
+}
+
+int
+map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t target, void *vaddr,
+		uint32_t perms)
+{
+	uint64_t page_sz = rz_tbl()->page_sz;
+
+	if (perms == 0 || (perms & ~RZ_PERM_ALL)) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": bad permissions 0x%x", e->id, perms);
+		return -EINVAL;
+	}
+	if ((uintptr_t)vaddr % page_sz != 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": view address %p is not aligned to the %" PRIu64
+				" kB hugepage size", e->id, vaddr, page_sz >> 10);
+		return -EINVAL;
+	}
+	if (requester != target && requester != e->owner) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d (only the owner, "
+				"pid %d, maps other processes)", e->id, (int)proc_pid(requester),
+				(int)proc_pid(target), (int)proc_pid(e->owner));
+		return -EPERM;
+	}
+	if (perms & ~e->perms) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": permissions 0x%x exceed the ceiling 0x%x", e->id,
+				perms, e->perms);
+		return -EPERM;
+	}
+	if (e->maps[target].addr != 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d maps it already", e->id,
+				(int)proc_pid(target));
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int
+view_map(const struct region_entry *e, uint8_t *vaddr, int prot)
+{
+	uint64_t page_sz = rz_tbl()->page_sz, off;
+	int ret = 0;
+
+	for (off = 0; off < e->size; off += page_sz) {
+		struct rte_memseg *ms = rte_mem_virt2memseg(e->va + off, NULL);
+		size_t fd_off = 0;
+		void *p;
+		int fd;
+
+		fd = ms == NULL ? -1 : rte_memseg_get_fd(ms);
+		if (fd < 0 || rte_memseg_get_fd_offset(ms, &fd_off) < 0) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": no hugepage file behind %p (EAL runs "
+					"--in-memory or without hugetlbfs?)", e->id,
+					(void *)(e->va + off));
+			ret = -ENOTSUP;
+			break;
+		}
+		p = mmap(vaddr + off, page_sz, prot, MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
+				(off_t)fd_off);
+		if (p == MAP_FAILED) {
+			ret = errno == EEXIST ? -EADDRINUSE : -errno;
+			RZ_LOG(ERR, "region %#" PRIx64 ": view at %p: %s", e->id,
+					(void *)(vaddr + off), ret == -EADDRINUSE ?
+					"overlaps an existing mapping" : strerror(errno));
+			break;
+		}
+		if (p != vaddr + off) {
+			/* A kernel that ignores MAP_FIXED_NOREPLACE treats it as a hint. */
+			munmap(p, page_sz);
+			RZ_LOG(ERR, "region %#" PRIx64 ": view at %p overlaps a mapping", e->id,
+					(void *)(vaddr + off));
+			ret = -EADDRINUSE;
+			break;
+		}
+	}
+	if (ret < 0 && off > 0)
+		munmap(vaddr, off);
+	return ret;
+}
+
+int
+map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t flags,
+		uint32_t cap_slot)
+{
+	struct rz_table *t = rz_tbl();
+	struct map_entry *m = &e->maps[rz_local.self];
+	int prot = perms_prot(perms), ret;
+	uint8_t *addr;
+
+	if (vaddr == NULL) {
+		addr = e->va;
+		if (mprotect(addr, e->size, prot) < 0) {
+			ret = -errno;
+			RZ_LOG(ERR, "region %#" PRIx64 ": mprotect: %s", e->id, strerror(errno));
+			return ret;
+		}
+	} else {
+		addr = vaddr;
+		ret = view_map(e, addr, prot);
+		if (ret < 0)
+			return ret;
+		flags |= MAP_F_VIEW;
+	}
+	m->perms = perms;
+	m->flags = flags;
+	m->cap_slot = cap_slot;
+	m->seq = ++t->map_seq;
+	e->nmaps++;
+	__atomic_store_n(&m->addr, (uint64_t)(uintptr_t)addr, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+mapping_clear_locked(struct region_entry *e, uint32_t slot)
+{
+	struct map_entry *m = &e->maps[slot];
+
+	if (m->addr == 0)
+		return;
+	__atomic_store_n(&m->addr, 0, __ATOMIC_RELEASE);
+	if (m->flags & MAP_F_CAP)
+		cap_mapping_gone_locked(m->cap_slot);
+	memset(m, 0, sizeof(*m));
+	e->nmaps--;
+}
+
+void
+unmap_self_locked(struct region_entry *e)
+{
+	struct map_entry *m = &e->maps[rz_local.self];
+	void *addr = (void *)(uintptr_t)m->addr;
+
+	if (addr == NULL)
+		return;
+	if (m->flags & MAP_F_VIEW) {
+		/* munmap flushes this range from every CPU's TLB before it returns. */
+		if (munmap(addr, e->size) < 0)
+			RZ_LOG(ERR, "region %#" PRIx64 ": munmap %p: %s", e->id, addr,
+					strerror(errno));
+	} else if (mprotect(e->va, e->size, PROT_READ | PROT_WRITE) < 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": mprotect: %s", e->id, strerror(errno));
+	}
+	mapping_clear_locked(e, rz_local.self);
+}
+
+int
+map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms)
+{
+	struct region_entry *e;
+	int ret;
+
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	e = region_by_id(region_id);
+	if (e == NULL) {
+		RZ_LOG(ERR, "region %#" PRIx64 " does not exist", region_id);
+		ret = -ENOENT;
+	} else if (requester != rz_local.self && !proc_alive(requester)) {
+		ret = -ESRCH;
+	} else {
+		ret = map_check_locked(e, requester, rz_local.self, vaddr, perms);
+		if (ret == 0)
+			ret = map_self_locked(e, vaddr, perms, 0, RZ_NO_SLOT);
+	}
+	table_unlock();
+	return ret;
+}
+
+int
+unmap_local(uint64_t region_id, uint32_t requester)
+{
+	struct region_entry *e;
+	int ret;
+
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	e = region_by_id(region_id);
+	if (e == NULL) {
+		RZ_LOG(ERR, "region %#" PRIx64 " does not exist", region_id);
+		ret = -ENOENT;
+	} else if (requester != rz_local.self && requester != e->owner) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not unmap it from pid %d",
+				region_id, (int)proc_pid(requester), (int)rz_local.pid);
+		ret = -EPERM;
+	} else if (e->maps[rz_local.self].addr == 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d does not map it", region_id,
+				(int)rz_local.pid);
+		ret = -ENOENT;
+	} else {
+		unmap_self_locked(e);
+		ret = 0;
+	}
+	table_unlock();
+	return ret;
+}
+
+static int
+target_slot(pid_t process)
+{
+	int slot = proc_slot_of(process);
+
+	if (slot < 0 || !proc_alive((uint32_t)slot)) {
+		RZ_LOG(ERR, "pid %d is not a live attached process", (int)process);
+		return -ESRCH;
+	}
+	return slot;
+}
+
+int
+rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms)
+{
+	struct region_entry *e;
+	uint64_t id;
+	int ret, target;
+
+	e = region_from_handle(r, &ret);
+	if (e == NULL)
+		return ret;
+	id = e->id;
+	target = target_slot(process);
+	if (target < 0)
+		return target;
+	if ((uint32_t)target == rz_local.self)
+		return map_local(id, rz_local.self, virtual_base, perms);
+	/* Fail fast here with the same checks the target will make. */
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	ret = region_by_id(id) == NULL ? -ENOENT :
+		map_check_locked(e, rz_local.self, (uint32_t)target, virtual_base, perms);
+	table_unlock();
+	if (ret < 0)
+		return ret;
+	return mp_remote_map((uint32_t)target, id, virtual_base, perms);
+}
+
+int
+rz_region_unmap(struct rz_region *r, pid_t process)
+{
+	struct region_entry *e;
+	uint64_t id;
+	int ret, target;
+
+	e = region_from_handle(r, &ret);
+	if (e == NULL)
+		return ret;
+	id = e->id;
+	target = target_slot(process);
+	if (target < 0)
+		return target;
+	if ((uint32_t)target == rz_local.self)
+		return unmap_local(id, rz_local.self);
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	if (region_by_id(id) == NULL) {
+		ret = -ENOENT;
+	} else if (e->owner != rz_local.self) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner and may not unmap pid %d",
+				id, (int)rz_local.pid, (int)process);
+		ret = -EPERM;
+	} else if (e->maps[target].addr == 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d does not map it", id, (int)process);
+		ret = -ENOENT;
+	}
+	table_unlock();
+	if (ret < 0)
+		return ret;
+	return mp_remote_unmap((uint32_t)target, id);
+}
+
+static const struct map_entry *
+mapping_of(const struct rz_region *r, pid_t process, uint64_t *addr)
+{
+	const struct region_entry *e;
+	int err, slot;
+	uint64_t id;
+
+	e = region_from_handle(r, &err);
+	if (e == NULL) {
+		rte_errno = -err;
+		return NULL;
+	}
+	id = __atomic_load_n(&e->id, __ATOMIC_ACQUIRE);
+	slot = proc_slot_of(process);
+	if (slot < 0) {
+		rte_errno = ESRCH;
+		return NULL;
+	}
+	*addr = __atomic_load_n(&e->maps[slot].addr, __ATOMIC_ACQUIRE);
+	if (*addr == 0 || __atomic_load_n(&e->id, __ATOMIC_ACQUIRE) != id) {
+		rte_errno = ENOENT;
+		return NULL;
+	}
+	return &e->maps[slot];
+}
+
+void *
+rz_region_get_mapping(const struct rz_region *r, pid_t process)
+{
+	uint64_t addr;
+
+	if (mapping_of(r, process, &addr) == NULL)
+		return NULL;
+	return (void *)(uintptr_t)addr;
+}
+
+int
+rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
+{
+	const struct map_entry *m;
+	uint64_t addr;
+	uint32_t perms;
+
+	m = mapping_of(r, process, &addr);
+	if (m == NULL)
+		return -rte_errno;
+	perms = m->perms;
+	if (__atomic_load_n(&m->addr, __ATOMIC_ACQUIRE) != addr)
+		return -ENOENT;
+	return (int)perms;
+}
+
+int
+rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
+{
+	struct region_entry *e;
+	int ret, target;
+
+	e = region_from_handle(r, &ret);
+	if (e == NULL)
+		return ret;
+	target = target_slot(new_owner);
+	if (target < 0)
+		return target;
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	if (e->state != REGION_LIVE || e->id == 0) {
+		ret = -ENOENT;
+	} else if (e->owner != rz_local.self) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
+				(int)rz_local.pid, (int)proc_pid(e->owner));
+		ret = -EPERM;
+	} else if (e->maps[target].addr == 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": new owner pid %d does not map it", e->id,
+				(int)new_owner);
+		ret = -EINVAL;
+	} else {
+		e->owner = (uint32_t)target;
+		e->owner_gen = rz_tbl()->procs[target].gen;
+		RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> pid %d", e->id,
+				(int)rz_local.pid, (int)new_owner);
+	}
+	table_unlock();
+	return ret;
+}

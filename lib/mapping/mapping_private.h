@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZ_MAPPING_PRIVATE_H
+#define RZ_MAPPING_PRIVATE_H
+
+#include <stdint.h>
+
+#include "core_private.h"
+
+/*
+ * Map / unmap in the calling process, on behalf of process slot @requester (the caller itself,
+ * or the owner that asked over IPC). Take the table lock themselves. @cap_slot: RZ_NO_SLOT,
+ * or the capability whose use this is (its checks were done by the caller, under the lock).
+ */
+int map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms);
+int unmap_local(uint64_t region_id, uint32_t requester);
+
+/* With the table lock held: map in this process (checks done by caller). */
+int map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t flags,
+		uint32_t cap_slot);
+/* With the table lock held: undo this process's own mapping (munmap / mprotect back). */
+void unmap_self_locked(struct region_entry *e);
+/* With the table lock held: forget slot's mapping record (process gone, or undone remotely). */
+void mapping_clear_locked(struct region_entry *e, uint32_t slot);
+
+/* Checks shared by local and remote map: returns 0 or -errno, logs the reason. */
+int map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t target,
+		void *vaddr, uint32_t perms);
+
+#endif /* RZ_MAPPING_PRIVATE_H */

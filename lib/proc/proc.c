@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include "capability_private.h"
+#include "core_private.h"
+#include "mapping_private.h"
+#include "proc_private.h"
+#include "region_private.h"
+
+uint64_t
+proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long st = 0;
+	const char *p;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	/* p + 2 is field 3 (state); start time is field 22. */
+	p += 2;
+	for (field = 3; field < 22 && *p != '\0'; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22 || sscanf(p, "%llu", &st) != 1)
+		return 0;
+	return st;
+}
+
+pid_t
+proc_pid(uint32_t slot)
+{
+	if (slot >= RZ_MAX_PROCS)
+		return -1;
+	return rz_tbl()->procs[slot].pid;
+}
+
+bool
+proc_alive(uint32_t slot)
+{
+	const struct proc_entry *p = &rz_tbl()->procs[slot];
+	pid_t pid = p->pid;
+
+	if (p->state != PROC_LIVE)
+		return false;
+	if (pid == rz_local.pid && slot == rz_local.self)
+		return true;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	return proc_start_time(pid) == p->start_time;
+}
+
+int
+proc_slot_of(pid_t pid)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	if (pid == RZ_PID_SELF || pid == rz_local.pid)
+		return rz_local.self == RZ_NO_SLOT ? -ESRCH : (int)rz_local.self;
+	if (pid < 0)
+		return -ESRCH;
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
+				t->procs[i].pid == pid)
+			return (int)i;
+	return -ESRCH;
+}
+
+int
+rz_process_attached(pid_t pid)
+{
+	int slot;
+
+	if (rz_tbl() == NULL)
+		return -ENODEV;
+	slot = proc_slot_of(pid);
+	return slot >= 0 && proc_alive((uint32_t)slot);
+}
+
+void
+proc_release_locked(uint32_t slot, bool self_leaving)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	cap_drop_target_locked(slot);
+	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+		struct region_entry *e = &t->regions[i];
+
+		if (e->state != REGION_LIVE)
+			continue;
+		if (e->maps[slot].addr != 0) {
+			if (self_leaving)
+				unmap_self_locked(e);
+			else
+				mapping_clear_locked(e, slot);
+		}
+		if (e->owner == slot)
+			region_owner_leaves_locked(e, slot);
+	}
+	__atomic_store_n(&t->procs[slot].state, PROC_FREE, __ATOMIC_RELEASE);
+	t->procs[slot].pid = 0;
+}
+
+int
+proc_register(void)
+{
+	struct rz_table *t = rz_tbl();
+	uint64_t st = proc_start_time(rz_local.pid);
+	int ret, slot = -1;
+	uint32_t i;
+
+	if (st == 0) {
+		RZ_LOG(ERR, "cannot read /proc/%d/stat", (int)rz_local.pid);
+		return -EIO;
+	}
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		struct proc_entry *p = &t->procs[i];
+
+		if (p->state == PROC_LIVE && p->pid == rz_local.pid) {
+			/* Our pid, an earlier life: that process died unreaped. */
+			RZ_LOG(NOTICE, "pid %d reused: releasing the dead process's slot %u",
+					(int)p->pid, i);
+			proc_release_locked(i, false);
+			t->stats_reaped++;
+		}
+		if (p->state == PROC_FREE && slot < 0)
+			slot = (int)i;
+	}
+	if (slot < 0) {
+		table_unlock();
+		RZ_LOG(ERR, "all %u process slots are taken", RZ_MAX_PROCS);
+		return -ENOSPC;
+	}
+	t->procs[slot].pid = rz_local.pid;
+	t->procs[slot].start_time = st;
+	t->procs[slot].gen++;
+	t->procs[slot].proc_type = rte_eal_process_type();
+	__atomic_store_n(&t->procs[slot].state, PROC_LIVE, __ATOMIC_RELEASE);
+	rz_local.self = (uint32_t)slot;
+	rz_local.self_gen = t->procs[slot].gen;
+	table_unlock();
+	return 0;
+}
+
+unsigned int
+proc_reap_dead(void)
+{
+	struct rz_table *t = rz_tbl();
+	bool dead[RZ_MAX_PROCS] = { false };
+	unsigned int n = 0;
+	uint32_t i;
+
+	/* Lock-free pass first: nearly always nothing to do. */
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		if (i == rz_local.self ||
+				__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) != PROC_LIVE)
+			continue;
+		if (!proc_alive(i)) {
+			dead[i] = true;
+			n++;
+		}
+	}
+	if (n == 0 || table_lock() < 0)
+		return 0;
+	n = 0;
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		/* Re-check under the lock: another process may have reaped it already. */
+		if (!dead[i] || t->procs[i].state != PROC_LIVE || proc_alive(i))
+			continue;
+		RZ_LOG(NOTICE, "process %d (slot %u) died: releasing what it held",
+				(int)t->procs[i].pid, i);
+		proc_release_locked(i, false);
+		t->stats_reaped++;
+		n++;
+	}
+	table_unlock();
+	return n;
+}
+
+int
+rz_process_dump(FILE *f)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	if (f == NULL)
+		return -EINVAL;
+	if (t == NULL)
+		return -ENODEV;
+	fprintf(f, "processes (this: pid %d, slot %u):\n", (int)rz_local.pid, rz_local.self);
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		const struct proc_entry *p = &t->procs[i];
+
+		if (p->state != PROC_LIVE)
+			continue;
+		fprintf(f, "  slot %u: pid %d %s start_time %" PRIu64 " gen %" PRIu64 "%s\n", i,
+				(int)p->pid,
+				p->proc_type == RTE_PROC_PRIMARY ? "primary" : "secondary",
+				p->start_time, p->gen, proc_alive(i) ? "" : " (dead, not reaped yet)");
+	}
+	return 0;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Arenas: regions are carved from large memzones instead of one memzone each, so that DPDK's
+ * memzone limit (2560 in Debian's build) does not cap the number of regions, creation is cheap,
+ * and an arena is the unit an RDMA registration covers. Arenas of RZ_ARENA_PAGES hugepages are
+ * shared by regions of up to that many pages; a larger region gets an arena of its own. One
+ * empty shared arena per socket is kept as a spare; the others go back to DPDK when empty.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_memzone.h>
+
+#include "core_private.h"
+#include "region_private.h"
+
+static uint64_t
+run_mask(uint32_t n)
+{
+	return n >= 64 ? UINT64_MAX : ((UINT64_C(1) << n) - 1);
+}
+
+/* First run of @n clear bits in the low @npages bits of @used, or -1. */
+static int
+find_run(uint64_t used, uint32_t npages, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i + n <= npages; i++) {
+		uint64_t m = run_mask(n) << i;
+
+		if ((used & m) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static long
+free_hugepages(int socket, uint64_t page_sz)
+{
+	char path[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+			"/sys/devices/system/node/node%d/hugepages/hugepages-%" PRIu64 "kB/free_hugepages",
+			socket, page_sz >> 10);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+static int
+arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
+{
+	struct rz_table *t = rz_tbl();
+	const struct rte_memzone *mz;
+	struct arena *a = NULL;
+	uint32_t i;
+
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		if (t->arenas[i].state == ARENA_FREE) {
+			a = &t->arenas[i];
+			break;
+		}
+	}
+	if (a == NULL) {
+		RZ_LOG(ERR, "all %u arenas are in use", RZ_MAX_ARENAS);
+		return -ENOSPC;
+	}
+	snprintf(a->name, sizeof(a->name), "rz_arena_%" PRIu64, ++t->arena_seq);
+	/* No IOVA_CONTIG: regions need not be IOVA-contiguous (they cannot be in a VM). */
+	mz = rte_memzone_reserve_aligned(a->name, (size_t)npages * t->page_sz, socket, 0,
+			t->page_sz);
+	if (mz == NULL) {
+		long avail = free_hugepages(socket, t->page_sz);
+
+		if (avail >= 0)
+			RZ_LOG(ERR, "node %d: cannot reserve %u hugepages of %" PRIu64 " kB "
+					"(%ld free on the node: %ld missing): %s", socket, npages,
+					t->page_sz >> 10, avail,
+					avail >= (long)npages ? 0 : (long)npages - avail,
+					rte_strerror(rte_errno));
+		else
+			RZ_LOG(ERR, "node %d: cannot reserve %u hugepages of %" PRIu64 " kB: %s",
+					socket, npages, t->page_sz >> 10, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	a->mz = mz;
+	a->va = mz->addr;
+	a->socket = socket;
+	a->npages = npages;
+	a->nused = 0;
+	a->used_mask = 0;
+	a->seq = t->arena_seq;
+	a->state = ARENA_LIVE;
+	*arena = (uint32_t)(a - t->arenas);
+	RZ_LOG(DEBUG, "arena %s: %u pages on node %d at %p", a->name, npages, socket, mz->addr);
+	return 0;
+}
+
+int
+arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i, idx;
+	int ret, pos;
+
+	if (npages <= RZ_ARENA_PAGES) {
+		for (i = 0; i < RZ_MAX_ARENAS; i++) {
+			struct arena *a = &t->arenas[i];
+
+			if (a->state != ARENA_LIVE || a->socket != socket ||
+					a->npages != RZ_ARENA_PAGES || a->nused == a->npages)
+				continue;
+			pos = find_run(a->used_mask, a->npages, npages);
+			if (pos >= 0) {
+				a->used_mask |= run_mask(npages) << pos;
+				a->nused += npages;
+				*arena = i;
+				*first_page = (uint32_t)pos;
+				return 0;
+			}
+		}
+		ret = arena_new_locked(socket, RZ_ARENA_PAGES, &idx);
+		if (ret == 0) {
+			t->arenas[idx].used_mask = run_mask(npages);
+			t->arenas[idx].nused = npages;
+			*arena = idx;
+			*first_page = 0;
+			return 0;
+		}
+		if (npages == RZ_ARENA_PAGES)
+			return ret;
+		/* Short of hugepages for a whole arena: try exactly what is needed. */
+	}
+	ret = arena_new_locked(socket, npages, &idx);
+	if (ret < 0)
+		return ret;
+	t->arenas[idx].nused = npages;
+	t->arenas[idx].used_mask = run_mask(npages);
+	*arena = idx;
+	*first_page = 0;
+	return 0;
+}
+
+static void
+arena_free_locked(struct arena *a)
+{
+	RZ_LOG(DEBUG, "arena %s: freed", a->name);
+	rte_memzone_free(a->mz);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
+{
+	struct rz_table *t = rz_tbl();
+	struct arena *a = &t->arenas[arena];
+	uint32_t i;
+
+	a->used_mask &= ~(run_mask(npages) << first_page);
+	a->nused -= npages;
+	if (a->nused != 0)
+		return;
+	if (a->npages != RZ_ARENA_PAGES) {
+		arena_free_locked(a);
+		return;
+	}
+	/* Keep one empty shared arena per socket. */
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		struct arena *o = &t->arenas[i];
+
+		if (o != a && o->state == ARENA_LIVE && o->socket == a->socket &&
+				o->npages == RZ_ARENA_PAGES && o->nused == 0) {
+			arena_free_locked(a);
+			return;
+		}
+	}
+}
+
+void
+region_free_all_locked(void)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	for (i = 0; i < RZ_MAX_REGIONS; i++)
+		if (t->regions[i].state == REGION_LIVE)
+			region_free_locked(&t->regions[i]);
+	for (i = 0; i < RZ_MAX_ARENAS; i++)
+		if (t->arenas[i].state == ARENA_LIVE)
+			arena_free_locked(&t->arenas[i]);
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <numaif.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_memory.h>
+
+#include "capability_private.h"
+#include "core_private.h"
+#include "mapping_private.h"
+#include "proc_private.h"
+#include "region_private.h"
+
+static const char *const policy_names[] = {
+	[RZ_CACHE_WRITE_BACK] = "write-back",
+	[RZ_CACHE_WRITE_THROUGH] = "write-through",
+	[RZ_CACHE_UNCACHED] = "uncached",
+	[RZ_CACHE_WRITE_COMBINING] = "write-combining",
+};
+
+static bool
+socket_known(int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < rte_socket_count(); i++)
+		if (rte_socket_id_by_idx(i) == node)
+			return true;
+	return false;
+}
+
+static int
+default_socket(void)
+{
+	int s = (int)rte_socket_id();
+
+	if (s == SOCKET_ID_ANY || !socket_known(s))
+		s = (int)rte_lcore_to_socket_id(rte_get_main_lcore());
+	if (s == SOCKET_ID_ANY || !socket_known(s))
+		s = rte_socket_id_by_idx(0);
+	return s;
+}
+
+/* The node the kernel really put the pages on; -1 if they disagree or cannot be read. */
+static int
+pages_node(const uint8_t *va, uint32_t npages, uint64_t page_sz)
+{
+	int node = -1;
+	uint32_t i;
+
+	for (i = 0; i < npages; i += 64) {
+		void *pages[64];
+		int status[64];
+		uint32_t j, n = RTE_MIN(64u, npages - i);
+
+		for (j = 0; j < n; j++)
+			pages[j] = (void *)(uintptr_t)(va + (uint64_t)(i + j) * page_sz);
+		if (move_pages(0, n, pages, NULL, status, 0) != 0)
+			return -1;
+		for (j = 0; j < n; j++) {
+			if (status[j] < 0)
+				return -1;
+			if (node == -1)
+				node = status[j];
+			else if (node != status[j])
+				return -1;
+		}
+	}
+	return node;
+}
+
+static struct rz_region *
+region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy policy, int node,
+		bool any_node)
+{
+	struct rz_table *t = rz_tbl();
+	struct region_entry *e = NULL;
+	uint32_t i, npages, arena, first;
+	int ret, socket, oslot;
+	uint64_t pages64;
+
+	if (t == NULL) {
+		rte_errno = ENODEV;
+		return NULL;
+	}
+	if (size == 0) {
+		RZ_LOG(ERR, "size 0");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (perms == 0 || (perms & ~RZ_PERM_ALL) || !(perms & RZ_PERM_READ)) {
+		RZ_LOG(ERR, "bad permission ceiling 0x%x (needs READ, only RZ_PERM_* bits)", perms);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if ((unsigned int)policy > RZ_CACHE_WRITE_COMBINING) {
+		RZ_LOG(ERR, "unknown cache policy %d", (int)policy);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (policy != RZ_CACHE_WRITE_BACK) {
+		RZ_LOG(ERR, "cache policy %s cannot be honoured in userspace (hugepages are "
+				"write-back; PAT is the kernel's)", policy_names[policy]);
+		rte_errno = ENOTSUP;
+		return NULL;
+	}
+	if (any_node) {
+		socket = default_socket();
+	} else if (node < 0 || node >= RTE_MAX_NUMA_NODES || !socket_known(node)) {
+		RZ_LOG(ERR, "NUMA node %d out of range (the EAL knows %u nodes)", node,
+				rte_socket_count());
+		rte_errno = EINVAL;
+		return NULL;
+	} else {
+		socket = node;
+	}
+	pages64 = (size / t->page_sz) + (size % t->page_sz != 0);
+	if (pages64 > UINT32_MAX / 2) {
+		RZ_LOG(ERR, "size %zu is larger than any hugepage pool", size);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	npages = (uint32_t)pages64;
+
+	oslot = proc_slot_of(owner);
+	if (oslot < 0) {
+		RZ_LOG(ERR, "owner pid %d is not an attached process", (int)owner);
+		rte_errno = ESRCH;
+		return NULL;
+	}
+	if ((uint32_t)oslot != rz_local.self) {
+		RZ_LOG(ERR, "pid %d cannot create a region owned by pid %d", (int)rz_local.pid,
+				(int)owner);
+		rte_errno = EPERM;
+		return NULL;
+	}
+
+	ret = table_lock();
+	if (ret < 0) {
+		rte_errno = -ret;
+		return NULL;
+	}
+	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+		if (t->regions[i].state == REGION_FREE) {
+			e = &t->regions[i];
+			break;
+		}
+	}
+	if (e == NULL) {
+		table_unlock();
+		RZ_LOG(ERR, "region table full (%u regions)", RZ_MAX_REGIONS);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	ret = arena_alloc_locked(socket, npages, &arena, &first);
+	if (ret < 0) {
+		table_unlock();
+		rte_errno = -ret;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->state = REGION_LIVE;
+	e->perms = perms;
+	e->size = (uint64_t)npages * t->page_sz;
+	e->arena = arena;
+	e->first_page = first;
+	e->va = t->arenas[arena].va + (uint64_t)first * t->page_sz;
+	e->numa_req = any_node ? RZ_NUMA_ANY : node;
+	e->numa_node = pages_node(e->va, npages, t->page_sz);
+	if (e->numa_node < 0)
+		e->numa_node = t->arenas[arena].socket;
+	e->policy = policy;
+	e->owner = rz_local.self;
+	e->owner_gen = rz_local.self_gen;
+	e->created_ns = rz_now_ns();
+	t->nregions++;
+	t->stats_created++;
+	__atomic_store_n(&e->id, (t->next_seq++ << RZ_SLOT_BITS) | i, __ATOMIC_RELEASE);
+	table_unlock();
+	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", e->id, e->size,
+			e->numa_node, (void *)e->va);
+	return (struct rz_region *)e;
+}
+
+struct rz_region *
+rz_region_create(pid_t owner, size_t size, uint32_t perms)
+{
+	return region_create(owner, size, perms, RZ_CACHE_WRITE_BACK, 0, true);
+}
+
+struct rz_region *
+rz_region_create_with_policy(pid_t owner, size_t size, enum rz_cache_policy policy,
+		int numa_node)
+{
+	return region_create(owner, size, RZ_PERM_RW, policy, numa_node,
+			numa_node == RZ_NUMA_ANY);
+}
+
+struct rz_region *
+rz_region_create_numa(pid_t owner, size_t size, uint32_t perms, int numa_node)
+{
+	return region_create(owner, size, perms, RZ_CACHE_WRITE_BACK, numa_node, false);
+}
+
+void
+region_free_locked(struct region_entry *e)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t npages = (uint32_t)(e->size / t->page_sz);
+
+	cap_drop_region_locked(e);
+	__atomic_store_n(&e->id, 0, __ATOMIC_RELEASE);
+	e->state = REGION_FREE;
+	/* Nobody maps it any more: the next region carved here starts zeroed, as DPDK's own
+	 * allocations do. */
+	memset(e->va, 0, e->size);
+	arena_release_locked(e->arena, e->first_page, npages);
+	t->nregions--;
+	t->stats_destroyed++;
+}
+
+void
+region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i, best = RZ_NO_SLOT;
+	uint64_t best_seq = UINT64_MAX;
+
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		if (i == leaving || e->maps[i].addr == 0 || t->procs[i].state != PROC_LIVE)
+			continue;
+		if (e->maps[i].seq < best_seq) {
+			best_seq = e->maps[i].seq;
+			best = i;
+		}
+	}
+	if (best != RZ_NO_SLOT) {
+		RZ_LOG(NOTICE, "region %#" PRIx64 ": owner pid %d left; pid %d (oldest mapper) "
+				"owns it now", e->id, (int)t->procs[leaving].pid,
+				(int)t->procs[best].pid);
+		e->owner = best;
+		e->owner_gen = t->procs[best].gen;
+		return;
+	}
+	RZ_LOG(NOTICE, "region %#" PRIx64 ": owner pid %d left and nobody maps it: freed", e->id,
+			(int)t->procs[leaving].pid);
+	region_free_locked(e);
+}
+
+int
+rz_region_destroy(struct rz_region *r)
+{
+	struct region_entry *e;
+	uint32_t i;
+	int ret;
+
+	e = region_from_handle(r, &ret);
+	if (e == NULL)
+		return ret;
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
+	if (e->state != REGION_LIVE) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (e->owner != rz_local.self) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
+				(int)rz_local.pid, (int)proc_pid(e->owner));
+		ret = -EPERM;
+		goto out;
+	}
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		if (i != rz_local.self && e->maps[i].addr != 0) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
+					(int)proc_pid(i));
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	if (e->maps[rz_local.self].addr != 0)
+		unmap_self_locked(e);
+	region_free_locked(e);
+	ret = 0;
+out:
+	table_unlock();
+	return ret;
+}
+
+struct rz_region *
+rz_region_lookup(uint64_t id)
+{
+	struct region_entry *e;
+
+	if (rz_tbl() == NULL) {
+		rte_errno = ENODEV;
+		return NULL;
+	}
+	e = region_by_id(id);
+	if (e == NULL) {
+		rte_errno = ENOENT;
+		return NULL;
+	}
+	return (struct rz_region *)e;
+}
+
+int
+rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+	int ret;
+
+	if (t == NULL)
+		return -ENODEV;
+	if (cb == NULL)
+		return -EINVAL;
+	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+		if (__atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE) == 0)
+			continue;
+		ret = cb((struct rz_region *)&t->regions[i], arg);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+int
+rz_region_count(void)
+{
+	if (rz_tbl() == NULL)
+		return -ENODEV;
+	return (int)__atomic_load_n(&rz_tbl()->nregions, __ATOMIC_RELAXED);
+}
+
+/* Lock-free getters: read, then check the region was not destroyed meanwhile. */
+#define GETTER(e, r, errval, expr) do {					\
+		int err_;						\
+		uint64_t id_;						\
+		__typeof__(expr) v_;					\
+		(e) = region_from_handle((r), &err_);			\
+		if ((e) == NULL) {					\
+			rte_errno = -err_;				\
+			return (errval);				\
+		}							\
+		id_ = __atomic_load_n(&(e)->id, __ATOMIC_ACQUIRE);	\
+		v_ = (expr);						\
+		if (__atomic_load_n(&(e)->id, __ATOMIC_ACQUIRE) != id_) { \
+			rte_errno = ENOENT;				\
+			return (errval);				\
+		}							\
+		return v_;						\
+	} while (0)
+
+uint64_t
+rz_region_id(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, 0, e->id);
+}
+
+size_t
+rz_region_size(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, 0, (size_t)e->size);
+}
+
+uint32_t
+rz_region_perms(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, 0, e->perms);
+}
+
+void *
+rz_region_addr(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, NULL, (void *)e->va);
+}
+
+int
+rz_region_numa_node(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, -rte_errno, e->numa_node);
+}
+
+pid_t
+rz_region_owner(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, -rte_errno, proc_pid(e->owner));
+}
+
+rte_iova_t
+rz_region_physical_base(const struct rz_region *r)
+{
+	struct region_entry *e;
+
+	GETTER(e, r, RTE_BAD_IOVA, rte_mem_virt2iova(e->va));
+}
+
+int
+rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunks, unsigned int n)
+{
+	struct region_entry *e;
+	uint64_t off, page_sz;
+	int err, count = 0;
+	rte_iova_t next = RTE_BAD_IOVA;
+
+	e = region_from_handle(r, &err);
+	if (e == NULL)
+		return err;
+	if (chunks == NULL && n > 0)
+		return -EINVAL;
+	page_sz = rz_tbl()->page_sz;
+	for (off = 0; off < e->size; off += page_sz) {
+		rte_iova_t iova = rte_mem_virt2iova(e->va + off);
+
+		if (count > 0 && iova == next && iova != RTE_BAD_IOVA) {
+			if ((unsigned int)count <= n)
+				chunks[count - 1].len += page_sz;
+		} else {
+			if ((unsigned int)count < n) {
+				chunks[count].iova = iova;
+				chunks[count].len = page_sz;
+				chunks[count].offset = off;
+			}
+			count++;
+		}
+		next = iova == RTE_BAD_IOVA ? RTE_BAD_IOVA : iova + page_sz;
+	}
+	return count;
+}
+
+static const char *
+perms_str(uint32_t p, char *buf)
+{
+	buf[0] = (p & RZ_PERM_READ) ? 'r' : '-';
+	buf[1] = (p & RZ_PERM_WRITE) ? 'w' : '-';
+	buf[2] = (p & RZ_PERM_EXEC) ? 'x' : '-';
+	buf[3] = '\0';
+	return buf;
+}
+
+int
+rz_region_dump(FILE *f, const struct rz_region *r)
+{
+	struct rz_table *t = rz_tbl();
+	struct region_entry *e;
+	char pb[4];
+	uint32_t i;
+	int err, nchunks;
+
+	if (f == NULL)
+		return -EINVAL;
+	e = region_from_handle(r, &err);
+	if (e == NULL)
+		return err;
+	nchunks = rz_region_iova_chunks(r, NULL, 0);
+	fprintf(f, "region %#" PRIx64 " {\n", e->id);
+	fprintf(f, "  size:         %" PRIu64 " bytes (%" PRIu64 " x %" PRIu64 " kB pages)\n",
+			e->size, e->size / t->page_sz, t->page_sz >> 10);
+	fprintf(f, "  ceiling:      %s\n", perms_str(e->perms, pb));
+	fprintf(f, "  owner:        pid %d (slot %u)\n", (int)proc_pid(e->owner), e->owner);
+	fprintf(f, "  dpdk address: %p\n", (void *)e->va);
+	fprintf(f, "  iova:         %#" PRIx64 " (%d contiguous chunk%s)\n",
+			(uint64_t)rte_mem_virt2iova(e->va), nchunks, nchunks == 1 ? "" : "s");
+	fprintf(f, "  numa node:    %d (requested: %s%d)\n", e->numa_node,
+			e->numa_req == RZ_NUMA_ANY ? "any, default " : "",
+			e->numa_req == RZ_NUMA_ANY ? t->arenas[e->arena].socket : e->numa_req);
+	fprintf(f, "  cache policy: %s\n", policy_names[e->policy]);
+	fprintf(f, "  arena:        %s, pages %u..%" PRIu64 "\n", t->arenas[e->arena].name,
+			e->first_page, e->first_page + e->size / t->page_sz - 1);
+	fprintf(f, "  created:      %" PRIu64 " ns (monotonic)\n", e->created_ns);
+	fprintf(f, "  capabilities: %u outstanding\n", e->ncaps);
+	fprintf(f, "  mappings:     %u\n", e->nmaps);
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		const struct map_entry *m = &e->maps[i];
+
+		if (m->addr == 0)
+			continue;
+		fprintf(f, "    pid %d: %#" PRIx64 " %s%s%s\n", (int)proc_pid(i), m->addr,
+				perms_str(m->perms, pb), (m->flags & MAP_F_VIEW) ? " view" : "",
+				(m->flags & MAP_F_CAP) ? " (capability)" : "");
+	}
+	fprintf(f, "}\n");
+	return 0;
+}
+
+int
+rz_dump(FILE *f)
+{
+	struct rz_table *t = rz_tbl();
+	uint32_t i;
+
+	if (f == NULL)
+		return -EINVAL;
+	if (t == NULL)
+		return -ENODEV;
+	fprintf(f, "rzone %s: %u regions, %u capabilities, hugepage %" PRIu64 " kB; "
+			"created %" PRIu64 ", destroyed %" PRIu64 ", processes reaped %" PRIu64 "\n",
+			RZ_VERSION, t->nregions, t->ncaps, t->page_sz >> 10, t->stats_created,
+			t->stats_destroyed, t->stats_reaped);
+	rz_process_dump(f);
+	fprintf(f, "arenas:\n");
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		const struct arena *a = &t->arenas[i];
+
+		if (a->state == ARENA_LIVE)
+			fprintf(f, "  %s: node %d, %u/%u pages used, at %p\n", a->name, a->socket,
+					a->nused, a->npages, (void *)a->va);
+	}
+	for (i = 0; i < RZ_MAX_REGIONS; i++)
+		if (__atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE) != 0)
+			rz_region_dump(f, (const struct rz_region *)&t->regions[i]);
+	return 0;
+}
