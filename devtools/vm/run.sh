@@ -144,7 +144,7 @@ readers+=("$!")
 cat < "$rd/stderr" >&2 &
 readers+=("$!")
 
-kparams="console=ttyS0,115200 panic=-1 mitigations=off hugepagesz=2M hugepages=$hugepages"
+kparams="console=ttyS0,115200 panic=-1 mitigations=off hugepagesz=2M hugepages=$hugepages hugetlb_free_vmemmap=off init_on_alloc=0"
 kparams+=" rzvm.dir=$rd rzvm.hugepages=$hugepages"
 [ "${RZ_VM_DEBUG:-0}" = 1 ] || kparams+=" quiet loglevel=1"
 
