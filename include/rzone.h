@@ -294,9 +294,10 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
 		unsigned int n);
 
 /**
- * Map a region into a process (seed: map). A process maps itself, or the owner maps another
- * process of the instance: rzone asks that process over DPDK multi-process IPC and waits for its
- * answer (at most 2 s).
+ * Map a region into a process (seed: map). Only the owner maps: itself, or another process of
+ * the instance, which rzone asks over DPDK multi-process IPC, waiting for its answer (at most
+ * 2 s). Any other process gets a mapping from the owner, or maps itself with a capability
+ * (rz_capability_map()).
  *
  * With @p virtual_base NULL the mapping is the region at its DPDK shared address, protected in
  * that process to @p perms. With a given @p virtual_base, rzone creates an extra view of the
@@ -314,7 +315,7 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  *   0 on success;
  *   -EINVAL (bad handle, empty or unknown perms, unaligned @p virtual_base);
  *   -ENOENT (region destroyed); -ESRCH (process unknown or dead);
- *   -EPERM (perms above the ceiling, or caller is neither @p process nor the owner);
+ *   -EPERM (perms above the ceiling, or the caller is not the owner);
  *   -EEXIST (the process already maps this region);
  *   -EADDRINUSE (the view would overlap an existing mapping of that process);
  *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV.

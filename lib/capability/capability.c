@@ -210,7 +210,7 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = map_check_locked(e, rz_local.self, rz_local.self, virtual_base, c->rights);
+	ret = map_check_locked(e, rz_local.self, rz_local.self, virtual_base, c->rights, true);
 	if (ret < 0)
 		goto out;
 	slot = (uint32_t)(c - rz_tbl()->caps);

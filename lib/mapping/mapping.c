@@ -35,7 +35,7 @@ perms_prot(uint32_t perms)
 
 int
 map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t target, void *vaddr,
-		uint32_t perms)
+		uint32_t perms, bool by_cap)
 {
 	uint64_t page_sz = rz_tbl()->page_sz;
 
@@ -48,10 +48,10 @@ map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t targ
 				" kB hugepage size", e->id, vaddr, page_sz >> 10);
 		return -EINVAL;
 	}
-	if (requester != target && requester != e->owner) {
-		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d (only the owner, "
-				"pid %d, maps other processes)", e->id, (int)proc_pid(requester),
-				(int)proc_pid(target), (int)proc_pid(e->owner));
+	if (!by_cap && requester != e->owner) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d: only the owner "
+				"(pid %d) maps; others need a capability", e->id,
+				(int)proc_pid(requester), (int)proc_pid(target), (int)proc_pid(e->owner));
 		return -EPERM;
 	}
 	if (perms & ~e->perms) {
@@ -191,7 +191,7 @@ map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms)
 	} else if (requester != rz_local.self && !proc_alive(requester)) {
 		ret = -ESRCH;
 	} else {
-		ret = map_check_locked(e, requester, rz_local.self, vaddr, perms);
+		ret = map_check_locked(e, requester, rz_local.self, vaddr, perms, false);
 		if (ret == 0)
 			ret = map_self_locked(e, vaddr, perms, 0, RZ_NO_SLOT);
 	}
@@ -261,7 +261,8 @@ rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t p
 	if (ret < 0)
 		return ret;
 	ret = region_by_id(id) == NULL ? -ENOENT :
-		map_check_locked(e, rz_local.self, (uint32_t)target, virtual_base, perms);
+		map_check_locked(e, rz_local.self, (uint32_t)target, virtual_base, perms,
+				false);
 	table_unlock();
 	if (ret < 0)
 		return ret;

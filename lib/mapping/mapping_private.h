@@ -5,6 +5,7 @@
 #ifndef RZ_MAPPING_PRIVATE_H
 #define RZ_MAPPING_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core_private.h"
@@ -27,6 +28,6 @@ void mapping_clear_locked(struct region_entry *e, uint32_t slot);
 
 /* Checks shared by local and remote map: returns 0 or -errno, logs the reason. */
 int map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t target,
-		void *vaddr, uint32_t perms);
+		void *vaddr, uint32_t perms, bool by_cap);
 
 #endif /* RZ_MAPPING_PRIVATE_H */

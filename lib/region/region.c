@@ -253,16 +253,31 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 	region_free_locked(e);
 }
 
+static int region_destroy(struct region_entry *e);
+
 int
 rz_region_destroy(struct rz_region *r)
 {
 	struct region_entry *e;
-	uint32_t i;
 	int ret;
 
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	ret = region_destroy(e);
+	if (ret == -EBUSY && proc_reap_dead() > 0)
+		/* A dead process maps nothing: a mapper that died before the reaper's next
+		 * round must not make destroy fail. */
+		ret = region_destroy(e);
+	return ret;
+}
+
+static int
+region_destroy(struct region_entry *e)
+{
+	uint32_t i;
+	int ret;
+
 	ret = table_lock();
 	if (ret < 0)
 		return ret;

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZONE_RDMA_H
+#define RZONE_RDMA_H
+
+/**
+ * @file
+ * rzone remote: RDMA access to rzone regions (libibverbs + librdmacm).
+ *
+ * A process opens one RDMA device (rz_rdma_init()) and gets one protection domain. Region
+ * memory is registered once per hugepage arena (one memory region, MR, per arena per process);
+ * the MR key never leaves the host. Remote peers connect over librdmacm (one RC queue pair and
+ * two completion queues per peer). The owner grants a peer access to a region, or a sub-range
+ * of it, by binding a type-2 memory window (MW) on that peer's own QP: the window's rkey,
+ * carried in a fixed-size capability descriptor (doc/wire-format.md), works only on that QP,
+ * only inside the range and only with the rights of the transfer mode. Revocation invalidates
+ * the window and returns once the device has completed the invalidation.
+ *
+ * Threading: the control functions (init, register, listen/accept/connect, grant, revoke,
+ * progress) are thread-safe. A peer's data path (rz_remote_*) must be driven by one thread at a
+ * time; it takes no lock, allocates nothing and copies no payload.
+ *
+ * Errors: int functions return 0 (or a count) on success and a negative errno on failure;
+ * pointer functions return NULL and set rte_errno.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rzone.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Remote read right in a descriptor. */
+#define RZ_RDMA_RIGHT_READ   (1u << 0)
+/** Remote write right in a descriptor. */
+#define RZ_RDMA_RIGHT_WRITE  (1u << 1)
+/** Remote 8-byte atomics (fetch-add, compare-swap) right in a descriptor. */
+#define RZ_RDMA_RIGHT_ATOMIC (1u << 2)
+/** Every right bit. */
+#define RZ_RDMA_RIGHT_ALL    (RZ_RDMA_RIGHT_READ | RZ_RDMA_RIGHT_WRITE | RZ_RDMA_RIGHT_ATOMIC)
+
+/** Size in bytes of an encoded capability descriptor on the wire. */
+#define RZ_RDMA_DESC_SIZE 80
+
+/**
+ * A capability descriptor, decoded. The owner gets one from rz_rdma_grant() and the peer
+ * receives the same values with rz_peer_recv_desc().
+ */
+struct rz_rdma_desc {
+	uint64_t issuer;      /**< Identity of the granting process (rz_rdma_self_id()). */
+	uint64_t target;      /**< Identity of the peer it was granted to. */
+	uint64_t region_id;   /**< rzone region id on the issuer's instance. */
+	uint64_t generation;  /**< Grant number, unique and increasing in the issuer process. */
+	uint64_t addr;        /**< Remote virtual address of the first byte of the window. */
+	uint64_t length;      /**< Window length in bytes. */
+	uint32_t rkey;        /**< Memory window rkey. */
+	uint32_t rights;      /**< RZ_RDMA_RIGHT_* bits. */
+	uint32_t mode;        /**< enum rz_transfer_mode. */
+	uint64_t expiry_ns;   /**< CLOCK_REALTIME ns after which it is revoked; 0: never. */
+};
+
+/** Locally registered memory: what local work requests need. */
+struct rz_rdma_mem {
+	void *addr;     /**< First byte. */
+	size_t len;     /**< Length in bytes. */
+	uint32_t lkey;  /**< Local key of the covering memory region. */
+	uint32_t rkey;  /**< Key of the covering MR itself: never give it to a peer. */
+	void *priv;     /**< rzone's own (the MR of plain memory; NULL for regions). */
+};
+
+/** A connected remote peer. */
+struct rz_peer;
+/** A listening endpoint. */
+struct rz_peer_listener;
+
+/** Remote operation, for rz_remote_post(). */
+enum rz_remote_opcode {
+	RZ_REMOTE_READ = 0,   /**< remote -> local */
+	RZ_REMOTE_WRITE,      /**< local -> remote */
+	RZ_REMOTE_FETCH_ADD,  /**< 8-byte fetch-add; old value lands in local memory */
+	RZ_REMOTE_CMP_SWAP,   /**< 8-byte compare-swap; old value lands in local memory */
+};
+
+/** An asynchronous remote operation. */
+struct rz_remote_op {
+	enum rz_remote_opcode opcode;  /**< What to do. */
+	const struct rz_rdma_mem *local; /**< Local registered memory. */
+	size_t local_off;              /**< Offset in @p local. */
+	const struct rz_rdma_desc *remote; /**< Capability descriptor of the remote memory. */
+	uint64_t remote_off;           /**< Offset inside the descriptor's window. */
+	size_t len;                    /**< Bytes (8 for atomics). */
+	uint64_t compare_add;          /**< Add value, or compare value for CMP_SWAP. */
+	uint64_t swap;                 /**< Swap value for CMP_SWAP. */
+	uint64_t wr_id;                /**< Returned in the completion; bit 63 must be clear. */
+};
+
+/** Completion of an asynchronous operation. */
+struct rz_remote_cqe {
+	uint64_t wr_id;     /**< From rz_remote_op.wr_id. */
+	int status;         /**< 0 or a negative errno (see rz_remote_read()). */
+	int wc_status;      /**< Raw enum ibv_wc_status. */
+};
+
+/**
+ * Open an RDMA device and allocate this process's protection domain. Call once per process
+ * (an rzone DPDK process after rz_init(), or any plain process that only acts as a peer).
+ *
+ * @param dev_name
+ *   Device name (e.g. "rxe0"), or NULL for the RZ_RDMA_DEV environment variable if set, else the
+ *   first device librdmacm knows.
+ * @return
+ *   0 on success;
+ *   -EALREADY (already initialised);
+ *   -ENODEV (no RDMA device, or none named @p dev_name: the log lists the ones there are);
+ *   -ENOMEM (context or PD allocation failed);
+ *   -EIO (the device could not be queried).
+ */
+int rz_rdma_init(const char *dev_name);
+
+/**
+ * Close every peer and listener, revoke every grant, deregister all memory, free the PD and
+ * close the device.
+ *
+ * @return
+ *   0 on success; -ENODEV if rz_rdma_init() was not called.
+ */
+int rz_rdma_fini(void);
+
+/**
+ * @return
+ *   The name of the open device, or NULL with rte_errno set to ENODEV.
+ */
+const char *rz_rdma_device_name(void);
+
+/**
+ * NUMA node nearest the device (hwloc; then sysfs numa_node of the device or of its network
+ * device). rzone regions should be created there to keep RDMA traffic node-local.
+ *
+ * @return
+ *   The node (>= 0); RZ_NUMA_ANY (-1) if the device reports no locality (software devices);
+ *   -ENODEV if rz_rdma_init() was not called.
+ */
+int rz_rdma_numa_node(void);
+
+/**
+ * This process's RDMA identity: a random non-zero 64-bit number drawn at rz_rdma_init(),
+ * exchanged when peers connect and written in descriptors (issuer / target).
+ *
+ * @return
+ *   The identity, or 0 with rte_errno set to ENODEV.
+ */
+uint64_t rz_rdma_self_id(void);
+
+/**
+ * Device limits and usage.
+ *
+ * @param max_mr
+ *   If not NULL, receives the device's max_mr.
+ * @param max_mw
+ *   If not NULL, receives the device's max_mw.
+ * @param used_mr
+ *   If not NULL, receives the MRs this process holds.
+ * @param used_mw
+ *   If not NULL, receives the MWs this process holds (pool included).
+ * @return
+ *   0, or -ENODEV.
+ */
+int rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32_t *used_mw);
+
+/**
+ * Register a region's memory: the whole hugepage arena holding the region is registered once
+ * (ibv_reg_mr with LOCAL_WRITE and MW_BIND) and cached; later calls for any region of that arena
+ * cost a table lookup. Never needed on the data path: keep @p mem.
+ *
+ * @param r
+ *   Region handle; its memory must be mapped in this process.
+ * @param mem
+ *   Receives address, length, lkey of the region.
+ * @return
+ *   0 on success;
+ *   -EINVAL (NULL argument, bad handle); -ENOENT (region destroyed);
+ *   -ENOSPC (registering would exceed the device's max_mr);
+ *   -ENOMEM / -EFAULT / -EPERM (ibv_reg_mr failed: the log says why; -EPERM is usually the
+ *   locked-memory limit);
+ *   -ENODEV (rz_rdma_init() or rz_init() was not called).
+ */
+int rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem);
+
+/**
+ * Register plain process memory (for peers that are not DPDK processes). One MR each.
+ *
+ * @param addr
+ *   First byte.
+ * @param len
+ *   Length, > 0.
+ * @param mem
+ *   Receives the registration.
+ * @return
+ *   0; -EINVAL (NULL, zero length); -ENOSPC (max_mr reached); -ENOMEM / -EFAULT / -EPERM
+ *   (ibv_reg_mr failed); -ENODEV.
+ */
+int rz_rdma_register_mem(void *addr, size_t len, struct rz_rdma_mem *mem);
+
+/**
+ * Deregister memory registered with rz_rdma_register_mem(). Region registrations are released
+ * by rz_rdma_fini().
+ *
+ * @param mem
+ *   The registration.
+ * @return
+ *   0; -EINVAL (NULL, or not from rz_rdma_register_mem()); -EBUSY (device refused: still in
+ *   use); -ENODEV.
+ */
+int rz_rdma_deregister_mem(struct rz_rdma_mem *mem);
+
+/**
+ * Local key of the MR covering a region (registering it if needed).
+ *
+ * @param r
+ *   Region handle.
+ * @param lkey
+ *   Receives the lkey.
+ * @return
+ *   0, or the errors of rz_rdma_register().
+ */
+int rz_rdma_region_lkey(struct rz_region *r, uint32_t *lkey);
+
+/**
+ * Print the device, its NUMA node, limits, MRs, peers and grants.
+ *
+ * @param f
+ *   Stream.
+ * @return
+ *   0; -EINVAL (NULL @p f); -ENODEV.
+ */
+int rz_rdma_dump(FILE *f);
+
+/**
+ * Listen for peers.
+ *
+ * @param ip
+ *   Local IPv4/IPv6 address to bind (e.g. "10.0.2.15"), or NULL for any.
+ * @param port
+ *   TCP-style port for rdma_cm; 0 lets the system choose (see rz_peer_listener_port()).
+ * @return
+ *   The listener, or NULL with rte_errno set to: EINVAL (bad address); EADDRINUSE;
+ *   ENODEV (not initialised, or the address is not on the open device); ENOMEM; EIO.
+ */
+struct rz_peer_listener *rz_peer_listen(const char *ip, uint16_t port);
+
+/**
+ * @param l
+ *   Listener.
+ * @return
+ *   The port it listens on, or 0 for a NULL listener.
+ */
+uint16_t rz_peer_listener_port(const struct rz_peer_listener *l);
+
+/**
+ * Accept one peer: wait for a connection request, create its QP and CQs, accept, and wait for
+ * the connection to be established.
+ *
+ * @param l
+ *   Listener.
+ * @param timeout_ms
+ *   How long to wait; < 0 waits for ever.
+ * @return
+ *   The peer, or NULL with rte_errno set to: EINVAL; ETIMEDOUT; EPROTO (the remote is not an
+ *   rzone peer or speaks another version); ECONNREFUSED; ENOSPC (QP limits); ENOMEM; EIO.
+ */
+struct rz_peer *rz_peer_accept(struct rz_peer_listener *l, int timeout_ms);
+
+/**
+ * Close a listener (peers it accepted stay connected).
+ *
+ * @param l
+ *   Listener, may be NULL.
+ * @return
+ *   0.
+ */
+int rz_peer_listener_close(struct rz_peer_listener *l);
+
+/**
+ * Connect to a listening peer.
+ *
+ * @param ip
+ *   Remote address.
+ * @param port
+ *   Remote port.
+ * @param timeout_ms
+ *   How long to wait for each step (resolve, route, establish); < 0 waits for ever.
+ * @return
+ *   The peer, or NULL with rte_errno set to: EINVAL; ENODEV (not initialised, or the route goes
+ *   through another device); ETIMEDOUT; ECONNREFUSED (rejected, or nobody listens); EPROTO;
+ *   ENOMEM; EIO.
+ */
+struct rz_peer *rz_peer_connect(const char *ip, uint16_t port, int timeout_ms);
+
+/**
+ * Disconnect and free a peer; every grant made to it is revoked first.
+ *
+ * @param p
+ *   Peer, may be NULL.
+ * @return
+ *   0.
+ */
+int rz_peer_close(struct rz_peer *p);
+
+/**
+ * @param p
+ *   Peer.
+ * @return
+ *   The remote's identity (its rz_rdma_self_id()), or 0 with rte_errno set to EINVAL.
+ */
+uint64_t rz_peer_id(const struct rz_peer *p);
+
+/**
+ * @param p
+ *   Peer.
+ * @return
+ *   The remote's pid as it announced it, or -EINVAL.
+ */
+int rz_peer_pid(const struct rz_peer *p);
+
+/**
+ * Is the peer connected? Reads pending connection events without blocking; a disconnected
+ * peer's grants are revoked here.
+ *
+ * @param p
+ *   Peer.
+ * @return
+ *   1 connected, 0 disconnected, -EINVAL.
+ */
+int rz_peer_connected(struct rz_peer *p);
+
+/**
+ * Housekeeping: read every peer's connection events (revoking the grants of peers that went
+ * away) and revoke expired grants. Call it regularly (e.g. from a control thread).
+ *
+ * @return
+ *   The number of grants revoked, or -ENODEV.
+ */
+int rz_rdma_progress(void);
+
+/**
+ * Grant @p p access to a region or a sub-range: bind a type-2 memory window from the pool on the
+ * peer's QP with a fresh random key byte, wait for the bind completion, then send the peer the
+ * descriptor. Rights by @p mode: RZ_MODE_SHARE and RZ_MODE_MOVE read+write+atomics,
+ * RZ_MODE_COPY_ON_WRITE read only; never beyond the region's ceiling.
+ *
+ * @param r
+ *   Region handle, registered or not (it is registered if needed).
+ * @param p
+ *   Connected peer.
+ * @param mode
+ *   Transfer mode.
+ * @param offset
+ *   Start of the window inside the region.
+ * @param len
+ *   Window length; 0 means up to the end of the region.
+ * @param lifetime_ns
+ *   Revoke automatically after this long (by rz_rdma_progress()); 0: no expiry.
+ * @param desc
+ *   If not NULL, receives the descriptor sent.
+ * @return
+ *   0 on success;
+ *   -EINVAL (NULL region/peer, unknown mode, range outside the region);
+ *   -EPERM (the mode's rights exceed the region's ceiling);
+ *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected);
+ *   -ENOSPC (max_mw reached); -EIO (bind or send completed in error: nothing stays granted);
+ *   -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV.
+ */
+int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc);
+
+/**
+ * Revoke a grant: post a local invalidate of the window on the peer's QP and wait for its
+ * completion (if the QP is dead, deallocate the window instead). When this returns 0 no access
+ * through the rkey can succeed any more; other grants are untouched.
+ *
+ * @param desc
+ *   Descriptor returned by rz_rdma_grant() (matched by generation and rkey).
+ * @return
+ *   0 on success; -EINVAL (NULL); -ENOENT (no such live grant: already revoked or expired);
+ *   -EIO (the window could not be invalidated nor freed); -ENODEV.
+ */
+int rz_rdma_revoke(const struct rz_rdma_desc *desc);
+
+/**
+ * Number of live grants, all peers.
+ *
+ * @return
+ *   The count, or -ENODEV.
+ */
+int rz_rdma_grant_count(void);
+
+/**
+ * Receive one capability descriptor from a peer and validate it (size, version, checksum,
+ * issuer is this peer, target is us, not expired).
+ *
+ * @param p
+ *   Peer.
+ * @param desc
+ *   Receives the descriptor.
+ * @param timeout_ms
+ *   How long to wait; < 0 for ever.
+ * @return
+ *   0; -EINVAL (NULL); -ETIMEDOUT; -ENOTCONN (the connection failed);
+ *   -EBADMSG (malformed, truncated or unknown version); -EPROTO (foreign: another issuer or
+ *   target; or inconsistent fields); -ESTALE (expired). The log names the reason.
+ */
+int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms);
+
+/**
+ * RDMA READ @p len bytes at @p remote_off of the window into @p local at @p local_off; waits
+ * for the completion.
+ *
+ * @param p
+ *   Peer the descriptor came from.
+ * @param local
+ *   Local registered memory.
+ * @param local_off
+ *   Offset in @p local.
+ * @param remote
+ *   Descriptor.
+ * @param remote_off
+ *   Offset in the window.
+ * @param len
+ *   Bytes, > 0.
+ * @return
+ *   0 on success;
+ *   -EINVAL (NULL, zero length, local range outside @p local);
+ *   -ERANGE (remote range outside the descriptor: nothing sent);
+ *   -EACCES (remote access error: revoked window, wrong rights, out of the window);
+ *   -ENOTCONN (the QP is in error: flushed); -ETIMEDOUT (transport retries exceeded);
+ *   -EFAULT (local protection error); -EIO (any other completion error);
+ *   -EBUSY (asynchronous operations are outstanding on this peer).
+ */
+int rz_remote_read(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len);
+
+/**
+ * RDMA WRITE from @p local to the window; waits for the completion.
+ *
+ * @param p
+ *   Peer.
+ * @param local
+ *   Local registered memory.
+ * @param local_off
+ *   Offset in @p local.
+ * @param remote
+ *   Descriptor.
+ * @param remote_off
+ *   Offset in the window.
+ * @param len
+ *   Bytes, > 0.
+ * @return
+ *   As rz_remote_read().
+ */
+int rz_remote_write(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len);
+
+/**
+ * 8-byte atomic fetch-add on the window; the old value lands in @p local at @p local_off.
+ *
+ * @param p
+ *   Peer.
+ * @param local
+ *   Local registered memory (8 bytes at @p local_off).
+ * @param local_off
+ *   Offset in @p local, 8-byte aligned address.
+ * @param remote
+ *   Descriptor.
+ * @param remote_off
+ *   Offset in the window; the remote address must be 8-byte aligned.
+ * @param add
+ *   Value to add.
+ * @param old
+ *   If not NULL, receives the old value.
+ * @return
+ *   As rz_remote_read(), plus -EINVAL for a misaligned address.
+ */
+int rz_remote_fetch_add(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t add,
+		uint64_t *old);
+
+/**
+ * 8-byte atomic compare-and-swap on the window; the old value lands in @p local.
+ *
+ * @param p
+ *   Peer.
+ * @param local
+ *   Local registered memory.
+ * @param local_off
+ *   Offset in @p local, 8-byte aligned address.
+ * @param remote
+ *   Descriptor.
+ * @param remote_off
+ *   Offset in the window, 8-byte aligned address.
+ * @param compare
+ *   Expected value.
+ * @param swap
+ *   New value, written if the old one equals @p compare.
+ * @param old
+ *   If not NULL, receives the old value (equal to @p compare iff the swap happened).
+ * @return
+ *   As rz_remote_fetch_add().
+ */
+int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t compare,
+		uint64_t swap, uint64_t *old);
+
+/**
+ * Post an operation without waiting; collect it with rz_remote_poll().
+ *
+ * @param p
+ *   Peer.
+ * @param op
+ *   Operation.
+ * @return
+ *   0; -EINVAL (bad arguments, as the synchronous calls, or bit 63 set in wr_id);
+ *   -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full);
+ *   -ENOTCONN (QP in error).
+ */
+int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
+
+/**
+ * Collect completions of posted operations. Never blocks.
+ *
+ * @param p
+ *   Peer.
+ * @param cqe
+ *   Array to fill.
+ * @param n
+ *   Its capacity.
+ * @return
+ *   Completions written (0..n), or -EINVAL / -EIO (CQ error).
+ */
+int rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n);
+
+/**
+ * Send a small message (up to 64 bytes) to the peer; for tests and simple rendezvous.
+ *
+ * @param p
+ *   Peer.
+ * @param buf
+ *   Bytes.
+ * @param len
+ *   At most 64.
+ * @return
+ *   0; -EINVAL; -ENOTCONN; -EIO; -ETIMEDOUT.
+ */
+int rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len);
+
+/**
+ * Receive a message sent with rz_peer_send_msg() (not a descriptor).
+ *
+ * @param p
+ *   Peer.
+ * @param buf
+ *   At least 64 bytes.
+ * @param timeout_ms
+ *   < 0: for ever.
+ * @return
+ *   Bytes received; -EINVAL; -ETIMEDOUT; -ENOTCONN; -EBADMSG (a descriptor or garbage came).
+ */
+int rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RZONE_RDMA_H */

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Multi-process tests: this process is a real DPDK primary; rz-test-agent processes are real
+ * secondaries of the same instance (same --file-prefix), driven over pipes.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "harness.h"
+#include "mp_msg.h"
+#include "rzone.h"
+
+#define PAGE (2u * 1024 * 1024)
+/* A hugepage-aligned address nothing maps in a fresh agent. */
+#define VIEW_VA ((uint64_t)0x6f0000000000ull)
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Until rzone has released a dead process (its slot is gone): seconds it took. */
+static double
+wait_reaped(const struct rz_region *r, pid_t pid)
+{
+	double t0 = now_s();
+
+	while ((rz_region_get_mapping(r, pid) != NULL || rte_errno != ESRCH) &&
+			now_s() - t0 < 3.0)
+		usleep(2000);
+	CU_ASSERT_EQUAL(rz_process_attached(pid), 0);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, pid));
+	CU_ASSERT_EQUAL(rte_errno, ESRCH);
+	return now_s() - t0;
+}
+
+#define START(a) CU_ASSERT_FATAL(agent_start(&(a)) == 0)
+#define OK(rep) do { struct reply r_ = (rep); CU_ASSERT(r_.ok); \
+		if (!r_.ok) fprintf(stderr, "  agent said err %d at line %d\n", r_.err, __LINE__); \
+	} while (0)
+#define ERR(rep, e) do { struct reply r_ = (rep); CU_ASSERT(!r_.ok && r_.err == (e)); \
+		if (r_.ok || r_.err != (e)) fprintf(stderr, "  agent said %s %d, want err %d at " \
+				"line %d\n", r_.ok ? "ok" : "err", r_.ok ? (int)r_.val : r_.err, (e), \
+				__LINE__); \
+	} while (0)
+
+static void
+test_map_by_owner(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, 2 * PAGE, RZ_PERM_RW);
+	struct agent a;
+	struct reply rep;
+	char handle[32];
+	uint64_t id;
+	char *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	id = rz_region_id(r);
+	p = rz_region_addr(r);
+	START(a);
+	/* Same id, same handle, same address in every process. */
+	rep = agent_cmd(&a, "lookup %#" PRIx64, id);
+	OK(rep);
+	snprintf(handle, sizeof(handle), "%p", (void *)r);
+	CU_ASSERT_STRING_EQUAL(rep.text, handle);
+
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, a.pid), p);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	rep = agent_cmd(&a, "get %#" PRIx64 " 0", id);
+	OK(rep);
+	CU_ASSERT_EQUAL(rep.val, (uint64_t)(uintptr_t)p);
+	/* Both write, both read. */
+	OK(agent_cmd(&a, "write %#" PRIx64 " 0 from-secondary", id));
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_STRING_EQUAL(p, "from-secondary");
+	strcpy(p + PAGE, "from-primary");
+	rep = agent_cmd(&a, "read %#" PRIx64 " %u 12", id, PAGE);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "from-primary");
+
+	/* Second map of the same process; non-owner requests. Nothing changes. */
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_READ), -EEXIST);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	ERR(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)getpid()), EPERM);
+	ERR(agent_cmd(&a, "destroy %#" PRIx64, id), EPERM);
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, RZ_PID_SELF), p);
+	CU_ASSERT_EQUAL(rz_region_count(), 1);
+
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), 0);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, a.pid));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	ERR(agent_cmd(&a, "get %#" PRIx64 " 0", id), ENOENT);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), -ENOENT);
+	/* A non-owner cannot map itself: that takes a capability. */
+	ERR(agent_cmd(&a, "map %#" PRIx64 " 0 0 3", id), EPERM);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW | RZ_PERM_EXEC), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, (void *)(VIEW_VA + 4096), RZ_PERM_RW), -EINVAL);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, a.pid));
+	/* The data outlives the mappings. */
+	CU_ASSERT_STRING_EQUAL(p, "from-secondary");
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	ERR(agent_cmd(&a, "lookup %#" PRIx64, id), ENOENT);
+	agent_stop(&a);
+	CU_ASSERT(WIFEXITED(a.status) && WEXITSTATUS(a.status) == 0);
+}
+
+static void
+test_view_in_secondary_faults(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	struct agent a;
+	struct reply rep;
+	uint64_t id;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	id = rz_region_id(r);
+	START(a);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, (void *)VIEW_VA, RZ_PERM_READ), 0);
+	CU_ASSERT_EQUAL((uint64_t)(uintptr_t)rz_region_get_mapping(r, a.pid), VIEW_VA);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_READ);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	strcpy(rz_region_addr(r), "seen through the view");
+	rep = agent_cmd(&a, "read %#" PRIx64 " 0 21", id);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "seen through the view");
+	/* The write kills the agent. */
+	rep = agent_cmd(&a, "write %#" PRIx64 " 0 x", id);
+	CU_ASSERT(!rep.ok && rep.err == EPIPE);
+	agent_wait(&a);
+	CU_ASSERT(WIFSIGNALED(a.status) && WTERMSIG(a.status) == SIGSEGV);
+	CU_ASSERT_STRING_EQUAL(rz_region_addr(r), "seen through the view");
+	/* Reaped within a second; the region and the primary's mapping stay. */
+	CU_ASSERT(wait_reaped(r, a.pid) < 1.0);
+	CU_ASSERT_PTR_NOT_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static void
+test_transfer(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	struct agent a, b;
+	uint64_t id, tok;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	id = rz_region_id(r);
+	START(a);
+	START(b);
+	/* Only to an attached process that maps the region. */
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, a.pid), -EINVAL);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, a.pid), 0);
+	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
+	CU_ASSERT_EQUAL(agent_cmd(&a, "owner %#" PRIx64, id).val, (uint64_t)a.pid);
+	/* The old owner keeps its mapping, loses owner rights. */
+	CU_ASSERT_PTR_NOT_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+	CU_ASSERT_EQUAL(rz_region_destroy(r), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, RZ_PID_SELF), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_map(r, b.pid, NULL, RZ_PERM_READ), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, b.pid, RZ_MODE_SHARE, &tok), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
+	/* The new owner (a secondary) unmaps and re-maps the primary over IPC. */
+	OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)getpid()));
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 1", id, (int)getpid()));
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, RZ_PID_SELF), rz_region_addr(r));
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, RZ_PID_SELF), RZ_PERM_READ);
+	/* Bad transfers by the new owner. */
+	ERR(agent_cmd(&a, "transfer %#" PRIx64 " %d", id, (int)b.pid), EINVAL);
+	ERR(agent_cmd(&a, "transfer %#" PRIx64 " 999999999", id), ESRCH);
+	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
+	/* And back. */
+	OK(agent_cmd(&a, "transfer %#" PRIx64 " %d", id, (int)getpid()));
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	/* To a process that died. */
+	OK(agent_cmd(&a, "get %#" PRIx64 " 0", id));
+	agent_kill9(&a);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, a.pid), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_READ), -ESRCH);
+	agent_stop(&b);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);	/* a is dead: not busy */
+}
+
+static void
+test_secondary_to_secondary(void)
+{
+	struct agent a, b;
+	struct rz_region *r;
+	struct reply rep;
+	uint64_t id;
+
+	START(a);
+	START(b);
+	rep = agent_cmd(&a, "create %u 3", PAGE);
+	OK(rep);
+	id = rep.val;
+	r = rz_region_lookup(id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
+	/* Owner a maps b: a secondary reaches a secondary through the primary's relay. */
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id, (int)b.pid));
+	rep = agent_cmd(&b, "get %#" PRIx64 " 0", id);
+	OK(rep);
+	CU_ASSERT_EQUAL(rep.val, (uint64_t)(uintptr_t)rz_region_addr(r));
+	OK(agent_cmd(&b, "write %#" PRIx64 " 100 relayed", id));
+	OK(agent_cmd(&a, "map %#" PRIx64 " 0 0 1", id));
+	rep = agent_cmd(&a, "read %#" PRIx64 " 100 7", id);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "relayed");
+	/* And a view in b, placed by a. */
+	OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)b.pid));
+	ERR(agent_cmd(&b, "get %#" PRIx64 " 0", id), ENOENT);
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d %#" PRIx64 " 1", id, (int)b.pid, VIEW_VA));
+	rep = agent_cmd(&b, "read %#" PRIx64 " 100 7", id);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "relayed");
+	CU_ASSERT_EQUAL((uint64_t)(uintptr_t)rz_region_get_mapping(r, b.pid), VIEW_VA);
+	/* b is not the owner. */
+	ERR(agent_cmd(&b, "unmap %#" PRIx64 " %d", id, (int)a.pid), EPERM);
+	ERR(agent_cmd(&b, "destroy %#" PRIx64, id), EPERM);
+	ERR(agent_cmd(&a, "destroy %#" PRIx64, id), EBUSY);
+	CU_ASSERT_PTR_NOT_NULL(rz_region_lookup(id));
+	OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)b.pid));
+	OK(agent_cmd(&a, "destroy %#" PRIx64, id));
+	CU_ASSERT_PTR_NULL(rz_region_lookup(id));
+	agent_stop(&a);
+	agent_stop(&b);
+}
+
+static void
+test_capabilities(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	uint64_t id, tok, tok2, tokc, tokm, tok4;
+	struct agent a, b;
+	struct reply rep;
+	char *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	id = rz_region_id(r);
+	p = rz_region_addr(r);
+	START(a);
+	START(b);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+
+	/* Share: read/write for its target, once. */
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok), 0);
+	CU_ASSERT_NOT_EQUAL(tok, 0);
+	rep = agent_cmd(&a, "capmap %#" PRIx64 " 0", tok);
+	OK(rep);
+	CU_ASSERT_EQUAL(rep.val, id);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	OK(agent_cmd(&a, "write %#" PRIx64 " 0 by-capability", id));
+	CU_ASSERT_STRING_EQUAL(p, "by-capability");
+	ERR(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok), ENOENT);	/* reused */
+	ERR(agent_cmd(&b, "capmap %#" PRIx64 " 0", tok ^ (UINT64_C(1) << 40)), ENOENT);	/* forged */
+	ERR(agent_cmd(&b, "capmap %#" PRIx64 " 0", tok), ENOENT);
+
+	/* A token is for its target only; a failed use leaves it as it was. */
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok2), 0);
+	ERR(agent_cmd(&b, "capmap %#" PRIx64 " 0", tok2), EPERM);
+	ERR(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok2), EEXIST);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok2), 0);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok2), -ENOENT);
+	ERR(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok2), ENOENT);
+	/* Only the owner revokes. */
+	ERR(agent_cmd(&a, "revoke %#" PRIx64, tok), EPERM);
+	/* Revoking a used token takes its mapping away. */
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), 0);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, a.pid));
+	ERR(agent_cmd(&a, "get %#" PRIx64 " 0", id), ENOENT);
+	CU_ASSERT_STRING_EQUAL(p, "by-capability");
+
+	/* Copy-on-write: read-only, as a view too. */
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, b.pid, RZ_MODE_COPY_ON_WRITE, &tokc), 0);
+	rep = agent_cmd(&b, "capmap %#" PRIx64 " %#" PRIx64, tokc, VIEW_VA);
+	OK(rep);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, b.pid), RZ_PERM_READ);
+	rep = agent_cmd(&b, "read %#" PRIx64 " 0 13", id);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "by-capability");
+	rep = agent_cmd(&b, "write %#" PRIx64 " 0 no", id);
+	CU_ASSERT(!rep.ok);
+	agent_wait(&b);
+	CU_ASSERT(WIFSIGNALED(b.status) && WTERMSIG(b.status) == SIGSEGV);
+	CU_ASSERT_STRING_EQUAL(p, "by-capability");
+
+	/* Move: the target becomes the owner. */
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, a.pid, RZ_MODE_MOVE, &tokm), 0);
+	OK(agent_cmd(&a, "capmap %#" PRIx64 " 0", tokm));
+	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tokm), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok4), -EPERM);
+	/* The new owner grants the old one. */
+	rep = agent_cmd(&a, "cap %#" PRIx64 " %d 1", id, (int)getpid());
+	OK(rep);
+	tok4 = strtoull(rep.text, NULL, 0);
+	CU_ASSERT_EQUAL(rz_capability_map(tok4, NULL, NULL), -EEXIST);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	CU_ASSERT_EQUAL(rz_capability_map(tok4, NULL, NULL), 0);
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, RZ_PID_SELF), p);
+	/* A capability for a dead or unknown process. */
+	ERR(agent_cmd(&a, "cap %#" PRIx64 " %d 1", id, (int)b.pid), ESRCH);
+	ERR(agent_cmd(&a, "cap %#" PRIx64 " 999999999 1", id), ESRCH);
+	ERR(agent_cmd(&a, "cap %#" PRIx64 " %d 7", id, (int)getpid()), EINVAL);
+	/* The owner revokes ours over IPC (secondary -> primary). */
+	OK(agent_cmd(&a, "revoke %#" PRIx64, tok4));
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+	OK(agent_cmd(&a, "destroy %#" PRIx64, id));
+	CU_ASSERT_PTR_NULL(rz_region_lookup(id));
+	agent_stop(&a);
+}
+
+static void
+test_capability_table_full(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	uint64_t tok, first = 0;
+	struct agent a;
+	int n = 0, ret;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	START(a);
+	while ((ret = rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok)) == 0) {
+		if (first == 0)
+			first = tok;
+		n++;
+	}
+	CU_ASSERT_EQUAL(ret, -ENOSPC);
+	CU_ASSERT(n > 1000);
+	/* Full table, old tokens still good. */
+	OK(agent_cmd(&a, "capmap %#" PRIx64 " 0", first));
+	/* Destroying the region drops them all: room again. */
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	ERR(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok), ENOENT);
+	agent_stop(&a);
+}
+
+static void
+test_kill9_recovery(void)
+{
+	struct rz_region *r1 = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW), *r3;
+	uint64_t id1, id2, id3, tok;
+	struct agent a;
+	struct reply rep;
+	int count;
+	double t0, dt;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r1);
+	id1 = rz_region_id(r1);
+	START(a);
+	CU_ASSERT_EQUAL(rz_region_map(r1, a.pid, NULL, RZ_PERM_RW), 0);
+	OK(agent_cmd(&a, "write %#" PRIx64 " 0 written-before-death", id1));
+	rep = agent_cmd(&a, "create %u 3", PAGE);	/* owned by a, mapped by nobody */
+	OK(rep);
+	id2 = rep.val;
+	rep = agent_cmd(&a, "create %u 3", PAGE);	/* owned by a, mapped by us */
+	OK(rep);
+	id3 = rep.val;
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id3, (int)getpid()));
+	r3 = rz_region_lookup(id3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r3);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r1, a.pid, RZ_MODE_SHARE, &tok), 0);
+	count = rz_region_count();
+
+	t0 = now_s();
+	agent_kill9(&a);
+	while ((rz_region_get_mapping(r1, a.pid) != NULL || rte_errno != ESRCH ||
+			rz_region_lookup(id2) != NULL ||
+			rz_region_owner(r3) != getpid()) && now_s() - t0 < 3.0)
+		usleep(5000);
+	dt = now_s() - t0;
+	printf("\n  kill -9 noticed and released in %.0f ms\n", dt * 1000);
+	CU_ASSERT(dt < 1.0);
+	/* Its mapping and references are gone... */
+	CU_ASSERT_EQUAL(rz_process_attached(a.pid), 0);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r1, a.pid));
+	CU_ASSERT_EQUAL(rte_errno, ESRCH);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), -ENOENT);
+	/* ...its unmapped region is freed, the mapped one passed to its mapper... */
+	CU_ASSERT_PTR_NULL(rz_region_lookup(id2));
+	CU_ASSERT_EQUAL(rz_region_owner(r3), getpid());
+	CU_ASSERT_EQUAL(rz_region_count(), count - 1);
+	/* ...and ours is intact. */
+	CU_ASSERT_PTR_EQUAL(rz_region_lookup(id1), r1);
+	CU_ASSERT_EQUAL(rz_region_owner(r1), getpid());
+	CU_ASSERT_STRING_EQUAL(rz_region_addr(r1), "written-before-death");
+	CU_ASSERT_EQUAL(rz_region_destroy(r3), 0);
+	CU_ASSERT_PTR_NULL(rz_region_lookup(id3));
+	CU_ASSERT_EQUAL(rz_region_destroy(r1), 0);
+}
+
+static void
+test_dead_and_unknown(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	uint64_t tok = 7;
+	struct agent a;
+	pid_t dead;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	START(a);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW), 0);
+	/* Busy: destroy refused, nothing changes. */
+	CU_ASSERT_EQUAL(rz_region_destroy(r), -EBUSY);
+	CU_ASSERT_PTR_NOT_NULL(rz_region_get_mapping(r, a.pid));
+	CU_ASSERT_EQUAL(rz_region_count(), 1);
+	dead = a.pid;
+	agent_stop(&a);	/* rz_fini() in the agent unmaps */
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, dead));
+	CU_ASSERT_EQUAL(rz_region_map(r, dead, NULL, RZ_PERM_RW), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, dead), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, dead), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, dead, RZ_MODE_SHARE, &tok), -ESRCH);
+	CU_ASSERT_EQUAL(tok, 7);
+	CU_ASSERT_EQUAL(rz_region_map(r, 1, NULL, RZ_PERM_RW), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static void
+hex(char *out, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * len] = '\0';
+}
+
+/* Malformed and hostile IPC messages against the live primary's handler. */
+static void
+test_ipc_fuzz(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	unsigned int seed = (unsigned int)time(NULL), i, answered = 0, refused = 0;
+	char line[2 * 256 + 1];
+	struct rz_mp_msg base;
+	struct agent a;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	printf("\n  fuzz seed %u\n", seed);
+	START(a);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW), 0);
+	memset(&base, 0, sizeof(base));
+	base.magic = RZ_MP_MAGIC;
+	base.version = RZ_MP_VERSION;
+	base.op = RZ_MP_OP_UNMAP;
+	base.region_id = rz_region_id(r);
+	base.target = 0;
+	base.target_pid = getpid();
+	base.requester = 1;
+	for (i = 0; i < 2000; i++) {
+		uint8_t buf[256];
+		size_t len, k;
+		struct reply rep;
+
+		switch (i % 4) {
+		case 0:	/* noise of any length */
+			len = (size_t)rand_r(&seed) % sizeof(buf);
+			for (k = 0; k < len; k++)
+				buf[k] = (uint8_t)rand_r(&seed);
+			break;
+		case 1:	/* valid header, noise after */
+			len = sizeof(base);
+			for (k = 0; k < len; k++)
+				buf[k] = (uint8_t)rand_r(&seed);
+			memcpy(buf, &base, 8);
+			break;
+		case 2:	/* a plausible request with a byte changed: wrong generations */
+			len = sizeof(base);
+			memcpy(buf, &base, len);
+			buf[(size_t)rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
+			break;
+		default:	/* truncated or extended */
+			len = sizeof(base) + (size_t)(rand_r(&seed) % 17) - 8;
+			memcpy(buf, &base, RTE_MIN(len, sizeof(base)));
+			if (len > sizeof(base))
+				memset(buf + sizeof(base), 0, len - sizeof(base));
+			break;
+		}
+		hex(line, buf, len);
+		rep = agent_cmd(&a, "rawmp %s", line);
+		if (rep.ok) {
+			int op = 0, res = 0;
+
+			answered++;
+			CU_ASSERT_EQUAL(sscanf(rep.text, "%d %d", &op, &res), 2);
+			CU_ASSERT(op == RZ_MP_OP_REPLY || op == RZ_MP_OP_IGNORE);
+			if (op == RZ_MP_OP_REPLY && res < 0)
+				refused++;
+		}
+	}
+	printf("  %u messages, %u answered, %u refused\n", i, answered, refused);
+	/* Every message got a well-formed answer; none took the mapping away. */
+	CU_ASSERT_EQUAL(answered, 2000);
+	CU_ASSERT(refused > 1500);
+	CU_ASSERT_PTR_NOT_NULL(rz_region_get_mapping(r, a.pid));
+	CU_ASSERT_EQUAL(rz_region_count(), 1);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	/* And the primary still serves real requests. */
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	agent_stop(&a);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal[] = { argv[0], "--proc-type=primary", "--no-pci", "-l", "0",
+		"--log-level=lib.rzone:notice", harness_prefix, NULL };
+	unsigned int failed;
+	CU_pSuite s;
+
+	RTE_SET_USED(argc);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	snprintf(harness_prefix, sizeof(harness_prefix), "--file-prefix=rzt-mp-%d",
+			(int)getpid());
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "FAIL: rte_eal_init: %s (hugepages reserved and mounted?)\n",
+				rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rz_init() != 0) {
+		fprintf(stderr, "FAIL: rz_init\n");
+		return 1;
+	}
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("mp", NULL, NULL);
+	CU_add_test(s, "map by owner over IPC", test_map_by_owner);
+	CU_add_test(s, "read-only view in a secondary faults", test_view_in_secondary_faults);
+	CU_add_test(s, "transfer ownership", test_transfer);
+	CU_add_test(s, "secondary maps secondary (relay)", test_secondary_to_secondary);
+	CU_add_test(s, "capabilities", test_capabilities);
+	CU_add_test(s, "capability table full", test_capability_table_full);
+	CU_add_test(s, "kill -9 recovery", test_kill9_recovery);
+	CU_add_test(s, "dead and unknown processes", test_dead_and_unknown);
+	CU_add_test(s, "IPC fuzz against the live handler", test_ipc_fuzz);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	if (rz_region_count() != 0) {
+		fprintf(stderr, "FAIL: %d regions leaked by the tests\n", rz_region_count());
+		rz_dump(stderr);
+		failed++;
+	}
+	rz_fini();
+	rte_eal_cleanup();
+	return failed != 0;
+}
