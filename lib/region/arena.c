@@ -85,11 +85,15 @@ arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 	if (mz == NULL) {
 		long avail = free_hugepages(socket, t->page_sz);
 
+		/* An aligned memzone costs one more page: DPDK's allocator puts its element
+		 * header in front of the aligned start. */
+		long need = (long)npages + 1;
+
 		if (avail >= 0)
 			RZ_LOG(ERR, "node %d: cannot reserve %u hugepages of %" PRIu64 " kB "
-					"(%ld free on the node: %ld missing): %s", socket, npages,
-					t->page_sz >> 10, avail,
-					avail >= (long)npages ? 0 : (long)npages - avail,
+					"(%ld with DPDK's allocator header; %ld free on the node: "
+					"%ld missing): %s", socket, npages, t->page_sz >> 10, need,
+					avail, avail >= need ? 0 : need - avail,
 					rte_strerror(rte_errno));
 		else
 			RZ_LOG(ERR, "node %d: cannot reserve %u hugepages of %" PRIu64 " kB: %s",

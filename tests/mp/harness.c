@@ -36,8 +36,8 @@ agent_start(struct agent *a)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *argv[] = { (char *)(uintptr_t)path, "--proc-type=secondary", "--no-pci",
-			"-l", "1", "--log-level=lib.rzone:notice", harness_prefix, NULL };
+		char *argv[] = { (char *)(uintptr_t)path, "--proc-type=secondary",
+			"--no-pci", RZ_TEST_BASE_VA,			"-l", "1", "--log-level=lib.rzone:notice", harness_prefix, NULL };
 
 		dup2(to[0], STDIN_FILENO);
 		dup2(from[1], STDOUT_FILENO);

@@ -538,8 +538,8 @@ test_ipc_fuzz(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0], "--proc-type=primary", "--no-pci", "-l", "0",
-		"--log-level=lib.rzone:notice", harness_prefix, NULL };
+	char *eal[] = { argv[0], "--proc-type=primary", "--no-pci", RZ_TEST_BASE_VA,
+		"-l", "0", "--log-level=lib.rzone:notice", harness_prefix, NULL };
 	unsigned int failed;
 	CU_pSuite s;
 

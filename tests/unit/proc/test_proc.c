@@ -25,6 +25,12 @@
 #include "proc_private.h"
 #include "rzone.h"
 
+/* Fixed and far from where ASan and the loader put things, so that secondaries of a
+ * sanitized build always get the primary's addresses. */
+#ifndef RZ_TEST_BASE_VA
+#define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
+#endif
+
 #define PAGE (2u * 1024 * 1024)
 
 static double
@@ -209,8 +215,8 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", prefix,
-		NULL };
+	char *eal[] = { argv[0], "--no-pci", RZ_TEST_BASE_VA, "-l", "0",
+		"--log-level=lib.rzone:notice", prefix, NULL };
 	unsigned int failed;
 	CU_pSuite s;
 

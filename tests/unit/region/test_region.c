@@ -25,6 +25,12 @@
 
 #include "rzone.h"
 
+/* Fixed and far from where ASan and the loader put things, so that secondaries of a
+ * sanitized build always get the primary's addresses. */
+#ifndef RZ_TEST_BASE_VA
+#define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
+#endif
+
 #define MB (1024u * 1024u)
 #define PAGE (2u * MB)
 
@@ -308,6 +314,8 @@ child_writes(volatile uint8_t *p)
 	int st;
 
 	if (pid == 0) {
+		/* Let the fault kill us even where a sanitizer catches SIGSEGV. */
+		signal(SIGSEGV, SIG_DFL);
 		p[0] = 1;
 		_exit(0);
 	}
@@ -567,8 +575,8 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", prefix,
-		NULL };
+	char *eal[] = { argv[0], "--no-pci", RZ_TEST_BASE_VA, "-l", "0",
+		"--log-level=lib.rzone:notice", prefix, NULL };
 	unsigned int failed;
 	CU_pSuite s;
 
