@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -571,6 +573,64 @@ test_init_twice(void)
 	CU_ASSERT_EQUAL(rz_process_attached(1), 0);
 }
 
+/* Ask the EAL's telemetry socket, as dpdk-telemetry.py does. */
+static int
+telemetry(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+			rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		goto fail;
+	if (read(fd, out, len - 1) <= 0)	/* the greeting */
+		goto fail;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		goto fail;
+	n = read(fd, out, len - 1);
+	if (n <= 0)
+		goto fail;
+	out[n] = '\0';
+	close(fd);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void
+test_telemetry(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	char buf[4096], want[64], cmd[64];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/info", buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"regions\":1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"page_size\":2097152"));
+	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/regions", buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%" PRIu64, rz_region_id(r));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+	snprintf(cmd, sizeof(cmd), "/rzone/region,%" PRIu64, rz_region_id(r));
+	CU_ASSERT_EQUAL_FATAL(telemetry(cmd, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "\"owner_pid\":%d", (int)getpid());
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"size\":2097152"));
+	/* Bad parameters answer null, not a crash. */
+	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/region,12x", buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
+	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/region,999", buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
+	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/procs", buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -616,6 +676,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "walk and dump", test_walk_and_dump);
 	CU_add_test(s, "destroy unmaps the owner", test_destroy_unmaps_owner);
 	CU_add_test(s, "init twice", test_init_twice);
+	CU_add_test(s, "telemetry", test_telemetry);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
