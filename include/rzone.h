@@ -118,7 +118,8 @@ int rz_fini(void);
 
 /**
  * Create a region owned by @p owner (seed: new). The memory comes from hugepages on the NUMA
- * node of the calling lcore, rounded up to a whole number of hugepages, and is zeroed.
+ * node nearest to the RDMA device when rz_rdma_init() was called (hwloc), else on the node of
+ * the calling lcore; it is rounded up to a whole number of hugepages, and zeroed.
  *
  * @param owner
  *   RZ_PID_SELF or the caller's own pid: a process can only create regions it owns.
@@ -175,7 +176,8 @@ struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms
 
 /**
  * Destroy a region. Only its owner may; the owner's own mapping, if any, is unmapped; the
- * outstanding capabilities are revoked; the memory is zeroed and returned to its arena.
+ * outstanding capabilities, local and remote (RDMA grants), are revoked; the memory is zeroed
+ * and returned to its arena.
  *
  * @param r
  *   Region handle.

@@ -14,6 +14,8 @@
 #include "core_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
+#include "rdma_hooks.h"
+#include "rzone_rdma.h"
 #include "region_private.h"
 
 RTE_LOG_REGISTER_DEFAULT(rz_logtype, INFO);
@@ -216,6 +218,9 @@ rz_fini(void)
 
 	if (t == NULL || rz_local.self == RZ_NO_SLOT)
 		return -ENODEV;
+	/* Remote grants go before the regions they open can be freed. */
+	if (rdma_initialized())
+		rz_rdma_fini();
 	mp_stop();
 	proc_reap_dead();
 	if (table_lock() < 0)

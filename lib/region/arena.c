@@ -18,6 +18,7 @@
 #include <rte_memzone.h>
 
 #include "core_private.h"
+#include "rdma_hooks.h"
 #include "region_private.h"
 
 static uint64_t
@@ -162,6 +163,7 @@ static void
 arena_free_locked(struct arena *a)
 {
 	RZ_LOG(DEBUG, "arena %s: freed", a->name);
+	rdma_arena_released((uint32_t)(a - rz_tbl()->arenas));
 	rte_memzone_free(a->mz);
 	memset(a, 0, sizeof(*a));
 }

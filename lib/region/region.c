@@ -15,7 +15,9 @@
 #include "core_private.h"
 #include "mapping_private.h"
 #include "proc_private.h"
+#include "rdma_hooks.h"
 #include "region_private.h"
+#include "rzone_rdma.h"
 
 static const char *const policy_names[] = {
 	[RZ_CACHE_WRITE_BACK] = "write-back",
@@ -38,7 +40,12 @@ socket_known(int node)
 static int
 default_socket(void)
 {
-	int s = (int)rte_socket_id();
+	int s = rz_rdma_numa_node();
+
+	/* With an RDMA device, the node nearest to it (hwloc). */
+	if (s >= 0 && socket_known(s))
+		return s;
+	s = (int)rte_socket_id();
 
 	if (s == SOCKET_ID_ANY || !socket_known(s))
 		s = (int)rte_lcore_to_socket_id(rte_get_main_lcore());
@@ -255,6 +262,26 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 
 static int region_destroy(struct region_entry *e);
 
+/* Would destroy succeed now? Changes nothing. */
+static int
+destroy_precheck(struct region_entry *e)
+{
+	uint32_t i;
+	int ret = table_lock();
+
+	if (ret < 0)
+		return ret;
+	if (e->state != REGION_LIVE || e->id == 0)
+		ret = -ENOENT;
+	else if (e->owner != rz_local.self)
+		ret = -EPERM;
+	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++)
+		if (i != rz_local.self && e->maps[i].addr != 0)
+			ret = -EBUSY;
+	table_unlock();
+	return ret;
+}
+
 int
 rz_region_destroy(struct rz_region *r)
 {
@@ -264,6 +291,14 @@ rz_region_destroy(struct rz_region *r)
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	ret = destroy_precheck(e);
+	if (ret == -EBUSY && proc_reap_dead() > 0)
+		ret = destroy_precheck(e);
+	if (ret < 0)
+		return ret;
+	/* Remote peers lose access before the memory is zeroed and reused. */
+	if (rdma_initialized())
+		rdma_revoke_region(e->id);
 	ret = region_destroy(e);
 	if (ret == -EBUSY && proc_reap_dead() > 0)
 		/* A dead process maps nothing: a mapper that died before the reaper's next
@@ -499,6 +534,9 @@ rz_region_dump(FILE *f, const struct rz_region *r)
 			e->numa_req == RZ_NUMA_ANY ? "any, default " : "",
 			e->numa_req == RZ_NUMA_ANY ? t->arenas[e->arena].socket : e->numa_req);
 	fprintf(f, "  cache policy: %s\n", policy_names[e->policy]);
+	if (rdma_initialized())
+		fprintf(f, "  rdma device:  %s (nearest NUMA node %d)\n", rz_rdma_device_name(),
+				rz_rdma_numa_node());
 	fprintf(f, "  arena:        %s, pages %u..%" PRIu64 "\n", t->arenas[e->arena].name,
 			e->first_page, e->first_page + e->size / t->page_sz - 1);
 	fprintf(f, "  created:      %" PRIu64 " ns (monotonic)\n", e->created_ns);

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Grants: type-2 memory windows bound on the grantee's own QP. A window's rkey works only on
+ * that QP, inside its range, with its rights; the key byte is random and never repeats the
+ * window's previous one; windows come from a pool in random order.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_tailq.h>
+
+#include "desc_private.h"
+#include "rdma_private.h"
+
+static int
+post_wait(struct rz_peer *p, struct ibv_send_wr *wr, const char *what)
+{
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+	int ret;
+
+	wr->wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	wr->send_flags |= IBV_SEND_SIGNALED;
+	ret = ibv_post_send(p->qp, wr, &bad);
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		RZ_LOG(ERR, "%s: post: %s", what, strerror(-ret));
+		return ret;
+	}
+	ret = peer_wait_internal(p, wr->wr_id, RZ_CTRL_TIMEOUT_MS, &wc);
+	if (ret != 0) {
+		RZ_LOG(ERR, "%s: no completion: %s", what, strerror(-ret));
+		return ret;
+	}
+	if (wc.status != IBV_WC_SUCCESS) {
+		RZ_LOG(ERR, "%s: completed with %s", what, ibv_wc_status_str(wc.status));
+		return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
+	}
+	return 0;
+}
+
+static void
+grant_mr_release_locked(struct grant *g)
+{
+	if (g->mr != NULL && ibv_dereg_mr(g->mr) == 0)
+		rdma_state.n_mr--;
+	g->mr = NULL;
+}
+
+static uint32_t
+ceiling_rights(uint32_t perms)
+{
+	uint32_t r = 0;
+
+	if (perms & RZ_PERM_READ)
+		r |= RZ_RDMA_RIGHT_READ;
+	if (perms & RZ_PERM_WRITE)
+		r |= RZ_RDMA_RIGHT_WRITE | RZ_RDMA_RIGHT_ATOMIC;
+	return r;
+}
+
+static int
+mw_access(uint32_t rights)
+{
+	int a = 0;
+
+	if (rights & RZ_RDMA_RIGHT_READ)
+		a |= IBV_ACCESS_REMOTE_READ;
+	if (rights & RZ_RDMA_RIGHT_WRITE)
+		a |= IBV_ACCESS_REMOTE_WRITE;
+	if (rights & RZ_RDMA_RIGHT_ATOMIC)
+		a |= IBV_ACCESS_REMOTE_ATOMIC;
+	return a;
+}
+
+int
+grant_count_locked(void)
+{
+	struct grant *g;
+	int n = 0;
+
+	TAILQ_FOREACH(g, &rdma_state.grants, next)
+		n++;
+	return n;
+}
+
+int
+rz_rdma_grant_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&rdma_state.lock);
+	n = rdma_state.initialized ? grant_count_locked() : -ENODEV;
+	pthread_mutex_unlock(&rdma_state.lock);
+	return n;
+}
+
+int
+rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc)
+{
+	struct ibv_send_wr wr;
+	struct grant *g;
+	struct ibv_mr *mr;
+	uint32_t perms, rights;
+	uint64_t region_id;
+	uint8_t key;
+	void *addr;
+	size_t size;
+	int ret;
+
+	if (r == NULL || p == NULL || desc_mode_rights((uint32_t)mode) == 0)
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		ret = -ENODEV;
+		goto out_free;
+	}
+	if (!p->connected) {
+		ret = -ENOTCONN;
+		goto out_free;
+	}
+	mr = rdma_region_mr_locked(r, &addr, &size, &region_id, &perms);
+	if (mr == NULL) {
+		ret = -rte_errno;
+		goto out_free;
+	}
+	if (len == 0 && offset < size)
+		len = size - offset;
+	if (offset >= size || len > size - offset) {
+		RZ_LOG(ERR, "range %zu+%zu outside region %" PRIx64 " of %zu bytes", offset, len,
+				region_id, size);
+		ret = -EINVAL;
+		goto out_free;
+	}
+	if (rz_region_owner(r) != rz_local.pid) {
+		RZ_LOG(ERR, "region %" PRIx64 ": pid %d is not the owner: only the owner grants",
+				region_id, (int)rz_local.pid);
+		ret = -EPERM;
+		goto out_free;
+	}
+	rights = desc_mode_rights((uint32_t)mode) & ceiling_rights(perms);
+	if (!(rights & RZ_RDMA_RIGHT_READ)) {
+		ret = -EPERM;
+		goto out_free;
+	}
+	if (!rdma_state.quirks->mw_range_enforced) {
+		/* The device checks remote accesses against the MR only: give the window an MR
+		 * of exactly the granted range (control path, paid once per grant). */
+		g->mr = rdma_reg_mr_locked((uint8_t *)addr + offset, len, &ret);
+		if (g->mr == NULL)
+			goto out_free;
+		mr = g->mr;
+	}
+	ret = mw_get_locked(&g->mw);
+	if (ret != 0)
+		goto out_free;
+	do {
+		ret = rdma_random(&key, 1);
+	} while (ret == 0 && key == (uint8_t)g->mw.last_rkey);
+	if (ret != 0) {
+		mw_put_locked(&g->mw);
+		goto out_free;
+	}
+	g->desc.rkey = (g->mw.mw->rkey & ~UINT32_C(0xff)) | key;
+
+	memset(&wr, 0, sizeof(wr));
+	wr.opcode = IBV_WR_BIND_MW;
+	wr.bind_mw.mw = g->mw.mw;
+	wr.bind_mw.rkey = g->desc.rkey;
+	wr.bind_mw.bind_info.mr = mr;
+	wr.bind_mw.bind_info.addr = (uintptr_t)addr + offset;
+	wr.bind_mw.bind_info.length = len;
+	wr.bind_mw.bind_info.mw_access_flags = (unsigned int)mw_access(rights);
+	/* The rkey leaves the host only once the device says the window is bound. */
+	ret = post_wait(p, &wr, "bind memory window");
+	if (ret != 0) {
+		mw_drop_locked(&g->mw);
+		goto out_free;
+	}
+	g->mw.last_rkey = g->desc.rkey;
+	g->peer = p;
+	g->desc.issuer = rdma_state.self_id;
+	g->desc.target = p->remote_id;
+	g->desc.region_id = region_id;
+	g->desc.generation = rdma_state.next_gen++;
+	g->desc.addr = (uintptr_t)addr + offset;
+	g->desc.length = len;
+	g->desc.rights = rights;
+	g->desc.mode = (uint32_t)mode;
+	g->desc.expiry_ns = lifetime_ns ? rdma_now_realtime() + lifetime_ns : 0;
+	TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
+	p->ngrants++;
+	ret = peer_send_desc(p, &g->desc);
+	if (ret != 0) {
+		RZ_LOG(ERR, "descriptor not delivered to peer %016" PRIx64 ": revoking",
+				p->remote_id);
+		grant_revoke_locked(g);
+		goto out;
+	}
+	if (desc != NULL)
+		*desc = g->desc;
+	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
+			"to %016" PRIx64, g->desc.generation, region_id, offset, len, g->desc.rkey,
+			rights, p->remote_id);
+	ret = 0;
+	goto out;
+out_free:
+	grant_mr_release_locked(g);
+	free(g);
+out:
+	pthread_mutex_unlock(&rdma_state.lock);
+	return ret;
+}
+
+/* Invalidate the window and forget the grant. Lock held. */
+int
+grant_revoke_locked(struct grant *g)
+{
+	struct rz_peer *p = g->peer;
+	int ret = -ENOTCONN;
+
+	if (p->connected) {
+		struct ibv_send_wr wr;
+
+		memset(&wr, 0, sizeof(wr));
+		wr.opcode = IBV_WR_LOCAL_INV;
+		wr.invalidate_rkey = g->desc.rkey;
+		ret = post_wait(p, &wr, "invalidate memory window");
+	}
+	if (ret == 0) {
+		/* Measured on rxe (6.1): re-binding a window that was bound on another QP and
+		 * invalidated fails with a bind error that kills the new QP. Windows are used
+		 * once: the pool hands out fresh ones, in random order. */
+		mw_drop_locked(&g->mw);
+	} else {
+		/* The QP is gone or broken: freeing the window invalidates it too. */
+		if (ibv_dealloc_mw(g->mw.mw) != 0) {
+			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated nor freed",
+					g->desc.generation);
+			return -EIO;
+		}
+		rdma_state.n_mw--;
+	}
+	grant_mr_release_locked(g);
+	TAILQ_REMOVE(&rdma_state.grants, g, next);
+	p->ngrants--;
+	RZ_LOG(DEBUG, "grant %" PRIu64 " (rkey 0x%08x) revoked", g->desc.generation,
+			g->desc.rkey);
+	free(g);
+	return 0;
+}
+
+int
+grant_revoke_peer_locked(struct rz_peer *p)
+{
+	struct grant *g, *t;
+	int ret = 0;
+
+	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
+		if (g->peer == p && grant_revoke_locked(g) != 0)
+			ret = -EIO;
+	}
+	return ret;
+}
+
+int
+grant_expire_locked(uint64_t now)
+{
+	struct grant *g, *t;
+	int n = 0;
+
+	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
+		if (g->desc.expiry_ns != 0 && g->desc.expiry_ns <= now &&
+				grant_revoke_locked(g) == 0)
+			n++;
+	}
+	return n;
+}
+
+int
+rz_rdma_revoke(const struct rz_rdma_desc *desc)
+{
+	struct grant *g;
+	int ret = -ENOENT;
+
+	if (desc == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	TAILQ_FOREACH(g, &rdma_state.grants, next) {
+		if (g->desc.generation == desc->generation && g->desc.rkey == desc->rkey) {
+			ret = grant_revoke_locked(g);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rdma_state.lock);
+	return ret;
+}
+
+int
+rdma_revoke_region(uint64_t region_id)
+{
+	struct grant *g, *tmp;
+	int n = 0;
+
+	pthread_mutex_lock(&rdma_state.lock);
+	if (rdma_state.initialized) {
+		RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, tmp) {
+			if (g->desc.region_id != region_id)
+				continue;
+			grant_revoke_locked(g);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&rdma_state.lock);
+	if (n > 0)
+		RZ_LOG(INFO, "region %" PRIx64 ": %d remote grant%s revoked with it", region_id, n,
+				n == 1 ? "" : "s");
+	return n;
+}

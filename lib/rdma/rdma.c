@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Device, protection domain, NUMA locality, memory registration (one MR per arena per process),
+ * memory window pool, limits.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hwloc.h>
+#include <hwloc/openfabrics-verbs.h>
+
+#include "rdma_private.h"
+
+struct rdma_ctx rdma_state = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.peers = TAILQ_HEAD_INITIALIZER(rdma_state.peers),
+	.grants = TAILQ_HEAD_INITIALIZER(rdma_state.grants),
+};
+
+/* Plain memory registrations (rz_rdma_register_mem) are tagged so that deregister can tell. */
+#define RZ_MEM_TAG ((void *)&rdma_state.n_mr)
+
+int
+rdma_errno(int e)
+{
+	/* rdma-core returns positive errno values, or -1 with errno set. */
+	if (e == -1)
+		e = errno;
+	if (e < 0)
+		e = -e;
+	return e == 0 ? -EIO : -e;
+}
+
+uint64_t
+rdma_now_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int
+rdma_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+read_int_file(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (f == NULL)
+		return -errno;
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/* hwloc first; then sysfs numa_node of the device, then of its parent network device. */
+static int
+device_numa_node(struct ibv_device *dev, const char *name)
+{
+	hwloc_topology_t topo;
+	int node = -1;
+	char path[PATH_MAX];
+	char parent[64];
+	FILE *f;
+
+	if (hwloc_topology_init(&topo) == 0) {
+		if (hwloc_topology_load(topo) == 0) {
+			hwloc_cpuset_t set = hwloc_bitmap_alloc();
+			hwloc_nodeset_t nodes = hwloc_bitmap_alloc();
+
+			if (set != NULL && nodes != NULL &&
+					hwloc_ibv_get_device_cpuset(topo, dev, set) == 0) {
+				hwloc_cpuset_to_nodeset(topo, set, nodes);
+				if (hwloc_bitmap_weight(nodes) == 1)
+					node = hwloc_bitmap_first(nodes);
+			}
+			hwloc_bitmap_free(set);
+			hwloc_bitmap_free(nodes);
+		}
+		hwloc_topology_destroy(topo);
+	}
+	if (node >= 0)
+		return node;
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/device/numa_node", name);
+	if (read_int_file(path, &node) == 0 && node >= 0)
+		return node;
+	/* Software devices (rxe) sit on a network device. */
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/parent", name);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%63s", parent) == 1) {
+			snprintf(path, sizeof(path), "/sys/class/net/%s/device/numa_node", parent);
+			if (read_int_file(path, &node) == 0 && node >= 0) {
+				fclose(f);
+				return node;
+			}
+		}
+		fclose(f);
+	}
+	return RZ_NUMA_ANY;
+}
+
+int
+rz_rdma_init(const char *dev_name)
+{
+	struct ibv_context **devs;
+	struct ibv_context *verbs = NULL;
+	int n = 0, i, ret;
+
+	pthread_mutex_lock(&rdma_state.lock);
+	if (rdma_state.initialized) {
+		ret = -EALREADY;
+		goto out;
+	}
+	if (dev_name == NULL)
+		dev_name = getenv("RZ_RDMA_DEV");
+	devs = rdma_get_devices(&n);
+	if (devs == NULL || n == 0) {
+		RZ_LOG(ERR, "no RDMA device (is an RDMA driver loaded? ibv_devices lists none)");
+		if (devs != NULL)
+			rdma_free_devices(devs);
+		ret = -ENODEV;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (dev_name == NULL || strcmp(ibv_get_device_name(devs[i]->device), dev_name) == 0) {
+			verbs = devs[i];
+			break;
+		}
+	}
+	if (verbs == NULL) {
+		RZ_LOG(ERR, "no RDMA device named %s; there are:", dev_name);
+		for (i = 0; i < n; i++)
+			RZ_LOG(ERR, "  %s", ibv_get_device_name(devs[i]->device));
+		rdma_free_devices(devs);
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = ibv_query_device(verbs, &rdma_state.attr);
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		RZ_LOG(ERR, "%s: ibv_query_device: %s", ibv_get_device_name(verbs->device),
+				strerror(-ret));
+		rdma_free_devices(devs);
+		ret = -EIO;
+		goto out;
+	}
+	rdma_state.pd = ibv_alloc_pd(verbs);
+	if (rdma_state.pd == NULL) {
+		RZ_LOG(ERR, "ibv_alloc_pd: %s", strerror(errno));
+		rdma_free_devices(devs);
+		ret = -ENOMEM;
+		goto out;
+	}
+	rdma_state.devs = devs;
+	rdma_state.verbs = verbs;
+	snprintf(rdma_state.name, sizeof(rdma_state.name), "%s", ibv_get_device_name(verbs->device));
+	rdma_state.numa_node = device_numa_node(verbs->device, rdma_state.name);
+	rdma_state.quirks = rdma_quirks_lookup(rdma_state.attr.vendor_id, rdma_state.name);
+	do {
+		ret = rdma_random(&rdma_state.self_id, sizeof(rdma_state.self_id));
+	} while (ret == 0 && rdma_state.self_id == 0);
+	if (ret != 0) {
+		ibv_dealloc_pd(rdma_state.pd);
+		rdma_free_devices(devs);
+		goto out;
+	}
+	rdma_state.n_mr = 0;
+	rdma_state.n_mw = 0;
+	rdma_state.next_gen = 1;
+	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
+	rdma_state.initialized = true;
+	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %d, max_mw %d, id %016" PRIx64,
+			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name, rdma_state.attr.max_mr,
+			rdma_state.attr.max_mw, rdma_state.self_id);
+	if (!rdma_state.quirks->mw_range_enforced)
+		RZ_LOG(INFO, "%s: memory windows are not bounded by the device: every grant gets an "
+				"MR of exactly its range", rdma_state.name);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&rdma_state.lock);
+	return ret;
+}
+
+int
+rz_rdma_fini(void)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	peer_close_all_locked();
+	for (i = 0; i < rdma_state.pool_n; i++)
+		ibv_dealloc_mw(rdma_state.pool[i].mw);
+	free(rdma_state.pool);
+	rdma_state.pool = NULL;
+	rdma_state.pool_n = rdma_state.pool_cap = 0;
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		if (rdma_state.arena_mr[i].mr != NULL)
+			ibv_dereg_mr(rdma_state.arena_mr[i].mr);
+		rdma_state.arena_mr[i].mr = NULL;
+	}
+	ibv_dealloc_pd(rdma_state.pd);
+	rdma_free_devices(rdma_state.devs);
+	rdma_state.pd = NULL;
+	rdma_state.devs = NULL;
+	rdma_state.verbs = NULL;
+	rdma_state.initialized = false;
+	pthread_mutex_unlock(&rdma_state.lock);
+	return 0;
+}
+
+const char *
+rz_rdma_device_name(void)
+{
+	if (!rdma_state.initialized) {
+		rte_errno = ENODEV;
+		return NULL;
+	}
+	return rdma_state.name;
+}
+
+int
+rz_rdma_numa_node(void)
+{
+	return rdma_state.initialized ? rdma_state.numa_node : -ENODEV;
+}
+
+uint64_t
+rz_rdma_self_id(void)
+{
+	if (!rdma_state.initialized) {
+		rte_errno = ENODEV;
+		return 0;
+	}
+	return rdma_state.self_id;
+}
+
+int
+rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32_t *used_mw)
+{
+	if (!rdma_state.initialized)
+		return -ENODEV;
+	if (max_mr != NULL)
+		*max_mr = (uint32_t)rdma_state.attr.max_mr;
+	if (max_mw != NULL)
+		*max_mw = (uint32_t)rdma_state.attr.max_mw;
+	if (used_mr != NULL)
+		*used_mr = rdma_state.n_mr;
+	if (used_mw != NULL)
+		*used_mw = rdma_state.n_mw;
+	return 0;
+}
+
+struct ibv_mr *
+rdma_reg_mr_locked(void *addr, size_t len, int *err)
+{
+	/* LOCAL_WRITE (reads and atomics land here) and MW_BIND (windows are bound over it).
+	 * No remote right: the MR's own rkey opens nothing; remote access only goes through
+	 * memory windows, whose rights are those of each grant. */
+	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_MW_BIND;
+	struct ibv_mr *mr;
+
+	if (rdma_state.n_mr + 1 > (uint32_t)rdma_state.attr.max_mr) {
+		RZ_LOG(ERR, "%s: registering would exceed max_mr %d", rdma_state.name,
+				rdma_state.attr.max_mr);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	mr = ibv_reg_mr(rdma_state.pd, addr, len, access);
+	if (mr == NULL) {
+		*err = rdma_errno(-1);
+		if (*err == -EIO)
+			*err = -ENOMEM;
+		RZ_LOG(ERR, "ibv_reg_mr(%p, %zu) on %s: %s%s", addr, len, rdma_state.name,
+				strerror(-*err), *err == -EPERM || *err == -ENOMEM ?
+				" (check ulimit -l)" : "");
+		return NULL;
+	}
+	rdma_state.n_mr++;
+	*err = 0;
+	return mr;
+}
+
+struct ibv_mr *
+rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len, uint64_t *region_id,
+		uint32_t *perms)
+{
+	struct region_entry *e;
+	struct rz_table *t;
+	struct arena *a;
+	struct arena_mr *am;
+	void *a_va;
+	size_t a_len;
+	uint64_t a_seq;
+	uint32_t idx;
+	int err;
+
+	if (rz_tbl() == NULL) {
+		rte_errno = ENODEV;
+		return NULL;
+	}
+	e = region_from_handle(r, &err);
+	if (e == NULL) {
+		rte_errno = -err;
+		return NULL;
+	}
+	t = rz_tbl();
+	err = table_lock();
+	if (err != 0) {
+		rte_errno = -err;
+		return NULL;
+	}
+	if (e->id == 0 || e->state != REGION_LIVE || e->arena >= RZ_MAX_ARENAS) {
+		table_unlock();
+		rte_errno = ENOENT;
+		return NULL;
+	}
+	idx = e->arena;
+	a = &t->arenas[idx];
+	a_va = a->va;
+	a_len = (size_t)a->npages * t->page_sz;
+	a_seq = a->seq;
+	*addr = e->va;
+	*len = e->size;
+	*region_id = e->id;
+	*perms = e->perms;
+	table_unlock();
+
+	am = &rdma_state.arena_mr[idx];
+	if (am->mr != NULL && am->seq != a_seq) {
+		/* The arena this MR was made for is gone; its slot holds a new one. */
+		ibv_dereg_mr(am->mr);
+		rdma_state.n_mr--;
+		am->mr = NULL;
+	}
+	if (am->mr == NULL) {
+		am->mr = rdma_reg_mr_locked(a_va, a_len, &err);
+		if (am->mr == NULL) {
+			rte_errno = -err;
+			return NULL;
+		}
+		am->seq = a_seq;
+		RZ_LOG(DEBUG, "arena %u: %zu bytes at %p registered, lkey 0x%x", idx, a_len,
+				a_va, am->mr->lkey);
+	}
+	return am->mr;
+}
+
+int
+rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
+{
+	struct ibv_mr *mr;
+	uint64_t id;
+	uint32_t perms;
+	void *addr;
+	size_t len;
+
+	if (r == NULL || mem == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	mr = rdma_region_mr_locked(r, &addr, &len, &id, &perms);
+	if (mr == NULL) {
+		int ret = -rte_errno;
+
+		pthread_mutex_unlock(&rdma_state.lock);
+		return ret;
+	}
+	mem->addr = addr;
+	mem->len = len;
+	mem->lkey = mr->lkey;
+	mem->rkey = mr->rkey;
+	mem->priv = NULL;
+	pthread_mutex_unlock(&rdma_state.lock);
+	return 0;
+}
+
+int
+rz_rdma_region_lkey(struct rz_region *r, uint32_t *lkey)
+{
+	struct rz_rdma_mem m;
+	int ret;
+
+	if (lkey == NULL)
+		return -EINVAL;
+	ret = rz_rdma_register(r, &m);
+	if (ret == 0)
+		*lkey = m.lkey;
+	return ret;
+}
+
+int
+rz_rdma_register_mem(void *addr, size_t len, struct rz_rdma_mem *mem)
+{
+	struct ibv_mr *mr;
+	int err;
+
+	if (addr == NULL || len == 0 || mem == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	mr = rdma_reg_mr_locked(addr, len, &err);
+	pthread_mutex_unlock(&rdma_state.lock);
+	if (mr == NULL)
+		return err;
+	mem->addr = addr;
+	mem->len = len;
+	mem->lkey = mr->lkey;
+	mem->rkey = mr->rkey;
+	mem->priv = mr;
+	return 0;
+}
+
+int
+rz_rdma_deregister_mem(struct rz_rdma_mem *mem)
+{
+	struct ibv_mr *mr;
+	int ret;
+
+	if (mem == NULL || mem->priv == NULL)
+		return -EINVAL;
+	mr = mem->priv;
+	if (mr->addr != mem->addr || mr->lkey != mem->lkey)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	ret = ibv_dereg_mr(mr);
+	if (ret != 0) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -EBUSY;
+	}
+	rdma_state.n_mr--;
+	pthread_mutex_unlock(&rdma_state.lock);
+	mem->priv = NULL;
+	mem->lkey = 0;
+	return 0;
+}
+
+/* Memory windows come from a pool and are handed out in random order, so that the index part
+ * of an rkey says nothing about the order of grants. */
+int
+mw_get_locked(struct mw_slot *out)
+{
+	uint32_t pick;
+	int ret;
+
+	if (rdma_state.pool_n == 0) {
+		uint32_t want = RZ_MW_POOL_GROW, i;
+
+		if (rdma_state.n_mw + 1 > (uint32_t)rdma_state.attr.max_mw) {
+			RZ_LOG(ERR, "%s: a new window would exceed max_mw %d", rdma_state.name,
+					rdma_state.attr.max_mw);
+			return -ENOSPC;
+		}
+		if (rdma_state.n_mw + want > (uint32_t)rdma_state.attr.max_mw)
+			want = (uint32_t)rdma_state.attr.max_mw - rdma_state.n_mw;
+		if (rdma_state.pool_cap < want) {
+			struct mw_slot *np = realloc(rdma_state.pool, want * sizeof(*np));
+
+			if (np == NULL)
+				return -ENOMEM;
+			rdma_state.pool = np;
+			rdma_state.pool_cap = want;
+		}
+		for (i = 0; i < want; i++) {
+			struct ibv_mw *mw = ibv_alloc_mw(rdma_state.pd, IBV_MW_TYPE_2);
+
+			if (mw == NULL) {
+				ret = rdma_errno(-1);
+				if (rdma_state.pool_n > 0)
+					break;
+				RZ_LOG(ERR, "ibv_alloc_mw(type 2) on %s: %s", rdma_state.name,
+						strerror(-ret));
+				return ret == -ENOMEM ? -ENOSPC : ret;
+			}
+			rdma_state.pool[rdma_state.pool_n].mw = mw;
+			rdma_state.pool[rdma_state.pool_n].last_rkey = mw->rkey;
+			rdma_state.pool_n++;
+			rdma_state.n_mw++;
+		}
+	}
+	ret = rdma_random(&pick, sizeof(pick));
+	if (ret != 0)
+		return ret;
+	pick %= rdma_state.pool_n;
+	*out = rdma_state.pool[pick];
+	rdma_state.pool[pick] = rdma_state.pool[rdma_state.pool_n - 1];
+	rdma_state.pool_n--;
+	return 0;
+}
+
+void
+mw_put_locked(struct mw_slot *s)
+{
+	if (rdma_state.pool_n < rdma_state.pool_cap) {
+		rdma_state.pool[rdma_state.pool_n++] = *s;
+		return;
+	}
+	mw_drop_locked(s);
+}
+
+void
+mw_drop_locked(struct mw_slot *s)
+{
+	if (s->mw != NULL && ibv_dealloc_mw(s->mw) == 0)
+		rdma_state.n_mw--;
+	s->mw = NULL;
+}
+
+int
+rz_rdma_dump(FILE *f)
+{
+	struct rz_peer *p;
+	struct grant *g;
+	uint32_t i, n = 0;
+
+	if (f == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized) {
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENODEV;
+	}
+	for (i = 0; i < RZ_MAX_ARENAS; i++)
+		n += rdma_state.arena_mr[i].mr != NULL;
+	fprintf(f, "rdma device %s: nearest NUMA node %d, id %016" PRIx64 ", quirks %s\n",
+			rdma_state.name, rdma_state.numa_node, rdma_state.self_id, rdma_state.quirks->name);
+	fprintf(f, "  limits: max_mr %d (used %u, %u arenas), max_mw %d (used %u, %u pooled)\n",
+			rdma_state.attr.max_mr, rdma_state.n_mr, n, rdma_state.attr.max_mw, rdma_state.n_mw,
+			rdma_state.pool_n);
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		struct ibv_mr *mr = rdma_state.arena_mr[i].mr;
+
+		if (mr != NULL)
+			fprintf(f, "  arena %u: MR %p+%zu lkey 0x%x\n", i, mr->addr, mr->length,
+					mr->lkey);
+	}
+	TAILQ_FOREACH(p, &rdma_state.peers, next)
+		fprintf(f, "  peer %016" PRIx64 " pid %d qp %u: %s, %u grants\n", p->remote_id,
+				p->remote_pid, p->qp != NULL ? p->qp->qp_num : 0,
+				p->connected ? "connected" : "disconnected", p->ngrants);
+	TAILQ_FOREACH(g, &rdma_state.grants, next)
+		fprintf(f, "  grant %" PRIu64 ": region %" PRIx64 " [0x%" PRIx64 "+%" PRIu64
+				"] rkey 0x%08x rights 0x%x mode %u to %016" PRIx64 "%s\n",
+				g->desc.generation, g->desc.region_id, g->desc.addr,
+				g->desc.length, g->desc.rkey, g->desc.rights, g->desc.mode,
+				g->desc.target, g->desc.expiry_ns ? " (expires)" : "");
+	pthread_mutex_unlock(&rdma_state.lock);
+	return 0;
+}
+
+void
+rdma_arena_released(uint32_t idx)
+{
+	struct arena_mr *am;
+
+	if (idx >= RZ_MAX_ARENAS)
+		return;
+	/* Called with the table lock held, and the rdma code takes its lock before the table
+	 * lock: only try. If busy, the MR is replaced when the slot is next used (the arena
+	 * sequence number tells). */
+	if (pthread_mutex_trylock(&rdma_state.lock) != 0)
+		return;
+	am = &rdma_state.arena_mr[idx];
+	if (rdma_state.initialized && am->mr != NULL && ibv_dereg_mr(am->mr) == 0) {
+		rdma_state.n_mr--;
+		am->mr = NULL;
+		RZ_LOG(DEBUG, "arena %u freed: its registration is dropped", idx);
+	}
+	pthread_mutex_unlock(&rdma_state.lock);
+}
+
+bool
+rdma_initialized(void)
+{
+	return __atomic_load_n(&rdma_state.initialized, __ATOMIC_ACQUIRE);
+}

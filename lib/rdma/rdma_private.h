@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZ_RDMA_PRIVATE_H
+#define RZ_RDMA_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "core_private.h"
+#include "rzone_rdma.h"
+#include "quirks.h"
+#include "rdma_hooks.h"
+
+#define RZ_PEER_RECV_SLOTS	16
+#define RZ_PEER_SLOT_SIZE	128
+#define RZ_PEER_SQ_DEPTH	256
+#define RZ_PEER_STASH		RZ_PEER_SQ_DEPTH
+#define RZ_PEER_MSG_MAX		64
+#define RZ_CTRL_TIMEOUT_MS	5000
+#define RZ_MW_POOL_GROW		16
+
+/* wr_id of rzone's own work requests: bit 63 set. */
+#define RZ_WRID_INTERNAL	(UINT64_C(1) << 63)
+
+#define RZ_HELLO_MAGIC		0x49485a52u	/* "RZHI" */
+#define RZ_HELLO_VERSION	1
+#define RZ_MSG_MAGIC		0x534d5a52u	/* "RZMS" */
+
+/* rdma_cm private data of connect and accept. */
+struct hello {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t size;
+	uint64_t id;
+	uint32_t pid;
+	uint32_t reserved;
+};
+
+struct mw_slot {
+	struct ibv_mw *mw;
+	uint32_t last_rkey;	/* never rebind with the same key */
+};
+
+struct rz_peer;
+
+struct grant {
+	TAILQ_ENTRY(grant) next;
+	struct rz_peer *peer;
+	struct mw_slot mw;
+	struct ibv_mr *mr;	/* exact MR of the grant (devices whose MWs are not bounded) */
+	struct rz_rdma_desc desc;
+};
+
+struct rz_peer {
+	TAILQ_ENTRY(rz_peer) next;
+	struct rdma_event_channel *ch;
+	struct rdma_cm_id *id;
+	struct ibv_cq *scq;
+	struct ibv_cq *rcq;
+	struct ibv_qp *qp;
+	struct ibv_mr *buf_mr;
+	uint8_t *buf;		/* RZ_PEER_RECV_SLOTS receive slots + 1 send slot */
+	uint64_t remote_id;
+	int32_t remote_pid;
+	volatile int connected;
+	uint32_t max_inline;
+	uint64_t seq;		/* internal wr_id sequence */
+	uint32_t outstanding;	/* asynchronous operations not yet polled */
+	uint32_t ngrants;
+	uint32_t stash_head;
+	uint32_t stash_n;
+	struct ibv_wc stash[RZ_PEER_STASH];
+};
+
+struct rz_peer_listener {
+	struct rdma_event_channel *ch;
+	struct rdma_cm_id *id;
+	uint16_t port;
+};
+
+struct arena_mr {
+	uint64_t seq;		/* arena seq the MR was made for */
+	struct ibv_mr *mr;
+};
+
+struct rdma_ctx {
+	bool initialized;
+	pthread_mutex_t lock;
+	struct ibv_context **devs;	/* rdma_get_devices() */
+	struct ibv_context *verbs;
+	struct ibv_pd *pd;
+	struct ibv_device_attr attr;
+	const struct rdma_quirks *quirks;
+	char name[IBV_SYSFS_NAME_MAX];
+	int numa_node;
+	uint64_t self_id;
+	uint32_t n_mr;
+	uint32_t n_mw;
+	uint64_t next_gen;
+	struct arena_mr arena_mr[RZ_MAX_ARENAS];
+	struct mw_slot *pool;
+	uint32_t pool_n;
+	uint32_t pool_cap;
+	TAILQ_HEAD(, rz_peer) peers;
+	TAILQ_HEAD(, grant) grants;
+};
+
+extern struct rdma_ctx rdma_state;
+
+/* rdma.c */
+int rdma_errno(int e);
+uint64_t rdma_now_realtime(void);
+int rdma_random(void *buf, size_t len);
+struct ibv_mr *rdma_reg_mr_locked(void *addr, size_t len, int *err);
+struct ibv_mr *rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len,
+		uint64_t *region_id, uint32_t *perms);
+int mw_get_locked(struct mw_slot *out);
+void mw_put_locked(struct mw_slot *s);
+void mw_drop_locked(struct mw_slot *s);
+
+/* peer.c */
+void peer_close_all_locked(void);
+int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
+		struct ibv_wc *out);
+void peer_events(struct rz_peer *p);
+int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
+
+/* grant.c */
+int grant_revoke_locked(struct grant *g);
+int grant_revoke_peer_locked(struct rz_peer *p);
+int grant_expire_locked(uint64_t now);
+int grant_count_locked(void);
+
+/* remote.c */
+int wc_errno(enum ibv_wc_status s);
+
+#endif /* RZ_RDMA_PRIVATE_H */

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * Remote access data path: RDMA READ/WRITE and 8-byte atomics through a capability
+ * descriptor's window. No lock, no allocation, no payload copy: one work request built on the
+ * stack, posted on the peer's QP, completion polled on its send CQ.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "rdma_private.h"
+
+int
+wc_errno(enum ibv_wc_status s)
+{
+	switch (s) {
+	case IBV_WC_SUCCESS:
+		return 0;
+	case IBV_WC_REM_ACCESS_ERR:
+		return -EACCES;
+	case IBV_WC_WR_FLUSH_ERR:
+		return -ENOTCONN;
+	case IBV_WC_RETRY_EXC_ERR:
+	case IBV_WC_RNR_RETRY_EXC_ERR:
+		return -ETIMEDOUT;
+	case IBV_WC_LOC_PROT_ERR:
+	case IBV_WC_LOC_ACCESS_ERR:
+		return -EFAULT;
+	case IBV_WC_REM_INV_REQ_ERR:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static int
+build_wr(const struct rz_remote_op *op, struct ibv_send_wr *wr, struct ibv_sge *sge)
+{
+	const struct rz_rdma_mem *l = op->local;
+	const struct rz_rdma_desc *d = op->remote;
+	uint64_t raddr;
+
+	if (l == NULL || d == NULL || op->len == 0 || op->len > UINT32_MAX)
+		return -EINVAL;
+	if (op->local_off > l->len || op->len > l->len - op->local_off)
+		return -EINVAL;
+	if (op->remote_off > d->length || op->len > d->length - op->remote_off)
+		return -ERANGE;
+	raddr = d->addr + op->remote_off;
+	sge->addr = (uintptr_t)l->addr + op->local_off;
+	sge->length = (uint32_t)op->len;
+	sge->lkey = l->lkey;
+	memset(wr, 0, sizeof(*wr));
+	wr->wr_id = op->wr_id;
+	wr->sg_list = sge;
+	wr->num_sge = 1;
+	wr->send_flags = IBV_SEND_SIGNALED;
+	switch (op->opcode) {
+	case RZ_REMOTE_READ:
+		wr->opcode = IBV_WR_RDMA_READ;
+		break;
+	case RZ_REMOTE_WRITE:
+		wr->opcode = IBV_WR_RDMA_WRITE;
+		break;
+	case RZ_REMOTE_FETCH_ADD:
+	case RZ_REMOTE_CMP_SWAP:
+		if (op->len != 8 || (raddr & 7) || (sge->addr & 7))
+			return -EINVAL;
+		wr->opcode = op->opcode == RZ_REMOTE_FETCH_ADD ?
+				IBV_WR_ATOMIC_FETCH_AND_ADD : IBV_WR_ATOMIC_CMP_AND_SWP;
+		wr->wr.atomic.remote_addr = raddr;
+		wr->wr.atomic.rkey = d->rkey;
+		wr->wr.atomic.compare_add = op->compare_add;
+		wr->wr.atomic.swap = op->swap;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	wr->wr.rdma.remote_addr = raddr;
+	wr->wr.rdma.rkey = d->rkey;
+	return 0;
+}
+
+static int
+remote_sync(struct rz_peer *p, struct rz_remote_op *op)
+{
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	struct ibv_wc wc;
+	int ret;
+
+	if (p == NULL)
+		return -EINVAL;
+	if (p->outstanding != 0)
+		return -EBUSY;
+	op->wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	ret = build_wr(op, &wr, &sge);
+	if (ret != 0)
+		return ret;
+	ret = ibv_post_send(p->qp, &wr, &bad);
+	if (ret != 0)
+		return rdma_errno(ret);
+	/* Busy-poll without deadline: the device always completes a posted WR (success, error
+	 * after retries, or flush). */
+	ret = peer_wait_internal(p, op->wr_id, -1, &wc);
+	if (ret != 0)
+		return ret;
+	return wc_errno(wc.status);
+}
+
+int
+rz_remote_read(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_READ, .local = local,
+		.local_off = local_off, .remote = remote, .remote_off = remote_off, .len = len };
+
+	return remote_sync(p, &op);
+}
+
+int
+rz_remote_write(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = local,
+		.local_off = local_off, .remote = remote, .remote_off = remote_off, .len = len };
+
+	return remote_sync(p, &op);
+}
+
+int
+rz_remote_fetch_add(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t add,
+		uint64_t *old)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_FETCH_ADD, .local = local,
+		.local_off = local_off, .remote = remote, .remote_off = remote_off, .len = 8,
+		.compare_add = add };
+	int ret = remote_sync(p, &op);
+
+	if (ret == 0 && old != NULL)
+		*old = *(volatile uint64_t *)((uint8_t *)local->addr + local_off);
+	return ret;
+}
+
+int
+rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
+		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t compare,
+		uint64_t swap, uint64_t *old)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_CMP_SWAP, .local = local,
+		.local_off = local_off, .remote = remote, .remote_off = remote_off, .len = 8,
+		.compare_add = compare, .swap = swap };
+	int ret = remote_sync(p, &op);
+
+	if (ret == 0 && old != NULL)
+		*old = *(volatile uint64_t *)((uint8_t *)local->addr + local_off);
+	return ret;
+}
+
+int
+rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
+{
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	int ret;
+
+	if (p == NULL || op == NULL || (op->wr_id & RZ_WRID_INTERNAL))
+		return -EINVAL;
+	if (!p->connected)
+		return -ENOTCONN;
+	if (p->outstanding + 1 >= RZ_PEER_SQ_DEPTH)
+		return -ENOBUFS;
+	ret = build_wr(op, &wr, &sge);
+	if (ret != 0)
+		return ret;
+	ret = ibv_post_send(p->qp, &wr, &bad);
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
+	p->outstanding++;
+	return 0;
+}
+
+int
+rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
+{
+	struct ibv_wc wc[16];
+	unsigned int got = 0;
+
+	if (p == NULL || (cqe == NULL && n > 0))
+		return -EINVAL;
+	while (got < n && p->stash_n > 0) {
+		struct ibv_wc *w = &p->stash[p->stash_head];
+
+		cqe[got].wr_id = w->wr_id;
+		cqe[got].wc_status = w->status;
+		cqe[got].status = wc_errno(w->status);
+		got++;
+		p->stash_head = (p->stash_head + 1) % RZ_PEER_STASH;
+		p->stash_n--;
+		p->outstanding--;
+	}
+	while (got < n) {
+		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
+
+		k = ibv_poll_cq(p->scq, want, wc);
+		if (k < 0)
+			return -EIO;
+		for (i = 0; i < k; i++) {
+			if (wc[i].wr_id & RZ_WRID_INTERNAL)
+				continue;	/* a control WR that timed out earlier */
+			cqe[got].wr_id = wc[i].wr_id;
+			cqe[got].wc_status = wc[i].status;
+			cqe[got].status = wc_errno(wc[i].status);
+			got++;
+			p->outstanding--;
+		}
+		if (k < want)
+			break;
+	}
+	return (int)got;
+}
