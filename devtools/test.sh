@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 rzone authors
+#
+# Build rzone and run its tests (as root, on Debian 12):
+#   1. devtools/setup.sh (packages, hugepages, stale runtime state);
+#   2. build/ with -Dwerror=true, then every test suite (unit, mp, rdma);
+#   3. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
+#      the unit and mp suites;
+#   4. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
+#      parsers of the IPC message and the capability descriptor.
+# Tests use real hugepages and DPDK instances, so they run one at a time.
+# Ends with "rzone: N passed, M failed, K skipped" (counted from the testlog.json
+# of every run); exits non-zero if any build or test failed. Re-runnable.
+#
+# Usage: devtools/test.sh [meson test arguments]
+#   devtools/test.sh                   everything
+#   devtools/test.sh --suite unit      one suite (the sanitizer run keeps only
+#                                      the unit and mp suites asked for)
+#   devtools/test.sh region            one test, by name
+#
+# Environment:
+#   RZ_BUILD_DIR       main build directory (default build)
+#   RZ_ASAN_BUILD_DIR  sanitizer build directory (default build-asan)
+#   RZ_FUZZ_BUILD_DIR  fuzzer build directory (default build-fuzz)
+#   RZ_SKIP_ASAN=1     skip the sanitizer build and run
+#   RZ_SKIP_FUZZ=1     skip the fuzzer build and run
+#   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
+
+set -euo pipefail
+
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=devtools/lib.sh
+. "$HERE/lib.sh"
+
+case "${1:-}" in
+    -h|--help) sed -n '5,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
+
+BUILD=${RZ_BUILD_DIR:-build}
+ASAN_BUILD=${RZ_ASAN_BUILD_DIR:-build-asan}
+FUZZ_BUILD=${RZ_FUZZ_BUILD_DIR:-build-fuzz}
+
+# Sanitizer settings for DPDK processes (checked on this project's tests):
+# - detect_leaks=1: DPDK's own allocations stay reachable and do not trip
+#   LeakSanitizer, in primaries and secondaries, with or without
+#   rz_fini()/rte_eal_cleanup().
+# - ASan's SIGSEGV handler stays on (stack traces of real crashes): a test that
+#   expects a write through a read-only mapping to kill a process with SIGSEGV
+#   must reset the handler there (signal(SIGSEGV, SIG_DFL)), as tests/ does.
+# - abort_on_error=0, disable_coredump=1: a report ends the process with exit
+#   code 1 and no core file (a core of a process mapping GiBs of hugepages is
+#   huge).
+ASAN_OPTS=detect_leaks=1:halt_on_error=1:abort_on_error=0:print_summary=1:disable_coredump=1
+UBSAN_OPTS=print_stacktrace=1:halt_on_error=1:print_summary=1
+
+START=$(rz_now)
+FAILED_STEPS=()
+
+# On an early exit: remove the runtime state of the tests that are gone.
+trap 'rz_clean_runtime test || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cd "$RZ_ROOT"
+# Only this run's results count.
+rm -f "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" \
+    "$FUZZ_BUILD/meson-logs/testlog.json"
+
+# The arguments for the sanitizer run: the same, with only the unit and mp
+# suites (both when no suite is named). Empty (and 1 returned) if nothing is left.
+ASAN_ARGS=()
+asan_args() {
+    local a suites=() others=() named=0 expect_suite=0
+    for a in "$@"; do
+        if [ "$expect_suite" -eq 1 ]; then
+            expect_suite=0
+            named=1
+            case "$a" in unit|mp|rzone:unit|rzone:mp) suites+=(--suite "$a") ;; esac
+            continue
+        fi
+        case "$a" in
+            --suite) expect_suite=1 ;;
+            --suite=*)
+                named=1
+                case "${a#--suite=}" in unit|mp|rzone:unit|rzone:mp) suites+=("$a") ;; esac
+                ;;
+            *) others+=("$a") ;;
+        esac
+    done
+    if [ "$named" -eq 0 ]; then
+        suites=(--suite unit --suite mp)
+    elif [ "${#suites[@]}" -eq 0 ]; then
+        return 1
+    fi
+    # Sanitized code runs slower: give every test three times its timeout.
+    ASAN_ARGS=(--timeout-multiplier 3 "${suites[@]}" "${others[@]}")
+}
+
+# run_tests NAME DIR ARGS...: meson test in DIR, serially.
+run_tests() {
+    local name=$1 dir=$2 start status=0
+    shift 2
+    start=$(rz_now)
+    rm -f "$dir/meson-logs/testlog.json"
+    rz_say test "$name: meson test -C $dir${*:+ $*}"
+    meson test -C "$dir" --print-errorlogs --num-processes 1 "$@" || status=$?
+    # Let the last test's runtime state age past RZ_CLEAN_MIN_AGE, then remove it.
+    sleep "${RZ_CLEAN_MIN_AGE:-2}"
+    rz_clean_runtime test
+    if [ "$status" -ne 0 ]; then
+        rz_say test "$name: meson test failed ($status) after $(rz_elapsed "$start")"
+        FAILED_STEPS+=("$name tests")
+    else
+        rz_say test "$name: meson test passed in $(rz_elapsed "$start")"
+    fi
+}
+
+# build NAME DIR OPTIONS...: configure and build DIR. 1 if that failed.
+build() {
+    local name=$1 dir=$2 start
+    shift 2
+    start=$(rz_now)
+    rz_say test "$name: meson setup $dir $*"
+    if ! rz_meson_setup test "$dir" "$@"; then
+        FAILED_STEPS+=("$name configure")
+        return 1
+    fi
+    rz_say test "$name: ninja -C $dir"
+    if ! rz_ninja test "$dir"; then
+        FAILED_STEPS+=("$name build")
+        return 1
+    fi
+    rz_say test "$name: built in $(rz_elapsed "$start")"
+}
+
+# Passed, failed and skipped tests in the given testlog.json files.
+count_results() {
+    rz_python - "$@" <<'EOF'
+import json
+import sys
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        result = json.loads(line).get("result")
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(passed, failed, skipped)
+EOF
+}
+
+rz_say test "setup"
+bash "$HERE/setup.sh"
+
+if build main "$BUILD" -Dwerror=true -Dtests=true; then
+    run_tests main "$BUILD" "$@"
+fi
+
+if [ "${RZ_SKIP_ASAN:-0}" = 1 ]; then
+    rz_say test "asan: skipped (RZ_SKIP_ASAN=1)"
+    rm -f "$ASAN_BUILD/meson-logs/testlog.json"
+elif ! asan_args "$@"; then
+    rz_say test "asan: skipped (no unit or mp suite selected)"
+    rm -f "$ASAN_BUILD/meson-logs/testlog.json"
+elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false \
+        -Dtests=true; then
+    export ASAN_OPTIONS=$ASAN_OPTS UBSAN_OPTIONS=$UBSAN_OPTS
+    run_tests asan "$ASAN_BUILD" "${ASAN_ARGS[@]}"
+fi
+
+# libFuzzer on the parsers of everything that crosses a process or network boundary (the IPC
+# message, the capability descriptor): with a full run, or when the fuzz suite is asked for.
+fuzz_wanted() {
+    local a
+    [ "$#" -eq 0 ] && return 0
+    for a in "$@"; do
+        case "$a" in fuzz|rzone:fuzz|--suite=fuzz|--suite=rzone:fuzz) return 0 ;; esac
+    done
+    return 1
+}
+if [ "${RZ_SKIP_FUZZ:-0}" = 1 ]; then
+    rz_say test "fuzz: skipped (RZ_SKIP_FUZZ=1)"
+    rm -f "$FUZZ_BUILD/meson-logs/testlog.json"
+elif ! fuzz_wanted "$@"; then
+    rm -f "$FUZZ_BUILD/meson-logs/testlog.json"
+elif CC=clang build fuzz "$FUZZ_BUILD" -Dfuzz=true -Dtests=true -Dperf=false -Dwerror=true; then
+    run_tests fuzz "$FUZZ_BUILD" --suite fuzz
+fi
+trap - EXIT
+
+read -r passed failed skipped < <(count_results "$BUILD/meson-logs/testlog.json" \
+    "$ASAN_BUILD/meson-logs/testlog.json" "$FUZZ_BUILD/meson-logs/testlog.json")
+summary="rzone: $passed passed, $failed failed, $skipped skipped in $(rz_elapsed "$START")"
+if [ "${#FAILED_STEPS[@]}" -gt 0 ]; then
+    failed_steps=$(printf '%s, ' "${FAILED_STEPS[@]}")
+    summary="$summary; FAILED: ${failed_steps%, }"
+fi
+echo "$summary"
+[ "${#FAILED_STEPS[@]}" -eq 0 ] && [ "$failed" -eq 0 ]
