@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 rzone authors
 #
@@ -10,6 +11,7 @@
 #   ttyS1  the command's stdout                 -> run.sh's stdout
 #   ttyS2  the command's stderr                 -> run.sh's stderr
 # Kernel command line: rzvm.dir=<run dir on the host fs> rzvm.hugepages=<n>
+# [rzvm.9pcache=<9p cache mode>] [rzvm.tmpfs_tmp=1]
 #
 # The guest mounts the host's / (9p tag "hostroot") on /newroot, gives it
 # fresh /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /dev/hugepages (the
@@ -40,6 +42,7 @@ poweroff_now() {
 
 fail() {
     echo "rzone-vm: FAIL: $*"
+    dmesg | tail -n 5 | sed 's/^/dmesg: /'
     poweroff_now
 }
 
@@ -60,10 +63,15 @@ inroot() {
 
 RD=
 HUGEPAGES=0
-for arg in $(cat /proc/cmdline); do
+P9CACHE=
+TMPFS_TMP=0
+read -r cmdline < /proc/cmdline
+for arg in $cmdline; do
     case "$arg" in
         rzvm.dir=*) RD=${arg#rzvm.dir=} ;;
         rzvm.hugepages=*) HUGEPAGES=${arg#rzvm.hugepages=} ;;
+        rzvm.9pcache=*) P9CACHE=${arg#rzvm.9pcache=} ;;
+        rzvm.tmpfs_tmp=*) TMPFS_TMP=${arg#rzvm.tmpfs_tmp=} ;;
     esac
 done
 [ -n "$RD" ] || fail "no rzvm.dir= on the kernel command line"
@@ -75,13 +83,15 @@ for t in ttyS1 ttyS2; do
 done
 
 log "stage: loading modules"
-for m in $(cat /etc/rzvm/modules); do
-    out=$(modprobe "$m" 2>&1) || fail "$m: failed to load: $out $(dmesg | tail -n 3 | tr '\n' ' ')"
-done
+while read -r m; do
+    out=$(modprobe "$m" 2>&1) || fail "$m: failed to load: $out"
+done < /etc/rzvm/modules
 
 log "stage: mounting host root"
 mkdir -p "$NEWROOT"
-wait_for 5 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 hostroot "$NEWROOT" ||
+opts=trans=virtio,version=9p2000.L,msize=512000
+[ -z "$P9CACHE" ] || opts=$opts,cache=$P9CACHE
+wait_for 5 mount -t 9p -o "$opts" hostroot "$NEWROOT" ||
     fail "9p: cannot mount the host root (mount_tag hostroot)"
 [ -x "$NEWROOT/bin/bash" ] || fail "host root has no /bin/bash"
 [ -f "$NEWROOT$RD/cmd.sh" ] || fail "run dir $RD/cmd.sh not visible over 9p"
@@ -104,6 +114,9 @@ mkdir -p "$NEWROOT/run/lock" && chmod 1777 "$NEWROOT/run/lock"
 if [ ! -L "$NEWROOT/var/run" ] && [ -d "$NEWROOT/var/run" ]; then
     mount -t tmpfs -o mode=755 tmpfs "$NEWROOT/var/run" || fail "mount /var/run"
 fi
+if [ "$TMPFS_TMP" = 1 ]; then
+    mount -t tmpfs -o mode=1777 tmpfs "$NEWROOT/tmp" || fail "mount /tmp"
+fi
 
 # Hugepages (reserved at boot with hugepages=N) on the guest's own hugetlbfs.
 total=$(sed -n 's/^HugePages_Total: *//p' /proc/meminfo)
@@ -122,7 +135,7 @@ ip addr add 10.0.2.15/24 dev eth0 || fail "eth0: cannot add 10.0.2.15/24"
 log "stage: rdma"
 [ -x "$NEWROOT/usr/bin/rdma" ] || [ -x "$NEWROOT/sbin/rdma" ] || fail "rdma_rxe: no rdma tool on the host (install iproute2)"
 out=$(inroot rdma link add rxe0 type rxe netdev eth0 2>&1) ||
-    fail "rdma_rxe: failed to add eth0: $out $(dmesg | tail -n 3 | tr '\n' ' ')"
+    fail "rdma_rxe: failed to add eth0: $out"
 wait_for 10 test -e /sys/class/infiniband/rxe0 || fail "rdma_rxe: rxe0 did not appear"
 port_active() { grep -q ACTIVE /sys/class/infiniband/rxe0/ports/1/state; }
 wait_for 20 port_active || fail "rdma_rxe: rxe0 port 1 not ACTIVE: $(cat /sys/class/infiniband/rxe0/ports/1/state)"
@@ -137,11 +150,12 @@ ulimit -l unlimited
 exec 7>/dev/ttyS1 8>/dev/ttyS2
 
 log "stage: running command"
-chroot "$NEWROOT" /bin/bash "$RD/cmd.sh" </dev/null >/dev/ttyS1 2>/dev/ttyS2
+chroot "$NEWROOT" /bin/bash "$RD/cmd.sh" </dev/null >/dev/ttyS1 2>/dev/ttyS2 7>&- 8>&-
 rc=$?
 log "stage: command exited with status $rc"
-echo "$rc" > "$NEWROOT$RD/status.tmp" && mv "$NEWROOT$RD/status.tmp" "$NEWROOT$RD/status" ||
+if ! { echo "$rc" > "$NEWROOT$RD/status.tmp" && mv "$NEWROOT$RD/status.tmp" "$NEWROOT$RD/status"; }; then
     log "cannot write $RD/status"
+fi
 
 # Stop what the command left running, then wait for the ports to drain
 # (busybox stty sets the attributes with TCSADRAIN).

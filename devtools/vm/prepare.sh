@@ -7,8 +7,9 @@
 # plus a small busybox initramfs holding the modules the guest needs and the
 # guest init (init.sh next to this file).
 #
-# Usage: devtools/vm/prepare.sh [--print-dir]
-#   --print-dir   print the image directory (vmlinuz, initrd.img) on stdout
+# Usage: devtools/vm/prepare.sh [--print-dir] [--quiet]
+#   --print-dir   print the image directory (vmlinux/vmlinuz, initrd.img) on stdout
+#   --quiet       say nothing when the cached image is up to date
 #
 # Environment:
 #   RZ_VM_CACHE          cache directory (default /var/cache/rzone-vm)
@@ -33,12 +34,15 @@ REQUIRED_MODULES="crc32_generic virtio_pci virtio_net 9pnet_virtio 9p ib_uverbs 
 OPTIONAL_MODULES="ib_umad siw"
 
 print_dir=0
-case "${1:-}" in
-    --print-dir) print_dir=1 ;;
-    "") ;;
-    -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "prepare.sh: unknown argument: $1" >&2; exit 2 ;;
-esac
+quiet=0
+for arg in "$@"; do
+    case "$arg" in
+        --print-dir) print_dir=1 ;;
+        --quiet) quiet=1 ;;
+        -h|--help) sed -n '5,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        *) echo "prepare.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
 
 say() { echo "rzone-vm prepare: $*" >&2; }
 die() { echo "rzone-vm prepare: error: $*" >&2; exit 1; }
@@ -61,7 +65,7 @@ apt_update() {
 ensure_pkgs() {
     local missing=() p
     for p in "$@"; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
             missing+=("$p")
         fi
     done
@@ -74,13 +78,13 @@ ensure_pkgs() {
     fi
 }
 
-# Host side: qemu, initramfs tools.  Guest side (the guest chroots into the
-# host's root): iproute2 for "rdma link add", the rxe verbs provider.
-ensure_pkgs qemu-system-x86 busybox-static cpio kmod iproute2 ibverbs-providers
-
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
+
+# Host side: qemu, initramfs tools.  Guest side (the guest chroots into the
+# host's root): iproute2 for "rdma link add", the rxe verbs provider.
+ensure_pkgs qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 ibverbs-providers
 
 # kernel_pkg: print "linux-image-6.1.0-NN-amd64 VERSION", the package
 # linux-image-amd64 depends on (what "apt-cache depends linux-image-amd64"
@@ -154,6 +158,21 @@ if [ -z "$deb" ]; then
     done
 fi
 
+# extract_vmlinux BZIMAGE CONFIG OUT: unpack the xz-compressed ELF kernel of a
+# CONFIG_PVH=y kernel (qemu -kernel boots such an ELF through its PVH note).
+extract_vmlinux() {
+    local off
+    grep -q '^CONFIG_PVH=y' "$2" || return 1
+    while read -r off; do
+        # (tail gets SIGPIPE when xz stops at the end of the stream)
+        if xz -dc --single-stream < <(tail -c "+$((off + 1))" "$1" 2>/dev/null) > "$3" 2>/dev/null &&
+           [ "$(head -c 4 "$3" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+            return 0
+        fi
+    done < <(LC_ALL=C grep -abo $'\xfd7zXZ' "$1" | cut -d: -f1)
+    return 1
+}
+
 bb_version=$(dpkg-query -W -f='${Version}' busybox-static)
 modlist="$REQUIRED_MODULES | $OPTIONAL_MODULES | ${RZ_VM_EXTRA_MODULES:-}"
 stamp=$(printf 'kernel=%s %s\nbusybox=%s\ninit=%s\nprepare=%s\nmodules=%s\n' \
@@ -165,7 +184,7 @@ key=$(printf '%s' "$stamp" | sha256sum | cut -c1-16)
 img=$CACHE/img-$key
 
 if [ -e "$img/initrd.img" ] && [ -e "$img/vmlinuz" ] && [ "$(cat "$img/stamp" 2>/dev/null)" = "$stamp" ]; then
-    say "up to date: $pkg $ver ($img)"
+    [ "$quiet" -eq 1 ] || say "up to date: $pkg $ver ($img)"
 else
     say "building image for $pkg $ver in $img"
     t0=$SECONDS
@@ -176,9 +195,11 @@ else
     mkdir -p "$x" "$root"
 
     say "extracting $(basename "$deb")"
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$x" --wildcards './boot/vmlinuz-*' './lib/modules/*'
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$x" --wildcards './boot/vmlinuz-*' './boot/config-*' './lib/modules/*'
     kver=$(basename "$(find "$x/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)")
-    [ -n "$kver" ] && [ -f "$x/boot/vmlinuz-$kver" ] || die "no kernel/modules found in $deb"
+    if [ -z "$kver" ] || [ ! -f "$x/boot/vmlinuz-$kver" ]; then
+        die "no kernel/modules found in $deb"
+    fi
     depmod -b "$x" "$kver"
 
     # Resolve dependencies (soft ones too) of the modules we load.
@@ -219,6 +240,14 @@ else
     new=$work/img
     mkdir -p "$new"
     cp "$x/boot/vmlinuz-$kver" "$new/vmlinuz"
+    # The bzImage decompresses itself slowly under TCG (~5 s); qemu boots the
+    # plain ELF vmlinux through its PVH entry point instead (CONFIG_PVH).
+    if extract_vmlinux "$new/vmlinuz" "$x/boot/config-$kver" "$new/vmlinux"; then
+        say "extracted vmlinux (PVH boot)"
+    else
+        say "note: no PVH-bootable vmlinux in the bzImage, booting vmlinuz"
+        rm -f "$new/vmlinux"
+    fi
     (cd "$root" && find . -print0 | LC_ALL=C sort -z |
         cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 > "$new/initrd.img"
     echo "$kver" > "$new/kernel-version"

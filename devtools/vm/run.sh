@@ -20,6 +20,12 @@
 #   RZ_VM_DEBUG=1    full kernel log level on the console
 #   RZ_VM_KEEP=1     keep the run directory (console log, cmd.sh)
 #   RZ_VM_PASSENV    extra variable names to pass to CMD (space separated)
+#   RZ_VM_VERBOSE=1  print timings (boot-to-command, command, total) at the end
+#   RZ_VM_TMPFS_TMP=1  guest-local tmpfs on /tmp (default: the host's /tmp)
+#   RZ_VM_9P_CACHE   9p cache mode for the host root (default: none, i.e.
+#                    coherent; "loose" makes exec/stat-heavy commands 2-5x
+#                    faster but the guest may not see host-side changes made
+#                    while it runs)
 # Passed to CMD: variables named RZ_*, MESON_*, PATH, HOME, LANG and those
 # in RZ_VM_PASSENV; TERM=dumb.  CMD's stdin is /dev/null; its stdout and
 # stderr are serial ports in the guest, streamed to run.sh's stdout/stderr.
@@ -30,15 +36,15 @@
 #
 # Guest filesystem: / /tmp /work ... are the host's (9p); /proc /sys /dev
 # /dev/pts /dev/shm are the guest's; /dev/hugepages is the guest's hugetlbfs;
-# /run (so /var/run/dpdk) is a guest tmpfs.  Unix sockets do not work on 9p:
-# put them under /run.
+# /run (so /var/run/dpdk) is a guest tmpfs.  Unix sockets do not work on 9p
+# (bind works, connect fails with ENXIO): put them under /run.
 
 set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
-    sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2
+    sed -n '5,/^$/s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-125}"
 }
 
@@ -78,13 +84,17 @@ case "$cwd/" in
         say "working directory $cwd is hidden in the guest (guest-local mount)"; exit 125 ;;
 esac
 
-t_start=$SECONDS
-img=$("$HERE/prepare.sh" --print-dir) || { say "prepare.sh failed"; exit 125; }
+t_start_ns=$(date +%s.%N)
+img=$("$HERE/prepare.sh" --print-dir --quiet) || { say "prepare.sh failed"; exit 125; }
 
-rd=$(mktemp -d /tmp/rzone-vm.XXXXXX)
+# The run directory must be visible in the guest: not under /tmp (which
+# RZ_VM_TMPFS_TMP=1 hides) nor /run.
+mkdir -p /var/tmp
+rd=$(mktemp -d /var/tmp/rzone-vm.XXXXXX)
 qpid=
 readers=()
 
+# shellcheck disable=SC2317  # (trap handlers)
 cleanup() {
     if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
         kill -TERM "$qpid" 2>/dev/null || true
@@ -100,6 +110,7 @@ cleanup() {
         rm -rf "$rd"
     fi
 }
+# shellcheck disable=SC2317
 on_signal() {
     say "interrupted by SIG$1, stopping the VM"
     trap - EXIT
@@ -146,13 +157,20 @@ readers+=("$!")
 
 kparams="console=ttyS0,115200 panic=-1 mitigations=off hugepagesz=2M hugepages=$hugepages hugetlb_free_vmemmap=off init_on_alloc=0"
 kparams+=" rzvm.dir=$rd rzvm.hugepages=$hugepages"
-[ "${RZ_VM_DEBUG:-0}" = 1 ] || kparams+=" quiet loglevel=1"
+[ -z "${RZ_VM_9P_CACHE:-}" ] || kparams+=" rzvm.9pcache=$RZ_VM_9P_CACHE"
+[ "${RZ_VM_TMPFS_TMP:-0}" != 1 ] || kparams+=" rzvm.tmpfs_tmp=1"
+[ "${RZ_VM_DEBUG:-0}" = 1 ] || kparams+=" quiet"
 
+# Prefer the plain ELF kernel (PVH boot: no slow self-decompression).
+kernel=$img/vmlinux
+[ -f "$kernel" ] || kernel=$img/vmlinuz
+
+t_qemu=$(date +%s.%N)
 t_boot=$SECONDS
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -nodefaults -no-user-config -display none -no-reboot \
     -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
-    -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$kparams" \
+    -kernel "$kernel" -initrd "$img/initrd.img" -append "$kparams" \
     -chardev file,id=con,path="$rd/console" -serial chardev:con \
     -chardev file,id=out,path="$rd/stdout" -serial chardev:out \
     -chardev file,id=err,path="$rd/stderr" -serial chardev:err \
@@ -179,9 +197,12 @@ readers=()
 reason() {
     sed -n 's/\r$//; s/^rzone-vm: FAIL: /rzone-vm: /p' "$rd/console.log" 2>/dev/null | tail -n 3 >&2
 }
+console_shown=0
 console_tail() {
-    say "last console lines:"
-    tr -d '\r' < "$rd/console.log" | tail -n "${1:-15}" | sed 's/^/  | /' >&2
+    if [ "$console_shown" -eq 0 ] && [ -s "$rd/console.log" ]; then
+        say "last console lines:"
+        tr -d '\r' < "$rd/console.log" | tail -n "${1:-15}" | sed 's/^/  | /' >&2
+    fi
     if [ -s "$rd/qemu.log" ]; then
         say "qemu said:"
         sed 's/^/  | /' "$rd/qemu.log" >&2
@@ -191,14 +212,28 @@ last_stage() {
     tr -d '\r' < "$rd/console.log" | sed -n 's/^rzone-vm: stage: //p' | tail -n 1
 }
 
+# Surface guest kernel trouble (oops, warnings, stalls): often the cause of a
+# failing RDMA test, and invisible in CMD's output.
+if grep -qE 'BUG:|WARNING:|Oops|Call Trace|general protection|Kernel panic|soft lockup|self-detected stall|blocked for more than' \
+        "$rd/console.log" 2>/dev/null; then
+    say "the guest kernel reported problems:"
+    tr -d '\r' < "$rd/console.log" | grep -v '^rzone-vm: stage:' | tail -n 60 | sed 's/^/  | /' >&2
+    console_shown=1
+fi
+
 status=
 if [ -f "$rd/status" ]; then
     status=$(cat "$rd/status")
 fi
 if [[ $status =~ ^[0-9]+$ ]] && [ "$status" -le 255 ]; then
     rc=$status
-    boot=$(stat -c %Y "$rd/started" 2>/dev/null || echo "")
-    [ "${RZ_VM_VERBOSE:-0}" = 1 ] && say "exit status $rc (prepare+boot $((${boot:-0} - $(stat -c %Y "$rd/cmd.sh")))s, total $((SECONDS - t_start)) s)"
+    if [ "${RZ_VM_VERBOSE:-0}" = 1 ]; then
+        t_end=$(date +%s.%N)
+        t_cmd=$(stat -c %.3Y "$rd/started" 2>/dev/null || echo "$t_qemu")
+        t_exit=$(stat -c %.3Y "$rd/status")
+        say "$(awk -v a="$t_start_ns" -v q="$t_qemu" -v c="$t_cmd" -v x="$t_exit" -v e="$t_end" -v r="$rc" \
+            'BEGIN { printf "exit status %d; prepare %.1f s, boot-to-command %.1f s, command %.1f s, total %.1f s", r, q - a, c - q, x - c, e - a }')"
+    fi
     exit "$rc"
 fi
 
