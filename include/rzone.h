@@ -55,6 +55,20 @@ extern "C" {
 /** The calling process, wherever a pid is expected. */
 #define RZ_PID_SELF ((pid_t)0)
 
+/**
+ * First peer id. Ids from RZ_PEER_ID_BASE to RZ_PEER_ID_MAX name remote RDMA peers
+ * (rz_peer_id() in rzone_rdma.h), not processes: Linux never gives out a pid above pid_max,
+ * which is at most 2^22, so a peer id can never be an OS pid. A peer id is valid in the process
+ * that holds the peer's connection, from rz_peer_accept() / rz_peer_connect() until
+ * rz_peer_close(), and is never reused by that process. The seed calls that take a pid
+ * (rz_region_map(), rz_region_unmap(), rz_region_get_mapping(), rz_region_get_mapping_perms(),
+ * rz_region_transfer_ownership(), rz_region_create_capability()) accept one: see doc/guide.md,
+ * "Peers".
+ */
+#define RZ_PEER_ID_BASE ((pid_t)0x40000000)
+/** Last peer id. */
+#define RZ_PEER_ID_MAX ((pid_t)0x7fffffff)
+
 /** Cache policy of a region's memory (see doc/guide.md, "Cache policies"). */
 enum rz_cache_policy {
 	RZ_CACHE_WRITE_BACK = 0,   /**< Normal cacheable memory: the only policy userspace can honour. */
@@ -305,23 +319,32 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  * that process to @p perms. With a given @p virtual_base, rzone creates an extra view of the
  * same hugepages at that address with exactly @p perms; a write through a read-only view faults.
  *
+ * With a peer id (RZ_PEER_ID_BASE.., rz_peer_id()) the owner grants that remote peer the whole
+ * region: a memory window bound on the peer's QP with the rights of @p perms (READ: RDMA read;
+ * WRITE: RDMA write and atomics), whose descriptor is sent to the peer before this returns.
+ *
  * @param r
  *   Region handle.
  * @param process
- *   Pid of an attached process, or RZ_PID_SELF.
+ *   Pid of an attached process, RZ_PID_SELF, or the id of an open peer of this process.
  * @param virtual_base
- *   NULL, or a hugepage-aligned address where nothing is mapped yet.
+ *   NULL, or a hugepage-aligned address where nothing is mapped yet. NULL for a peer (it
+ *   accesses the region at its own address).
  * @param perms
- *   RZ_PERM_* bits, not empty, within the region's ceiling.
+ *   RZ_PERM_* bits, not empty, within the region's ceiling; no RZ_PERM_EXEC for a peer.
  * @return
  *   0 on success;
- *   -EINVAL (bad handle, empty or unknown perms, unaligned @p virtual_base);
- *   -ENOENT (region destroyed); -ESRCH (process unknown or dead);
- *   -EPERM (perms above the ceiling, or the caller is not the owner);
- *   -EEXIST (the process already maps this region);
+ *   -EINVAL (bad handle, empty or unknown perms, unaligned @p virtual_base; for a peer: a
+ *   @p virtual_base, or RZ_PERM_EXEC);
+ *   -ENOENT (region destroyed); -ESRCH (process unknown or dead, or no open peer has the id);
+ *   -EPERM (perms above the ceiling, the caller is not the owner, or a remote peer owns the
+ *   region and @p process is not that peer);
+ *   -EEXIST (the process or peer already maps this region);
  *   -EADDRINUSE (the view would overlap an existing mapping of that process);
- *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV.
- *   After a failure nothing is mapped and the region is unchanged.
+ *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV;
+ *   for a peer also -ENOTCONN (disconnected), -ENOSPC (max_mr / max_mw reached), -EIO (the bind
+ *   or the send of the descriptor failed).
+ *   After a failure nothing is mapped or granted and the region is unchanged.
  */
 int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms);
 
@@ -330,26 +353,34 @@ int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32
  * process. A view is unmapped (munmap, which flushes the TLB); a mapping at the DPDK address
  * gets its default read/write protection back.
  *
- * @param r
- *   Region handle.
- * @param process
- *   Pid of an attached process, or RZ_PID_SELF.
- * @return
- *   0 on success; -EINVAL; -ENOENT (region destroyed, or @p process does not map it);
- *   -ESRCH; -EPERM (caller is neither @p process nor the owner); -ETIMEDOUT; -ENODEV.
- */
-int rz_region_unmap(struct rz_region *r, pid_t process);
-
-/**
- * Address of a process's mapping of a region (seed: get_mapping). Takes no lock.
+ * With a peer id, the owner revokes everything that peer holds on the region (its mapping,
+ * capabilities, rz_rdma_grant() windows); each window is invalidated and the invalidation has
+ * completed when this returns. A peer that owned the region no longer does.
  *
  * @param r
  *   Region handle.
  * @param process
- *   Pid, or RZ_PID_SELF.
+ *   Pid of an attached process, RZ_PID_SELF, or the id of an open peer of this process.
  * @return
- *   The address the process uses (its view, or the DPDK shared address), or NULL with rte_errno
- *   set to ENOENT (no mapping, or region destroyed), ESRCH (process not attached) or EINVAL.
+ *   0 on success; -EINVAL; -ENOENT (region destroyed, or @p process does not map it: for a
+ *   peer, holds nothing of it); -ESRCH; -EPERM (caller is neither @p process nor the owner);
+ *   -ETIMEDOUT; -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
+ */
+int rz_region_unmap(struct rz_region *r, pid_t process);
+
+/**
+ * Address of a process's mapping of a region (seed: get_mapping). Takes no lock for a process;
+ * for a peer it takes the RDMA module's lock.
+ *
+ * @param r
+ *   Region handle.
+ * @param process
+ *   Pid, RZ_PID_SELF, or the id of an open peer of this process.
+ * @return
+ *   The address the process uses (its view, or the DPDK shared address); for a peer, the
+ *   remote-visible address of its whole-region grant (by rz_region_map() or a capability).
+ *   NULL with rte_errno set to ENOENT (no mapping, or region destroyed), ESRCH (process not
+ *   attached, no open peer with this id) or EINVAL.
  */
 void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
 
@@ -359,7 +390,8 @@ void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
  * @param r
  *   Region handle.
  * @param process
- *   Pid, or RZ_PID_SELF.
+ *   Pid, RZ_PID_SELF, or a peer id (its grant's rights: RDMA write and atomics read as
+ *   RZ_PERM_WRITE).
  * @return
  *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH as rz_region_get_mapping().
  */
@@ -369,13 +401,22 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  * Transfer ownership (seed: transfer_ownership). Only the owner may call it, only to a live
  * process that currently maps the region. The old owner keeps its mapping.
  *
+ * To a connected peer that maps the region: the peer's window is replaced by one with the
+ * owner's rights (read + write + atomics within the ceiling, descriptor mode RZ_MODE_MOVE) and
+ * the peer becomes the region's owner: while it is, nothing may be granted to anyone else
+ * (-EPERM). The caller stays the proxy owner that keeps the memory alive: rz_region_owner()
+ * still names it, rz_rdma_region_owner() names the peer. Ownership comes back when the peer's
+ * window is revoked (rz_region_unmap(), rz_capability_revoke(), disconnection).
+ *
  * @param r
  *   Region handle.
  * @param new_owner
- *   Pid of the new owner.
+ *   Pid of the new owner, or the id of an open peer of this process.
  * @return
- *   0 on success; -EINVAL (bad handle, or @p new_owner does not map the region); -ENOENT;
- *   -EPERM (caller is not the owner); -ESRCH (new owner unknown or dead); -ENODEV.
+ *   0 on success (also when the peer already owns it); -EINVAL (bad handle, or @p new_owner
+ *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
+ *   the region); -ESRCH (new owner unknown or dead); -ENODEV; for a peer also -ENOTCONN,
+ *   -ENOSPC, -EIO (the new window: nothing changed).
  */
 int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
 
@@ -384,18 +425,27 @@ int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
  * @p target, and only it, map the region once with rz_capability_map(), with the rights of
  * @p mode capped by the ceiling. Only the owner may create capabilities.
  *
+ * For a peer target the capability is used at once: a whole-region window with the mode's
+ * rights (Share: read + write + atomics; Copy-on-write: read; Move: read + write + atomics and
+ * the peer becomes the owner, as with rz_region_transfer_ownership()) is bound on the peer's QP
+ * and its descriptor sent; the token identifies that grant in this process, for
+ * rz_capability_revoke().
+ *
  * @param r
  *   Region handle.
  * @param target
- *   Pid of an attached process (not the caller).
+ *   Pid of an attached process (not the caller), or the id of an open peer of this process.
  * @param mode
  *   Transfer mode.
  * @param token
  *   Where to store the token.
  * @return
  *   0 on success; -EINVAL (bad handle, NULL @p token, unknown mode, target is the caller);
- *   -ENOENT; -EPERM (caller not owner, or the mode's rights do not fit the ceiling at all);
- *   -ESRCH (target unknown or dead); -ENOSPC (capability table full); -ENODEV.
+ *   -ENOENT; -EPERM (caller not owner, the mode's rights do not fit the ceiling at all, or a
+ *   remote peer owns the region and @p target is not that peer);
+ *   -ESRCH (target unknown or dead, no open peer with this id); -ENOSPC (capability table
+ *   full; for a peer: max_mr / max_mw reached); -ENODEV; for a peer also -EEXIST (it maps the
+ *   region already), -ENOTCONN, -EIO.
  */
 int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
 		uint64_t *token);
@@ -413,21 +463,24 @@ int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_trans
  *   If not NULL, receives the region handle.
  * @return
  *   0 on success; -ENOENT (no such live capability: forged, used, revoked, or its region is
- *   gone); -EPERM (the caller is not the target); -EEXIST; -EINVAL; -EADDRINUSE; -ENOMEM;
- *   -ENODEV. On failure the token stays as it was.
+ *   gone); -EPERM (the caller is not the target, e.g. the token is a peer's); -EEXIST;
+ *   -EINVAL; -EADDRINUSE; -ENOMEM; -ENODEV. On failure the token stays as it was.
  */
 int rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region);
 
 /**
  * Revoke a capability. An unused token stops working; a used Share or Copy-on-write token's
- * mapping is unmapped from its target. Only the region owner may revoke.
+ * mapping is unmapped from its target. Only the region owner may revoke. A peer's token (only
+ * in the process that holds the peer's connection): its window is invalidated, and this
+ * returns once the device has completed the invalidation; a Move token's peer stops owning the
+ * region.
  *
  * @param token
  *   Token.
  * @return
  *   0 on success; -ENOENT (no such capability); -EPERM (caller is not the region owner);
  *   -ETIMEDOUT / -ESRCH (the target could not be asked to unmap: the token is revoked anyway);
- *   -ENODEV.
+ *   -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
  */
 int rz_capability_revoke(uint64_t token);
 
@@ -469,7 +522,8 @@ int rz_dump(FILE *f);
  * @param pid
  *   Pid, or RZ_PID_SELF.
  * @return
- *   1 if attached, 0 if not, -ENODEV if rz_init() was not called.
+ *   1 if attached, 0 if not (peer ids included: a peer is not a process of the instance),
+ *   -ENODEV if rz_init() was not called.
  */
 int rz_process_attached(pid_t pid);
 
@@ -478,6 +532,26 @@ int rz_process_attached(pid_t pid);
  *   The number of live regions, or -ENODEV.
  */
 int rz_region_count(void);
+
+/** Counters of the whole instance (every process), read with rz_stats_get(). */
+struct rz_stats {
+	uint64_t regions;	/**< Live regions. */
+	uint64_t capabilities;	/**< Outstanding local capabilities. */
+	uint64_t created;	/**< Regions created since the instance started. */
+	uint64_t destroyed;	/**< Regions destroyed (by their owner or when their owner left). */
+	uint64_t reaped;	/**< Processes released after dying without rz_fini(). */
+	uint64_t ipc_rejected;	/**< Malformed rzone IPC messages dropped. */
+};
+
+/**
+ * Read the instance's counters. Takes no lock: each counter is read on its own.
+ *
+ * @param stats
+ *   Where to store them.
+ * @return
+ *   0, -EINVAL (NULL @p stats) or -ENODEV.
+ */
+int rz_stats_get(struct rz_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -157,12 +157,17 @@ int rz_rdma_numa_node(void);
 uint64_t rz_rdma_self_id(void);
 
 /**
- * Device limits and usage.
+ * Device limits and usage. rzone refuses, with -ENOSPC and a log line, a registration or a window
+ * that would exceed them.
+ *
+ * Test knobs (read once, by rz_rdma_init()): the environment variables RZ_RDMA_MAX_MR_OVERRIDE
+ * and RZ_RDMA_MAX_MW_OVERRIDE, a decimal number from 1 to the device's own limit, lower the
+ * limits rzone enforces (to reach them in a test); any other value is ignored with a log line.
  *
  * @param max_mr
- *   If not NULL, receives the device's max_mr.
+ *   If not NULL, receives the max_mr rzone enforces (the device's, or the override).
  * @param max_mw
- *   If not NULL, receives the device's max_mw.
+ *   If not NULL, receives the max_mw rzone enforces.
  * @param used_mr
  *   If not NULL, receives the MRs this process holds.
  * @param used_mw
@@ -302,7 +307,8 @@ int rz_peer_listener_close(struct rz_peer_listener *l);
 struct rz_peer *rz_peer_connect(const char *ip, uint16_t port, int timeout_ms);
 
 /**
- * Disconnect and free a peer; every grant made to it is revoked first.
+ * Disconnect and free a peer; every grant made to it is revoked first (a region it owned
+ * comes back to this process). Its peer id names nothing any more.
  *
  * @param p
  *   Peer, may be NULL.
@@ -312,12 +318,66 @@ struct rz_peer *rz_peer_connect(const char *ip, uint16_t port, int timeout_ms);
 int rz_peer_close(struct rz_peer *p);
 
 /**
+ * The peer's id in the pid space of the seed calls: RZ_PEER_ID_BASE + a per-process index,
+ * never an OS pid, valid in this process while the peer is open, never reused by this
+ * process. Pass it to rz_region_map(), rz_region_unmap(), rz_region_get_mapping(),
+ * rz_region_get_mapping_perms(), rz_region_transfer_ownership() and
+ * rz_region_create_capability() to act on the peer (doc/guide.md, "Peers").
+ *
  * @param p
  *   Peer.
  * @return
- *   The remote's identity (its rz_rdma_self_id()), or 0 with rte_errno set to EINVAL.
+ *   The id (>= RZ_PEER_ID_BASE), or -EINVAL for a NULL peer.
  */
-uint64_t rz_peer_id(const struct rz_peer *p);
+pid_t rz_peer_id(const struct rz_peer *p);
+
+/**
+ * @param p
+ *   Peer.
+ * @return
+ *   The remote's RDMA identity (its rz_rdma_self_id(), the issuer / target of descriptors), or
+ *   0 with rte_errno set to EINVAL.
+ */
+uint64_t rz_peer_identity(const struct rz_peer *p);
+
+/**
+ * The open peer that has a given id.
+ *
+ * @param id
+ *   Peer id from rz_peer_id().
+ * @return
+ *   The peer, or NULL with rte_errno set to ESRCH (no open peer has this id in this process)
+ *   or ENODEV (rz_rdma_init() not called).
+ */
+struct rz_peer *rz_peer_lookup(pid_t id);
+
+/**
+ * Effective owner of a region as the RDMA module sees it: a peer id while a remote peer owns
+ * the region (rz_region_transfer_ownership() or an RZ_MODE_MOVE capability to a peer; this
+ * process stays the proxy owner that keeps the memory, see doc/guide.md "Peers"), else
+ * rz_region_owner().
+ *
+ * @param r
+ *   Region handle.
+ * @return
+ *   A peer id or a pid; -EINVAL (bad handle); -ENOENT (region destroyed).
+ */
+pid_t rz_rdma_region_owner(const struct rz_region *r);
+
+/**
+ * How this process got its device context. A DPDK secondary asks the primary for its verbs
+ * command fd over DPDK IPC and tries ibv_import_device(); where the device does not support it
+ * (rxe: EOPNOTSUPP), or where the import cannot be used (see doc/guide.md, "Secondary
+ * processes"), it opens its own context and registers region memory itself.
+ *
+ * @return
+ *   0: own context, no import tried (primary, non-DPDK process, or RZ_RDMA_IMPORT=0);
+ *   1: the primary's context was imported and is usable;
+ *   a negative errno: the import was tried, failed with it, and this process uses its own
+ *   context (-EOPNOTSUPP on rxe; -ENOTSUP when the import works but rzone cannot use it);
+ *   -ENODEV is returned when rz_rdma_init() was not called.
+ */
+int rz_rdma_import_status(void);
 
 /**
  * @param p
@@ -370,7 +430,8 @@ int rz_rdma_progress(void);
  * @return
  *   0 on success;
  *   -EINVAL (NULL region/peer, unknown mode, range outside the region);
- *   -EPERM (the mode's rights exceed the region's ceiling);
+ *   -EPERM (the caller is not the region's owner, the ceiling leaves no read right, or another
+ *   remote peer owns the region: only it may be granted);
  *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected);
  *   -ENOSPC (max_mw reached); -EIO (bind or send completed in error: nothing stays granted);
  *   -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV.

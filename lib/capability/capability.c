@@ -19,6 +19,7 @@
 #include "mapping_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
+#include "rdma_hooks.h"
 
 uint32_t
 cap_mode_rights(uint32_t mode)
@@ -99,6 +100,13 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 		RZ_LOG(ERR, "region %#" PRIx64 ": %s", e->id, token == NULL ? "NULL token pointer" :
 				"unknown transfer mode");
 		return -EINVAL;
+	}
+	if (rdma_pid_is_peer(target))
+		return rdma_peer_capability(r, target, (uint32_t)mode, token);
+	if (rdma_initialized() && rdma_region_remote_owner(e->id) != 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 " is owned by peer %d: only it may be granted",
+				e->id, (int)rdma_region_remote_owner(e->id));
+		return -EPERM;
 	}
 	tslot = proc_slot_of(target);
 	if (tslot < 0 || !proc_alive((uint32_t)tslot)) {
@@ -190,6 +198,11 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 
 	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
 		return -ENODEV;
+	if (rdma_initialized() && rdma_capability_is_peer(token)) {
+		RZ_LOG(ERR, "capability %#" PRIx64 " is a remote peer's: it was used when it was "
+				"made", token);
+		return -EPERM;
+	}
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
@@ -247,6 +260,12 @@ rz_capability_revoke(uint64_t token)
 
 	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
 		return -ENODEV;
+	if (rdma_initialized()) {
+		/* A peer's capability: invalidate its window, wait for the completion. */
+		ret = rdma_capability_revoke(token);
+		if (ret != -ENOENT)
+			return ret;
+	}
 	ret = table_lock();
 	if (ret < 0)
 		return ret;

@@ -236,6 +236,7 @@ rz_fini(void)
 		__atomic_store_n(&t->magic, 0, __ATOMIC_RELEASE);
 		rte_memzone_free(rz_local.mz);
 	}
+	proc_forget_pidfds();
 	RZ_LOG(INFO, "detached pid %d", rz_local.pid);
 	rz_local.tbl = NULL;
 	rz_local.mz = NULL;

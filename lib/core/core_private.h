@@ -148,6 +148,7 @@ struct rz_table {
 	uint64_t stats_created;
 	uint64_t stats_destroyed;
 	uint64_t stats_reaped;
+	uint64_t stats_ipc_rejected;	/* malformed IPC messages dropped, all processes */
 	struct proc_entry procs[RZ_MAX_PROCS];
 	struct arena arenas[RZ_MAX_ARENAS];
 	struct region_entry regions[RZ_MAX_REGIONS];

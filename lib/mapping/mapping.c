@@ -24,6 +24,7 @@
 #include "mapping_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
+#include "rdma_hooks.h"
 
 static int
 perms_prot(uint32_t perms)
@@ -175,8 +176,18 @@ unmap_self_locked(struct region_entry *e)
 	mapping_clear_locked(e, rz_local.self);
 }
 
+static bool
+expired(uint64_t deadline_ns)
+{
+	if (deadline_ns == 0 || rz_now_ns() <= deadline_ns)
+		return false;
+	RZ_LOG(ERR, "IPC request arrived after its deadline: refused");
+	return true;
+}
+
 int
-map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms)
+map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms,
+		uint64_t deadline_ns)
 {
 	struct region_entry *e;
 	int ret;
@@ -185,12 +196,13 @@ map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms)
 	if (ret < 0)
 		return ret;
 	e = region_by_id(region_id);
-	if (e == NULL) {
+	if (expired(deadline_ns)) {
+		ret = -ETIMEDOUT;
+	} else if (e == NULL) {
 		RZ_LOG(ERR, "region %#" PRIx64 " does not exist", region_id);
 		ret = -ENOENT;
-	} else if (requester != rz_local.self && !proc_alive(requester)) {
-		ret = -ESRCH;
 	} else {
+		/* A remote requester's slot and generation were checked by the IPC layer. */
 		ret = map_check_locked(e, requester, rz_local.self, vaddr, perms, false);
 		if (ret == 0)
 			ret = map_self_locked(e, vaddr, perms, 0, RZ_NO_SLOT);
@@ -200,7 +212,7 @@ map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms)
 }
 
 int
-unmap_local(uint64_t region_id, uint32_t requester)
+unmap_local(uint64_t region_id, uint32_t requester, uint64_t deadline_ns)
 {
 	struct region_entry *e;
 	int ret;
@@ -209,7 +221,9 @@ unmap_local(uint64_t region_id, uint32_t requester)
 	if (ret < 0)
 		return ret;
 	e = region_by_id(region_id);
-	if (e == NULL) {
+	if (expired(deadline_ns)) {
+		ret = -ETIMEDOUT;
+	} else if (e == NULL) {
 		RZ_LOG(ERR, "region %#" PRIx64 " does not exist", region_id);
 		ret = -ENOENT;
 	} else if (requester != rz_local.self && requester != e->owner) {
@@ -240,6 +254,19 @@ target_slot(pid_t process)
 	return slot;
 }
 
+/* While a remote peer owns a region, only it may be granted anything (doc/guide.md, "Peers"). */
+static int
+remote_owner_check(uint64_t id, const char *what)
+{
+	pid_t owner = rdma_initialized() ? rdma_region_remote_owner(id) : 0;
+
+	if (owner == 0)
+		return 0;
+	RZ_LOG(ERR, "region %#" PRIx64 " is owned by peer %d: only it may be granted, no %s",
+			id, (int)owner, what);
+	return -EPERM;
+}
+
 int
 rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms)
 {
@@ -250,12 +277,17 @@ rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t p
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	if (rdma_pid_is_peer(process))
+		return rdma_peer_map(r, process, virtual_base, perms);
 	id = e->id;
+	ret = remote_owner_check(id, "mapping");
+	if (ret < 0)
+		return ret;
 	target = target_slot(process);
 	if (target < 0)
 		return target;
 	if ((uint32_t)target == rz_local.self)
-		return map_local(id, rz_local.self, virtual_base, perms);
+		return map_local(id, rz_local.self, virtual_base, perms, 0);
 	/* Fail fast here with the same checks the target will make. */
 	ret = table_lock();
 	if (ret < 0)
@@ -279,12 +311,14 @@ rz_region_unmap(struct rz_region *r, pid_t process)
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	if (rdma_pid_is_peer(process))
+		return rdma_peer_unmap(r, process);
 	id = e->id;
 	target = target_slot(process);
 	if (target < 0)
 		return target;
 	if ((uint32_t)target == rz_local.self)
-		return unmap_local(id, rz_local.self);
+		return unmap_local(id, rz_local.self, 0);
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
@@ -334,7 +368,17 @@ void *
 rz_region_get_mapping(const struct rz_region *r, pid_t process)
 {
 	uint64_t addr;
+	uint32_t perms;
+	int ret;
 
+	if (rdma_pid_is_peer(process)) {
+		ret = rdma_peer_mapping(r, process, &addr, &perms);
+		if (ret < 0) {
+			rte_errno = -ret;
+			return NULL;
+		}
+		return (void *)(uintptr_t)addr;
+	}
 	if (mapping_of(r, process, &addr) == NULL)
 		return NULL;
 	return (void *)(uintptr_t)addr;
@@ -346,7 +390,12 @@ rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
 	const struct map_entry *m;
 	uint64_t addr;
 	uint32_t perms;
+	int ret;
 
+	if (rdma_pid_is_peer(process)) {
+		ret = rdma_peer_mapping(r, process, &addr, &perms);
+		return ret < 0 ? ret : (int)perms;
+	}
 	m = mapping_of(r, process, &addr);
 	if (m == NULL)
 		return -rte_errno;
@@ -364,6 +413,11 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
+		return ret;
+	if (rdma_pid_is_peer(new_owner))
+		return rdma_peer_transfer(r, new_owner);
+	ret = remote_owner_check(e->id, "transfer");
+	if (ret < 0)
 		return ret;
 	target = target_slot(new_owner);
 	if (target < 0)

@@ -12,11 +12,14 @@
 
 /*
  * Map / unmap in the calling process, on behalf of process slot @requester (the caller itself,
- * or the owner that asked over IPC). Take the table lock themselves. @cap_slot: RZ_NO_SLOT,
+ * or the owner that asked over IPC). Take the table lock themselves. @deadline_ns: 0, or the
+ * CLOCK_MONOTONIC time after which the request is refused with -ETIMEDOUT (checked under the
+ * lock, so a requester that gave up can read the outcome from the table). @cap_slot: RZ_NO_SLOT,
  * or the capability whose use this is (its checks were done by the caller, under the lock).
  */
-int map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms);
-int unmap_local(uint64_t region_id, uint32_t requester);
+int map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms,
+		uint64_t deadline_ns);
+int unmap_local(uint64_t region_id, uint32_t requester, uint64_t deadline_ns);
 
 /* With the table lock held: map in this process (checks done by caller). */
 int map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t flags,

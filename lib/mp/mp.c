@@ -5,21 +5,31 @@
 /*
  * Multi-process requests over DPDK IPC (rte_mp).
  *
- * The rte_mp handler runs in the EAL's IPC thread, which also serves DPDK's own memory hotplug
- * synchronisation; it must never block on rzone's table lock (a primary growing an arena holds
- * that lock while it waits for every secondary's IPC thread). So the handler only validates a
- * message, answers "not for me" on the spot, and queues the rest for this process's control
- * thread ("rz-ctl"), which maps or unmaps and replies with rte_mp_reply(). The same thread reaps
- * dead processes every RZ_REAP_PERIOD_MS.
+ * rte_mp cannot address one secondary: a primary's rte_mp_request_sync() goes to every
+ * secondary and waits for every answer, so one secondary that does not answer (a plain DPDK
+ * tool, a process that left rzone) would stall every request. rzone therefore sends one-way
+ * messages (rte_mp_sendmsg()) both ways and matches answers itself:
  *
- * A primary's request reaches every secondary; a secondary's reaches only the primary, so a
- * secondary asking another secondary sends RZ_MP_F_RELAY and the primary's control thread
- * forwards it.
+ *   primary -> secondary:  request broadcast to the secondaries; the target acts, its reply
+ *                          goes to the primary (the only place a secondary can send to).
+ *   secondary -> X:        request to the primary; if X is not the primary, the primary
+ *                          forwards it to the secondaries (RZ_MP_F_RELAY), and forwards the
+ *                          reply back the same way.
+ *
+ * Every request carries a deadline (CLOCK_MONOTONIC, the same clock in every process). The
+ * target checks it under the table lock before it acts; the requester, once the deadline has
+ * passed without an answer, reads the outcome from the table under the same lock. So a request
+ * that timed out either happened (and is reported as done) or never will.
+ *
+ * The rte_mp handler runs in the EAL's IPC thread, which also serves DPDK's memory hotplug: it
+ * never waits for rzone's table lock (a primary growing an arena holds that lock while DPDK
+ * waits for every secondary's IPC thread). It validates, routes, delivers replies to waiting
+ * threads, and queues requests for this process's control thread ("rz-ctl"), which also reaps
+ * dead processes every RZ_REAP_PERIOD_MS.
  */
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,94 +46,210 @@
 #include "proc_private.h"
 
 #define RZ_MP_TIMEOUT_MS	2000
-#define RZ_MP_RELAY_TIMEOUT_MS	1500
 #define RZ_REAP_PERIOD_MS	200
 #define RZ_JOBS			256
+#define RZ_WAITERS		64
 
-struct mp_job {
-	struct rz_mp_msg msg;
-	char peer[PATH_MAX];
+struct waiter {
+	uint64_t seq;		/* 0: free */
+	bool done;
+	int result;
+	uint64_t addr;
 };
 
 static struct {
-	struct rte_ring *jobs;
+	struct rte_ring *jobs;	/* struct rz_mp_msg * for rz-ctl */
 	sem_t wake;
 	pthread_t thread;
 	bool running;
 	volatile bool stop;
+	bool registered;	/* the action stays registered for the life of the process */
 	uint64_t seq;
-} mp;
+	pthread_mutex_t wlock;	/* process-local, never held across a wait or a send */
+	pthread_cond_t wcond;
+	struct waiter waiters[RZ_WAITERS];
+} mp = { .wlock = PTHREAD_MUTEX_INITIALIZER };
 
-static void
-msg_init(struct rte_mp_msg *m, const struct rz_mp_msg *body)
-{
-	memset(m, 0, sizeof(*m));
-	strlcpy(m->name, RZ_MP_ACTION, sizeof(m->name));
-	m->len_param = sizeof(*body);
-	memcpy(m->param, body, sizeof(*body));
-}
-
-static void
-reply(const char *peer, const struct rz_mp_msg *req, uint16_t op, int result, uint64_t addr)
-{
-	struct rz_mp_msg body;
-	struct rte_mp_msg m;
-
-	memset(&body, 0, sizeof(body));
-	body.magic = RZ_MP_MAGIC;
-	body.version = RZ_MP_VERSION;
-	body.op = op;
-	body.result = result;
-	body.vaddr = addr;
-	if (req != NULL) {
-		body.seq = req->seq;
-		body.region_id = req->region_id;
-		body.target = req->target;
-		body.target_pid = req->target_pid;
-	}
-	msg_init(&m, &body);
-	if (rte_mp_reply(&m, peer) < 0)
-		RZ_LOG(ERR, "reply to %s: %s", peer, rte_strerror(rte_errno));
-}
-
-/* Send a request and return the target's answer. Not from the EAL IPC thread. */
 static int
-request(struct rz_mp_msg *body, unsigned int timeout_ms, uint64_t *addr)
+send(const struct rz_mp_msg *body)
 {
-	struct timespec ts = { .tv_sec = timeout_ms / 1000,
-		.tv_nsec = (long)(timeout_ms % 1000) * 1000000 };
-	struct rte_mp_reply rep;
 	struct rte_mp_msg m;
-	int ret = -ETIMEDOUT, i;
 
-	body->seq = __atomic_add_fetch(&mp.seq, 1, __ATOMIC_RELAXED);
-	msg_init(&m, body);
-	memset(&rep, 0, sizeof(rep));
-	if (rte_mp_request_sync(&m, &rep, &ts) < 0) {
-		RZ_LOG(ERR, "IPC request to pid %d: %s", body->target_pid, rte_strerror(rte_errno));
-		free(rep.msgs);
-		return -rte_errno == -ENOTSUP ? -ENOTSUP : -ETIMEDOUT;
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, RZ_MP_ACTION, sizeof(m.name));
+	m.len_param = sizeof(*body);
+	memcpy(m.param, body, sizeof(*body));
+	if (rte_mp_sendmsg(&m) < 0) {
+		RZ_LOG(ERR, "IPC send (op %u to pid %d): %s", body->op, body->target_pid,
+				rte_strerror(rte_errno));
+		return -rte_errno;
 	}
-	for (i = 0; i < rep.nb_received; i++) {
-		struct rz_mp_msg a;
-		const char *why;
+	return 0;
+}
 
-		if (rz_mp_msg_parse(rep.msgs[i].param, (size_t)rep.msgs[i].len_param, RZ_MAX_PROCS,
-				&a, &why) < 0) {
-			RZ_LOG(ERR, "malformed IPC reply dropped: %s", why);
-			continue;
-		}
-		if (a.op == RZ_MP_OP_REPLY && a.seq == body->seq) {
-			ret = a.result;
-			if (addr != NULL)
-				*addr = a.vaddr;
+static void
+send_reply(const struct rz_mp_msg *req, int result, uint64_t addr)
+{
+	struct rz_mp_msg r = *req;
+
+	r.op = RZ_MP_OP_REPLY;
+	r.flags = rz_local.primary ? 0 : RZ_MP_F_RELAY;
+	r.result = result;
+	r.vaddr = addr;
+	r.perms = 0;
+	r.deadline_ns = 0;
+	send(&r);
+}
+
+static bool
+for_me(uint32_t slot, int32_t pid, uint64_t gen)
+{
+	return slot == rz_local.self && pid == rz_local.pid && gen == rz_local.self_gen;
+}
+
+/* EAL IPC thread: a reply for one of our waiting threads. */
+static void
+deliver(const struct rz_mp_msg *m)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&mp.wlock);
+	for (i = 0; i < RZ_WAITERS; i++) {
+		struct waiter *w = &mp.waiters[i];
+
+		if (w->seq == m->seq && !w->done) {
+			w->done = true;
+			w->result = m->result;
+			w->addr = m->vaddr;
+			pthread_cond_broadcast(&mp.wcond);
 			break;
 		}
 	}
-	if (i == rep.nb_received)
-		RZ_LOG(ERR, "pid %d did not answer (%d of %d processes replied)", body->target_pid,
-				rep.nb_received, rep.nb_sent);
-	free(rep.msgs);
+	pthread_mutex_unlock(&mp.wlock);
+}
+
+/* EAL IPC thread: never blocks. */
+static int
+handle(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct rz_mp_msg m, *job;
+	const char *why;
+	int ret;
+
+	RTE_SET_USED(peer);
+	if (rz_local.tbl == NULL || rz_local.self == RZ_NO_SLOT)
+		return 0;	/* left rzone: nothing to do, nobody waits for us */
+	ret = rz_mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
+			RZ_MAX_PROCS, &m, &why);
+	if (ret == 0 && msg->num_fds != 0) {
+		ret = -EPROTO;
+		why = "unexpected file descriptors";
+	}
+	if (ret < 0) {
+		__atomic_add_fetch(&rz_local.tbl->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
+		RZ_LOG(ERR, "malformed IPC message dropped: %s", why);
+		return 0;
+	}
+	switch (m.op) {
+	case RZ_MP_OP_REPLY:
+		if (m.requester == rz_local.self && m.requester_gen == rz_local.self_gen)
+			deliver(&m);
+		else if (rz_local.primary && (m.flags & RZ_MP_F_RELAY)) {
+			m.flags &= ~RZ_MP_F_RELAY;
+			send(&m);	/* to the secondaries: one of them asked */
+		}
+		return 0;
+	case RZ_MP_OP_MAP:
+	case RZ_MP_OP_UNMAP:
+		if (!for_me(m.target, m.target_pid, m.target_gen)) {
+			if (rz_local.primary && (m.flags & RZ_MP_F_RELAY)) {
+				m.flags &= ~RZ_MP_F_RELAY;
+				send(&m);
+			}
+			return 0;
+		}
+		job = malloc(sizeof(*job));
+		if (job == NULL) {
+			send_reply(&m, -ENOMEM, 0);
+			return 0;
+		}
+		*job = m;
+		if (rte_ring_enqueue(mp.jobs, job) < 0) {
+			free(job);
+			RZ_LOG(ERR, "IPC queue full");
+			send_reply(&m, -EBUSY, 0);
+			return 0;
+		}
+		sem_post(&mp.wake);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* rz-ctl: act on a request addressed to this process. */
+static void
+serve(const struct rz_mp_msg *m)
+{
+	const struct proc_entry *rq = &rz_tbl()->procs[m->requester];
+	uint64_t addr = 0;
+	int ret;
+
+	if (rq->state != PROC_LIVE || rq->gen != m->requester_gen) {
+		RZ_LOG(ERR, "IPC request from a process that is gone (slot %u)", m->requester);
+		send_reply(m, -ESRCH, 0);
+		return;
+	}
+	if (m->op == RZ_MP_OP_MAP)
+		ret = map_local(m->region_id, m->requester, (void *)(uintptr_t)m->vaddr, m->perms,
+				m->deadline_ns);
+	else
+		ret = unmap_local(m->region_id, m->requester, m->deadline_ns);
+	if (ret == 0 && m->op == RZ_MP_OP_MAP) {
+		struct region_entry *e = region_by_id(m->region_id);
+
+		addr = e == NULL ? 0 : __atomic_load_n(&e->maps[rz_local.self].addr,
+				__ATOMIC_ACQUIRE);
+	}
+	send_reply(m, ret, addr);
+}
+
+static struct waiter *
+waiter_get(uint64_t seq)
+{
+	struct waiter *w = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&mp.wlock);
+	for (i = 0; i < RZ_WAITERS; i++) {
+		if (mp.waiters[i].seq == 0) {
+			w = &mp.waiters[i];
+			w->seq = seq;
+			w->done = false;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mp.wlock);
+	return w;
+}
+
+/* What the table says after a request's deadline: did it happen? Called without the lock. */
+static int
+outcome(const struct rz_mp_msg *m)
+{
+	struct region_entry *e;
+	int ret = -ETIMEDOUT;
+
+	if (table_lock() < 0)
+		return ret;
+	e = region_by_id(m->region_id);
+	if (m->op == RZ_MP_OP_MAP && e != NULL && e->maps[m->target].addr != 0 &&
+			e->maps[m->target].perms == m->perms &&
+			(m->vaddr == 0 || e->maps[m->target].addr == m->vaddr))
+		ret = 0;
+	else if (m->op == RZ_MP_OP_UNMAP && (e == NULL || e->maps[m->target].addr == 0))
+		ret = 0;
+	table_unlock();
 	return ret;
 }
 
@@ -131,11 +257,16 @@ static int
 mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t perms)
 {
 	struct rz_mp_msg body;
+	struct timespec ts;
+	struct waiter *w;
+	bool answered;
+	int ret;
 
 	memset(&body, 0, sizeof(body));
 	body.magic = RZ_MP_MAGIC;
 	body.version = RZ_MP_VERSION;
 	body.op = op;
+	body.seq = __atomic_add_fetch(&mp.seq, 1, __ATOMIC_RELAXED);
 	body.region_id = region_id;
 	body.vaddr = (uint64_t)(uintptr_t)vaddr;
 	body.perms = perms;
@@ -144,9 +275,38 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 	body.target = target;
 	body.target_gen = rz_tbl()->procs[target].gen;
 	body.target_pid = proc_pid(target);
-	if (!rz_local.primary)
+	body.deadline_ns = rz_now_ns() + RZ_MP_TIMEOUT_MS * 1000000ull;
+	if (!rz_local.primary && rz_tbl()->procs[target].proc_type != RTE_PROC_PRIMARY)
 		body.flags |= RZ_MP_F_RELAY;
-	return request(&body, RZ_MP_TIMEOUT_MS, NULL);
+
+	w = waiter_get(body.seq);
+	if (w == NULL) {
+		RZ_LOG(ERR, "too many IPC requests in flight (%u)", RZ_WAITERS);
+		return -EBUSY;
+	}
+	ret = send(&body);
+	ts.tv_sec = (time_t)(body.deadline_ns / 1000000000ull);
+	ts.tv_nsec = (long)(body.deadline_ns % 1000000000ull);
+	pthread_mutex_lock(&mp.wlock);
+	while (ret == 0 && !w->done)
+		if (pthread_cond_timedwait(&mp.wcond, &mp.wlock, &ts) == ETIMEDOUT)
+			break;
+	answered = w->done;
+	if (answered)
+		ret = w->result;
+	w->seq = 0;
+	pthread_mutex_unlock(&mp.wlock);
+	if (answered)
+		return ret;
+	/* No answer (or the send failed). Past the deadline the target refuses to act, so the
+	 * table tells whether it did. */
+	while (rz_now_ns() <= body.deadline_ns)
+		rte_delay_us_sleep(1000);
+	ret = outcome(&body);
+	if (ret < 0)
+		RZ_LOG(ERR, "pid %d did not answer within %u ms", body.target_pid,
+				RZ_MP_TIMEOUT_MS);
+	return ret;
 }
 
 int
@@ -159,95 +319,6 @@ int
 mp_remote_unmap(uint32_t target, uint64_t region_id)
 {
 	return mp_call(target, RZ_MP_OP_UNMAP, region_id, NULL, 0);
-}
-
-static bool
-for_me(const struct rz_mp_msg *m)
-{
-	return m->target == rz_local.self && m->target_pid == rz_local.pid &&
-		m->target_gen == rz_local.self_gen;
-}
-
-static void
-serve(struct mp_job *j)
-{
-	struct rz_mp_msg *m = &j->msg;
-	const struct proc_entry *rq;
-	uint64_t addr = 0;
-	int ret;
-
-	if (!for_me(m)) {
-		/* Primary relaying a secondary's request to another secondary. */
-		struct rz_mp_msg fwd = *m;
-
-		fwd.flags &= ~RZ_MP_F_RELAY;
-		ret = request(&fwd, RZ_MP_RELAY_TIMEOUT_MS, &addr);
-		reply(j->peer, m, RZ_MP_OP_REPLY, ret, addr);
-		return;
-	}
-	rq = &rz_tbl()->procs[m->requester];
-	if (rq->state != PROC_LIVE || rq->gen != m->requester_gen) {
-		RZ_LOG(ERR, "IPC request from a process that is gone (slot %u)", m->requester);
-		reply(j->peer, m, RZ_MP_OP_REPLY, -ESRCH, 0);
-		return;
-	}
-	if (m->op == RZ_MP_OP_MAP)
-		ret = map_local(m->region_id, m->requester, (void *)(uintptr_t)m->vaddr, m->perms);
-	else
-		ret = unmap_local(m->region_id, m->requester);
-	if (ret == 0 && m->op == RZ_MP_OP_MAP) {
-		struct region_entry *e = region_by_id(m->region_id);
-
-		addr = e == NULL ? 0 : __atomic_load_n(&e->maps[rz_local.self].addr,
-				__ATOMIC_ACQUIRE);
-	}
-	reply(j->peer, m, RZ_MP_OP_REPLY, ret, addr);
-}
-
-/* EAL IPC thread: never blocks. */
-static int
-handle(const struct rte_mp_msg *msg, const void *peer)
-{
-	struct rz_mp_msg m;
-	struct mp_job *j;
-	const char *why;
-	int ret;
-
-	ret = rz_mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
-			RZ_MAX_PROCS, &m, &why);
-	if (ret == 0 && msg->num_fds != 0) {
-		ret = -EPROTO;
-		why = "unexpected file descriptors";
-	}
-	if (ret < 0) {
-		RZ_LOG(ERR, "malformed IPC message rejected: %s", why);
-		reply(peer, NULL, RZ_MP_OP_REPLY, ret, 0);
-		return 0;
-	}
-	if (m.op != RZ_MP_OP_MAP && m.op != RZ_MP_OP_UNMAP) {
-		RZ_LOG(ERR, "IPC message with op %u is not a request", m.op);
-		reply(peer, &m, RZ_MP_OP_REPLY, -EPROTO, 0);
-		return 0;
-	}
-	if (!for_me(&m) && !(rz_local.primary && (m.flags & RZ_MP_F_RELAY))) {
-		reply(peer, &m, RZ_MP_OP_IGNORE, 0, 0);
-		return 0;
-	}
-	j = malloc(sizeof(*j));
-	if (j == NULL) {
-		reply(peer, &m, RZ_MP_OP_REPLY, -ENOMEM, 0);
-		return 0;
-	}
-	j->msg = m;
-	strlcpy(j->peer, peer, sizeof(j->peer));
-	if (rte_ring_enqueue(mp.jobs, j) < 0) {
-		free(j);
-		RZ_LOG(ERR, "IPC queue full");
-		reply(peer, &m, RZ_MP_OP_REPLY, -EBUSY, 0);
-		return 0;
-	}
-	sem_post(&mp.wake);
-	return 0;
 }
 
 static void *
@@ -285,6 +356,7 @@ int
 mp_start(void)
 {
 	size_t sz = rte_ring_get_memsize(RZ_JOBS);
+	pthread_condattr_t ca;
 	int ret;
 
 	/* Process-local ring in ordinary memory: no memzone spent on it. */
@@ -294,24 +366,33 @@ mp_start(void)
 	ret = rte_ring_init(mp.jobs, "rz_jobs", RZ_JOBS, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (ret < 0)
 		goto fail_ring;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mp.wcond, &ca);
+	pthread_condattr_destroy(&ca);
 	sem_init(&mp.wake, 0, 0);
 	mp.stop = false;
-	if (rte_mp_action_register(RZ_MP_ACTION, handle) < 0 && rte_errno != EEXIST) {
-		ret = -rte_errno;
-		RZ_LOG(ERR, "cannot register the IPC action: %s", rte_strerror(rte_errno));
-		goto fail_sem;
+	/* Registered once, kept for the life of the process: a handler that stays answers
+	 * nothing after rz_fini() instead of leaving DPDK to log every message. */
+	if (!mp.registered) {
+		if (rte_mp_action_register(RZ_MP_ACTION, handle) < 0 && rte_errno != EEXIST) {
+			ret = -rte_errno;
+			RZ_LOG(ERR, "cannot register the IPC action: %s", rte_strerror(rte_errno));
+			goto fail_sem;
+		}
+		mp.registered = true;
 	}
 	ret = rte_ctrl_thread_create(&mp.thread, "rz-ctl", NULL, ctl_thread, NULL);
 	if (ret != 0) {
 		ret = -ret;
 		RZ_LOG(ERR, "cannot start the control thread: %s", strerror(-ret));
-		rte_mp_action_unregister(RZ_MP_ACTION);
 		goto fail_sem;
 	}
 	mp.running = true;
 	return 0;
 fail_sem:
 	sem_destroy(&mp.wake);
+	pthread_cond_destroy(&mp.wcond);
 fail_ring:
 	free(mp.jobs);
 	mp.jobs = NULL;
@@ -325,15 +406,12 @@ mp_stop(void)
 
 	if (!mp.running)
 		return;
-	rte_mp_action_unregister(RZ_MP_ACTION);
 	mp.stop = true;
 	sem_post(&mp.wake);
 	pthread_join(mp.thread, NULL);
 	while (rte_ring_dequeue(mp.jobs, &p) == 0) {
-		struct mp_job *j = p;
-
-		reply(j->peer, &j->msg, RZ_MP_OP_REPLY, -ESRCH, 0);
-		free(j);
+		send_reply(p, -ESRCH, 0);
+		free(p);
 	}
 	sem_destroy(&mp.wake);
 	free(mp.jobs);

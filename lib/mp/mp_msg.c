@@ -45,7 +45,15 @@ rz_mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_m
 		reason = "unknown flags";
 		goto bad;
 	}
+	if (m.op == RZ_MP_OP_REPLY && m.requester >= max_procs) {
+		reason = "process slot out of range";
+		goto bad;
+	}
 	if (m.op == RZ_MP_OP_MAP || m.op == RZ_MP_OP_UNMAP) {
+		if (m.deadline_ns == 0) {
+			reason = "request without a deadline";
+			goto bad;
+		}
 		if (m.region_id == 0) {
 			reason = "region id 0";
 			goto bad;

@@ -15,16 +15,16 @@
 
 #define RZ_MP_ACTION	"rzone_mp"
 #define RZ_MP_MAGIC	0x504d5a52u	/* "RZMP" little-endian */
-#define RZ_MP_VERSION	1
+#define RZ_MP_VERSION	2
 
 enum rz_mp_op {
 	RZ_MP_OP_MAP = 1,	/* target: map region (vaddr, perms) on behalf of requester */
 	RZ_MP_OP_UNMAP = 2,	/* target: unmap region on behalf of requester */
-	RZ_MP_OP_REPLY = 3,	/* answer: result, addr */
-	RZ_MP_OP_IGNORE = 4,	/* answer from a process that is not the target */
+	RZ_MP_OP_REPLY = 3,	/* answer to the requester: result, addr */
+	RZ_MP_OP_IGNORE = 4,	/* reserved (version 1 used it); accepted and dropped */
 };
 
-#define RZ_MP_F_RELAY	(1u << 0)	/* to the primary: forward to the target secondary */
+#define RZ_MP_F_RELAY	(1u << 0)	/* primary: forward this to the secondaries */
 #define RZ_MP_F_ALL	(RZ_MP_F_RELAY)
 
 struct rz_mp_msg {
@@ -42,6 +42,7 @@ struct rz_mp_msg {
 	int32_t target_pid;
 	uint32_t target;	/* process slot of the target */
 	uint64_t target_gen;
+	uint64_t deadline_ns;	/* requests: CLOCK_MONOTONIC time after which the target refuses */
 };
 
 /* Validate @len bytes at @buf as an rzone message. 0, or -EBADMSG (wrong size, magic, version),

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -59,19 +61,76 @@ proc_pid(uint32_t slot)
 	return rz_tbl()->procs[slot].pid;
 }
 
+/*
+ * Liveness through pidfds, one per process slot, cached per process: a pidfd pins the process
+ * it was opened for (a later process with the same pid is another pidfd) and polls readable
+ * once that process has exited, zombies included. The start time is checked once, when the
+ * pidfd is opened. Control path only.
+ */
+static struct {
+	pthread_mutex_t lock;
+	int fd[RZ_MAX_PROCS];
+	uint64_t gen[RZ_MAX_PROCS];
+} pidfds = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+pidfd_for_locked(uint32_t slot, pid_t pid, uint64_t gen, uint64_t start_time)
+{
+	int fd;
+
+	/* A live slot's generation is never 0: 0 marks an empty cache entry. */
+	if (pidfds.gen[slot] == gen)
+		return pidfds.fd[slot];
+	if (pidfds.gen[slot] != 0)
+		close(pidfds.fd[slot]);
+	pidfds.gen[slot] = 0;
+	fd = pidfd_open(pid, 0);
+	if (fd < 0)
+		return -1;	/* no such process */
+	/* Opened first, checked second: the pidfd now names this very process. */
+	if (proc_start_time(pid) != start_time) {
+		close(fd);
+		return -1;	/* the pid belongs to another process now */
+	}
+	pidfds.fd[slot] = fd;
+	pidfds.gen[slot] = gen;
+	return fd;
+}
+
+void
+proc_forget_pidfds(void)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&pidfds.lock);
+	for (i = 0; i < RZ_MAX_PROCS; i++) {
+		if (pidfds.gen[i] != 0)
+			close(pidfds.fd[i]);
+		pidfds.gen[i] = 0;
+	}
+	pthread_mutex_unlock(&pidfds.lock);
+}
+
 bool
 proc_alive(uint32_t slot)
 {
 	const struct proc_entry *p = &rz_tbl()->procs[slot];
+	uint64_t gen = p->gen, start_time = p->start_time;
 	pid_t pid = p->pid;
+	struct pollfd pfd;
+	bool alive;
 
-	if (p->state != PROC_LIVE)
+	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROC_LIVE)
 		return false;
 	if (pid == rz_local.pid && slot == rz_local.self)
 		return true;
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return false;
-	return proc_start_time(pid) == p->start_time;
+	pthread_mutex_lock(&pidfds.lock);
+	pfd.fd = pidfd_for_locked(slot, pid, gen, start_time);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	alive = pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+	pthread_mutex_unlock(&pidfds.lock);
+	return alive;
 }
 
 int

@@ -29,6 +29,9 @@ void proc_release_locked(uint32_t slot, bool self_leaving);
 /* Find processes that died without rz_fini() and release them. Takes the lock if needed. */
 unsigned int proc_reap_dead(void);
 
+/* Close the pidfds proc_alive() keeps (rz_fini). */
+void proc_forget_pidfds(void);
+
 /* Pid of a slot (for logs and dumps). */
 pid_t proc_pid(uint32_t slot);
 

@@ -53,8 +53,8 @@ grant_mr_release_locked(struct grant *g)
 	g->mr = NULL;
 }
 
-static uint32_t
-ceiling_rights(uint32_t perms)
+uint32_t
+grant_ceiling_rights(uint32_t perms)
 {
 	uint32_t r = 0;
 
@@ -101,34 +101,41 @@ rz_rdma_grant_count(void)
 	return n;
 }
 
+pid_t
+grant_remote_owner_locked(uint64_t region_id)
+{
+	struct grant *g;
+
+	TAILQ_FOREACH(g, &rdma_state.grants, next)
+		if ((g->kind & GRANT_F_OWNER) && g->desc.region_id == region_id)
+			return g->peer->local_id;
+	return 0;
+}
+
 int
-rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
-		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc)
+grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t rights,
+		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t kind,
+		struct grant **out)
 {
 	struct ibv_send_wr wr;
 	struct grant *g;
 	struct ibv_mr *mr;
-	uint32_t perms, rights;
+	uint32_t perms;
 	uint64_t region_id;
+	pid_t owner;
 	uint8_t key;
 	void *addr;
 	size_t size;
 	int ret;
 
-	if (r == NULL || p == NULL || desc_mode_rights((uint32_t)mode) == 0)
-		return -EINVAL;
+	if (!p->connected) {
+		RZ_LOG(ERR, "peer %d (%016" PRIx64 ") is disconnected", (int)p->local_id,
+				p->remote_id);
+		return -ENOTCONN;
+	}
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&rdma_state.lock);
-	if (!rdma_state.initialized) {
-		ret = -ENODEV;
-		goto out_free;
-	}
-	if (!p->connected) {
-		ret = -ENOTCONN;
-		goto out_free;
-	}
 	mr = rdma_region_mr_locked(r, &addr, &size, &region_id, &perms);
 	if (mr == NULL) {
 		ret = -rte_errno;
@@ -148,8 +155,17 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 		ret = -EPERM;
 		goto out_free;
 	}
-	rights = desc_mode_rights((uint32_t)mode) & ceiling_rights(perms);
+	owner = grant_remote_owner_locked(region_id);
+	if (owner != 0 && owner != p->local_id) {
+		RZ_LOG(ERR, "region %" PRIx64 " is owned by peer %d: only it may be granted",
+				region_id, (int)owner);
+		ret = -EPERM;
+		goto out_free;
+	}
+	rights &= grant_ceiling_rights(perms);
 	if (!(rights & RZ_RDMA_RIGHT_READ)) {
+		RZ_LOG(ERR, "region %" PRIx64 ": its ceiling 0x%x leaves no read right", region_id,
+				perms);
 		ret = -EPERM;
 		goto out_free;
 	}
@@ -189,6 +205,7 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 	}
 	g->mw.last_rkey = g->desc.rkey;
 	g->peer = p;
+	g->kind = kind;
 	g->desc.issuer = rdma_state.self_id;
 	g->desc.target = p->remote_id;
 	g->desc.region_id = region_id;
@@ -196,7 +213,7 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 	g->desc.addr = (uintptr_t)addr + offset;
 	g->desc.length = len;
 	g->desc.rights = rights;
-	g->desc.mode = (uint32_t)mode;
+	g->desc.mode = mode;
 	g->desc.expiry_ns = lifetime_ns ? rdma_now_realtime() + lifetime_ns : 0;
 	TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
 	p->ngrants++;
@@ -205,19 +222,36 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 		RZ_LOG(ERR, "descriptor not delivered to peer %016" PRIx64 ": revoking",
 				p->remote_id);
 		grant_revoke_locked(g);
-		goto out;
+		return ret;
 	}
-	if (desc != NULL)
-		*desc = g->desc;
 	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
-			"to %016" PRIx64, g->desc.generation, region_id, offset, len, g->desc.rkey,
-			rights, p->remote_id);
-	ret = 0;
-	goto out;
+			"kind 0x%x to peer %d", g->desc.generation, region_id, offset, len,
+			g->desc.rkey, rights, kind, (int)p->local_id);
+	*out = g;
+	return 0;
 out_free:
 	grant_mr_release_locked(g);
 	free(g);
-out:
+	return ret;
+}
+
+int
+rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc)
+{
+	struct grant *g;
+	int ret;
+
+	if (r == NULL || p == NULL || desc_mode_rights((uint32_t)mode) == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&rdma_state.lock);
+	if (!rdma_state.initialized)
+		ret = -ENODEV;
+	else
+		ret = grant_new_locked(r, p, (uint32_t)mode, desc_mode_rights((uint32_t)mode),
+				offset, len, lifetime_ns, 0, &g);
+	if (ret == 0 && desc != NULL)
+		*desc = g->desc;
 	pthread_mutex_unlock(&rdma_state.lock);
 	return ret;
 }
@@ -254,6 +288,9 @@ grant_revoke_locked(struct grant *g)
 	grant_mr_release_locked(g);
 	TAILQ_REMOVE(&rdma_state.grants, g, next);
 	p->ngrants--;
+	if (g->kind & GRANT_F_OWNER)
+		RZ_LOG(INFO, "region %" PRIx64 ": peer %d no longer owns it: pid %d does",
+				g->desc.region_id, (int)p->local_id, (int)rz_local.pid);
 	RZ_LOG(DEBUG, "grant %" PRIu64 " (rkey 0x%08x) revoked", g->desc.generation,
 			g->desc.rkey);
 	free(g);

@@ -196,8 +196,11 @@ peer_setup_qp_locked(struct rz_peer *p)
 				ibv_get_device_name(p->id->verbs->device) : "(none)", rdma_state.name);
 		return -ENODEV;
 	}
-	if (rdma_state.n_mr + 1 > (uint32_t)rdma_state.attr.max_mr)
+	if (rdma_state.n_mr + 1 > rdma_state.max_mr) {
+		RZ_LOG(ERR, "%s: the peer's buffer registration would exceed max_mr %u",
+				rdma_state.name, rdma_state.max_mr);
 		return -ENOSPC;
+	}
 	p->buf = aligned_alloc(64, (size_t)(RZ_PEER_RECV_SLOTS + 1) * RZ_PEER_SLOT_SIZE);
 	if (p->buf == NULL)
 		return -ENOMEM;
@@ -252,6 +255,39 @@ conn_param(struct rdma_conn_param *cp, const struct hello *h)
 	cp->initiator_depth = (uint8_t)RTE_MIN(rdma_state.attr.max_qp_init_rd_atom, 16);
 	cp->retry_count = 7;
 	cp->rnr_retry_count = 7;
+}
+
+struct rz_peer *
+peer_by_id_locked(pid_t id)
+{
+	struct rz_peer *p;
+
+	if (!rdma_pid_is_peer(id))
+		return NULL;
+	TAILQ_FOREACH(p, &rdma_state.peers, next)
+		if (p->local_id == id)
+			return p;
+	return NULL;
+}
+
+/* Give @p its peer id and list it. Lock held. */
+static int
+peer_add_locked(struct rz_peer *p)
+{
+	if (rdma_state.next_peer > (uint32_t)(RZ_PEER_ID_MAX - RZ_PEER_ID_BASE)) {
+		RZ_LOG(ERR, "peer ids exhausted in this process (%u peers opened)",
+				rdma_state.next_peer);
+		return -ENOSPC;
+	}
+	p->local_id = RZ_PEER_ID_BASE + (pid_t)rdma_state.next_peer++;
+	TAILQ_INSERT_TAIL(&rdma_state.peers, p, next);
+	return 0;
+}
+
+int
+rz_peer_pid(const struct rz_peer *p)
+{
+	return p == NULL ? -EINVAL : p->remote_pid;
 }
 
 struct rz_peer_listener *
@@ -408,10 +444,14 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	p->remote_pid = (int32_t)theirs.pid;
 	p->connected = 1;
 	pthread_mutex_lock(&rdma_state.lock);
-	TAILQ_INSERT_TAIL(&rdma_state.peers, p, next);
+	ret = peer_add_locked(p);
 	pthread_mutex_unlock(&rdma_state.lock);
-	RZ_LOG(INFO, "peer %016" PRIx64 " (pid %d) accepted, qp %u", p->remote_id,
-			p->remote_pid, p->qp->qp_num);
+	if (ret != 0) {
+		rdma_disconnect(p->id);
+		goto fail;
+	}
+	RZ_LOG(INFO, "peer %d = %016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
+			p->remote_id, p->remote_pid, p->qp->qp_num);
 	return p;
 fail:
 	pthread_mutex_lock(&rdma_state.lock);
@@ -504,13 +544,18 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	p->remote_pid = (int32_t)theirs.pid;
 	p->connected = 1;
 	pthread_mutex_lock(&rdma_state.lock);
-	TAILQ_INSERT_TAIL(&rdma_state.peers, p, next);
+	ret = peer_add_locked(p);
 	pthread_mutex_unlock(&rdma_state.lock);
-	RZ_LOG(INFO, "connected to peer %016" PRIx64 " (pid %d) at %s:%u, qp %u", p->remote_id,
-			p->remote_pid, ip, port, p->qp->qp_num);
+	if (ret != 0) {
+		rdma_disconnect(p->id);
+		goto fail_noai;
+	}
+	RZ_LOG(INFO, "connected to peer %d = %016" PRIx64 " (pid %d) at %s:%u, qp %u",
+			(int)p->local_id, p->remote_id, p->remote_pid, ip, port, p->qp->qp_num);
 	return p;
 fail:
 	freeaddrinfo(ai);
+fail_noai:
 	pthread_mutex_lock(&rdma_state.lock);
 	peer_free(p);
 	pthread_mutex_unlock(&rdma_state.lock);
@@ -557,20 +602,20 @@ rz_peer_connected(struct rz_peer *p)
 	return p->connected ? 1 : 0;
 }
 
-uint64_t
+pid_t
 rz_peer_id(const struct rz_peer *p)
+{
+	return p == NULL ? -EINVAL : p->local_id;
+}
+
+uint64_t
+rz_peer_identity(const struct rz_peer *p)
 {
 	if (p == NULL) {
 		rte_errno = EINVAL;
 		return 0;
 	}
 	return p->remote_id;
-}
-
-int
-rz_peer_pid(const struct rz_peer *p)
-{
-	return p == NULL ? -EINVAL : p->remote_pid;
 }
 
 static void

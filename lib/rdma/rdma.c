@@ -130,12 +130,32 @@ device_numa_node(struct ibv_device *dev, const char *name)
 	return RZ_NUMA_ANY;
 }
 
+/* Test knob: a lower limit than the device's, from the environment. */
+static uint32_t
+limit_override(const char *var, int device_max)
+{
+	const char *v = getenv(var);
+	unsigned long n;
+	char *end;
+
+	if (v == NULL)
+		return (uint32_t)device_max;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n == 0 || n > (unsigned long)device_max) {
+		RZ_LOG(WARNING, "%s=%s ignored: want 1..%d", var, v, device_max);
+		return (uint32_t)device_max;
+	}
+	RZ_LOG(NOTICE, "test knob %s: limit %lu instead of the device's %d", var, n, device_max);
+	return (uint32_t)n;
+}
+
 int
 rz_rdma_init(const char *dev_name)
 {
 	struct ibv_context **devs;
 	struct ibv_context *verbs = NULL;
-	int n = 0, i, ret;
+	int n = 0, i, ret, import_status;
 
 	pthread_mutex_lock(&rdma_state.lock);
 	if (rdma_state.initialized) {
@@ -144,6 +164,7 @@ rz_rdma_init(const char *dev_name)
 	}
 	if (dev_name == NULL)
 		dev_name = getenv("RZ_RDMA_DEV");
+	import_status = import_try();
 	devs = rdma_get_devices(&n);
 	if (devs == NULL || n == 0) {
 		RZ_LOG(ERR, "no RDMA device (is an RDMA driver loaded? ibv_devices lists none)");
@@ -195,14 +216,18 @@ rz_rdma_init(const char *dev_name)
 		rdma_free_devices(devs);
 		goto out;
 	}
+	rdma_state.max_mr = limit_override("RZ_RDMA_MAX_MR_OVERRIDE", rdma_state.attr.max_mr);
+	rdma_state.max_mw = limit_override("RZ_RDMA_MAX_MW_OVERRIDE", rdma_state.attr.max_mw);
 	rdma_state.n_mr = 0;
 	rdma_state.n_mw = 0;
 	rdma_state.next_gen = 1;
+	rdma_state.import_status = import_status;
 	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
 	rdma_state.initialized = true;
-	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %d, max_mw %d, id %016" PRIx64,
-			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name, rdma_state.attr.max_mr,
-			rdma_state.attr.max_mw, rdma_state.self_id);
+	import_serve_start();
+	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %u, max_mw %u, id %016" PRIx64,
+			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name,
+			rdma_state.max_mr, rdma_state.max_mw, rdma_state.self_id);
 	if (!rdma_state.quirks->mw_range_enforced)
 		RZ_LOG(INFO, "%s: memory windows are not bounded by the device: every grant gets an "
 				"MR of exactly its range", rdma_state.name);
@@ -222,6 +247,7 @@ rz_rdma_fini(void)
 		pthread_mutex_unlock(&rdma_state.lock);
 		return -ENODEV;
 	}
+	import_serve_stop();
 	peer_close_all_locked();
 	for (i = 0; i < rdma_state.pool_n; i++)
 		ibv_dealloc_mw(rdma_state.pool[i].mw);
@@ -259,6 +285,12 @@ rz_rdma_numa_node(void)
 	return rdma_state.initialized ? rdma_state.numa_node : -ENODEV;
 }
 
+int
+rz_rdma_import_status(void)
+{
+	return rdma_state.initialized ? rdma_state.import_status : -ENODEV;
+}
+
 uint64_t
 rz_rdma_self_id(void)
 {
@@ -275,9 +307,9 @@ rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32_t *
 	if (!rdma_state.initialized)
 		return -ENODEV;
 	if (max_mr != NULL)
-		*max_mr = (uint32_t)rdma_state.attr.max_mr;
+		*max_mr = rdma_state.max_mr;
 	if (max_mw != NULL)
-		*max_mw = (uint32_t)rdma_state.attr.max_mw;
+		*max_mw = rdma_state.max_mw;
 	if (used_mr != NULL)
 		*used_mr = rdma_state.n_mr;
 	if (used_mw != NULL)
@@ -294,9 +326,9 @@ rdma_reg_mr_locked(void *addr, size_t len, int *err)
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_MW_BIND;
 	struct ibv_mr *mr;
 
-	if (rdma_state.n_mr + 1 > (uint32_t)rdma_state.attr.max_mr) {
-		RZ_LOG(ERR, "%s: registering would exceed max_mr %d", rdma_state.name,
-				rdma_state.attr.max_mr);
+	if (rdma_state.n_mr + 1 > rdma_state.max_mr) {
+		RZ_LOG(ERR, "%s: registering %zu bytes would exceed max_mr %u (%u in use)",
+				rdma_state.name, len, rdma_state.max_mr, rdma_state.n_mr);
 		*err = -ENOSPC;
 		return NULL;
 	}
@@ -490,13 +522,14 @@ mw_get_locked(struct mw_slot *out)
 	if (rdma_state.pool_n == 0) {
 		uint32_t want = RZ_MW_POOL_GROW, i;
 
-		if (rdma_state.n_mw + 1 > (uint32_t)rdma_state.attr.max_mw) {
-			RZ_LOG(ERR, "%s: a new window would exceed max_mw %d", rdma_state.name,
-					rdma_state.attr.max_mw);
+		if (rdma_state.n_mw + 1 > rdma_state.max_mw) {
+			RZ_LOG(ERR, "%s: binding would need a new window beyond max_mw %u "
+					"(%u in use)", rdma_state.name, rdma_state.max_mw,
+					rdma_state.n_mw);
 			return -ENOSPC;
 		}
-		if (rdma_state.n_mw + want > (uint32_t)rdma_state.attr.max_mw)
-			want = (uint32_t)rdma_state.attr.max_mw - rdma_state.n_mw;
+		if (rdma_state.n_mw + want > rdma_state.max_mw)
+			want = rdma_state.max_mw - rdma_state.n_mw;
 		if (rdma_state.pool_cap < want) {
 			struct mw_slot *np = realloc(rdma_state.pool, want * sizeof(*np));
 
@@ -568,9 +601,16 @@ rz_rdma_dump(FILE *f)
 		n += rdma_state.arena_mr[i].mr != NULL;
 	fprintf(f, "rdma device %s: nearest NUMA node %d, id %016" PRIx64 ", quirks %s\n",
 			rdma_state.name, rdma_state.numa_node, rdma_state.self_id, rdma_state.quirks->name);
-	fprintf(f, "  limits: max_mr %d (used %u, %u arenas), max_mw %d (used %u, %u pooled)\n",
-			rdma_state.attr.max_mr, rdma_state.n_mr, n, rdma_state.attr.max_mw, rdma_state.n_mw,
+	fprintf(f, "  limits: max_mr %u (used %u, %u arenas), max_mw %u (used %u, %u pooled)\n",
+			rdma_state.max_mr, rdma_state.n_mr, n, rdma_state.max_mw, rdma_state.n_mw,
 			rdma_state.pool_n);
+	if (rdma_state.import_status == 1)
+		fprintf(f, "  context: imported from the primary\n");
+	else if (rdma_state.import_status < 0)
+		fprintf(f, "  context: own (import from the primary failed: %s)\n",
+				strerror(-rdma_state.import_status));
+	else
+		fprintf(f, "  context: own\n");
 	for (i = 0; i < RZ_MAX_ARENAS; i++) {
 		struct ibv_mr *mr = rdma_state.arena_mr[i].mr;
 
@@ -579,15 +619,18 @@ rz_rdma_dump(FILE *f)
 					mr->lkey);
 	}
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
-		fprintf(f, "  peer %016" PRIx64 " pid %d qp %u: %s, %u grants\n", p->remote_id,
-				p->remote_pid, p->qp != NULL ? p->qp->qp_num : 0,
+		fprintf(f, "  peer %d = %016" PRIx64 " pid %d qp %u: %s, %u grants\n",
+				(int)p->local_id, p->remote_id, p->remote_pid, p->qp != NULL ? p->qp->qp_num : 0,
 				p->connected ? "connected" : "disconnected", p->ngrants);
 	TAILQ_FOREACH(g, &rdma_state.grants, next)
 		fprintf(f, "  grant %" PRIu64 ": region %" PRIx64 " [0x%" PRIx64 "+%" PRIu64
-				"] rkey 0x%08x rights 0x%x mode %u to %016" PRIx64 "%s\n",
+				"] rkey 0x%08x rights 0x%x mode %u to peer %d%s%s%s%s\n",
 				g->desc.generation, g->desc.region_id, g->desc.addr,
 				g->desc.length, g->desc.rkey, g->desc.rights, g->desc.mode,
-				g->desc.target, g->desc.expiry_ns ? " (expires)" : "");
+				(int)g->peer->local_id, g->desc.expiry_ns ? " (expires)" : "",
+				(g->kind & GRANT_F_MAP) ? " map" : "",
+				(g->kind & GRANT_F_CAP) ? " capability" : "",
+				(g->kind & GRANT_F_OWNER) ? " owner" : "");
 	pthread_mutex_unlock(&rdma_state.lock);
 	return 0;
 }

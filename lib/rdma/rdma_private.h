@@ -50,11 +50,18 @@ struct mw_slot {
 
 struct rz_peer;
 
+/* What made a grant (grant.kind). */
+#define GRANT_F_MAP	(1u << 0)	/* rz_region_map() on a peer id: the peer's mapping */
+#define GRANT_F_CAP	(1u << 1)	/* rz_region_create_capability() on a peer id */
+#define GRANT_F_OWNER	(1u << 2)	/* the peer owns the region while this grant lives */
+
 struct grant {
 	TAILQ_ENTRY(grant) next;
 	struct rz_peer *peer;
 	struct mw_slot mw;
 	struct ibv_mr *mr;	/* exact MR of the grant (devices whose MWs are not bounded) */
+	uint32_t kind;		/* GRANT_F_*; 0: rz_rdma_grant() */
+	uint64_t token;		/* GRANT_F_CAP: the capability token */
 	struct rz_rdma_desc desc;
 };
 
@@ -69,6 +76,7 @@ struct rz_peer {
 	uint8_t *buf;		/* RZ_PEER_RECV_SLOTS receive slots + 1 send slot */
 	uint64_t remote_id;
 	int32_t remote_pid;
+	pid_t local_id;		/* RZ_PEER_ID_BASE + index: the peer in the seed calls */
 	volatile int connected;
 	uint32_t max_inline;
 	uint64_t seq;		/* internal wr_id sequence */
@@ -101,8 +109,12 @@ struct rdma_ctx {
 	char name[IBV_SYSFS_NAME_MAX];
 	int numa_node;
 	uint64_t self_id;
+	uint32_t max_mr;		/* enforced: the device's, or the test override */
+	uint32_t max_mw;
 	uint32_t n_mr;
 	uint32_t n_mw;
+	uint32_t next_peer;		/* peer id index */
+	int import_status;		/* rz_rdma_import_status() */
 	uint64_t next_gen;
 	struct arena_mr arena_mr[RZ_MAX_ARENAS];
 	struct mw_slot *pool;
@@ -125,7 +137,13 @@ int mw_get_locked(struct mw_slot *out);
 void mw_put_locked(struct mw_slot *s);
 void mw_drop_locked(struct mw_slot *s);
 
+/* import.c */
+int import_try(void);
+void import_serve_start(void);
+void import_serve_stop(void);
+
 /* peer.c */
+struct rz_peer *peer_by_id_locked(pid_t id);
 void peer_close_all_locked(void);
 int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
 		struct ibv_wc *out);
@@ -133,6 +151,14 @@ void peer_events(struct rz_peer *p);
 int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 
 /* grant.c */
+uint32_t grant_ceiling_rights(uint32_t perms);
+/* Bind a window of [offset, offset + len) of @r for @p with @rights (already capped), send
+ * the descriptor; the new grant in *@out. Lock held. */
+int grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t rights,
+		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t kind,
+		struct grant **out);
+/* Peer id owning region @region_id (GRANT_F_OWNER), 0 if none. Lock held. */
+pid_t grant_remote_owner_locked(uint64_t region_id);
 int grant_revoke_locked(struct grant *g);
 int grant_revoke_peer_locked(struct rz_peer *p);
 int grant_expire_locked(uint64_t now);

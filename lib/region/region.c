@@ -389,6 +389,24 @@ rz_region_count(void)
 	return (int)__atomic_load_n(&rz_tbl()->nregions, __ATOMIC_RELAXED);
 }
 
+int
+rz_stats_get(struct rz_stats *stats)
+{
+	struct rz_table *t = rz_tbl();
+
+	if (stats == NULL)
+		return -EINVAL;
+	if (t == NULL)
+		return -ENODEV;
+	stats->regions = __atomic_load_n(&t->nregions, __ATOMIC_RELAXED);
+	stats->capabilities = __atomic_load_n(&t->ncaps, __ATOMIC_RELAXED);
+	stats->created = __atomic_load_n(&t->stats_created, __ATOMIC_RELAXED);
+	stats->destroyed = __atomic_load_n(&t->stats_destroyed, __ATOMIC_RELAXED);
+	stats->reaped = __atomic_load_n(&t->stats_reaped, __ATOMIC_RELAXED);
+	stats->ipc_rejected = __atomic_load_n(&t->stats_ipc_rejected, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* Lock-free getters: read, then check the region was not destroyed meanwhile. */
 #define GETTER(e, r, errval, expr) do {					\
 		int err_;						\

@@ -60,12 +60,10 @@ hexval(char c)
 	return -1;
 }
 
-/* Send raw bytes as an rzone IPC request to the primary; answer with the reply's result. */
+/* Send raw bytes as a one-way rzone IPC message to the primary, as any process can. */
 static void
 rawmp(const char *hex)
 {
-	struct timespec ts = { .tv_sec = 2 };
-	struct rte_mp_reply rep = { 0 };
 	struct rte_mp_msg m;
 	size_t n = 0;
 
@@ -80,19 +78,10 @@ rawmp(const char *hex)
 		hex += 2;
 	}
 	m.len_param = (int)n;
-	if (rte_mp_request_sync(&m, &rep, &ts) < 0 || rep.nb_received != 1) {
-		printf("err %d\n", ETIMEDOUT);
-	} else {
-		struct rz_mp_msg a;
-		const char *why;
-
-		if (rz_mp_msg_parse(rep.msgs[0].param, (size_t)rep.msgs[0].len_param, 64, &a,
-				&why) < 0)
-			printf("err %d\n", EBADMSG);	/* the primary must answer well-formed */
-		else
-			printf("ok %d %d\n", a.op, a.result);
-	}
-	free(rep.msgs);
+	if (rte_mp_sendmsg(&m) < 0)
+		printf("err %d\n", rte_errno);
+	else
+		printf("ok %zu\n", n);
 }
 
 static void
@@ -201,6 +190,7 @@ command(char *line)
 		answer(rz_capability_revoke(num(argv[1])));
 	} else if (!strcmp(argv[0], "rawmp")) {
 		rawmp(argv[1]);
+
 	} else if (!strcmp(argv[0], "fini")) {
 		answer(rz_fini());
 	} else if (!strcmp(argv[0], "quit")) {
@@ -223,6 +213,20 @@ main(int argc, char **argv)
 	if (ret < 0) {
 		printf("err %d eal\n", rte_errno);
 		return 1;
+	}
+	/* "--no-rzone": a plain DPDK secondary that never attaches to rzone. */
+	/* rte_eal_init() leaves the program name at argv[ret], the application's arguments after. */
+	if (ret + 1 < argc && strcmp(argv[ret + 1], "--no-rzone") == 0) {
+		printf("ready %d\n", (int)getpid());
+		fflush(stdout);
+		while (fgets(line, sizeof(line), stdin) != NULL) {
+			printf("ok 0\n");
+			fflush(stdout);
+			if (strncmp(line, "quit", 4) == 0)
+				break;
+		}
+		rte_eal_cleanup();
+		return 0;
 	}
 	ret = rz_init();
 	if (ret < 0) {

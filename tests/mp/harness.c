@@ -20,6 +20,12 @@ char harness_prefix[64];
 int
 agent_start(struct agent *a)
 {
+	return agent_start_mode(a, NULL);
+}
+
+int
+agent_start_mode(struct agent *a, const char *mode)
+{
 	const char *path = getenv("RZ_AGENT");
 	int to[2], from[2];
 	char line[128];
@@ -37,7 +43,8 @@ agent_start(struct agent *a)
 		return -1;
 	if (pid == 0) {
 		char *argv[] = { (char *)(uintptr_t)path, "--proc-type=secondary",
-			"--no-pci", RZ_TEST_BASE_VA,			"-l", "1", "--log-level=lib.rzone:notice", harness_prefix, NULL };
+			"--no-pci", RZ_TEST_BASE_VA, "-l", "1", "--log-level=lib.rzone:notice",
+			harness_prefix, "--", (char *)(uintptr_t)mode, NULL };
 
 		dup2(to[0], STDIN_FILENO);
 		dup2(from[1], STDOUT_FILENO);

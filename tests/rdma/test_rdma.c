@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@ extern char **environ;
 static const char *test_ip;
 static struct rz_peer_listener *lst;
 static char self_exe[4096];
+static char file_prefix[64];
+static uint64_t primary_reg_us;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Peer side (no EAL). */
@@ -63,6 +67,170 @@ peer_wait_msg(struct rz_peer *p, const char *want)
 		fprintf(stderr, "peer: expected message '%s', got %d\n", want, n);
 		return -1;
 	}
+	return 0;
+}
+
+struct cmd_reply {
+	int32_t status;
+	uint8_t first;
+};
+
+/* "cmd": the owner drives the peer with messages. D: receive a descriptor (answer: desc_msg);
+ * R: read 4096 bytes at 0 (answer: cmd_reply); W<byte>: write 4096 such bytes at 0; Q: quit. */
+static int
+peer_cmd(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf)
+{
+	struct rz_rdma_desc d;
+	struct cmd_reply cr;
+	char m[64];
+	int n, ret;
+
+	memset(&d, 0, sizeof(d));
+	for (;;) {
+		n = rz_peer_recv_msg(p, m, TMO);
+		if (n < 1)
+			PFAIL("cmd: no command: %d", n);
+		switch (m[0]) {
+		case 'D': {
+			struct desc_msg dm;
+
+			ret = rz_peer_recv_desc(p, &d, TMO);
+			if (ret != 0)
+				PFAIL("cmd: rz_peer_recv_desc: %s", strerror(-ret));
+			dm = (struct desc_msg){ d.region_id, d.generation, d.addr, d.length,
+				d.issuer, d.target, d.rkey, (uint8_t)d.rights, (uint8_t)d.mode };
+			ret = rz_peer_send_msg(p, &dm, sizeof(dm));
+			break;
+		}
+		case 'R':
+		case 'W':
+			if (m[0] == 'W' && n < 2)
+				PFAIL("cmd: W without a byte");
+			buf[0] = 0;
+			if (m[0] == 'W')
+				memset(buf, (uint8_t)m[1], 4096);
+			cr.status = m[0] == 'R' ? rz_remote_read(p, mem, 0, &d, 0, 4096) :
+				rz_remote_write(p, mem, 0, &d, 0, 4096);
+			cr.first = buf[0];
+			if (cr.status != 0) {
+				/* The QP is in error after a refused access: no answer can go
+				 * through; the exit status is the errno. */
+				fprintf(stderr, "peer: cmd %c: %s\n", m[0], strerror(-cr.status));
+				return -cr.status;
+			}
+			ret = rz_peer_send_msg(p, &cr, sizeof(cr));
+			break;
+		case 'Q':
+			return 0;
+		default:
+			PFAIL("cmd: unknown command %c", m[0]);
+		}
+		if (ret != 0)
+			PFAIL("cmd: answer: %s", strerror(-ret));
+	}
+}
+
+/* "drain N": receive N descriptors, answer "done", wait for "bye". */
+static int
+peer_drain(struct rz_peer *p, int n)
+{
+	struct rz_rdma_desc d;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = rz_peer_recv_desc(p, &d, TMO);
+		if (ret != 0)
+			PFAIL("drain: descriptor %d: %s", i, strerror(-ret));
+	}
+	if (rz_peer_send_msg(p, "done", 4) != 0 || peer_wait_msg(p, "bye") != 0)
+		PFAIL("drain: handshake");
+	return 0;
+}
+
+#define STREAM_CHUNK	(64u << 10)
+#define STREAM_DEPTH	8
+
+/* "stream": write 0xc3 through the window in 64 KiB chunks, STREAM_DEPTH in flight, for ever
+ * (the owner kills us with SIGKILL); "streaming" once 32 writes completed. */
+static int
+peer_stream(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf,
+		const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = STREAM_CHUNK };
+	struct rz_remote_cqe cqe[STREAM_DEPTH];
+	uint64_t posted = 0, done = 0;
+	int n, i;
+
+	memset(buf, 0xc3, STREAM_CHUNK);
+	for (;;) {
+		while (posted - done < STREAM_DEPTH) {
+			op.remote_off = (posted * STREAM_CHUNK) % d->length;
+			op.wr_id = posted;
+			if (rz_remote_post(p, &op) != 0)
+				PFAIL("stream: post %" PRIu64, posted);
+			posted++;
+		}
+		n = rz_remote_poll(p, cqe, STREAM_DEPTH);
+		if (n < 0)
+			PFAIL("stream: poll: %d", n);
+		for (i = 0; i < n; i++)
+			if (cqe[i].status != 0)
+				PFAIL("stream: write %" PRIu64 ": %d", cqe[i].wr_id, cqe[i].status);
+		if (done < 32 && done + (uint64_t)n >= 32 &&
+				rz_peer_send_msg(p, "streaming", 9) != 0)
+			PFAIL("stream: send");
+		done += (uint64_t)n;
+	}
+}
+
+#define REVOKE_QPS	40
+
+/* After the 10000 attempts on the first QP (only the first of which reaches the responder: the
+ * QP is in error after it and the rest are flushed), REVOKE_QPS fresh connections. On each: a
+ * new grant, a control read through it that must succeed, then the owner revokes it and the
+ * first work request on that healthy QP tries a revoked rkey, so the responder really checks
+ * it: even iterations the window just revoked on this very QP, odd ones the first revoked
+ * rkey (bound on a QP that is gone). Every one must be a remote access error. */
+static int
+peer_revoke_fresh(const char *ip, const char *port, struct rz_rdma_mem *mem,
+		const struct rz_rdma_desc *first)
+{
+	int i, ret, n_own = 0, n_old = 0;
+	struct rz_rdma_desc d;
+	struct rz_peer *q;
+	int32_t res;
+
+	for (i = 0; i < REVOKE_QPS; i++) {
+		q = rz_peer_connect(ip, (uint16_t)atoi(port), TMO);
+		if (q == NULL)
+			PFAIL("fresh QP %d: connect: %s", i, strerror(rte_errno));
+		ret = rz_peer_recv_desc(q, &d, TMO);
+		if (ret != 0)
+			PFAIL("fresh QP %d: descriptor: %s", i, strerror(-ret));
+		ret = rz_remote_read(q, mem, 0, &d, 0, 8);
+		if (ret != 0)
+			PFAIL("fresh QP %d: control read through a live grant: %s", i,
+					strerror(-ret));
+		if (rz_peer_send_msg(q, "ok", 2) != 0 || peer_wait_msg(q, "revoked") != 0)
+			PFAIL("fresh QP %d: handshake", i);
+		res = rz_remote_read(q, mem, 0, i % 2 == 0 ? &d : first, 0, 8);
+		if (res == 0)
+			PFAIL("fresh QP %d: revoked rkey 0x%08x SUCCEEDED", i,
+					(i % 2 == 0 ? &d : first)->rkey);
+		if (res != -EACCES)
+			PFAIL("fresh QP %d: got %d (%s), want -EACCES", i, res, strerror(-res));
+		if (i % 2 == 0)
+			n_own++;
+		else
+			n_old++;
+		/* The QP is in error now (no answer can go through it): disconnecting tells the
+		 * owner this iteration is over. */
+		rz_peer_close(q);
+	}
+	fprintf(stderr, "peer: %d fresh QPs, each first WR after a successful control read: %d "
+			"windows revoked on their own QP, %d tries of the first revoked rkey: all "
+			"remote access errors\n", REVOKE_QPS, n_own, n_old);
 	return 0;
 }
 
@@ -91,10 +259,19 @@ peer_main(int argc, char **argv)
 	p = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO);
 	if (p == NULL)
 		PFAIL("rz_peer_connect(%s:%s): %s", argv[3], argv[4], strerror(rte_errno));
+	if (strcmp(script, "cmd") == 0 || strcmp(script, "drain") == 0) {
+		ret = strcmp(script, "cmd") == 0 ? peer_cmd(p, &mem, buf) :
+			peer_drain(p, argc > 5 ? atoi(argv[5]) : 1);
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
+	}
 	ret = rz_peer_recv_desc(p, &d, TMO);
 	if (ret != 0)
 		PFAIL("rz_peer_recv_desc: %s", strerror(-ret));
-	if (d.issuer != rz_peer_id(p) || d.target != rz_rdma_self_id())
+	if (d.issuer != rz_peer_identity(p) || d.target != rz_rdma_self_id())
 		PFAIL("descriptor identities do not match the connection");
 
 	if (strcmp(script, "desc") == 0) {
@@ -182,6 +359,12 @@ peer_main(int argc, char **argv)
 				n_flush, n_other);
 		if (first != -EACCES)
 			PFAIL("first attempt after revoke: %d, want -EACCES", first);
+		rz_peer_close(p);
+		p = NULL;
+		if (peer_revoke_fresh(argv[3], argv[4], &mem, &d) != 0)
+			return 1;
+	} else if (strcmp(script, "stream") == 0) {
+		return peer_stream(p, &mem, buf, &d);
 	} else if (strcmp(script, "try") == 0) {
 		int want = argc > 5 && strcmp(argv[5], "EACCES") == 0 ? -EACCES : 0;
 
@@ -206,6 +389,101 @@ peer_main(int argc, char **argv)
 	rz_rdma_fini();
 	free(buf);
 	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Secondary side: a DPDK secondary of the test's instance that maps a region and posts with
+ * it. "--secondary PREFIX IP PORT REGION_ID". */
+
+struct sec_report {
+	int32_t import_status;
+	int32_t status;
+	uint64_t init_us;	/* rz_rdma_init(), import attempt included */
+	uint64_t reg_us;	/* first rz_rdma_register(): the arena's MR */
+	uint64_t reg2_us;	/* second: cached */
+	uint64_t mr_len;
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+#define SFAIL(...) do { fprintf(stderr, "secondary: FAIL: " __VA_ARGS__); \
+	fprintf(stderr, "\n"); return 1; } while (0)
+
+static int
+secondary_main(int argc, char **argv)
+{
+	char prefix[96];
+	char *eal[] = { argv[0], "--proc-type=secondary", "--no-pci", "-l", "0",
+		"--log-level=lib.rzone:info", prefix, NULL };
+	struct sec_report rep;
+	struct rz_rdma_mem mem, mem2;
+	struct rz_rdma_desc d;
+	struct rz_region *r;
+	struct rz_peer *p;
+	uint64_t t0;
+	char m[64];
+	int ret, i;
+
+	if (argc < 6)
+		SFAIL("usage: --secondary PREFIX IP PORT REGION_ID");
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", argv[2]);
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+		SFAIL("rte_eal_init: %s", rte_strerror(rte_errno));
+	ret = rz_init();
+	if (ret != 0)
+		SFAIL("rz_init: %d", ret);
+	memset(&rep, 0, sizeof(rep));
+	t0 = now_us();
+	ret = rz_rdma_init(NULL);
+	rep.init_us = now_us() - t0;
+	if (ret != 0)
+		SFAIL("rz_rdma_init: %s", strerror(-ret));
+	rep.import_status = rz_rdma_import_status();
+	p = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO);
+	if (p == NULL)
+		SFAIL("connect: %s", strerror(rte_errno));
+	/* The primary maps the region into us, then grants us a window of its other region. */
+	ret = rz_peer_recv_desc(p, &d, TMO);
+	if (ret != 0)
+		SFAIL("descriptor: %s", strerror(-ret));
+	r = rz_region_lookup(strtoull(argv[5], NULL, 0));
+	if (r == NULL)
+		SFAIL("region %s: %s", argv[5], rte_strerror(rte_errno));
+	if (rz_region_get_mapping(r, RZ_PID_SELF) == NULL)
+		SFAIL("the region is not mapped in this secondary");
+	t0 = now_us();
+	ret = rz_rdma_register(r, &mem);
+	rep.reg_us = now_us() - t0;
+	if (ret != 0)
+		SFAIL("rz_rdma_register: %s", strerror(-ret));
+	t0 = now_us();
+	ret = rz_rdma_register(r, &mem2);
+	rep.reg2_us = now_us() - t0;
+	if (ret != 0 || mem2.lkey != mem.lkey)
+		SFAIL("second rz_rdma_register: %d", ret);
+	rep.mr_len = mem.len;
+	/* Post with the region: its first page goes out, a page of the window comes in. */
+	rep.status = rz_remote_write(p, &mem, 0, &d, 0, 4096);
+	if (rep.status == 0)
+		rep.status = rz_remote_read(p, &mem, 4096, &d, 8192, 4096);
+	ret = rz_peer_send_msg(p, &rep, sizeof(rep));
+	if (ret != 0)
+		SFAIL("send: %s", strerror(-ret));
+	i = rz_peer_recv_msg(p, m, TMO);
+	if (i != 3 || memcmp(m, "bye", 3) != 0)
+		SFAIL("no bye: %d", i);
+	rz_peer_close(p);
+	rz_rdma_fini();
+	rz_fini();
+	rte_eal_cleanup();
+	return rep.status == 0 ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -263,6 +541,14 @@ new_region(size_t size, uint32_t perms, uint8_t fill)
 	return r;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static uint64_t
 now_ms(void)
 {
@@ -283,12 +569,17 @@ test_register(void)
 	uint32_t max_mr, max_mw, used_mr, used_mr2, lkey;
 	char *dump = NULL;
 	size_t dlen = 0;
+	uint64_t t0;
 	FILE *f;
 
 	CU_ASSERT_FATAL(a != NULL && b != NULL);
 	CU_ASSERT_EQUAL(rz_rdma_limits(&max_mr, &max_mw, &used_mr, NULL), 0);
 	CU_ASSERT(max_mr > 0 && max_mw > 0);
+	t0 = now_us();
 	CU_ASSERT_EQUAL_FATAL(rz_rdma_register(a, &ma), 0);
+	primary_reg_us = now_us() - t0;
+	printf("\n  primary: first rz_rdma_register (the region's whole arena) %" PRIu64 " us\n",
+			primary_reg_us);
 	CU_ASSERT_PTR_EQUAL(ma.addr, rz_region_addr(a));
 	CU_ASSERT_EQUAL(ma.len, MB2);
 	CU_ASSERT_NOT_EQUAL(ma.lkey, 0);
@@ -340,7 +631,7 @@ test_desc_roundtrip(void)
 	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_ALL);
 	CU_ASSERT_EQUAL(m.mode, RZ_MODE_SHARE);
 	CU_ASSERT_EQUAL(m.issuer, rz_rdma_self_id());
-	CU_ASSERT_EQUAL(m.target, rz_peer_id(p));
+	CU_ASSERT_EQUAL(m.target, rz_peer_identity(p));
 	CU_ASSERT_EQUAL(rz_peer_pid(p), pid);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
@@ -439,6 +730,7 @@ test_revoke_then_attempts_fail(void)
 	char buf[64];
 	uint64_t t0;
 	pid_t pid = spawn_peer("revoke", NULL);
+	int i, n_bad = 0;
 
 	CU_ASSERT_FATAL(r != NULL && pid > 0);
 	p = accept_peer();
@@ -451,7 +743,30 @@ test_revoke_then_attempts_fail(void)
 			now_ms() - t0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "revoked", 7), 0);
+	/* The peer's fresh QPs (peer_revoke_fresh()). */
+	t0 = now_ms();
+	for (i = 0; i < REVOKE_QPS; i++) {
+		struct rz_rdma_desc di;
+		struct rz_peer *q = accept_peer();
+		uint64_t t1;
+
+		CU_ASSERT_FATAL(q != NULL);
+		CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, q, RZ_MODE_SHARE, 0, 4096, 0, &di), 0);
+		CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(q, buf, TMO), 2);
+		CU_ASSERT_EQUAL(rz_rdma_revoke(&di), 0);
+		CU_ASSERT_EQUAL(rz_peer_send_msg(q, "revoked", 7), 0);
+		/* The peer tries, then disconnects (its QP is in error after the refusal). */
+		t1 = now_ms();
+		while (rz_peer_connected(q) == 1 && now_ms() - t1 < TMO)
+			usleep(1000);
+		n_bad += rz_peer_connected(q) != 0;
+		rz_peer_close(q);
+	}
+	CU_ASSERT_EQUAL(n_bad, 0);
+	printf("  %d fresh QPs, each a real remote check of a revoked rkey (verdicts: the "
+			"peer's exit status): %" PRIu64 " ms\n", REVOKE_QPS, now_ms() - t0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
@@ -548,6 +863,521 @@ test_dead_peer_revoked(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* Plug-in entropy, in bits, of @n 32-bit values (sorted in place). */
+static double
+entropy_bits(uint32_t *v, size_t n)
+{
+	double h = 0;
+	size_t i, run;
+
+	qsort(v, n, sizeof(*v), cmp_u32);
+	for (i = 0; i < n; i += run) {
+		double q;
+
+		for (run = 1; i + run < n && v[i + run] == v[i]; run++)
+			;
+		q = (double)run / (double)n;
+		h -= q * log2(q);
+	}
+	return h;
+}
+
+/*
+ * H(k_n | k_{n-1}) for a sequence: with ~1000 samples of a 32-bit value almost every k_{n-1} is
+ * seen once, so the plug-in estimate of H(k_n, k_{n-1}) - H(k_{n-1}) is 0 whatever the
+ * generator. What an attacker who saw k_{n-1} exploits is the step to k_n: the estimate here is
+ * the entropy of the step d_n = k_n - k_{n-1} (mod 2^bits), H(k_n | k_{n-1}) = H(d_n | k_{n-1}),
+ * which equals H(d_n) when the step does not depend on where it starts (our generator, and
+ * every counter-like one). It is capped by log2(n - 1) (about 10 bits for 1024 keys), and a
+ * sequential allocator scores 0.
+ */
+static double
+step_entropy(const uint32_t *k, size_t n, uint32_t mask)
+{
+	uint32_t *d = malloc((n - 1) * sizeof(*d));
+	double h;
+	size_t i;
+
+	if (d == NULL)
+		return -1;
+	for (i = 1; i < n; i++)
+		d[i - 1] = (k[i] - k[i - 1]) & mask;
+	h = entropy_bits(d, n - 1);
+	free(d);
+	return h;
+}
+
+#define N_RKEYS 1024
+
+static void
+test_rkey_entropy(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	uint32_t *keys = calloc(N_RKEYS, sizeof(*keys)), *sorted = calloc(N_RKEYS, sizeof(*keys));
+	uint32_t seq[N_RKEYS];
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	double h_key, h_full, h_seq;
+	char buf[64], arg[16];
+	uint64_t t0;
+	pid_t pid;
+	int i, dup = 0;
+
+	CU_ASSERT_FATAL(r != NULL && keys != NULL && sorted != NULL);
+	snprintf(arg, sizeof(arg), "%d", N_RKEYS);
+	pid = spawn_peer("drain", arg);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	t0 = now_ms();
+	for (i = 0; i < N_RKEYS; i++) {
+		if (rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d) != 0 ||
+				rz_rdma_revoke(&d) != 0)
+			break;
+		keys[i] = d.rkey;
+		seq[i] = 0x100u * (uint32_t)i + 1;	/* a sequential allocator, for contrast */
+	}
+	CU_ASSERT_EQUAL_FATAL(i, N_RKEYS);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	memcpy(sorted, keys, N_RKEYS * sizeof(*keys));
+	qsort(sorted, N_RKEYS, sizeof(*sorted), cmp_u32);
+	for (i = 1; i < N_RKEYS; i++)
+		dup += sorted[i] == sorted[i - 1];
+	h_key = step_entropy(keys, N_RKEYS, 0xff);
+	h_full = step_entropy(keys, N_RKEYS, UINT32_MAX);
+	h_seq = step_entropy(seq, N_RKEYS, UINT32_MAX);
+	printf("\n  %d grants in %" PRIu64 " ms; rkeys e.g. 0x%08x 0x%08x 0x%08x; %d repeated\n"
+			"  H(k_n | k_(n-1)) estimated as the entropy of the step: key byte %.2f "
+			"bits "
+			"(max 8; plug-in bias with %d samples about -0.2), whole rkey %.2f bits "
+			"(estimator cap %.2f); a sequential allocator scores %.2f\n", N_RKEYS,
+			now_ms() - t0, keys[0], keys[1], keys[2], dup, h_key, N_RKEYS - 1, h_full,
+			log2(N_RKEYS - 1), h_seq);
+	CU_ASSERT_EQUAL(dup, 0);
+	CU_ASSERT(h_full >= 8.0);
+	CU_ASSERT(h_key >= 7.5);
+	CU_ASSERT(h_seq < 1.0);	/* the estimator can fail */
+	rz_peer_close(p);
+	free(keys);
+	free(sorted);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static void
+test_kill9_mid_transfer(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0xee);
+	struct rz_rdma_mem mem;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t *va;
+	char buf[64];
+	uint64_t t0, ms, id;
+	size_t i, n_c3 = 0, bad = 0;
+	pid_t pid;
+	int st;
+
+	CU_ASSERT_FATAL(r != NULL);
+	va = rz_region_addr(r);
+	id = rz_region_id(r);
+	memset(va, 0, MB2 / 2);
+	pid = spawn_peer("stream", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, MB2 / 2, 0, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(p, buf, TMO), 9);
+	usleep(50000);	/* writes in flight */
+	CU_ASSERT_EQUAL(kill(pid, SIGKILL), 0);
+	t0 = now_ms();
+	while (rz_rdma_grant_count() > 0 && now_ms() - t0 < 20000) {
+		rz_rdma_progress();
+		usleep(1000);
+	}
+	ms = now_ms() - t0;
+	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	printf("\n  peer killed with SIGKILL mid-transfer: its grant revoked %" PRIu64 " ms later "
+			"(bound asserted: 5000 ms)\n", ms);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT(ms < 5000);
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+	/* The region is intact: same identity, owner, mapping; nothing written outside the
+	 * window; inside it only the peer's bytes or the original zeros. */
+	CU_ASSERT_PTR_EQUAL(rz_region_lookup(id), r);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, RZ_PID_SELF), va);
+	for (i = 0; i < MB2 / 2; i++) {
+		n_c3 += va[i] == 0xc3;
+		bad += va[i] != 0xc3 && va[i] != 0;
+	}
+	for (i = MB2 / 2; i < MB2; i++)
+		bad += va[i] != 0xee;
+	printf("  region intact: %zu bytes written by the peer before it died, %zu foreign\n",
+			n_c3, bad);
+	CU_ASSERT(n_c3 > 0);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(rz_rdma_register(r, &mem), 0);
+	rz_peer_close(p);
+	/* And it can be granted again. */
+	pid = spawn_peer("try", "0");
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "go", 2), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
+	CU_ASSERT_EQUAL(va[0], 0x77);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Drive a "cmd" peer: receive a descriptor (after @grant_fn granted it). */
+static int
+cmd_desc(struct rz_peer *p, struct desc_msg *m)
+{
+	return rz_peer_recv_msg(p, m, TMO) == (int)sizeof(*m) ? 0 : -1;
+}
+
+static struct cmd_reply
+cmd_op(struct rz_peer *p, const char *op, size_t len)
+{
+	struct cmd_reply cr = { .status = 12345 };
+
+	if (rz_peer_send_msg(p, op, len) != 0 ||
+			rz_peer_recv_msg(p, &cr, TMO) != (int)sizeof(cr))
+		cr.status = 12345;
+	return cr;
+}
+
+static void
+test_peer_seed_calls(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_region *ro = new_region(MB2, RZ_PERM_READ, 0);
+	struct rz_rdma_desc d2;
+	struct cmd_reply cr;
+	struct desc_msg m;
+	struct rz_peer *p, *p2;
+	uint64_t tok, tok2, t0;
+	uint8_t *va;
+	pid_t pid, pid2, id, id2;
+	int i, bad = 0;
+
+	CU_ASSERT_FATAL(r != NULL && ro != NULL);
+	va = rz_region_addr(r);
+	va[0] = 0x42;
+	pid = spawn_peer("cmd", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	pid2 = spawn_peer("cmd", NULL);
+	CU_ASSERT_FATAL(pid2 > 0);
+	p2 = accept_peer();
+	CU_ASSERT_FATAL(p2 != NULL);
+	id = rz_peer_id(p);
+	id2 = rz_peer_id(p2);
+	printf("\n  peer ids %d (0x%x) and %d, OS pids %d and %d\n", id, id, id2, pid, pid2);
+	CU_ASSERT(id >= RZ_PEER_ID_BASE && id2 >= RZ_PEER_ID_BASE && id != id2);
+	CU_ASSERT_PTR_EQUAL(rz_peer_lookup(id), p);
+	CU_ASSERT_PTR_NULL(rz_peer_lookup(id + 1000));
+	CU_ASSERT_EQUAL(rte_errno, ESRCH);
+	CU_ASSERT_EQUAL(rz_process_attached(id), 0);
+
+	/* Nothing granted yet; bad input changes nothing. */
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, id));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, id), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_map(r, id, (void *)(uintptr_t)(1ull << 40), RZ_PERM_READ),
+			-EINVAL);
+	CU_ASSERT_EQUAL(rz_region_map(r, id, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(rz_region_map(r, id, NULL, RZ_PERM_EXEC), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_map(ro, id, NULL, RZ_PERM_RW), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PEER_ID_BASE + 123456, NULL, RZ_PERM_READ), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, id), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, id), -EINVAL);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, id, (enum rz_transfer_mode)7, &tok),
+			-EINVAL);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, id, RZ_MODE_SHARE, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, RZ_PEER_ID_BASE + 123456, RZ_MODE_SHARE,
+			&tok), -ESRCH);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+
+	/* map: a read-only whole-region grant, its descriptor sent. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_map(r, id, NULL, RZ_PERM_READ), 0);
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(p, &m), 0);
+	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_READ);
+	CU_ASSERT_EQUAL(m.addr, (uintptr_t)va);
+	CU_ASSERT_EQUAL(m.length, MB2);
+	CU_ASSERT_EQUAL(m.region_id, rz_region_id(r));
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, id), va);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, id), (int)RZ_PERM_READ);
+	CU_ASSERT_EQUAL(rz_region_map(r, id, NULL, RZ_PERM_READ), -EEXIST);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, id, RZ_MODE_SHARE, &tok), -EEXIST);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 1);
+	cr = cmd_op(p, "R", 1);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	CU_ASSERT_EQUAL(cr.first, 0x42);
+
+	/* transfer: the peer's window is replaced by one with the owner's rights (Move). */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_transfer_ownership(r, id), 0);
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(p, &m), 0);
+	CU_ASSERT_EQUAL(m.mode, RZ_MODE_MOVE);
+	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_ALL);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 1);
+	CU_ASSERT_EQUAL(rz_rdma_region_owner(r), id);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());	/* the proxy owner */
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, id), (int)RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, id), 0);	/* already */
+	/* Only the owning peer may be granted. */
+	CU_ASSERT_EQUAL(rz_region_map(r, id2, NULL, RZ_PERM_READ), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, id2, RZ_MODE_SHARE, &tok), -EPERM);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p2, RZ_MODE_SHARE, 0, 0, 0, &d2), -EPERM);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, getpid()), -EPERM);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 1);
+	cr = cmd_op(p, "W\x5e", 2);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	for (i = 0; i < 4096; i++)
+		bad += va[i] != 0x5e;
+	CU_ASSERT_EQUAL(bad, 0);
+
+	/* unmap: everything the peer holds on the region goes, ownership comes back. */
+	CU_ASSERT_EQUAL(rz_region_unmap(r, id), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_rdma_region_owner(r), getpid());
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, id));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, id), -ENOENT);
+
+	/* create_capability, Copy-on-write: read-only window, token revocable. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_create_capability(r, id, RZ_MODE_COPY_ON_WRITE, &tok),
+			0);
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(p, &m), 0);
+	CU_ASSERT_EQUAL(m.mode, RZ_MODE_COPY_ON_WRITE);
+	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_READ);
+	CU_ASSERT_NOT_EQUAL(tok, 0);
+	CU_ASSERT_PTR_EQUAL(rz_region_get_mapping(r, id), va);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, id), (int)RZ_PERM_READ);
+	CU_ASSERT_EQUAL(rz_capability_map(tok, NULL, NULL), -EPERM);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 1);
+	cr = cmd_op(p, "R", 1);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	CU_ASSERT_EQUAL(cr.first, 0x5e);
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), 0);
+	printf("  rz_capability_revoke() of a peer's token: %" PRIu64 " ms (invalidation "
+			"completed)\n", now_ms() - t0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), -ENOENT);
+
+	/* create_capability, Move: read + write + atomics, and the peer becomes the owner. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_create_capability(r, id, RZ_MODE_MOVE, &tok2), 0);
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(p, &m), 0);
+	CU_ASSERT_EQUAL(m.mode, RZ_MODE_MOVE);
+	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_ALL);
+	CU_ASSERT_EQUAL(rz_rdma_region_owner(r), id);
+	CU_ASSERT_EQUAL(rz_region_map(r, id2, NULL, RZ_PERM_READ), -EPERM);
+	cr = cmd_op(p, "W\x61", 2);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	CU_ASSERT_EQUAL(va[0], 0x61);
+	CU_ASSERT_EQUAL(va[4095], 0x61);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok2), 0);
+	CU_ASSERT_EQUAL(rz_rdma_region_owner(r), getpid());
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	/* The revoked Move window refuses the peer (last: its QP is in error after this, and the
+	 * peer exits with the errno). */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "R", 1), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), EACCES);
+	/* The other peer can be mapped again. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p2, "D", 1), 0);
+	CU_ASSERT_EQUAL(rz_region_map(r, id2, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(cmd_desc(p2, &m), 0);
+	CU_ASSERT_EQUAL(m.rights, RZ_RDMA_RIGHT_ALL);
+	cr = cmd_op(p2, "R", 1);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	CU_ASSERT_EQUAL(cr.first, 0x61);
+	/* Destroying the region revokes what peers hold. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p2, "Q", 1), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid2), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	rz_peer_close(p);
+	rz_peer_close(p2);
+	/* A closed peer's id names nothing any more. */
+	CU_ASSERT_EQUAL(rz_region_map(ro, id, NULL, RZ_PERM_READ), -ESRCH);
+	CU_ASSERT_EQUAL(rz_region_destroy(ro), 0);
+}
+
+static void
+test_secondary_posts(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x3c);
+	struct rz_region *r2 = new_region(MB2, RZ_PERM_RW, 0);
+	char port[16], id[32], opt[] = "--secondary", ip[64], pfx[64];
+	char *argv[] = { self_exe, opt, pfx, ip, port, id, NULL };
+	struct sec_report rep;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t *va, *va2;
+	int i, bad = 0;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL && r2 != NULL);
+	va = rz_region_addr(r);
+	va2 = rz_region_addr(r2);
+	memset(va + 4096, 0, 4096);
+	memset(va2 + 8192, 0x6d, 4096);
+	snprintf(port, sizeof(port), "%u", rz_peer_listener_port(lst));
+	snprintf(id, sizeof(id), "0x%" PRIx64, rz_region_id(r));
+	snprintf(ip, sizeof(ip), "%s", test_ip);
+	snprintf(pfx, sizeof(pfx), "%s", file_prefix);
+	CU_ASSERT_FATAL(posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) == 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_peer_pid(p), pid);
+	CU_ASSERT_EQUAL(rz_process_attached(pid), 1);
+	CU_ASSERT_EQUAL(rz_region_map(r, pid, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r2, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(p, &rep, TMO), (int)sizeof(rep));
+	CU_ASSERT_EQUAL(rep.status, 0);
+	printf("\n  secondary: context %s (import status %d: %s); rz_rdma_init %" PRIu64 " us "
+			"(import attempt included); first rz_rdma_register of a %" PRIu64 " MiB "
+			"region (registers its whole arena, own PD) %" PRIu64 " us, cached %" PRIu64
+			" us; the primary's first registration of the same arena: %" PRIu64 " us\n",
+			rep.import_status == 1 ? "imported" : "own", rep.import_status,
+			strerror(rep.import_status < 0 ? -rep.import_status : 0), rep.init_us,
+			rep.mr_len >> 20, rep.reg_us, rep.reg2_us, primary_reg_us);
+	/* rxe has no ibv_import_device: the fallback must have been taken. */
+	if (strncmp(rz_rdma_device_name(), "rxe", 3) == 0)
+		CU_ASSERT_EQUAL(rep.import_status, -EOPNOTSUPP);
+	for (i = 0; i < 4096; i++) {
+		bad += va2[i] != 0x3c;	/* the secondary wrote from its registration */
+		bad += va[4096 + i] != 0x6d;	/* and read into it */
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Lower the limits with the test knobs (rz_rdma_init() reads them), reach them, come back. */
+static int
+reinit(const char *mr, const char *mw)
+{
+	int ret;
+
+	rz_peer_listener_close(lst);
+	lst = NULL;
+	rz_rdma_fini();
+	if (mr != NULL)
+		setenv("RZ_RDMA_MAX_MR_OVERRIDE", mr, 1);
+	else
+		unsetenv("RZ_RDMA_MAX_MR_OVERRIDE");
+	if (mw != NULL)
+		setenv("RZ_RDMA_MAX_MW_OVERRIDE", mw, 1);
+	else
+		unsetenv("RZ_RDMA_MAX_MW_OVERRIDE");
+	ret = rz_rdma_init(NULL);
+	if (ret != 0)
+		return ret;
+	lst = rz_peer_listen(test_ip, 0);
+	return lst == NULL ? -rte_errno : 0;
+}
+
+#define LIM_MR	12
+#define LIM_MW	4
+
+static void
+test_limits(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_mem mems[LIM_MR];
+	struct rz_rdma_desc d[LIM_MW + 1];
+	uint32_t max_mr, max_mw, dev_mr, dev_mw, used_mr, used_mw, u_mr, u_mw;
+	static uint8_t plain[LIM_MR][4096];
+	struct desc_msg m;
+	struct rz_peer *p;
+	int i, nmem = 0, ret;
+	bool rxe;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(&dev_mr, &dev_mw, NULL, NULL), 0);
+	/* Values out of range are ignored. */
+	CU_ASSERT_EQUAL_FATAL(reinit("0", "many"), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(&max_mr, &max_mw, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(max_mr, dev_mr);
+	CU_ASSERT_EQUAL(max_mw, dev_mw);
+	CU_ASSERT_EQUAL_FATAL(reinit("12", "4"), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(&max_mr, &max_mw, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(max_mr, LIM_MR);
+	CU_ASSERT_EQUAL(max_mw, LIM_MW);
+	rxe = strncmp(rz_rdma_device_name(), "rxe", 3) == 0;
+
+	pid = spawn_peer("cmd", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	/* max_mw: LIM_MW grants, then the next bind is refused before it is posted. */
+	for (i = 0; i < LIM_MW; i++) {
+		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+		CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, (size_t)i * 4096, 4096, 0,
+				&d[i]), 0);
+		CU_ASSERT_EQUAL(cmd_desc(p, &m), 0);
+	}
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &used_mr, &used_mw), 0);
+	CU_ASSERT_EQUAL(used_mw, LIM_MW);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d[LIM_MW]), -ENOSPC);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &u_mr, &u_mw), 0);
+	CU_ASSERT_EQUAL(u_mr, used_mr);
+	CU_ASSERT_EQUAL(u_mw, used_mw);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), LIM_MW);
+	/* One revoked: its window is freed, so one grant fits again. */
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d[0]), 0);
+	/* max_mr: plain registrations up to the limit, then refused. */
+	for (nmem = 0; nmem < LIM_MR; nmem++) {
+		ret = rz_rdma_register_mem(plain[nmem], sizeof(plain[nmem]), &mems[nmem]);
+		if (ret != 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(ret, -ENOSPC);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &used_mr, NULL), 0);
+	CU_ASSERT_EQUAL(used_mr, LIM_MR);
+	printf("\n  limits %d MR / %d MW (test knobs): %d grants, then bind refused; %d plain "
+			"registrations, then refused\n", LIM_MR, LIM_MW, LIM_MW, nmem);
+	/* On rxe every grant needs an MR of its exact range: with max_mr reached, refused too. */
+	if (rxe) {
+		CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d[0]), -ENOSPC);
+		CU_ASSERT_EQUAL(rz_rdma_grant_count(), LIM_MW - 1);
+		CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &u_mr, NULL), 0);
+		CU_ASSERT_EQUAL(u_mr, LIM_MR);
+	}
+	CU_ASSERT_EQUAL(rz_rdma_deregister_mem(&mems[--nmem]), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d[0]), 0);
+	CU_ASSERT_EQUAL(cmd_desc(p, &m), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "Q", 1), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	while (nmem > 0)
+		CU_ASSERT_EQUAL(rz_rdma_deregister_mem(&mems[--nmem]), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	CU_ASSERT_EQUAL_FATAL(reinit(NULL, NULL), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(&max_mr, &max_mw, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(max_mr, dev_mr);
+	CU_ASSERT_EQUAL(max_mw, dev_mw);
+}
+
 static void
 test_bad_input(void)
 {
@@ -566,7 +1396,7 @@ test_bad_input(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
+	char prefix[96];
 	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", prefix,
 		NULL };
 	unsigned int failed;
@@ -576,6 +1406,8 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "--peer") == 0)
 		return peer_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--secondary") == 0)
+		return secondary_main(argc, argv);
 	test_ip = getenv("RZ_RDMA_TEST_IP");
 	if (test_ip == NULL)
 		test_ip = "10.0.2.15";
@@ -585,7 +1417,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	self_exe[n] = '\0';
-	snprintf(prefix, sizeof(prefix), "--file-prefix=rzt-rdma-%d", (int)getpid());
+	snprintf(file_prefix, sizeof(file_prefix), "rzt-rdma-%d", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
 	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "FAIL: rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -619,11 +1452,16 @@ main(int argc, char **argv)
 	CU_add_test(s, "revoke one peer, other works", test_revoke_one_peer_other_works);
 	CU_add_test(s, "expiry revokes", test_expiry);
 	CU_add_test(s, "dead peer's grants revoked", test_dead_peer_revoked);
+	CU_add_test(s, "rkey unpredictability (1024 grants)", test_rkey_entropy);
+	CU_add_test(s, "kill -9 of a peer mid-transfer", test_kill9_mid_transfer);
+	CU_add_test(s, "peers in the seed calls", test_peer_seed_calls);
+	CU_add_test(s, "a secondary registers and posts", test_secondary_posts);
 	CU_add_test(s, "bad input", test_bad_input);
+	CU_add_test(s, "limits: max_mr / max_mw refused", test_limits);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	if (CU_get_number_of_tests_run() != 10)
+	if (CU_get_number_of_tests_run() != 15)
 		failed++;
 	CU_cleanup_registry();
 	rz_peer_listener_close(lst);

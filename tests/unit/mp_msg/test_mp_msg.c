@@ -29,6 +29,7 @@ valid_map(void)
 	m.requester = 0;
 	m.target = 3;
 	m.target_pid = 1234;
+	m.deadline_ns = 123456789;
 	return m;
 }
 
@@ -145,6 +146,10 @@ test_request_fields(void)
 	m.op = RZ_MP_OP_UNMAP;
 	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
 	CU_ASSERT_STRING_EQUAL(why, "permissions on a non-map message");
+	m = valid_map();
+	m.deadline_ns = 0;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "request without a deadline");
 }
 
 static void
@@ -164,6 +169,10 @@ test_reply_fields(void)
 	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
 	m.result = -4095;
 	CU_ASSERT_EQUAL(parse(&m, &why), 0);
+	/* A reply names the requester it goes back to. */
+	m.requester = MAX_PROCS;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "process slot out of range");
 }
 
 /* Every single-bit flip of a valid message either parses to exactly the flipped message or is
