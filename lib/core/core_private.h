@@ -145,6 +145,8 @@ struct rz_table {
 	uint64_t arena_seq;
 	uint32_t nregions;
 	uint32_t ncaps;
+	uint32_t region_hint;	/* every region slot below it is taken */
+	uint32_t pad;
 	uint64_t stats_created;
 	uint64_t stats_destroyed;
 	uint64_t stats_reaped;

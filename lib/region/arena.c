@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,40 +160,55 @@ arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first
 	return 0;
 }
 
-static void
-arena_free_locked(struct arena *a)
+/* Take an arena out of the table; its memzone is for the caller to free, after the lock. */
+static const struct rte_memzone *
+arena_detach_locked(struct arena *a)
 {
+	const struct rte_memzone *mz = a->mz;
+
 	RZ_LOG(DEBUG, "arena %s: freed", a->name);
 	rdma_arena_released((uint32_t)(a - rz_tbl()->arenas));
-	rte_memzone_free(a->mz);
 	memset(a, 0, sizeof(*a));
+	return mz;
 }
 
-void
-arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
+/* Would releasing these pages leave the arena to be freed (DPDK then zeroes all of it)? */
+static bool
+arena_goes_locked(const struct arena *a, uint32_t npages)
 {
 	struct rz_table *t = rz_tbl();
-	struct arena *a = &t->arenas[arena];
 	uint32_t i;
+
+	if (a->nused != npages)
+		return false;
+	if (a->npages != RZ_ARENA_PAGES)
+		return true;
+	/* An empty shared arena stays as the node's spare unless there is one already. */
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		const struct arena *o = &t->arenas[i];
+
+		if (o != a && o->state == ARENA_LIVE && o->socket == a->socket &&
+				o->npages == RZ_ARENA_PAGES && o->nused == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+arena_zeroes_locked(uint32_t arena, uint32_t npages)
+{
+	return arena_goes_locked(&rz_tbl()->arenas[arena], npages);
+}
+
+const struct rte_memzone *
+arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
+{
+	struct arena *a = &rz_tbl()->arenas[arena];
+	bool goes = arena_goes_locked(a, npages);
 
 	a->used_mask &= ~(run_mask(npages) << first_page);
 	a->nused -= npages;
-	if (a->nused != 0)
-		return;
-	if (a->npages != RZ_ARENA_PAGES) {
-		arena_free_locked(a);
-		return;
-	}
-	/* Keep one empty shared arena per socket. */
-	for (i = 0; i < RZ_MAX_ARENAS; i++) {
-		struct arena *o = &t->arenas[i];
-
-		if (o != a && o->state == ARENA_LIVE && o->socket == a->socket &&
-				o->npages == RZ_ARENA_PAGES && o->nused == 0) {
-			arena_free_locked(a);
-			return;
-		}
-	}
+	return goes ? arena_detach_locked(a) : NULL;
 }
 
 void
@@ -206,5 +222,5 @@ region_free_all_locked(void)
 			region_free_locked(&t->regions[i]);
 	for (i = 0; i < RZ_MAX_ARENAS; i++)
 		if (t->arenas[i].state == ARENA_LIVE)
-			arena_free_locked(&t->arenas[i]);
+			rte_memzone_free(arena_detach_locked(&t->arenas[i]));
 }

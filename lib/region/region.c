@@ -153,9 +153,11 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		rte_errno = -ret;
 		return NULL;
 	}
-	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+	/* Slots below the hint are all taken: creation stays O(1) while regions only grow. */
+	for (i = t->region_hint; i < RZ_MAX_REGIONS; i++) {
 		if (t->regions[i].state == REGION_FREE) {
 			e = &t->regions[i];
+			t->region_hint = i + 1;
 			break;
 		}
 	}
@@ -215,21 +217,50 @@ rz_region_create_numa(pid_t owner, size_t size, uint32_t perms, int numa_node)
 	return region_create(owner, size, perms, RZ_CACHE_WRITE_BACK, numa_node, false);
 }
 
-void
-region_free_locked(struct region_entry *e)
+/* Where a region's pages are, once it is out of the table. */
+struct released {
+	uint8_t *va;
+	uint64_t size;
+	uint32_t arena;
+	uint32_t first_page;
+	uint32_t npages;
+};
+
+/* Take a region out of the table (lookups fail from here on); its pages stay reserved. */
+static void
+region_unlink_locked(struct region_entry *e, struct released *rel)
 {
 	struct rz_table *t = rz_tbl();
-	uint32_t npages = (uint32_t)(e->size / t->page_sz);
+	uint32_t slot = region_slot(e);
 
 	cap_drop_region_locked(e);
 	__atomic_store_n(&e->id, 0, __ATOMIC_RELEASE);
 	e->state = REGION_FREE;
-	/* Nobody maps it any more: the next region carved here starts zeroed, as DPDK's own
-	 * allocations do. */
-	memset(e->va, 0, e->size);
-	arena_release_locked(e->arena, e->first_page, npages);
+	rel->va = e->va;
+	rel->size = e->size;
+	rel->arena = e->arena;
+	rel->first_page = e->first_page;
+	rel->npages = (uint32_t)(e->size / t->page_sz);
 	t->nregions--;
 	t->stats_destroyed++;
+	if (slot < t->region_hint)
+		t->region_hint = slot;
+}
+
+void
+region_free_locked(struct region_entry *e)
+{
+	const struct rte_memzone *mz;
+	struct released rel;
+
+	region_unlink_locked(e, &rel);
+	/* The next region carved here starts zeroed, as DPDK's own allocations do; an arena
+	 * that goes back to DPDK is zeroed by rte_memzone_free(). */
+	if (!arena_zeroes_locked(rel.arena, rel.npages))
+		memset(rel.va, 0, rel.size);
+	mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
+	if (mz != NULL)
+		rte_memzone_free(mz);
 }
 
 void
@@ -310,6 +341,9 @@ rz_region_destroy(struct rz_region *r)
 static int
 region_destroy(struct region_entry *e)
 {
+	const struct rte_memzone *mz = NULL;
+	struct released rel;
+	bool zero;
 	uint32_t i;
 	int ret;
 
@@ -317,30 +351,44 @@ region_destroy(struct region_entry *e)
 	if (ret < 0)
 		return ret;
 	if (e->state != REGION_LIVE) {
-		ret = -ENOENT;
-		goto out;
+		table_unlock();
+		return -ENOENT;
 	}
 	if (e->owner != rz_local.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)rz_local.pid, (int)proc_pid(e->owner));
-		ret = -EPERM;
-		goto out;
+		table_unlock();
+		return -EPERM;
 	}
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		if (i != rz_local.self && e->maps[i].addr != 0) {
 			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
 					(int)proc_pid(i));
-			ret = -EBUSY;
-			goto out;
+			table_unlock();
+			return -EBUSY;
 		}
 	}
 	if (e->maps[rz_local.self].addr != 0)
 		unmap_self_locked(e);
-	region_free_locked(e);
-	ret = 0;
-out:
+	region_unlink_locked(e, &rel);
+	zero = !arena_zeroes_locked(rel.arena, rel.npages);
+	if (!zero)
+		mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
 	table_unlock();
-	return ret;
+
+	/* Zeroing and freeing take long (2 ms for 64 MiB): not under the instance's lock. The
+	 * pages stay reserved in the arena until they are clean. */
+	if (zero) {
+		memset(rel.va, 0, rel.size);
+		ret = table_lock();
+		if (ret < 0)
+			return ret;
+		mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
+		table_unlock();
+	}
+	if (mz != NULL)
+		rte_memzone_free(mz);
+	return 0;
 }
 
 struct rz_region *

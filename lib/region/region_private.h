@@ -5,6 +5,7 @@
 #ifndef RZ_REGION_PRIVATE_H
 #define RZ_REGION_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core_private.h"
@@ -22,6 +23,11 @@ void region_free_all_locked(void);
 
 /* Arena memzones. */
 int arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page);
-void arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages);
+/* Give pages back. Returns the arena's memzone when the arena went with them: the caller frees
+ * it (rte_memzone_free(), which zeroes it) once the table lock is released. */
+const struct rte_memzone *arena_release_locked(uint32_t arena, uint32_t first_page,
+		uint32_t npages);
+/* Would releasing @npages (all the arena's used pages) free the arena? */
+bool arena_zeroes_locked(uint32_t arena, uint32_t npages);
 
 #endif /* RZ_REGION_PRIVATE_H */

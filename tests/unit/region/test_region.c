@@ -158,6 +158,29 @@ test_memory_zeroed_after_reuse(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* A region with an arena of its own: rzone leaves the zeroing to rte_memzone_free(). */
+static void
+test_memory_zeroed_after_own_arena(void)
+{
+	size_t size = 66 * (size_t)PAGE, i, nonzero = 0;
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, size, RZ_PERM_RW);
+	uint64_t *p, *q;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	p = rz_region_get_mapping(r, RZ_PID_SELF);
+	memset(p, 0xab, size);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	r = rz_region_create(RZ_PID_SELF, size, RZ_PERM_RW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	q = rz_region_addr(r);
+	for (i = 0; i < size / sizeof(*q); i++)
+		nonzero += q[i] != 0;
+	CU_ASSERT_EQUAL(nonzero, 0);
+	printf("\n  own arena %s reused\n", q == p ? "at the same address" : "elsewhere");
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static void
 test_create_bad_input(void)
 {
@@ -663,6 +686,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "create basics", test_create_basic);
 	CU_add_test(s, "ids never reused", test_ids_never_reused);
 	CU_add_test(s, "memory zeroed on reuse", test_memory_zeroed_after_reuse);
+	CU_add_test(s, "memory zeroed after an own arena", test_memory_zeroed_after_own_arena);
 	CU_add_test(s, "create: bad input", test_create_bad_input);
 	CU_add_test(s, "create: policies and nodes", test_create_policies_and_nodes);
 	CU_add_test(s, "large region", test_large_region_own_arena);
