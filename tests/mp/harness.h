@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Fixed and far from where ASan and the loader put things, so that secondaries of a
- * sanitized build always get the primary's addresses. */
-#define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
+#include "rz_test.h"
 
 struct agent {
 	pid_t pid;

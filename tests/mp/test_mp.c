@@ -22,6 +22,7 @@
 #include <rte_errno.h>
 
 #include "harness.h"
+#include "rz_test.h"
 #include "mp_msg.h"
 #include "rz_config.h"
 #include "rzone.h"
@@ -606,50 +607,36 @@ test_timeout_changes_nothing(void)
 	agent_stop(&a);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "map by owner over IPC", test_map_by_owner },
+	{ "read-only view in a secondary faults", test_view_in_secondary_faults },
+	{ "transfer ownership", test_transfer },
+	{ "secondary maps secondary (relay)", test_secondary_to_secondary },
+	{ "capabilities", test_capabilities },
+	{ "capability table full", test_capability_table_full },
+	{ "kill -9 recovery", test_kill9_recovery },
+	{ "dead and unknown processes", test_dead_and_unknown },
+	{ "IPC fuzz against the live handler", test_ipc_fuzz },
+	{ "bystander secondaries", test_bystander_secondary },
+	{ "a timed-out request changes nothing", test_timeout_changes_nothing },
+	{ NULL, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0], "--proc-type=primary", "--no-pci", RZ_TEST_BASE_VA,
-		"-l", "0", "--log-level=lib.rzone:notice", harness_prefix, NULL };
 	unsigned int failed;
-	CU_pSuite s;
 
 	RTE_SET_USED(argc);
 	setvbuf(stdout, NULL, _IONBF, 0);
-	snprintf(harness_prefix, sizeof(harness_prefix), "--file-prefix=rzt-mp-%d",
-			(int)getpid());
-	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
-		fprintf(stderr, "FAIL: rte_eal_init: %s (hugepages reserved and mounted?)\n",
-				rte_strerror(rte_errno));
+	if (rz_test_eal_primary(argv[0], "mp", harness_prefix, sizeof(harness_prefix)) < 0)
 		return 1;
-	}
 	if (rz_init() != 0) {
 		fprintf(stderr, "FAIL: rz_init\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("mp", NULL, NULL);
-	CU_add_test(s, "map by owner over IPC", test_map_by_owner);
-	CU_add_test(s, "read-only view in a secondary faults", test_view_in_secondary_faults);
-	CU_add_test(s, "transfer ownership", test_transfer);
-	CU_add_test(s, "secondary maps secondary (relay)", test_secondary_to_secondary);
-	CU_add_test(s, "capabilities", test_capabilities);
-	CU_add_test(s, "capability table full", test_capability_table_full);
-	CU_add_test(s, "kill -9 recovery", test_kill9_recovery);
-	CU_add_test(s, "dead and unknown processes", test_dead_and_unknown);
-	CU_add_test(s, "IPC fuzz against the live handler", test_ipc_fuzz);
-	CU_add_test(s, "bystander secondaries", test_bystander_secondary);
-	CU_add_test(s, "a timed-out request changes nothing", test_timeout_changes_nothing);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	if (rz_region_count() != 0) {
-		fprintf(stderr, "FAIL: %d regions leaked by the tests\n", rz_region_count());
-		rz_dump(stderr);
-		failed++;
-	}
+	failed = rz_test_run("mp", cases);
+	failed += rz_test_no_leaks();
 	rz_fini();
 	rte_eal_cleanup();
 	return failed != 0;

@@ -29,6 +29,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "rz_test.h"
 #include "rzone.h"
 #include "rzone_rdma.h"
 
@@ -1393,6 +1394,25 @@ test_bad_input(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(ro), 0);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "registration (one MR per arena)", test_register },
+	{ "descriptor round trip", test_desc_roundtrip },
+	{ "Share: write, read, atomics land", test_share_write_lands },
+	{ "CoW: remote write refused", test_cow_write_refused },
+	{ "sub-range: one byte past fails", test_subrange_one_byte_past },
+	{ "revoke: 10000 attempts fail", test_revoke_then_attempts_fail },
+	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
+	{ "expiry revokes", test_expiry },
+	{ "dead peer's grants revoked", test_dead_peer_revoked },
+	{ "rkey unpredictability (1024 grants)", test_rkey_entropy },
+	{ "kill -9 of a peer mid-transfer", test_kill9_mid_transfer },
+	{ "peers in the seed calls", test_peer_seed_calls },
+	{ "a secondary registers and posts", test_secondary_posts },
+	{ "bad input", test_bad_input },
+	{ "limits: max_mr / max_mw refused", test_limits },
+	{ NULL, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -1401,7 +1421,6 @@ main(int argc, char **argv)
 		NULL };
 	unsigned int failed;
 	ssize_t n;
-	CU_pSuite s;
 	int ret;
 
 	if (argc >= 2 && strcmp(argv[1], "--peer") == 0)
@@ -1440,30 +1459,7 @@ main(int argc, char **argv)
 	}
 	printf("rdma device %s, listening on %s:%u\n", rz_rdma_device_name(), test_ip,
 			rz_peer_listener_port(lst));
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("rdma", NULL, NULL);
-	CU_add_test(s, "registration (one MR per arena)", test_register);
-	CU_add_test(s, "descriptor round trip", test_desc_roundtrip);
-	CU_add_test(s, "Share: write, read, atomics land", test_share_write_lands);
-	CU_add_test(s, "CoW: remote write refused", test_cow_write_refused);
-	CU_add_test(s, "sub-range: one byte past fails", test_subrange_one_byte_past);
-	CU_add_test(s, "revoke: 10000 attempts fail", test_revoke_then_attempts_fail);
-	CU_add_test(s, "revoke one peer, other works", test_revoke_one_peer_other_works);
-	CU_add_test(s, "expiry revokes", test_expiry);
-	CU_add_test(s, "dead peer's grants revoked", test_dead_peer_revoked);
-	CU_add_test(s, "rkey unpredictability (1024 grants)", test_rkey_entropy);
-	CU_add_test(s, "kill -9 of a peer mid-transfer", test_kill9_mid_transfer);
-	CU_add_test(s, "peers in the seed calls", test_peer_seed_calls);
-	CU_add_test(s, "a secondary registers and posts", test_secondary_posts);
-	CU_add_test(s, "bad input", test_bad_input);
-	CU_add_test(s, "limits: max_mr / max_mw refused", test_limits);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	if (CU_get_number_of_tests_run() != 15)
-		failed++;
-	CU_cleanup_registry();
+	failed = rz_test_run("rdma", cases);
 	rz_peer_listener_close(lst);
 	rz_rdma_fini();
 	rz_fini();

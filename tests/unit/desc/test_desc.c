@@ -11,6 +11,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "rz_test.h"
+
 #include "desc_private.h"
 
 #define ISSUER	UINT64_C(0x1111222233334444)
@@ -314,27 +316,21 @@ test_mode_rights(void)
 	CU_ASSERT_EQUAL(desc_mode_rights(99), 0);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "round trip", test_roundtrip },
+	{ "wire layout", test_wire_layout },
+	{ "truncated and sizes", test_truncated_and_sizes },
+	{ "malformed header", test_malformed_header },
+	{ "checksum", test_checksum },
+	{ "inconsistent fields", test_inconsistent_fields },
+	{ "foreign", test_foreign },
+	{ "stale", test_stale },
+	{ "mode rights", test_mode_rights },
+	{ NULL, NULL },
+};
+
 int
 main(void)
 {
-	unsigned int failed;
-	CU_pSuite s;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("desc", NULL, NULL);
-	CU_add_test(s, "round trip", test_roundtrip);
-	CU_add_test(s, "wire layout", test_wire_layout);
-	CU_add_test(s, "truncated and sizes", test_truncated_and_sizes);
-	CU_add_test(s, "malformed header", test_malformed_header);
-	CU_add_test(s, "checksum", test_checksum);
-	CU_add_test(s, "inconsistent fields", test_inconsistent_fields);
-	CU_add_test(s, "foreign", test_foreign);
-	CU_add_test(s, "stale", test_stale);
-	CU_add_test(s, "mode rights", test_mode_rights);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return rz_test_run("desc", cases) != 0;
 }

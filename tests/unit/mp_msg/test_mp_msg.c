@@ -9,6 +9,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "rz_test.h"
+
 #include "mp_msg.h"
 #include "rzone.h"
 
@@ -203,24 +205,18 @@ test_bit_flips(void)
 	CU_ASSERT(accepted > 0);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "valid messages", test_valid },
+	{ "lengths", test_length },
+	{ "header", test_header },
+	{ "request fields", test_request_fields },
+	{ "reply fields", test_reply_fields },
+	{ "bit flips", test_bit_flips },
+	{ NULL, NULL },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("mp_msg", NULL, NULL);
-	CU_add_test(s, "valid messages", test_valid);
-	CU_add_test(s, "lengths", test_length);
-	CU_add_test(s, "header", test_header);
-	CU_add_test(s, "request fields", test_request_fields);
-	CU_add_test(s, "reply fields", test_reply_fields);
-	CU_add_test(s, "bit flips", test_bit_flips);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return rz_test_run("mp_msg", cases) != 0;
 }

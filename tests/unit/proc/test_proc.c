@@ -23,13 +23,8 @@
 
 #include "core_private.h"
 #include "proc_private.h"
+#include "rz_test.h"
 #include "rzone.h"
-
-/* Fixed and far from where ASan and the loader put things, so that secondaries of a
- * sanitized build always get the primary's addresses. */
-#ifndef RZ_TEST_BASE_VA
-#define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
-#endif
 
 #define PAGE (2u * 1024 * 1024)
 
@@ -211,32 +206,29 @@ test_threads(void)
 	CU_ASSERT_EQUAL(rz_region_count(), before);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "start time", test_start_time },
+	{ "reused pid", test_pid_reuse },
+	{ "threads", test_threads },
+	{ NULL, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = { argv[0], "--no-pci", RZ_TEST_BASE_VA, "-l", "0",
-		"--log-level=lib.rzone:notice", prefix, NULL };
 	unsigned int failed;
-	CU_pSuite s;
 
 	RTE_SET_USED(argc);
 	setvbuf(stdout, NULL, _IONBF, 0);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=rzt-proc-%d", (int)getpid());
-	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0 || rz_init() != 0) {
-		fprintf(stderr, "FAIL: rte_eal_init / rz_init: %s\n", rte_strerror(rte_errno));
+	if (rz_test_eal_primary(argv[0], "proc", prefix, sizeof(prefix)) < 0)
+		return 1;
+	if (rz_init() != 0) {
+		fprintf(stderr, "FAIL: rz_init\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("proc", NULL, NULL);
-	CU_add_test(s, "start time", test_start_time);
-	CU_add_test(s, "reused pid", test_pid_reuse);
-	CU_add_test(s, "threads", test_threads);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = rz_test_run("proc", cases);
+	failed += rz_test_no_leaks();
 	rz_fini();
 	rte_eal_cleanup();
 	return failed != 0;

@@ -25,13 +25,8 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
+#include "rz_test.h"
 #include "rzone.h"
-
-/* Fixed and far from where ASan and the loader put things, so that secondaries of a
- * sanitized build always get the primary's addresses. */
-#ifndef RZ_TEST_BASE_VA
-#define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
-#endif
 
 #define MB (1024u * 1024u)
 #define PAGE (2u * MB)
@@ -654,23 +649,39 @@ test_telemetry(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+static const struct rz_test_case cases[] = {
+	{ "create basics", test_create_basic },
+	{ "ids never reused", test_ids_never_reused },
+	{ "memory zeroed on reuse", test_memory_zeroed_after_reuse },
+	{ "memory zeroed after an own arena", test_memory_zeroed_after_own_arena },
+	{ "create: bad input", test_create_bad_input },
+	{ "create: policies and nodes", test_create_policies_and_nodes },
+	{ "large region", test_large_region_own_arena },
+	{ "iova chunks", test_iova },
+	{ "self map and views", test_map_self_and_views },
+	{ "protections enforced", test_protection_enforced },
+	{ "map: bad input", test_map_bad_input },
+	{ "destroyed handle", test_destroyed_handle },
+	{ "null handles", test_null_handles },
+	{ "transfer and capabilities: bad input", test_transfer_and_caps_single },
+	{ "walk and dump", test_walk_and_dump },
+	{ "destroy unmaps the owner", test_destroy_unmaps_owner },
+	{ "init twice", test_init_twice },
+	{ "telemetry", test_telemetry },
+	{ NULL, NULL },
+};
+
 int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = { argv[0], "--no-pci", RZ_TEST_BASE_VA, "-l", "0",
-		"--log-level=lib.rzone:notice", prefix, NULL };
 	unsigned int failed;
-	CU_pSuite s;
 
 	RTE_SET_USED(argc);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=rzt-region-%d", (int)getpid());
-	/* Before rz_init: everything says -ENODEV. */
-	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
-		fprintf(stderr, "FAIL: rte_eal_init: %s (hugepages reserved and mounted?)\n",
-				rte_strerror(rte_errno));
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (rz_test_eal_primary(argv[0], "region", prefix, sizeof(prefix)) < 0)
 		return 1;
-	}
+	/* Before rz_init: everything says -ENODEV. */
 	if (rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW) != NULL || rte_errno != ENODEV ||
 			rz_fini() != -ENODEV || rz_region_count() != -ENODEV) {
 		fprintf(stderr, "FAIL: calls before rz_init() must fail with ENODEV\n");
@@ -680,35 +691,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "FAIL: rz_init\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("region", NULL, NULL);
-	CU_add_test(s, "create basics", test_create_basic);
-	CU_add_test(s, "ids never reused", test_ids_never_reused);
-	CU_add_test(s, "memory zeroed on reuse", test_memory_zeroed_after_reuse);
-	CU_add_test(s, "memory zeroed after an own arena", test_memory_zeroed_after_own_arena);
-	CU_add_test(s, "create: bad input", test_create_bad_input);
-	CU_add_test(s, "create: policies and nodes", test_create_policies_and_nodes);
-	CU_add_test(s, "large region", test_large_region_own_arena);
-	CU_add_test(s, "iova chunks", test_iova);
-	CU_add_test(s, "self map and views", test_map_self_and_views);
-	CU_add_test(s, "protections enforced", test_protection_enforced);
-	CU_add_test(s, "map: bad input", test_map_bad_input);
-	CU_add_test(s, "destroyed handle", test_destroyed_handle);
-	CU_add_test(s, "null handles", test_null_handles);
-	CU_add_test(s, "transfer and capabilities: bad input", test_transfer_and_caps_single);
-	CU_add_test(s, "walk and dump", test_walk_and_dump);
-	CU_add_test(s, "destroy unmaps the owner", test_destroy_unmaps_owner);
-	CU_add_test(s, "init twice", test_init_twice);
-	CU_add_test(s, "telemetry", test_telemetry);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	if (rz_region_count() != 0) {
-		fprintf(stderr, "FAIL: %d regions leaked by the tests\n", rz_region_count());
-		failed++;
-	}
+	failed = rz_test_run("region", cases);
+	failed += rz_test_no_leaks();
 	rz_fini();
 	rte_eal_cleanup();
 	return failed != 0;

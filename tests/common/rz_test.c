@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "rz_test.h"
+#include "rzone.h"
+
+int
+rz_test_eal_primary(const char *argv0, const char *name, char *prefix_arg, size_t len)
+{
+	char *eal[] = { (char *)(uintptr_t)argv0, "--proc-type=primary", "--no-pci",
+		RZ_TEST_BASE_VA, "-l", "0", "--log-level=lib.rzone:notice", prefix_arg, NULL };
+
+	snprintf(prefix_arg, len, "--file-prefix=rzt-%s-%d", name, (int)getpid());
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "FAIL: rte_eal_init: %s (hugepages reserved and mounted?)\n",
+				rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+unsigned int
+rz_test_run(const char *suite, const struct rz_test_case *cases)
+{
+	unsigned int failed, n = 0;
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		fprintf(stderr, "FAIL: CUnit registry\n");
+		return 1;
+	}
+	s = CU_add_suite(suite, NULL, NULL);
+	for (; cases[n].name != NULL; n++)
+		if (s == NULL || CU_add_test(s, cases[n].name, cases[n].fn) == NULL) {
+			fprintf(stderr, "FAIL: cannot register test %s\n", cases[n].name);
+			CU_cleanup_registry();
+			return 1;
+		}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	if (CU_get_number_of_tests_run() != n) {
+		fprintf(stderr, "FAIL: %u of %u tests ran\n", CU_get_number_of_tests_run(), n);
+		failed++;
+	}
+	CU_cleanup_registry();
+	return failed;
+}
+
+unsigned int
+rz_test_no_leaks(void)
+{
+	int n = rz_region_count();
+
+	if (n == 0)
+		return 0;
+	fprintf(stderr, "FAIL: %d regions left behind by the tests\n", n);
+	rz_dump(stderr);
+	return 1;
+}
