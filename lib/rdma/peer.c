@@ -45,6 +45,22 @@ channel_new(void)
 	return ch;
 }
 
+/* A non-blocking event channel and an RC (TCP port space) id on it. 0 or -errno; on failure
+ * *ch and *id are left NULL or as made, for the caller's cleanup path. */
+static int
+cm_id_new(struct rdma_event_channel **ch, struct rdma_cm_id **id, void *ctx)
+{
+	*id = NULL;
+	*ch = channel_new();
+	if (*ch == NULL)
+		return -ENOMEM;
+	if (rdma_create_id(*ch, id, ctx, RDMA_PS_TCP) != 0) {
+		*id = NULL;
+		return rdma_errno(-1);
+	}
+	return 0;
+}
+
 /* Next event of a channel, waiting at most @timeout_ms (< 0: for ever). 0 or -ETIMEDOUT /
  * -errno. */
 static int
@@ -323,16 +339,9 @@ rz_peer_listen(const char *ip, uint16_t port)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	l->ch = channel_new();
-	if (l->ch == NULL) {
-		ret = -ENOMEM;
+	ret = cm_id_new(&l->ch, &l->id, l);
+	if (ret != 0)
 		goto fail;
-	}
-	if (rdma_create_id(l->ch, &l->id, l, RDMA_PS_TCP) != 0) {
-		ret = rdma_errno(-1);
-		l->id = NULL;
-		goto fail;
-	}
 	if (rdma_bind_addr(l->id, (struct sockaddr *)&ss) != 0) {
 		ret = rdma_errno(-1);
 		RZ_LOG(ERR, "rdma_bind_addr(%s:%u): %s", ip ? ip : "*", port, strerror(-ret));
@@ -493,16 +502,9 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	p->ch = channel_new();
-	if (p->ch == NULL) {
-		ret = -ENOMEM;
+	ret = cm_id_new(&p->ch, &p->id, p);
+	if (ret != 0)
 		goto fail;
-	}
-	if (rdma_create_id(p->ch, &p->id, p, RDMA_PS_TCP) != 0) {
-		ret = rdma_errno(-1);
-		p->id = NULL;
-		goto fail;
-	}
 	if (rdma_resolve_addr(p->id, NULL, ai->ai_addr, step_ms) != 0) {
 		ret = rdma_errno(-1);
 		RZ_LOG(ERR, "rdma_resolve_addr(%s): %s", ip, strerror(-ret));
