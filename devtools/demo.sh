@@ -2,16 +2,30 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 rzone authors
 #
-# Build and run rzone-demo (as root, on Debian 12): a DPDK primary process
-# creates a region, starts a secondary, and the two share, hand over and
-# protect the region step by step (apps/rzone-demo/main.c tells the story).
-# Exits with the demo's status (0: every step did what it should).
+# Build and run the rzone demos (as root, on Debian 12), step by step:
+#   1. rzone-demo: a DPDK primary process creates a region, starts a
+#      secondary, and the two share, hand over and protect the region
+#      (apps/rzone-demo/main.c tells the story);
+#   2. rzone-rdma-demo: the same on real RDMA. The owner (a DPDK primary)
+#      creates a region and maps it into a secondary; remote peer processes
+#      connect over RDMA, get Share, Copy-on-write and Move capabilities,
+#      write and read the region, are refused and revoked; ownership moves
+#      (apps/rzone-rdma-demo/main.c). It runs natively if this host has an
+#      RDMA device, else in the Soft-RoCE VM (devtools/vm/run.sh). A lane
+#      that cannot start is a failure, with the reason.
+# Exits 0 only if both demos did what they should.
 #
 # Usage: devtools/demo.sh
 #
 # Environment:
-#   RZ_BUILD_DIR  build directory (default build)
-#   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
+#   RZ_BUILD_DIR        build directory (default build)
+#   RZ_DEMO_RDMA_IP     address the RDMA demo listens on, natively (default:
+#                       the IPv4 address of the RDMA device's network
+#                       interface; in the VM: 10.0.2.15, rxe0 on eth0)
+#   RZ_DEMO_VM_TIMEOUT  seconds allowed to the VM lane (default 600)
+#   RZ_RDMA_DEV         RDMA device to use (default: the first)
+#   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE, RZ_VM_*: see devtools/setup.sh,
+#                       devtools/lib.sh and devtools/vm/run.sh
 
 set -euo pipefail
 
@@ -25,26 +39,123 @@ esac
 
 BUILD=${RZ_BUILD_DIR:-build}
 PREFIX=rzdemo
+RDMA_PREFIX=rzrdmademo
+VM_IP=10.0.2.15
 
 cd "$RZ_ROOT"
 trap 'rz_clean_runtime demo || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# section TITLE: a header that stands out in a long log.
+section() {
+    printf '\n%s\n%s\n%s\n' \
+        '==================================================================================' \
+        "  $*" \
+        '=================================================================================='
+}
+
+# The RDMA devices of this host that userspace can use (one name a line).
+rdma_devices() {
+    local d
+    ls /dev/infiniband/uverbs* >/dev/null 2>&1 || return 0
+    for d in /sys/class/infiniband/*; do
+        [ -e "$d" ] && basename -- "$d"
+    done
+    return 0
+}
+
+# rdma_device_ip DEV: the IPv4 address of DEV's network interface (RoCE, iWARP).
+rdma_device_ip() {
+    local dev=$1 nd f
+    for f in /sys/class/infiniband/"$dev"/ports/*/gid_attrs/ndevs/*; do
+        [ -r "$f" ] || continue
+        nd=$(cat -- "$f" 2>/dev/null) || continue
+        [ -n "$nd" ] || continue
+        ip -4 -o addr show dev "$nd" 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }'
+        return 0
+    done
+    return 0
+}
+
+t_start=$(rz_now)
+section "rzone demo: setup and build"
 bash "$HERE/setup.sh"
 rz_say demo "building in $BUILD"
 rz_meson_setup demo "$BUILD"
 rz_ninja demo "$BUILD"
 
+# --- 1. the local demo ----------------------------------------------------------------------
+section "rzone demo 1/2: a primary and a secondary process of one DPDK instance (rzone-demo)"
 rz_say demo "running: $BUILD/apps/rzone-demo --no-pci --file-prefix=$PREFIX -l 0 -- primary"
-status=0
-"$BUILD/apps/rzone-demo" --no-pci --file-prefix="$PREFIX" -l 0 -- primary </dev/null || status=$?
+t0=$(rz_now)
+local_status=0
+"$BUILD/apps/rzone-demo" --no-pci --file-prefix="$PREFIX" -l 0 -- primary </dev/null ||
+    local_status=$?
 echo
-if [ "$status" -eq 0 ]; then
-    rz_say demo "PASSED: every step did what it should"
+if [ "$local_status" -eq 0 ]; then
+    local_verdict="PASSED"
 else
-    rz_say demo "FAILED: rzone-demo exited with status $status"
+    local_verdict="FAILED (rzone-demo exited with status $local_status)"
 fi
-# Let the demo's runtime state age past RZ_CLEAN_MIN_AGE; the EXIT trap removes it.
+rz_say demo "rzone-demo: $local_verdict in $(rz_elapsed "$t0")"
+
+# --- 2. the RDMA demo -----------------------------------------------------------------------
+rdma_status=0
+rdma_lane=
+rdma_cmd=("$BUILD/apps/rzone-rdma-demo" --no-pci --file-prefix="$RDMA_PREFIX" -l 0 -- owner)
+t0=$(rz_now)
+mapfile -t devs < <(rdma_devices)
+if [ "${#devs[@]}" -gt 0 ]; then
+    dev=${RZ_RDMA_DEV:-${devs[0]}}
+    ip=${RZ_DEMO_RDMA_IP:-$(rdma_device_ip "$dev")}
+    rdma_lane="natively on $dev"
+    section "rzone demo 2/2: remote peers over RDMA (rzone-rdma-demo), $rdma_lane"
+    if [ -z "$ip" ]; then
+        rz_say demo "FAILED: RDMA device $dev has no IPv4 address on a network interface:" \
+            "set RZ_DEMO_RDMA_IP to the address the peers should connect to"
+        rdma_status=1
+    else
+        rz_say demo "this host has RDMA devices (${devs[*]}): running natively on $dev, $ip"
+        rz_say demo "running: ${rdma_cmd[*]} $ip"
+        "${rdma_cmd[@]}" "$ip" </dev/null 2>&1 || rdma_status=$?
+    fi
+else
+    rdma_lane="in the Soft-RoCE VM"
+    section "rzone demo 2/2: remote peers over RDMA (rzone-rdma-demo), $rdma_lane"
+    rz_say demo "this host has no RDMA device: running in the Soft-RoCE VM (QEMU TCG guest on" \
+        "Debian's kernel, rxe0 on $VM_IP; boot ~10-20 s, then everything 10-50x slower)"
+    rz_say demo "running: devtools/vm/run.sh -- ${rdma_cmd[*]} $VM_IP"
+    # One stream in the guest (stdout and stderr are separate serial ports): the library's
+    # log lines stay next to the steps they belong to.
+    # shellcheck disable=SC2016  # (expanded by the guest's bash)
+    "$HERE/vm/run.sh" --timeout "${RZ_DEMO_VM_TIMEOUT:-600}" -- \
+        bash -c 'exec "$@" 2>&1' rzone-rdma-demo "${rdma_cmd[@]}" "$VM_IP" || rdma_status=$?
+    case "$rdma_status" in
+        124) rz_say demo "FAILED: the VM lane timed out after ${RZ_DEMO_VM_TIMEOUT:-600} s" ;;
+        125) rz_say demo "FAILED: the Soft-RoCE VM lane could not start (the rzone-vm: lines" \
+                "above say why)" ;;
+    esac
+fi
+echo
+case "$rdma_status" in
+    0) rdma_verdict="PASSED" ;;
+    124) rdma_verdict="FAILED (timeout)" ;;
+    125) rdma_verdict="FAILED (the VM lane could not start)" ;;
+    *) rdma_verdict="FAILED (rzone-rdma-demo exited with status $rdma_status)" ;;
+esac
+rz_say demo "rzone-rdma-demo: $rdma_verdict $rdma_lane in $(rz_elapsed "$t0")"
+
+section "rzone demo: summary"
+rz_say demo "  rzone-demo       $local_verdict (one DPDK instance)"
+rz_say demo "  rzone-rdma-demo  $rdma_verdict (remote peers over RDMA, $rdma_lane)"
+status=0
+if [ "$local_status" -eq 0 ] && [ "$rdma_status" -eq 0 ]; then
+    rz_say demo "PASSED: every step of both demos did what it should ($(rz_elapsed "$t_start"))"
+else
+    rz_say demo "FAILED ($(rz_elapsed "$t_start"))"
+    status=1
+fi
+# Let the demos' runtime state age past RZ_CLEAN_MIN_AGE; the EXIT trap removes it.
 sleep "${RZ_CLEAN_MIN_AGE:-2}"
 exit "$status"

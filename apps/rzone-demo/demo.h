@@ -34,26 +34,7 @@
 #define DEMO_READY_TIMEOUT_MS	30000
 #define DEMO_CMD_TIMEOUT_MS	10000
 
-#define DEMO_LINE_MAX	256
-
-/* Who is talking: set once by main(). */
-void demo_set_role(const char *role);
-
-/* Print one line, prefixed with the role and pid: "[primary   pid 1234] ...". */
-void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print a step header (primary only). */
-void step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print a failure ("FAILED: ..."); returns -1 so that callers can "return fail(...)". */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Send one line (no '\n' in it) on @fd. 0 or -1. */
-int channel_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Receive one line into @buf, without its '\n'. 0, or -ETIMEDOUT, or -EPIPE if the other end
- * closed the channel (its process exited), or another -errno. */
-int channel_recv(int fd, char *buf, size_t len, int timeout_ms);
+#include "demo_io.h"
 
 /*
  * Send a command and wait for its answer. Returns 0 if the answer is "OK", with what follows

@@ -22,144 +22,6 @@
 
 #include "demo.h"
 
-static const char *demo_role = "demo";
-
-void
-demo_set_role(const char *role)
-{
-	demo_role = role;
-}
-
-static void __attribute__((format(printf, 2, 0)))
-vsay(const char *prefix, const char *fmt, va_list ap)
-{
-	char line[1024];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One printf per line: the two processes share stdout. */
-	printf("[%-9s pid %5d] %s%s\n", demo_role, (int)getpid(), prefix, line);
-	fflush(stdout);
-}
-
-void
-say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsay("", fmt, ap);
-	va_end(ap);
-}
-
-void
-step(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	printf("\n==> %s\n", line);
-	fflush(stdout);
-}
-
-int
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsay("FAILED: ", fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int __attribute__((format(printf, 2, 0)))
-vchannel_send(int fd, const char *fmt, va_list ap)
-{
-	char line[DEMO_LINE_MAX];
-	size_t len, off = 0;
-	int n;
-
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1)
-		return -1;
-	len = (size_t)n;
-	line[len++] = '\n';
-	while (off < len) {
-		/* MSG_NOSIGNAL: a peer that died is an error here, not a SIGPIPE. */
-		ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
-int
-channel_send(int fd, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vchannel_send(fd, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-channel_recv(int fd, char *buf, size_t len, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	size_t n = 0;
-
-	/* Byte by byte: lines are short and nothing may be read past the '\n'. */
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
-		ssize_t r;
-		char c;
-		int p;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		p = poll(&pfd, 1, (int)left);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p == 0)
-			return -ETIMEDOUT;
-		if (p < 0)
-			return -errno;
-		r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EPIPE;	/* the other end is closed: its process is gone */
-		if (c == '\n')
-			break;
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
 int
 channel_call(int fd, char *detail, size_t len, const char *fmt, ...)
 {
@@ -239,7 +101,7 @@ spawn_secondary(const char *argv0, const char *file_prefix, unsigned int lcore, 
 int
 reap_child(pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = demo_now_ms() + timeout_ms;
 	int status;
 
 	for (;;) {
@@ -249,7 +111,7 @@ reap_child(pid_t pid, int timeout_ms)
 			break;
 		if (w < 0 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline) {
+		if (demo_now_ms() >= deadline) {
 			fail("child %d did not exit within %d ms: killing it", (int)pid,
 					timeout_ms);
 			kill(pid, SIGKILL);
