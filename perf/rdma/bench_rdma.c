@@ -1,0 +1,1135 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * rz-bench-rdma: rzone's RDMA paths measured on a real verbs device, in the shape of perftest's
+ * tests so that perf/rdma/driver.sh can print them next to perftest's own figures from the same
+ * run (same device, sizes, queue depth, iterations).
+ *
+ *   rz-bench-rdma bw OP DEPTH SIZE:ITERS...   async rz_remote_post/poll bandwidth (OP write|read)
+ *   rz-bench-rdma lat OP SIZE:ITERS...        sync rz_remote_write/read, time to completion
+ *   rz-bench-rdma pp SIZE:ITERS...            write ping-pong through two windows (both sides
+ *                                             use sync rz_remote_write), half round trip
+ *   rz-bench-rdma grant ITERS SIZE...         rz_rdma_grant + rz_rdma_revoke vs ibv_reg_mr +
+ *                                             ibv_dereg_mr of the same region; raw MW floor
+ *   rz-bench-rdma reg ARENAS WARM_ITERS       arena registration: ibv_reg_mr vs rz_rdma_register
+ *                                             cold and warm
+ *
+ * The process running the mode is the owner: a DPDK primary (own --file-prefix) that owns the
+ * regions and grants them. The initiator of the transfers is a peer: this binary again, started
+ * with "--peer MODE IP PORT ARGS..." (a plain verbs process without EAL, except in pp where it
+ * owns a region too). Results are printed as one "key value" line per measurement, starting
+ * with the mode's tag (rzbw, rzlat, rzpp, rzgrant, rzmw, rzreg), for the driver to parse.
+ *
+ * Environment: RZ_RDMA_DEV (device, e.g. rxe0), RZB_IP (default 10.0.2.15), RZB_OWNER_LCORE and
+ * RZB_PEER_LCORE (EAL --lcores of the owner, and of the peer in pp; default "0@(0,1)": the
+ * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (mwfloor's
+ * loopback QP, default 1).
+ *
+ * Data path of the measured loops: no allocation, no lock, no copy of our own; the operation
+ * structures are built before the clock starts, samples go to preallocated arrays.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "rzone.h"
+#include "rzone_rdma.h"
+
+#define TMO_MS		120000		/* control steps; TCG is slow */
+#define MAX_SIZES	32
+#define MAX_ITERS	100000
+#define MAX_DEPTH	255
+#define PEER_BUF	(2u << 20)
+#define REGION_SZ	(2u << 20)
+#define MB2		(2u << 20)
+
+extern char **environ;
+
+static char self_exe[4096];
+static double tsc_per_us;
+
+struct size_iters {
+	size_t size;
+	uint32_t iters;
+};
+
+/* Preallocated: the measured loops never allocate. */
+static uint64_t samples[MAX_ITERS];
+static uint64_t samples2[MAX_ITERS];
+static uint64_t samples3[MAX_ITERS];
+static uint64_t samples4[MAX_ITERS];
+static struct rz_remote_cqe cqes[MAX_DEPTH];
+
+/* ---------------------------------------------------------------------------------------- */
+/* Helpers (control path). */
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* TSC ticks per microsecond, against CLOCK_MONOTONIC over 200 ms. */
+static void
+tsc_calibrate(void)
+{
+	struct timespec d = { .tv_sec = 0, .tv_nsec = 200000000 };
+	uint64_t t0, c0, t1, c1;
+
+	t0 = mono_ns();
+	c0 = rte_rdtsc_precise();
+	nanosleep(&d, NULL);
+	t1 = mono_ns();
+	c1 = rte_rdtsc_precise();
+	tsc_per_us = (double)(c1 - c0) * 1000.0 / (double)(t1 - t0);
+}
+
+static double
+cpuinfo_mhz(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	double mhz = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+			break;
+	fclose(f);
+	return mhz;
+}
+
+static double
+us(uint64_t ticks)
+{
+	return (double)ticks / tsc_per_us;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stats {
+	double min, p50, p99, p999, max, mean;
+};
+
+/* Nearest-rank order statistics, in microseconds; sorts @v. */
+static void
+stats_of(uint64_t *v, uint32_t n, struct stats *s)
+{
+	double sum = 0;
+	uint32_t i;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 0; i < n; i++)
+		sum += (double)v[i];
+	s->min = us(v[0]);
+	s->max = us(v[n - 1]);
+	s->p50 = us(v[(uint32_t)ceil(0.50 * n) - 1]);
+	s->p99 = us(v[(uint32_t)ceil(0.99 * n) - 1]);
+	s->p999 = us(v[(uint32_t)ceil(0.999 * n) - 1]);
+	s->mean = sum / n / tsc_per_us;
+}
+
+static int
+parse_sizes(int argc, char **argv, struct size_iters *si)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc && n < MAX_SIZES; i++) {
+		unsigned long long s;
+		unsigned int it;
+
+		if (sscanf(argv[i], "%llu:%u", &s, &it) != 2 || s == 0 || it == 0 ||
+				it > MAX_ITERS) {
+			fprintf(stderr, "bad SIZE:ITERS '%s' (iterations 1..%u)\n", argv[i],
+					MAX_ITERS);
+			return -1;
+		}
+		si[n].size = (size_t)s;
+		si[n].iters = it;
+		n++;
+	}
+	return n;
+}
+
+static const char *
+bench_ip(void)
+{
+	const char *ip = getenv("RZB_IP");
+
+	return ip != NULL ? ip : "10.0.2.15";
+}
+
+/* EAL for a process of its own instance (file prefix @tag-pid), EAL --lcores @lcore. */
+static int
+eal_up(const char *argv0, const char *tag, const char *lcore)
+{
+	char prefix[64], lc[32];
+	char *eal[] = { (char *)(uintptr_t)argv0, (char *)(uintptr_t)"--no-pci",
+		(char *)(uintptr_t)"--lcores", lc, (char *)(uintptr_t)"--log-level=lib.eal:notice",
+		(char *)(uintptr_t)"--log-level=lib.rzone:notice", prefix, NULL };
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", tag, (int)getpid());
+	snprintf(lc, sizeof(lc), "%s", lcore);
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	if (rz_init() != 0) {
+		fprintf(stderr, "rz_init failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+eal_down(void)
+{
+	rz_fini();
+	rte_eal_cleanup();
+}
+
+static struct rz_region *
+new_region(size_t size)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, size, RZ_PERM_RW);
+	int ret;
+
+	if (r == NULL) {
+		fprintf(stderr, "rz_region_create(%zu): %s\n", size, rte_strerror(rte_errno));
+		return NULL;
+	}
+	ret = rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW);
+	if (ret != 0 && ret != -EEXIST) {
+		fprintf(stderr, "rz_region_map: %s\n", strerror(-ret));
+		return NULL;
+	}
+	memset(rz_region_addr(r), 0, size);
+	return r;
+}
+
+static pid_t
+spawn_peer(char **args, int nargs, uint16_t port)
+{
+	char *argv[MAX_SIZES + 16];
+	char portstr[16], ipstr[64];
+	pid_t pid;
+	int i, n = 0;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(ipstr, sizeof(ipstr), "%s", bench_ip());
+	argv[n++] = self_exe;
+	argv[n++] = (char *)(uintptr_t)"--peer";
+	argv[n++] = args[0];	/* mode */
+	argv[n++] = ipstr;
+	argv[n++] = portstr;
+	for (i = 1; i < nargs && n < (int)RTE_DIM(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) != 0)
+		return -1;
+	return pid;
+}
+
+static int
+wait_peer(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void
+banner(const char *mode)
+{
+	printf("rzenv mode %s device %s tsc_mhz %.1f cpuinfo_mhz %.1f\n", mode,
+			rz_rdma_device_name(), tsc_per_us, cpuinfo_mhz());
+	fflush(stdout);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Peer: bandwidth. */
+
+/* @iters operations of @op->len bytes, at most @depth outstanding; ticks from the first post to
+ * the last completion. */
+static int
+bw_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t depth,
+		uint64_t *ticks)
+{
+	uint32_t posted = 0, done = 0, inflight = 0;
+	uint64_t t0;
+	int n, i, ret;
+
+	t0 = rte_rdtsc_precise();
+	while (done < iters) {
+		while (inflight < depth && posted < iters) {
+			op->wr_id = posted;
+			ret = rz_remote_post(p, op);
+			if (ret == -ENOBUFS)
+				break;
+			if (ret != 0)
+				return ret;
+			posted++;
+			inflight++;
+		}
+		n = rz_remote_poll(p, cqes, depth);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++)
+			if (cqes[i].status != 0)
+				return cqes[i].status;
+		done += (uint32_t)n;
+		inflight -= (uint32_t)n;
+	}
+	*ticks = rte_rdtsc_precise() - t0;
+	return 0;
+}
+
+static int
+peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		int argc, char **argv)
+{
+	struct size_iters si[MAX_SIZES];
+	struct rz_remote_op op;
+	uint32_t depth;
+	uint64_t ticks;
+	int n, i, ret;
+
+	if (argc < 3)
+		return -EINVAL;
+	depth = (uint32_t)atoi(argv[1]);
+	if (depth == 0 || depth > MAX_DEPTH)
+		return -EINVAL;
+	n = parse_sizes(argc - 2, argv + 2, si);
+	if (n <= 0)
+		return -EINVAL;
+	memset(&op, 0, sizeof(op));
+	op.opcode = strcmp(argv[0], "read") == 0 ? RZ_REMOTE_READ : RZ_REMOTE_WRITE;
+	op.local = mem;
+	op.remote = d;
+	/* Warm-up: one queue's worth at the first size. */
+	op.len = si[0].size;
+	ret = bw_loop(p, &op, depth, depth, &ticks);
+	if (ret != 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		double sec, mib;
+
+		if (si[i].size > mem->len || si[i].size > d->length)
+			return -ERANGE;
+		op.len = si[i].size;
+		ret = bw_loop(p, &op, si[i].iters, depth, &ticks);
+		if (ret != 0) {
+			fprintf(stderr, "peer: %s %zu: %s\n", argv[0], si[i].size, strerror(-ret));
+			return ret;
+		}
+		sec = us(ticks) / 1e6;
+		mib = (double)si[i].size * si[i].iters / sec / (1 << 20);
+		printf("rzbw op %s size %zu iters %u depth %u mib_s %.4f mpps %.6f sec %.3f\n",
+				argv[0], si[i].size, si[i].iters, depth, mib,
+				si[i].iters / sec / 1e6, sec);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Peer: latency of the synchronous calls. */
+
+static int
+peer_lat(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		int argc, char **argv)
+{
+	struct size_iters si[MAX_SIZES];
+	bool rd;
+	int n, i, ret;
+	uint32_t k;
+
+	if (argc < 2)
+		return -EINVAL;
+	rd = strcmp(argv[0], "read") == 0;
+	n = parse_sizes(argc - 1, argv + 1, si);
+	if (n <= 0)
+		return -EINVAL;
+	for (k = 0; k < 100; k++) {	/* warm-up */
+		ret = rd ? rz_remote_read(p, mem, 0, d, 0, si[0].size) :
+				rz_remote_write(p, mem, 0, d, 0, si[0].size);
+		if (ret != 0)
+			return ret;
+	}
+	for (i = 0; i < n; i++) {
+		const size_t len = si[i].size;
+		struct stats s;
+
+		for (k = 0; k < si[i].iters; k++) {
+			uint64_t t0 = rte_rdtsc_precise();
+
+			ret = rd ? rz_remote_read(p, mem, 0, d, 0, len) :
+					rz_remote_write(p, mem, 0, d, 0, len);
+			samples[k] = rte_rdtsc_precise() - t0;
+			if (ret != 0)
+				return ret;
+		}
+		stats_of(samples, si[i].iters, &s);
+		printf("rzlat op %s size %zu iters %u min %.3f p50 %.3f p99 %.3f p999 %.3f "
+				"mean %.3f max %.3f\n", argv[0], len, si[i].iters, s.min, s.p50,
+				s.p99, s.p999, s.mean, s.max);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Write ping-pong: each side owns a region and grants it to the other. The last byte of each
+ * message carries a sequence byte; the receiver spins on its own region until it changes.
+ * Messages are written from the second half of the writer's own region. */
+
+#define PP_SRC_OFF (1u << 20)
+
+static int
+pingpong(struct rz_peer *p, struct rz_region *own, const struct rz_rdma_mem *mem,
+		const struct rz_rdma_desc *d, const struct size_iters *si, int n, bool initiator)
+{
+	volatile uint8_t *in = rz_region_addr(own);
+	uint8_t *out = (uint8_t *)rz_region_addr(own) + PP_SRC_OFF;
+	uint32_t k, warm = 100;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		const size_t len = si[i].size;
+		const uint32_t total = warm + si[i].iters;
+		uint8_t seq = 0;
+
+		for (k = 0; k < total; k++) {
+			uint64_t t0 = rte_rdtsc_precise();
+
+			seq = (uint8_t)(seq % 255 + 1);
+			if (initiator) {
+				out[len - 1] = seq;
+				ret = rz_remote_write(p, mem, PP_SRC_OFF, d, 0, len);
+				if (ret != 0)
+					return ret;
+				while (in[len - 1] != seq)
+					;
+				if (k >= warm)
+					samples[k - warm] = rte_rdtsc_precise() - t0;
+			} else {
+				while (in[len - 1] != seq)
+					;
+				out[len - 1] = seq;
+				ret = rz_remote_write(p, mem, PP_SRC_OFF, d, 0, len);
+				if (ret != 0)
+					return ret;
+			}
+		}
+		/* Next size starts from a clean slate on both sides (outside the clock). */
+		for (k = 0; k < len; k++)
+			in[k] = 0;
+		memset(out, 0, len);
+		if (initiator) {
+			struct stats s;
+
+			for (k = 0; k < si[i].iters; k++)
+				samples[k] /= 2;
+			stats_of(samples, si[i].iters, &s);
+			printf("rzpp op write size %zu iters %u min %.3f p50 %.3f p99 %.3f "
+					"p999 %.3f mean %.3f max %.3f\n", len, si[i].iters, s.min,
+					s.p50, s.p99, s.p999, s.mean, s.max);
+			fflush(stdout);
+		}
+		/* Rendezvous: the initiator's next first write must not land before the
+		 * responder reset its byte. */
+		if (initiator) {
+			char b[64];
+
+			if (rz_peer_recv_msg(p, b, TMO_MS) < 0)
+				return -EIO;
+		} else if (rz_peer_send_msg(p, "next", 4) != 0) {
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/* Both sides: own a region, grant it to the other, receive the other's. */
+static int
+pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_rdma_mem *mem,
+		struct rz_rdma_desc *theirs)
+{
+	struct rz_rdma_desc mine;
+	int ret;
+
+	*own = new_region(REGION_SZ);
+	if (*own == NULL)
+		return -ENOMEM;
+	ret = rz_rdma_register(*own, mem);
+	if (ret != 0)
+		return ret;
+	if (owner_first) {
+		ret = rz_rdma_grant(*own, p, RZ_MODE_SHARE, 0, PP_SRC_OFF, 0, &mine);
+		if (ret == 0)
+			ret = rz_peer_recv_desc(p, theirs, TMO_MS);
+	} else {
+		ret = rz_peer_recv_desc(p, theirs, TMO_MS);
+		if (ret == 0)
+			ret = rz_rdma_grant(*own, p, RZ_MODE_SHARE, 0, PP_SRC_OFF, 0, &mine);
+	}
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Peer process. */
+
+static int
+peer_main(int argc, char **argv)
+{
+	const char *mode = argv[2];
+	struct rz_rdma_mem mem;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t *buf = NULL;
+	int ret;
+
+	if (argc < 5) {
+		fprintf(stderr, "peer: usage: --peer MODE IP PORT ARGS...\n");
+		return 1;
+	}
+	tsc_calibrate();
+	if (strcmp(mode, "pp") == 0) {
+		const char *lc = getenv("RZB_PEER_LCORE");
+
+		if (eal_up(argv[0], "rzbr-peer", lc != NULL ? lc : "0@(0,1)") != 0)
+			return 1;
+	}
+	ret = rz_rdma_init(NULL);
+	if (ret != 0) {
+		fprintf(stderr, "peer: rz_rdma_init: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (strcmp(mode, "pp") != 0) {
+		buf = aligned_alloc(MB2, PEER_BUF);
+		if (buf == NULL)
+			return 1;
+		memset(buf, 0x5a, PEER_BUF);
+		ret = rz_rdma_register_mem(buf, PEER_BUF, &mem);
+		if (ret != 0) {
+			fprintf(stderr, "peer: rz_rdma_register_mem: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+	p = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO_MS);
+	if (p == NULL) {
+		fprintf(stderr, "peer: rz_peer_connect(%s:%s): %s\n", argv[3], argv[4],
+				strerror(rte_errno));
+		return 1;
+	}
+	if (strcmp(mode, "sink") == 0) {
+		/* Take descriptors until the owner says stop (a message, not a descriptor). */
+		unsigned long n = 0;
+
+		while ((ret = rz_peer_recv_desc(p, &d, -1)) == 0)
+			n++;
+		ret = ret == -EBADMSG ? 0 : ret;
+		if (ret != 0)
+			fprintf(stderr, "peer: after %lu descriptors: %s\n", n, strerror(-ret));
+	} else if (strcmp(mode, "pp") == 0) {
+		struct size_iters si[MAX_SIZES];
+		struct rz_region *own;
+		int n = parse_sizes(argc - 5, argv + 5, si);
+
+		ret = n > 0 ? pp_setup(p, false, &own, &mem, &d) : -EINVAL;
+		if (ret == 0)
+			ret = pingpong(p, own, &mem, &d, si, n, true);
+		if (ret != 0)
+			fprintf(stderr, "peer: ping-pong: %s\n", strerror(-ret));
+	} else {
+		ret = rz_peer_recv_desc(p, &d, TMO_MS);
+		if (ret != 0) {
+			fprintf(stderr, "peer: rz_peer_recv_desc: %s\n", strerror(-ret));
+		} else if (strcmp(mode, "bw") == 0) {
+			ret = peer_bw(p, &mem, &d, argc - 5, argv + 5);
+		} else if (strcmp(mode, "lat") == 0) {
+			ret = peer_lat(p, &mem, &d, argc - 5, argv + 5);
+		} else {
+			ret = -EINVAL;
+		}
+		if (ret != 0)
+			fprintf(stderr, "peer: %s: %s\n", mode, strerror(-ret));
+	}
+	rz_peer_close(p);
+	if (buf != NULL)
+		rz_rdma_deregister_mem(&mem);
+	rz_rdma_fini();
+	free(buf);
+	if (strcmp(mode, "pp") == 0)
+		eal_down();
+	return ret == 0 ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Owner: our own verbs context and PD on the same device, for the baselines of grant and reg. */
+
+struct raw {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+	struct ibv_mr *msg_mr;
+	uint8_t *msg;
+};
+
+static int
+raw_open(struct raw *rw)
+{
+	struct ibv_device **list;
+	const char *name = rz_rdma_device_name();
+	int i, n;
+
+	memset(rw, 0, sizeof(*rw));
+	list = ibv_get_device_list(&n);
+	if (list == NULL)
+		return -ENODEV;
+	for (i = 0; i < n; i++)
+		if (strcmp(ibv_get_device_name(list[i]), name) == 0)
+			rw->ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (rw->ctx == NULL)
+		return -ENODEV;
+	rw->pd = ibv_alloc_pd(rw->ctx);
+	return rw->pd == NULL ? -ENOMEM : 0;
+}
+
+/* An RC QP connected to itself (loopback on the RoCE v2 IPv4 GID), for the raw MW floor. */
+static int
+raw_qp_up(struct raw *rw, int gid_index)
+{
+	struct ibv_qp_init_attr qia;
+	struct ibv_qp_attr a;
+	union ibv_gid gid;
+	int ret;
+
+	if (ibv_query_gid(rw->ctx, 1, gid_index, &gid) != 0)
+		return -EIO;
+	rw->cq = ibv_create_cq(rw->ctx, 64, NULL, NULL, 0);
+	if (rw->cq == NULL)
+		return -ENOMEM;
+	memset(&qia, 0, sizeof(qia));
+	qia.send_cq = rw->cq;
+	qia.recv_cq = rw->cq;
+	qia.qp_type = IBV_QPT_RC;
+	qia.cap.max_send_wr = 16;
+	qia.cap.max_recv_wr = 16;
+	qia.cap.max_send_sge = 1;
+	qia.cap.max_recv_sge = 1;
+	rw->qp = ibv_create_qp(rw->pd, &qia);
+	if (rw->qp == NULL)
+		return -ENOMEM;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_INIT;
+	a.port_num = 1;
+	a.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+			IBV_ACCESS_REMOTE_WRITE;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+			IBV_QP_ACCESS_FLAGS);
+	if (ret != 0)
+		return -ret;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = IBV_MTU_1024;
+	a.dest_qp_num = rw->qp->qp_num;
+	a.rq_psn = 0;
+	a.max_dest_rd_atomic = 1;
+	a.min_rnr_timer = 12;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.grh.dgid = gid;
+	a.ah_attr.grh.sgid_index = (uint8_t)gid_index;
+	a.ah_attr.grh.hop_limit = 64;
+	a.ah_attr.port_num = 1;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
+			IBV_QP_MIN_RNR_TIMER);
+	if (ret != 0)
+		return -ret;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = 7;
+	a.sq_psn = 0;
+	a.max_rd_atomic = 1;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+			IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	if (ret != 0)
+		return -ret;
+	rw->msg = aligned_alloc(4096, 4096);
+	if (rw->msg == NULL)
+		return -ENOMEM;
+	memset(rw->msg, 0, 4096);
+	rw->msg_mr = ibv_reg_mr(rw->pd, rw->msg, 4096, IBV_ACCESS_LOCAL_WRITE);
+	return rw->msg_mr == NULL ? -ENOMEM : 0;
+}
+
+static void
+raw_close(struct raw *rw)
+{
+	if (rw->qp != NULL)
+		ibv_destroy_qp(rw->qp);
+	if (rw->cq != NULL)
+		ibv_destroy_cq(rw->cq);
+	if (rw->msg_mr != NULL)
+		ibv_dereg_mr(rw->msg_mr);
+	free(rw->msg);
+	if (rw->pd != NULL)
+		ibv_dealloc_pd(rw->pd);
+	if (rw->ctx != NULL)
+		ibv_close_device(rw->ctx);
+}
+
+/* Post one signaled WR and wait for @want completions (a SEND to ourselves also completes its
+ * receive). */
+static int
+raw_post_wait(struct raw *rw, struct ibv_send_wr *wr, int want)
+{
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc[4];
+	int got = 0;
+
+	wr->send_flags |= IBV_SEND_SIGNALED;
+	if (ibv_post_send(rw->qp, wr, &bad) != 0)
+		return -EIO;
+	while (got < want) {
+		int i, n = ibv_poll_cq(rw->cq, 4, wc);
+
+		if (n < 0)
+			return -EIO;
+		for (i = 0; i < n; i++)
+			if (wc[i].status != IBV_WC_SUCCESS) {
+				fprintf(stderr, "raw: wc %s\n", ibv_wc_status_str(wc[i].status));
+				return -EIO;
+			}
+		got += n;
+	}
+	return 0;
+}
+
+/* The pure memory-window path with plain verbs: alloc, bind (type 2, on the QP), optionally a
+ * descriptor-sized SEND, local invalidate, dealloc. */
+static int
+raw_mw_cycle(struct raw *rw, struct ibv_mr *mr, void *addr, size_t len, bool send)
+{
+	struct ibv_send_wr wr;
+	struct ibv_mw *mw = ibv_alloc_mw(rw->pd, IBV_MW_TYPE_2);
+	uint32_t rkey;
+	int ret;
+
+	if (mw == NULL)
+		return -ENOMEM;
+	rkey = ibv_inc_rkey(mw->rkey);
+	memset(&wr, 0, sizeof(wr));
+	wr.opcode = IBV_WR_BIND_MW;
+	wr.bind_mw.mw = mw;
+	wr.bind_mw.rkey = rkey;
+	wr.bind_mw.bind_info.mr = mr;
+	wr.bind_mw.bind_info.addr = (uintptr_t)addr;
+	wr.bind_mw.bind_info.length = len;
+	wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE |
+			IBV_ACCESS_REMOTE_ATOMIC;
+	ret = raw_post_wait(rw, &wr, 1);
+	if (ret == 0 && send) {
+		struct ibv_sge rsge = { (uintptr_t)rw->msg + 2048, 128, rw->msg_mr->lkey };
+		struct ibv_sge ssge = { (uintptr_t)rw->msg, RZ_RDMA_DESC_SIZE, rw->msg_mr->lkey };
+		struct ibv_recv_wr rwr = { .sg_list = &rsge, .num_sge = 1 }, *rbad;
+
+		if (ibv_post_recv(rw->qp, &rwr, &rbad) != 0)
+			ret = -EIO;
+		memset(&wr, 0, sizeof(wr));
+		wr.opcode = IBV_WR_SEND;
+		wr.sg_list = &ssge;
+		wr.num_sge = 1;
+		if (ret == 0)
+			ret = raw_post_wait(rw, &wr, 2);
+	}
+	if (ret == 0) {
+		memset(&wr, 0, sizeof(wr));
+		wr.opcode = IBV_WR_LOCAL_INV;
+		wr.invalidate_rkey = rkey;
+		ret = raw_post_wait(rw, &wr, 1);
+	}
+	ibv_dealloc_mw(mw);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Owner modes. */
+
+#define BASE_ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | \
+		IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)
+
+static int
+owner_grant(struct rz_peer *p, int argc, char **argv)
+{
+	uint32_t iters = (uint32_t)atoi(argv[0]), k;
+	struct raw rw;
+	int i, ret = 0;
+
+	if (argc < 2 || iters == 0 || iters > MAX_ITERS)
+		return -EINVAL;
+	ret = raw_open(&rw);
+	if (ret != 0)
+		return ret;
+	for (i = 1; i < argc && ret == 0; i++) {
+		size_t size = (size_t)strtoull(argv[i], NULL, 0);
+		struct rz_region *r = new_region(size);
+		struct stats sreg, sdereg, sbase, sgrant, srevoke, sgr;
+		struct rz_rdma_mem m;
+		struct rz_rdma_desc d;
+
+		if (r == NULL) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* The arena MR exists before the first grant. */
+		ret = rz_rdma_register(r, &m);
+		for (k = 0; k < iters && ret == 0; k++) {
+			uint64_t t0, t1, t2, t3, t4;
+			struct ibv_mr *mr;
+
+			t0 = rte_rdtsc_precise();
+			mr = ibv_reg_mr(rw.pd, m.addr, size, BASE_ACCESS);
+			t1 = rte_rdtsc_precise();
+			if (mr == NULL || ibv_dereg_mr(mr) != 0) {
+				ret = -EIO;
+				break;
+			}
+			t2 = rte_rdtsc_precise();
+			ret = rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
+			t3 = rte_rdtsc_precise();
+			if (ret == 0)
+				ret = rz_rdma_revoke(&d);
+			t4 = rte_rdtsc_precise();
+			samples[k] = t1 - t0;
+			samples2[k] = t2 - t1;
+			samples3[k] = t3 - t2;
+			samples4[k] = t4 - t3;
+		}
+		if (ret != 0) {
+			fprintf(stderr, "grant %zu: %s\n", size, strerror(-ret));
+			break;
+		}
+		/* Sums first (stats_of sorts each array on its own). */
+		for (k = 0; k < iters; k++) {
+			uint64_t base = samples[k] + samples2[k], gr = samples3[k] + samples4[k];
+
+			samples[k] = base;
+			samples2[k] = gr;
+		}
+		stats_of(samples, iters, &sbase);
+		stats_of(samples2, iters, &sgr);
+		stats_of(samples3, iters, &sgrant);
+		stats_of(samples4, iters, &srevoke);
+		/* Reg and dereg apart: a second pass over the baseline only. */
+		for (k = 0; k < iters; k++) {
+			uint64_t t0, t1, t2;
+			struct ibv_mr *mr;
+
+			t0 = rte_rdtsc_precise();
+			mr = ibv_reg_mr(rw.pd, m.addr, size, BASE_ACCESS);
+			t1 = rte_rdtsc_precise();
+			if (mr == NULL || ibv_dereg_mr(mr) != 0) {
+				ret = -EIO;
+				break;
+			}
+			t2 = rte_rdtsc_precise();
+			samples[k] = t1 - t0;
+			samples2[k] = t2 - t1;
+		}
+		stats_of(samples, iters, &sreg);
+		stats_of(samples2, iters, &sdereg);
+		printf("rzgrant size %zu iters %u base_p50 %.3f base_mean %.3f base_p99 %.3f "
+				"reg_p50 %.3f dereg_p50 %.3f grant_p50 %.3f revoke_p50 %.3f "
+				"gr_p50 %.3f gr_mean %.3f gr_p99 %.3f\n", size, iters, sbase.p50,
+				sbase.mean, sbase.p99, sreg.p50, sdereg.p50, sgrant.p50,
+				srevoke.p50, sgr.p50, sgr.mean, sgr.p99);
+		fflush(stdout);
+		rz_region_destroy(r);
+	}
+	rz_peer_send_msg(p, "stop", 4);
+	raw_close(&rw);
+	return ret;
+}
+
+/* The pure-MW floor, with plain verbs on a loopback QP of our own (not through rzone). */
+static int
+owner_mw_floor(int argc, char **argv)
+{
+	uint32_t iters = (uint32_t)atoi(argv[0]), k;
+	const char *gi = getenv("RZB_GID_INDEX");
+	struct raw rw;
+	int i, ret;
+
+	ret = raw_open(&rw);
+	if (ret == 0)
+		ret = raw_qp_up(&rw, gi != NULL ? atoi(gi) : 1);
+	if (ret != 0) {
+		fprintf(stderr, "raw loopback QP: %s\n", strerror(-ret));
+		raw_close(&rw);
+		return ret;
+	}
+	for (i = 1; i < argc && ret == 0; i++) {
+		size_t size = (size_t)strtoull(argv[i], NULL, 0);
+		struct rz_region *r = new_region(size);
+		struct stats smw, smws;
+		struct ibv_mr *mr;
+
+		if (r == NULL)
+			return -ENOMEM;
+		mr = ibv_reg_mr(rw.pd, rz_region_addr(r), size, IBV_ACCESS_LOCAL_WRITE |
+				IBV_ACCESS_MW_BIND);
+		if (mr == NULL)
+			return -EIO;
+		for (k = 0; k < iters && ret == 0; k++) {
+			uint64_t t0, t1, t2;
+
+			t0 = rte_rdtsc_precise();
+			ret = raw_mw_cycle(&rw, mr, rz_region_addr(r), size, false);
+			t1 = rte_rdtsc_precise();
+			if (ret == 0)
+				ret = raw_mw_cycle(&rw, mr, rz_region_addr(r), size, true);
+			t2 = rte_rdtsc_precise();
+			samples[k] = t1 - t0;
+			samples2[k] = t2 - t1;
+		}
+		ibv_dereg_mr(mr);
+		rz_region_destroy(r);
+		if (ret != 0) {
+			fprintf(stderr, "raw MW cycle: %s\n", strerror(-ret));
+			break;
+		}
+		stats_of(samples, iters, &smw);
+		stats_of(samples2, iters, &smws);
+		printf("rzmw size %zu iters %u mw_p50 %.3f mw_mean %.3f mwsend_p50 %.3f "
+				"mwsend_mean %.3f\n", size, iters, smw.p50, smw.mean, smws.p50,
+				smws.mean);
+		fflush(stdout);
+	}
+	raw_close(&rw);
+	return ret;
+}
+
+static int
+owner_reg(int argc, char **argv)
+{
+	uint32_t arenas, warm, a, k;
+	const size_t len = (size_t)RZB_ARENA_PAGES * MB2;
+	struct rz_region *r[64];
+	double raw_reg = 0, raw_dereg = 0, cold = 0, warm_us = 0;
+	struct raw rw;
+	int ret;
+
+	if (argc < 2)
+		return -EINVAL;
+	arenas = (uint32_t)atoi(argv[0]);
+	warm = (uint32_t)atoi(argv[1]);
+	if (arenas == 0 || arenas > RTE_DIM(r) || warm == 0)
+		return -EINVAL;
+	ret = raw_open(&rw);
+	if (ret != 0)
+		return ret;
+	/* Regions of a whole shared arena each: every one gets an arena (and an MR) of its own.
+	 * They stay alive until the end, so that no arena is reused. */
+	for (a = 0; a < arenas && ret == 0; a++) {
+		struct rz_rdma_mem m;
+		struct ibv_mr *mr;
+		uint64_t t0, t1, t2, t3, t4, t5;
+		bool raw_first = (a & 1) == 0;
+
+		r[a] = new_region(len);
+		if (r[a] == NULL) {
+			fprintf(stderr, "reg: only %u arenas of %zu MiB fit\n", a, len >> 20);
+			arenas = a;
+			break;
+		}
+		t0 = t1 = t2 = t3 = 0;
+		if (!raw_first) {
+			t2 = rte_rdtsc_precise();
+			ret = rz_rdma_register(r[a], &m);
+			t3 = rte_rdtsc_precise();
+		}
+		t0 = rte_rdtsc_precise();
+		mr = ibv_reg_mr(rw.pd, rz_region_addr(r[a]), len, IBV_ACCESS_LOCAL_WRITE |
+				IBV_ACCESS_MW_BIND);
+		t1 = rte_rdtsc_precise();
+		if (mr == NULL) {
+			ret = -EIO;
+			break;
+		}
+		ibv_dereg_mr(mr);
+		t4 = rte_rdtsc_precise();
+		if (raw_first) {
+			t2 = rte_rdtsc_precise();
+			ret = rz_rdma_register(r[a], &m);
+			t3 = rte_rdtsc_precise();
+		}
+		if (ret != 0)
+			break;
+		raw_reg += us(t1 - t0);
+		raw_dereg += us(t4 - t1);
+		cold += us(t3 - t2);
+		t5 = rte_rdtsc_precise();
+		for (k = 0; k < warm && ret == 0; k++)
+			ret = rz_rdma_register(r[a], &m);
+		warm_us += us(rte_rdtsc_precise() - t5) / warm;
+		printf("rzreg arena %u bytes %zu raw_reg_us %.1f raw_dereg_us %.1f cold_us %.1f "
+				"warm_us %.3f order %s\n", a, len, us(t1 - t0), us(t4 - t1),
+				us(t3 - t2), us(rte_rdtsc_precise() - t5) / warm,
+				raw_first ? "raw-first" : "rzone-first");
+		fflush(stdout);
+	}
+	if (arenas > 0) {
+		double gib = (double)arenas * (double)len / (double)(1ull << 30);
+
+		printf("rzregsum arenas %u bytes_each %zu raw_reg_ms_per_gib %.2f "
+				"raw_dereg_ms_per_gib %.2f cold_ms_per_gib %.2f "
+				"warm_us_per_call %.3f\n",
+				arenas, len, raw_reg / 1000 / gib, raw_dereg / 1000 / gib,
+				cold / 1000 / gib, warm_us / arenas);
+	}
+	for (k = 0; k < arenas; k++)
+		rz_region_destroy(r[k]);
+	raw_close(&rw);
+	return ret;
+}
+
+static int
+owner_main(int argc, char **argv)
+{
+	const char *mode = argv[1];
+	const char *lc = getenv("RZB_OWNER_LCORE");
+	struct rz_peer_listener *lst = NULL;
+	struct rz_region *r = NULL;
+	struct rz_peer *p = NULL;
+	struct rz_rdma_desc d;
+	struct rz_rdma_mem mem;
+	pid_t pid = -1;
+	int ret, st = 0;
+
+	tsc_calibrate();
+	if (eal_up(argv[0], "rzbr", lc != NULL ? lc : "0@(0,1)") != 0)
+		return 1;
+	ret = rz_rdma_init(NULL);
+	if (ret != 0) {
+		fprintf(stderr, "rz_rdma_init: %s\n", strerror(-ret));
+		return 1;
+	}
+	banner(mode);
+	if (strcmp(mode, "reg") == 0) {
+		ret = owner_reg(argc - 2, argv + 2);
+		goto out;
+	}
+	if (strcmp(mode, "mwfloor") == 0) {
+		ret = owner_mw_floor(argc - 2, argv + 2);
+		goto out;
+	}
+	lst = rz_peer_listen(bench_ip(), 0);
+	if (lst == NULL) {
+		fprintf(stderr, "rz_peer_listen(%s): %s\n", bench_ip(), strerror(rte_errno));
+		ret = -rte_errno;
+		goto out;
+	}
+	if (strcmp(mode, "grant") == 0) {
+		char *pargs[] = { (char *)(uintptr_t)"sink" };
+
+		pid = spawn_peer(pargs, 1, rz_peer_listener_port(lst));
+	} else {
+		pid = spawn_peer(argv + 1, argc - 1, rz_peer_listener_port(lst));
+	}
+	if (pid < 0) {
+		ret = -ECHILD;
+		goto out;
+	}
+	p = rz_peer_accept(lst, TMO_MS);
+	if (p == NULL) {
+		fprintf(stderr, "rz_peer_accept: %s\n", strerror(rte_errno));
+		ret = -rte_errno;
+		goto out;
+	}
+	if (strcmp(mode, "grant") == 0) {
+		ret = owner_grant(p, argc - 2, argv + 2);
+	} else if (strcmp(mode, "pp") == 0) {
+		struct size_iters si[MAX_SIZES];
+		int n = parse_sizes(argc - 2, argv + 2, si);
+
+		ret = n > 0 ? pp_setup(p, true, &r, &mem, &d) : -EINVAL;
+		if (ret == 0)
+			ret = pingpong(p, r, &mem, &d, si, n, false);
+	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
+		r = new_region(REGION_SZ);
+		ret = r == NULL ? -ENOMEM : rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
+		/* The owner is passive while the peer works (as perftest's server is). */
+	} else {
+		ret = -EINVAL;
+	}
+out:
+	if (pid > 0) {
+		st = wait_peer(pid);
+		if (st != 0)
+			fprintf(stderr, "peer exited with status %d\n", st);
+	}
+	if (ret != 0)
+		fprintf(stderr, "%s: %s\n", mode, strerror(-ret));
+	rz_peer_close(p);
+	if (r != NULL)
+		rz_region_destroy(r);
+	rz_peer_listener_close(lst);
+	rz_rdma_fini();
+	eal_down();
+	return ret != 0 || st != 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+	if (n <= 0)
+		return 1;
+	self_exe[n] = '\0';
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && strcmp(argv[1], "--peer") == 0)
+		return peer_main(argc, argv);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s bw|lat|pp|grant|mwfloor|reg ARGS... (see the source)\n",
+				argv[0]);
+		return 2;
+	}
+	return owner_main(argc, argv);
+}
