@@ -25,6 +25,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 RESULTS=$ROOT/perf/results
+# A partial run (RZB_ONLY) must not overwrite the figures of a full one: it goes to its own
+# folder.
+if [ -n "${RZB_ONLY:-}" ]; then
+    RESULTS=$ROOT/perf/results/partial-$(date -u +%Y%m%d-%H%M%S)
+fi
 SRC_MODE=${RZB_SRC:-worktree}
 QUICK=0
 
@@ -137,6 +142,11 @@ cp "$WORK/rdma-facts.txt" "$RESULTS/rdma-facts.txt"
 cp "$WORK/rdma-raw.log" "$RESULTS/rdma-raw.txt"
 cp "$WORK/rdma-bw.dat" "$RESULTS/rdma-bw.dat"
 
+# No bandwidth figures (a partial run without bw): no plot.
+if ! grep -qE '^[0-9]' "$RESULTS/rdma-bw.dat" 2>/dev/null; then
+    cat "$RESULTS"/rdma-*.txt 2>/dev/null | grep -v '^#' || true
+    exit 0
+fi
 dev=$(awk '$1 == "env" && $2 == "device" { print $3; exit }' "$RESULTS/rdma-facts.txt")
 gnuplot <<EOF
 set terminal pngcairo size 1000,900 font "DejaVu Sans,11"
