@@ -22,7 +22,8 @@ struct rdma_quirks {
 };
 
 /* Quirks of a device, by its ibv_device_attr vendor id and name. Never NULL. The environment
- * variable RZ_RDMA_EXACT_MR=1 forces exact per-grant MRs on any device. */
+ * variable RZ_RDMA_EXACT_MR=1 forces exact per-grant MRs on any device; no value turns them off
+ * on a device that needs them (logged). */
 const struct rdma_quirks *rdma_quirks_lookup(uint32_t vendor_id, const char *dev_name);
 
 #endif /* RZ_RDMA_QUIRKS_H */
