@@ -45,14 +45,6 @@ post_wait(struct rz_peer *p, struct ibv_send_wr *wr, const char *what)
 	return 0;
 }
 
-static void
-grant_mr_release_locked(struct grant *g)
-{
-	if (g->mr != NULL && ibv_dereg_mr(g->mr) == 0)
-		rdma_state.n_mr--;
-	g->mr = NULL;
-}
-
 uint32_t
 grant_ceiling_rights(uint32_t perms)
 {
@@ -170,12 +162,12 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		goto out_free;
 	}
 	if (!rdma_state.quirks->mw_range_enforced) {
-		/* The device checks remote accesses against the MR only: give the window an MR
-		 * of exactly the granted range (control path, paid once per grant). */
-		g->mr = rdma_reg_mr_locked((uint8_t *)addr + offset, len, &ret);
-		if (g->mr == NULL)
+		/* The device checks remote accesses against the MR only: bind the window on an
+		 * MR of exactly the granted range, registered the first time the range is
+		 * granted and kept for the next grants (it opens nothing by itself). */
+		mr = range_mr_get_locked(region_id, (uint8_t *)addr + offset, len, &ret);
+		if (mr == NULL)
 			goto out_free;
-		mr = g->mr;
 	}
 	ret = mw_get_locked(&g->mw);
 	if (ret != 0)
@@ -230,7 +222,6 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	*out = g;
 	return 0;
 out_free:
-	grant_mr_release_locked(g);
 	free(g);
 	return ret;
 }
@@ -285,7 +276,6 @@ grant_revoke_locked(struct grant *g)
 		}
 		rdma_state.n_mw--;
 	}
-	grant_mr_release_locked(g);
 	TAILQ_REMOVE(&rdma_state.grants, g, next);
 	p->ngrants--;
 	if (g->kind & GRANT_F_OWNER)
@@ -362,6 +352,8 @@ rdma_revoke_region(uint64_t region_id)
 			n++;
 		}
 	}
+	if (rdma_state.initialized)
+		range_mr_drop_locked(region_id);
 	pthread_mutex_unlock(&rdma_state.lock);
 	if (n > 0)
 		RZ_LOG(INFO, "region %" PRIx64 ": %d remote grant%s revoked with it", region_id, n,

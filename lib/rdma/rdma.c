@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <hwloc.h>
+#include <rte_tailq.h>
 #include <hwloc/openfabrics-verbs.h>
 
 #include "rdma_private.h"
@@ -26,6 +27,7 @@ struct rdma_ctx rdma_state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.peers = TAILQ_HEAD_INITIALIZER(rdma_state.peers),
 	.grants = TAILQ_HEAD_INITIALIZER(rdma_state.grants),
+	.range_mrs = TAILQ_HEAD_INITIALIZER(rdma_state.range_mrs),
 };
 
 /* Plain memory registrations (rz_rdma_register_mem) are tagged so that deregister can tell. */
@@ -254,6 +256,7 @@ rz_rdma_fini(void)
 	free(rdma_state.pool);
 	rdma_state.pool = NULL;
 	rdma_state.pool_n = rdma_state.pool_cap = 0;
+	range_mr_drop_locked(UINT64_MAX);
 	for (i = 0; i < RZ_MAX_ARENAS; i++) {
 		if (rdma_state.arena_mr[i].mr != NULL)
 			ibv_dereg_mr(rdma_state.arena_mr[i].mr);
@@ -660,4 +663,44 @@ bool
 rdma_initialized(void)
 {
 	return __atomic_load_n(&rdma_state.initialized, __ATOMIC_ACQUIRE);
+}
+
+struct ibv_mr *
+range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err)
+{
+	struct range_mr *rm;
+
+	TAILQ_FOREACH(rm, &rdma_state.range_mrs, next)
+		if (rm->region_id == region_id && rm->addr == (uintptr_t)addr && rm->len == len)
+			return rm->mr;
+	rm = calloc(1, sizeof(*rm));
+	if (rm == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	rm->mr = rdma_reg_mr_locked(addr, len, err);
+	if (rm->mr == NULL) {
+		free(rm);
+		return NULL;
+	}
+	rm->region_id = region_id;
+	rm->addr = (uintptr_t)addr;
+	rm->len = len;
+	TAILQ_INSERT_TAIL(&rdma_state.range_mrs, rm, next);
+	return rm->mr;
+}
+
+void
+range_mr_drop_locked(uint64_t region_id)
+{
+	struct range_mr *rm, *tmp;
+
+	RTE_TAILQ_FOREACH_SAFE(rm, &rdma_state.range_mrs, next, tmp) {
+		if (region_id != UINT64_MAX && rm->region_id != region_id)
+			continue;
+		TAILQ_REMOVE(&rdma_state.range_mrs, rm, next);
+		if (ibv_dereg_mr(rm->mr) == 0)
+			rdma_state.n_mr--;
+		free(rm);
+	}
 }

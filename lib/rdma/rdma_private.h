@@ -59,7 +59,6 @@ struct grant {
 	TAILQ_ENTRY(grant) next;
 	struct rz_peer *peer;
 	struct mw_slot mw;
-	struct ibv_mr *mr;	/* exact MR of the grant (devices whose MWs are not bounded) */
 	uint32_t kind;		/* GRANT_F_*; 0: rz_rdma_grant() */
 	uint64_t token;		/* GRANT_F_CAP: the capability token */
 	struct rz_rdma_desc desc;
@@ -98,6 +97,17 @@ struct arena_mr {
 	struct ibv_mr *mr;
 };
 
+/* On devices whose windows are not bounded to their range (rxe), a window is bound on an MR of
+ * exactly the granted range. Such an MR has no remote right (its own rkey opens nothing), so
+ * it is kept and reused by every grant of the same range, until its region goes. */
+struct range_mr {
+	TAILQ_ENTRY(range_mr) next;
+	uint64_t region_id;
+	uintptr_t addr;
+	size_t len;
+	struct ibv_mr *mr;
+};
+
 struct rdma_ctx {
 	bool initialized;
 	pthread_mutex_t lock;
@@ -122,11 +132,14 @@ struct rdma_ctx {
 	uint32_t pool_cap;
 	TAILQ_HEAD(, rz_peer) peers;
 	TAILQ_HEAD(, grant) grants;
+	TAILQ_HEAD(, range_mr) range_mrs;
 };
 
 extern struct rdma_ctx rdma_state;
 
 /* rdma.c */
+struct ibv_mr *range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err);
+void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
 int rdma_errno(int e);
 uint64_t rdma_now_realtime(void);
 int rdma_random(void *buf, size_t len);
