@@ -153,3 +153,43 @@ channel_recv(int fd, char *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+
+int
+demo_secondary_run(const char *parent, int timeout_ms,
+		int (*serve)(const char *cmd, struct rz_region **r, char *answer, size_t len))
+{
+	char cmd[DEMO_LINE_MAX], answer[DEMO_LINE_MAX];
+	const int fd = DEMO_CHANNEL_FD;
+	struct rz_region *r = NULL;
+	int ret, failed = 0;
+
+	ret = rz_init();
+	if (ret < 0) {
+		channel_send(fd, "ERR rz_init: %s", strerror(-ret));
+		return fail("rz_init(): %s", strerror(-ret));
+	}
+	say("rz_init(): attached to rzone, next to the %s pid %d", parent, (int)getppid());
+	if (channel_send(fd, "OK ready") < 0)
+		return fail("no command channel on fd %d: start me through the %s",
+				DEMO_CHANNEL_FD, parent);
+
+	/* A parent that dies closes the channel: then this process detaches and exits. */
+	while (channel_recv(fd, cmd, sizeof(cmd), timeout_ms) == 0) {
+		if (strcmp(cmd, CMD_EXIT) == 0) {
+			ret = rz_fini();
+			say("rz_fini(): detached from rzone; exiting");
+			channel_send(fd, ret == 0 ? "OK" : "ERR rz_fini");
+			return ret == 0 && !failed ? 0 : -1;
+		}
+		if (serve(cmd, &r, answer, sizeof(answer)) == 0) {
+			channel_send(fd, "OK %s", answer);
+		} else {
+			failed = fail("%s: %s", cmd, answer);
+			channel_send(fd, "ERR %s", answer);
+		}
+	}
+	fail("no more commands: the %s went away (or stalled for %d s)", parent,
+			timeout_ms / 1000);
+	rz_fini();
+	return -1;
+}

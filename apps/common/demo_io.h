@@ -10,6 +10,13 @@
 
 #include <stddef.h>
 
+#include "rzone.h"
+
+/* The command channel's descriptor in a child process. */
+#define DEMO_CHANNEL_FD	3
+/* The command that ends a child: detach from rzone and exit. */
+#define CMD_EXIT	"EXIT"
+
 #define DEMO_LINE_MAX	256
 
 /* Who is talking: set once by main(). */
@@ -33,5 +40,15 @@ int channel_recv(int fd, char *buf, size_t len, int timeout_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long demo_now_ms(void);
+
+/*
+ * A secondary's life in a demo: rz_init(), "OK ready" on the channel, then each command goes to
+ * @serve until CMD_EXIT (rz_fini()) or until @parent (for messages: "primary", "owner") closes
+ * the channel or is silent for @timeout_ms. @serve returns 0 and fills @answer (sent after
+ * "OK "), or -1 with the reason in @answer (sent after "ERR "). Returns 0 only if every command
+ * succeeded and rz_fini() did.
+ */
+int demo_secondary_run(const char *parent, int timeout_ms,
+		int (*serve)(const char *cmd, struct rz_region **r, char *answer, size_t len));
 
 #endif /* RZ_DEMO_IO_H */

@@ -20,7 +20,6 @@
 #include <sys/types.h>
 
 /* The secondary finds its end of the command channel on this descriptor. */
-#define DEMO_CHANNEL_FD	3
 
 /* Commands, primary -> secondary. */
 #define CMD_REGION	"REGION"	/* REGION <id>: find it, write a greeting at offset 0 */
@@ -28,7 +27,6 @@
 #define CMD_OWNER	"OWNER"		/* check that the secondary owns the region now */
 #define CMD_GRANT	"GRANT"		/* GRANT <pid>: answer "OK <Copy-on-write token for pid>" */
 #define CMD_DESTROY	"DESTROY"	/* destroy the region (the secondary owns it) */
-#define CMD_EXIT	"EXIT"		/* detach from rzone and exit */
 
 /* Answer timeouts. The first one covers the secondary's rte_eal_init(). */
 #define DEMO_READY_TIMEOUT_MS	30000

@@ -398,39 +398,7 @@ serve(const char *cmd, struct rz_region **r, char *answer, size_t len)
 static int
 run_secondary(void)
 {
-	char cmd[DEMO_LINE_MAX], answer[DEMO_LINE_MAX];
-	const int fd = DEMO_CHANNEL_FD;
-	struct rz_region *r = NULL;
-	int ret, failed = 0;
-
-	ret = rz_init();
-	if (ret < 0) {
-		channel_send(fd, "ERR rz_init: %s", strerror(-ret));
-		return fail("rz_init(): %s", strerror(-ret));
-	}
-	say("rz_init(): attached to rzone, next to the primary pid %d", (int)getppid());
-	if (channel_send(fd, "OK ready") < 0)
-		return fail("no command channel on fd %d: start me through the primary",
-				DEMO_CHANNEL_FD);
-
-	/* A primary that dies closes the channel: then this process detaches and exits. */
-	while (channel_recv(fd, cmd, sizeof(cmd), 60000) == 0) {
-		if (strcmp(cmd, CMD_EXIT) == 0) {
-			ret = rz_fini();
-			say("rz_fini(): detached from rzone; exiting");
-			channel_send(fd, ret == 0 ? "OK" : "ERR rz_fini");
-			return ret == 0 && !failed ? 0 : -1;
-		}
-		if (serve(cmd, &r, answer, sizeof(answer)) == 0) {
-			channel_send(fd, "OK %s", answer);
-		} else {
-			failed = fail("%s: %s", cmd, answer);
-			channel_send(fd, "ERR %s", answer);
-		}
-	}
-	fail("no more commands: the primary went away (or stalled for 60 s)");
-	rz_fini();
-	return -1;
+	return demo_secondary_run("primary", 60000, serve);
 }
 
 int

@@ -22,7 +22,6 @@
 #include <sys/types.h>
 
 /* A started process finds its end of the command channel on this descriptor. */
-#define DEMO_CHANNEL_FD	3
 
 /* Commands, owner -> secondary. */
 #define CMD_REGION	"REGION"	/* REGION <id>: find it, write a greeting at offset 0 */
@@ -40,7 +39,6 @@
 #define CMD_RECONNECT	"RECONNECT"	/* close the connection, connect again */
 
 /* Both: detach and exit. */
-#define CMD_EXIT	"EXIT"
 
 /* What a peer writes: its number, its pid, the words of the WRITE command. */
 #define PEER_TEXT	"remote peer %d (pid %d): %s"
