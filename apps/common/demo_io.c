@@ -193,3 +193,16 @@ demo_secondary_run(const char *parent, int timeout_ms,
 	rz_fini();
 	return -1;
 }
+
+const char *
+demo_perms_name(int perms)
+{
+	switch (perms) {
+	case RZ_PERM_READ:
+		return "read-only";
+	case RZ_PERM_RW:
+		return "read/write";
+	default:
+		return perms < 0 ? "not mapped" : "other";
+	}
+}

@@ -51,4 +51,7 @@ long long demo_now_ms(void);
 int demo_secondary_run(const char *parent, int timeout_ms,
 		int (*serve)(const char *cmd, struct rz_region **r, char *answer, size_t len));
 
+/* A mapping's permissions (rz_region_get_mapping_perms()) in words. */
+const char *demo_perms_name(int perms);
+
 #endif /* RZ_DEMO_IO_H */

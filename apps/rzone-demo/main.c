@@ -47,19 +47,6 @@
 #define SECONDARY_GREETING	"hello from the secondary, pid %d"
 #define PRIMARY_GREETING	"hello from the primary, pid %d"
 
-static const char *
-perms_name(int perms)
-{
-	switch (perms) {
-	case RZ_PERM_READ:
-		return "read-only";
-	case RZ_PERM_RW:
-		return "read/write";
-	default:
-		return perms < 0 ? "not mapped" : "other";
-	}
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* The primary                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
@@ -149,7 +136,7 @@ map_into_secondary(struct demo *d)
 	theirs = rz_region_get_mapping(d->r, d->secondary);
 	say("rz_region_map(pid %d, read/write): done over DPDK IPC; the secondary maps it at %p, "
 			"%s", (int)d->secondary, theirs,
-			perms_name(rz_region_get_mapping_perms(d->r, d->secondary)));
+			demo_perms_name(rz_region_get_mapping_perms(d->r, d->secondary)));
 	if (theirs != rz_region_get_mapping(d->r, RZ_PID_SELF))
 		return fail("the two processes see the region at different addresses");
 	say("same address in both processes: pointers into the region can be shared");
@@ -230,7 +217,7 @@ read_only_view(struct demo *d)
 		return fail("rz_capability_map(%p): %s", (void *)view, strerror(-ret));
 	say("rz_capability_map(token, %p): the primary maps region %#" PRIx64 " there, %s",
 			(void *)view, rz_region_id(granted),
-			perms_name(rz_region_get_mapping_perms(d->r, RZ_PID_SELF)));
+			demo_perms_name(rz_region_get_mapping_perms(d->r, RZ_PID_SELF)));
 	if (granted != d->r || rz_region_get_mapping(d->r, RZ_PID_SELF) != view ||
 			rz_region_get_mapping_perms(d->r, RZ_PID_SELF) != RZ_PERM_READ)
 		return fail("the view is not the read-only mapping of the region");
@@ -354,7 +341,7 @@ serve(const char *cmd, struct rz_region **r, char *answer, size_t len)
 			return refuse(answer, len, "the region is not mapped here");
 		say("region %#" PRIx64 " found by id; the primary mapped it here at %p, %s", id,
 				(void *)addr,
-				perms_name(rz_region_get_mapping_perms(*r, RZ_PID_SELF)));
+				demo_perms_name(rz_region_get_mapping_perms(*r, RZ_PID_SELF)));
 		snprintf(addr, rz_region_size(*r), SECONDARY_GREETING, (int)getpid());
 		say("wrote \"%s\" at offset 0", addr);
 		return 0;

@@ -66,19 +66,6 @@
 #define NPEERS	2
 
 static const char *
-perms_name(int perms)
-{
-	switch (perms) {
-	case RZ_PERM_READ:
-		return "read-only";
-	case RZ_PERM_RW:
-		return "read/write";
-	default:
-		return perms < 0 ? "not mapped" : "other";
-	}
-}
-
-static const char *
 mode_name(uint32_t mode)
 {
 	switch (mode) {
@@ -213,7 +200,7 @@ start_secondary(struct owner *o)
 		return fail("rz_region_map(pid %d): %s", (int)o->sec.pid, strerror(-ret));
 	say("rz_region_map(pid %d, read/write): done over DPDK IPC; the secondary maps it at %p, "
 			"%s", (int)o->sec.pid, rz_region_get_mapping(o->r, o->sec.pid),
-			perms_name(rz_region_get_mapping_perms(o->r, o->sec.pid)));
+			demo_perms_name(rz_region_get_mapping_perms(o->r, o->sec.pid)));
 	if (rz_region_get_mapping(o->r, o->sec.pid) != o->va)
 		return fail("the two processes see the region at different addresses");
 	/* The secondary only learns the region id: it finds the region itself. */
@@ -295,7 +282,7 @@ peer_desc(struct owner *o, int n, uint32_t mode, uint32_t rights)
 			"rz_region_get_mapping(peer id %d) = %p, %s", n, d.rkey, d.addr, d.length,
 			mode_name(d.mode), (int)o->peer_id[n],
 			rz_region_get_mapping(o->r, o->peer_id[n]),
-			perms_name(rz_region_get_mapping_perms(o->r, o->peer_id[n])));
+			demo_perms_name(rz_region_get_mapping_perms(o->r, o->peer_id[n])));
 	return 0;
 }
 
@@ -678,7 +665,7 @@ serve(const char *cmd, struct rz_region **r, char *answer, size_t len)
 		}
 		say("region %#" PRIx64 " found by id; the owner mapped it here at %p, %s", id,
 				(void *)addr,
-				perms_name(rz_region_get_mapping_perms(*r, RZ_PID_SELF)));
+				demo_perms_name(rz_region_get_mapping_perms(*r, RZ_PID_SELF)));
 		snprintf(addr, rz_region_size(*r), SECONDARY_GREETING, (int)getpid());
 		say("wrote \"%s\" at offset 0", addr);
 		return 0;

@@ -389,6 +389,23 @@ rz_peer_listener_close(struct rz_peer_listener *l)
 	return 0;
 }
 
+/* Connected (either side): take the other side's identity and enter the peer table. */
+static int
+peer_established(struct rz_peer *p, const struct hello *theirs)
+{
+	int ret;
+
+	p->remote_id = theirs->id;
+	p->remote_pid = (int32_t)theirs->pid;
+	p->connected = 1;
+	pthread_mutex_lock(&rdma_state.lock);
+	ret = peer_add_locked(p);
+	pthread_mutex_unlock(&rdma_state.lock);
+	if (ret != 0)
+		rdma_disconnect(p->id);
+	return ret;
+}
+
 struct rz_peer *
 rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 {
@@ -449,16 +466,9 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	ret = channel_expect(p->ch, RDMA_CM_EVENT_ESTABLISHED, timeout_ms, NULL);
 	if (ret != 0)
 		goto fail;
-	p->remote_id = theirs.id;
-	p->remote_pid = (int32_t)theirs.pid;
-	p->connected = 1;
-	pthread_mutex_lock(&rdma_state.lock);
-	ret = peer_add_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
-	if (ret != 0) {
-		rdma_disconnect(p->id);
+	ret = peer_established(p, &theirs);
+	if (ret != 0)
 		goto fail;
-	}
 	RZ_LOG(INFO, "peer %d = %016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
 			p->remote_id, p->remote_pid, p->qp->qp_num);
 	return p;
@@ -542,16 +552,9 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 		goto fail;
 	}
 	freeaddrinfo(ai);
-	p->remote_id = theirs.id;
-	p->remote_pid = (int32_t)theirs.pid;
-	p->connected = 1;
-	pthread_mutex_lock(&rdma_state.lock);
-	ret = peer_add_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
-	if (ret != 0) {
-		rdma_disconnect(p->id);
+	ret = peer_established(p, &theirs);
+	if (ret != 0)
 		goto fail_noai;
-	}
 	RZ_LOG(INFO, "connected to peer %d = %016" PRIx64 " (pid %d) at %s:%u, qp %u",
 			(int)p->local_id, p->remote_id, p->remote_pid, ip, port, p->qp->qp_num);
 	return p;
