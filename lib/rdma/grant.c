@@ -4,8 +4,9 @@
 
 /*
  * Grants: type-2 memory windows bound on the grantee's own QP. A window's rkey works only on
- * that QP, inside its range, with its rights; the key byte is random and never repeats the
- * window's previous one; windows come from a pool in random order.
+ * that QP, inside its range, with its rights; the key byte is random and new for the window
+ * (an rkey is never handed out twice); windows come from a pool in random order and, once
+ * invalidated, are kept by the peer they were bound for and re-bound for its next grants.
  */
 
 #include <errno.h>
@@ -169,14 +170,12 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		if (mr == NULL)
 			goto out_free;
 	}
-	ret = mw_get_locked(&g->mw);
+	ret = mw_get_for_peer_locked(p, &g->mw);
 	if (ret != 0)
 		goto out_free;
-	do {
-		ret = rdma_random(&key, 1);
-	} while (ret == 0 && key == (uint8_t)g->mw.last_rkey);
+	ret = mw_new_key_locked(&g->mw, &key);
 	if (ret != 0) {
-		mw_put_locked(&g->mw);
+		mw_drop_locked(&g->mw);
 		goto out_free;
 	}
 	g->desc.rkey = (g->mw.mw->rkey & ~UINT32_C(0xff)) | key;
@@ -195,7 +194,9 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		mw_drop_locked(&g->mw);
 		goto out_free;
 	}
-	g->mw.last_rkey = g->desc.rkey;
+	/* The window's rkey is now the bound one: the next bind of it names it so (rxe checks
+	 * the work request's window rkey against the window's current one). */
+	g->mw.mw->rkey = g->desc.rkey;
 	g->peer = p;
 	g->kind = kind;
 	g->desc.issuer = rdma_state.self_id;
@@ -263,10 +264,8 @@ grant_revoke_locked(struct grant *g)
 		ret = post_wait(p, &wr, "invalidate memory window");
 	}
 	if (ret == 0) {
-		/* Measured on rxe (6.1): re-binding a window that was bound on another QP and
-		 * invalidated fails with a bind error that kills the new QP. Windows are used
-		 * once: the pool hands out fresh ones, in random order. */
-		mw_drop_locked(&g->mw);
+		/* Invalidated on this peer's QP: the peer keeps it for its next grants. */
+		mw_release_to_peer_locked(p, &g->mw);
 	} else {
 		/* The QP is gone or broken: freeing the window invalidates it too. */
 		if (ibv_dealloc_mw(g->mw.mw) != 0) {

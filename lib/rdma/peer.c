@@ -588,6 +588,8 @@ peer_events_locked(struct rz_peer *p)
 	}
 	if (!p->connected && p->ngrants > 0)
 		grant_revoke_peer_locked(p);
+	if (!p->connected)
+		mw_peer_flush_locked(p);
 }
 
 void
@@ -627,6 +629,7 @@ static void
 peer_close_locked(struct rz_peer *p)
 {
 	grant_revoke_peer_locked(p);
+	mw_peer_flush_locked(p);
 	if (p->connected)
 		rdma_disconnect(p->id);
 	p->connected = 0;

@@ -72,6 +72,34 @@ rdma_random(void *buf, size_t len)
 	return 0;
 }
 
+/* Random bytes for keys and window picks: getrandom() output, fetched RZ_RND_BUF at a time so
+ * that a grant does not pay a system call for each. Lock held. */
+int
+rdma_random_locked(void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	while (len > 0) {
+		size_t n;
+
+		if (rdma_state.rnd_pos == 0 || rdma_state.rnd_pos >= RZ_RND_BUF) {
+			int ret = rdma_random(rdma_state.rnd, RZ_RND_BUF);
+
+			if (ret != 0)
+				return ret;
+			rdma_state.rnd_pos = 0;
+		}
+		n = RTE_MIN(len, (size_t)(RZ_RND_BUF - rdma_state.rnd_pos));
+		memcpy(out, rdma_state.rnd + rdma_state.rnd_pos, n);
+		/* Bytes handed out are not kept. */
+		memset(rdma_state.rnd + rdma_state.rnd_pos, 0, n);
+		rdma_state.rnd_pos += (uint32_t)n;
+		out += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static int
 read_int_file(const char *path, int *val)
 {
@@ -516,6 +544,30 @@ rz_rdma_deregister_mem(struct rz_rdma_mem *mem)
 
 /* Memory windows come from a pool and are handed out in random order, so that the index part
  * of an rkey says nothing about the order of grants. */
+static void
+mw_slot_init(struct mw_slot *s, struct ibv_mw *mw)
+{
+	memset(s, 0, sizeof(*s));
+	s->mw = mw;
+	/* The key the window was created with is never handed out. */
+	s->keys[(mw->rkey & 0xff) / 8] |= (uint8_t)(1u << (mw->rkey & 7));
+}
+
+/* Free one window some peer keeps; false if none does. */
+static bool
+mw_evict_one_locked(void)
+{
+	struct rz_peer *p;
+
+	TAILQ_FOREACH(p, &rdma_state.peers, next) {
+		if (p->mw_cached > 0) {
+			mw_drop_locked(&p->mw_cache[--p->mw_cached]);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 mw_get_locked(struct mw_slot *out)
 {
@@ -525,6 +577,9 @@ mw_get_locked(struct mw_slot *out)
 	if (rdma_state.pool_n == 0) {
 		uint32_t want = RZ_MW_POOL_GROW, i;
 
+		/* Windows kept by peers count against max_mw: give them back first. */
+		while (rdma_state.n_mw + 1 > rdma_state.max_mw && mw_evict_one_locked())
+			;
 		if (rdma_state.n_mw + 1 > rdma_state.max_mw) {
 			RZ_LOG(ERR, "%s: binding would need a new window beyond max_mw %u "
 					"(%u in use)", rdma_state.name, rdma_state.max_mw,
@@ -552,13 +607,12 @@ mw_get_locked(struct mw_slot *out)
 						strerror(-ret));
 				return ret == -ENOMEM ? -ENOSPC : ret;
 			}
-			rdma_state.pool[rdma_state.pool_n].mw = mw;
-			rdma_state.pool[rdma_state.pool_n].last_rkey = mw->rkey;
+			mw_slot_init(&rdma_state.pool[rdma_state.pool_n], mw);
 			rdma_state.pool_n++;
 			rdma_state.n_mw++;
 		}
 	}
-	ret = rdma_random(&pick, sizeof(pick));
+	ret = rdma_random_locked(&pick, sizeof(pick));
 	if (ret != 0)
 		return ret;
 	pick %= rdma_state.pool_n;
@@ -586,12 +640,78 @@ mw_drop_locked(struct mw_slot *s)
 	s->mw = NULL;
 }
 
+/*
+ * A type-2 window invalidated on a QP can be bound again on that QP: no ibv_alloc_mw /
+ * ibv_dealloc_mw per grant. (On rxe, re-binding it on *another* QP fails and breaks that QP, so
+ * a window stays with the peer it was last bound for.) Which one is drawn at random among
+ * RZ_PEER_MW_CACHE choices, one of which is a fresh window while the peer keeps fewer, so that
+ * successive rkeys stay unpredictable; the key byte is random and new for the window.
+ */
+int
+mw_get_for_peer_locked(struct rz_peer *p, struct mw_slot *out)
+{
+	uint8_t pick;
+	int ret;
+
+	ret = rdma_random_locked(&pick, sizeof(pick));
+	if (ret != 0)
+		return ret;
+	pick %= RZ_PEER_MW_CACHE;
+	if (pick < p->mw_cached) {
+		*out = p->mw_cache[pick];
+		p->mw_cache[pick] = p->mw_cache[--p->mw_cached];
+		return 0;
+	}
+	ret = mw_get_locked(out);
+	if (ret == -ENOSPC && p->mw_cached > 0) {
+		*out = p->mw_cache[--p->mw_cached];
+		ret = 0;
+	}
+	return ret;
+}
+
+void
+mw_release_to_peer_locked(struct rz_peer *p, struct mw_slot *s)
+{
+	if (s->uses < RZ_MW_KEY_USES && p->mw_cached < RZ_PEER_MW_CACHE)
+		p->mw_cache[p->mw_cached++] = *s;
+	else
+		mw_drop_locked(s);
+	s->mw = NULL;
+}
+
+void
+mw_peer_flush_locked(struct rz_peer *p)
+{
+	while (p->mw_cached > 0)
+		mw_drop_locked(&p->mw_cache[--p->mw_cached]);
+}
+
+int
+mw_new_key_locked(struct mw_slot *s, uint8_t *key)
+{
+	uint8_t k;
+	int ret;
+
+	if (s->uses >= 255)
+		return -ENOSPC;
+	do {
+		ret = rdma_random_locked(&k, 1);
+		if (ret != 0)
+			return ret;
+	} while (s->keys[k / 8] & (1u << (k & 7)));
+	s->keys[k / 8] |= (uint8_t)(1u << (k & 7));
+	s->uses++;
+	*key = k;
+	return 0;
+}
+
 int
 rz_rdma_dump(FILE *f)
 {
 	struct rz_peer *p;
 	struct grant *g;
-	uint32_t i, n = 0;
+	uint32_t i, n = 0, kept = 0;
 
 	if (f == NULL)
 		return -EINVAL;
@@ -604,9 +724,11 @@ rz_rdma_dump(FILE *f)
 		n += rdma_state.arena_mr[i].mr != NULL;
 	fprintf(f, "rdma device %s: nearest NUMA node %d, id %016" PRIx64 ", quirks %s\n",
 			rdma_state.name, rdma_state.numa_node, rdma_state.self_id, rdma_state.quirks->name);
-	fprintf(f, "  limits: max_mr %u (used %u, %u arenas), max_mw %u (used %u, %u pooled)\n",
-			rdma_state.max_mr, rdma_state.n_mr, n, rdma_state.max_mw, rdma_state.n_mw,
-			rdma_state.pool_n);
+	TAILQ_FOREACH(p, &rdma_state.peers, next)
+		kept += p->mw_cached;
+	fprintf(f, "  limits: max_mr %u (used %u, %u arenas), max_mw %u (used %u: %u pooled, "
+			"%u kept by peers)\n", rdma_state.max_mr, rdma_state.n_mr, n,
+			rdma_state.max_mw, rdma_state.n_mw, rdma_state.pool_n, kept);
 	if (rdma_state.import_status == 1)
 		fprintf(f, "  context: imported from the primary\n");
 	else if (rdma_state.import_status < 0)

@@ -25,6 +25,11 @@
 #define RZ_PEER_MSG_MAX		64
 #define RZ_CTRL_TIMEOUT_MS	5000
 #define RZ_MW_POOL_GROW		16
+/* Windows a peer keeps after their grants are revoked, for its next grants (re-bound on the same
+ * QP, with a key the window never had). A window is retired after RZ_MW_KEY_USES keys. */
+#define RZ_PEER_MW_CACHE	16
+#define RZ_MW_KEY_USES		128
+#define RZ_RND_BUF		256
 
 /* wr_id of rzone's own work requests: bit 63 set. */
 #define RZ_WRID_INTERNAL	(UINT64_C(1) << 63)
@@ -45,7 +50,8 @@ struct hello {
 
 struct mw_slot {
 	struct ibv_mw *mw;
-	uint32_t last_rkey;	/* never rebind with the same key */
+	uint32_t uses;		/* binds so far */
+	uint8_t keys[32];	/* key bytes it had: never bound twice with the same one */
 };
 
 struct rz_peer;
@@ -83,6 +89,8 @@ struct rz_peer {
 	uint32_t ngrants;
 	uint32_t stash_head;
 	uint32_t stash_n;
+	uint32_t mw_cached;	/* windows last bound on this QP, free for its next grants */
+	struct mw_slot mw_cache[RZ_PEER_MW_CACHE];
 	struct ibv_wc stash[RZ_PEER_STASH];
 };
 
@@ -130,6 +138,8 @@ struct rdma_ctx {
 	struct mw_slot *pool;
 	uint32_t pool_n;
 	uint32_t pool_cap;
+	uint32_t rnd_pos;		/* random bytes for keys and picks, refilled by getrandom */
+	uint8_t rnd[RZ_RND_BUF];
 	TAILQ_HEAD(, rz_peer) peers;
 	TAILQ_HEAD(, grant) grants;
 	TAILQ_HEAD(, range_mr) range_mrs;
@@ -143,12 +153,22 @@ void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
 int rdma_errno(int e);
 uint64_t rdma_now_realtime(void);
 int rdma_random(void *buf, size_t len);
+int rdma_random_locked(void *buf, size_t len);	/* from a buffer of getrandom() bytes */
 struct ibv_mr *rdma_reg_mr_locked(void *addr, size_t len, int *err);
 struct ibv_mr *rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len,
 		uint64_t *region_id, uint32_t *perms);
+/* A fresh window from the device pool (random order). */
 int mw_get_locked(struct mw_slot *out);
 void mw_put_locked(struct mw_slot *s);
 void mw_drop_locked(struct mw_slot *s);
+/* A window for a grant to @p: one of those it had before (chosen at random) or a fresh one. */
+int mw_get_for_peer_locked(struct rz_peer *p, struct mw_slot *out);
+/* After a completed invalidation on @p's QP: keep the window for @p, or free it. */
+void mw_release_to_peer_locked(struct rz_peer *p, struct mw_slot *s);
+/* Free every window @p keeps. */
+void mw_peer_flush_locked(struct rz_peer *p);
+/* A random key byte @s never had; marks it used. */
+int mw_new_key_locked(struct mw_slot *s, uint8_t *key);
 
 /* import.c */
 int import_try(void);

@@ -235,6 +235,60 @@ peer_revoke_fresh(const char *ip, const char *port, struct rz_rdma_mem *mem,
 	return 0;
 }
 
+#define REBIND_QPS	6
+#define REBIND_GRANTS	48
+
+/* "rebind": on REBIND_QPS connections (the first, then fresh ones) the owner grants and revokes
+ * REBIND_GRANTS times, so that the windows of this QP are bound again and again, then grants once
+ * more. We read through the live grant (must work), then try ONE stale rkey as the next work
+ * request: one of the same window as the live grant when there is one (the window re-bound with
+ * another key: the case that matters), else the latest. It must be a remote access error. */
+static int
+peer_rebind(struct rz_peer *p, const char *ip, const char *port, struct rz_rdma_mem *mem)
+{
+	static struct rz_rdma_desc d[REBIND_GRANTS + 1];
+	const struct rz_rdma_desc *live = &d[REBIND_GRANTS];
+	int q, i, ret, pick, same = 0;
+
+	for (q = 0; q < REBIND_QPS; q++) {
+		if (q > 0) {
+			p = rz_peer_connect(ip, (uint16_t)atoi(port), TMO);
+			if (p == NULL)
+				PFAIL("rebind QP %d: connect: %s", q, strerror(rte_errno));
+		}
+		for (i = 0; i <= REBIND_GRANTS; i++) {
+			ret = rz_peer_recv_desc(p, &d[i], TMO);
+			if (ret != 0)
+				PFAIL("rebind QP %d: descriptor %d: %s", q, i, strerror(-ret));
+		}
+		pick = REBIND_GRANTS - 1;
+		for (i = 0; i < REBIND_GRANTS; i++) {
+			if (d[i].rkey == live->rkey)
+				PFAIL("rebind QP %d: rkey 0x%08x handed out twice", q, live->rkey);
+			if ((d[i].rkey >> 8) == (live->rkey >> 8))
+				pick = i;
+		}
+		same += (d[pick].rkey >> 8) == (live->rkey >> 8);
+		ret = rz_remote_read(p, mem, 0, live, 0, 8);
+		if (ret != 0)
+			PFAIL("rebind QP %d: read through the live grant: %s", q, strerror(-ret));
+		ret = rz_remote_read(p, mem, 0, &d[pick], 0, 8);
+		if (ret == 0)
+			PFAIL("rebind QP %d: stale rkey 0x%08x (live 0x%08x) SUCCEEDED", q,
+					d[pick].rkey, live->rkey);
+		if (ret != -EACCES)
+			PFAIL("rebind QP %d: stale rkey: got %d (%s), want -EACCES", q, ret,
+					strerror(-ret));
+		rz_peer_close(p);	/* the QP is in error: the owner sees us go */
+	}
+	fprintf(stderr, "peer: %d QPs x %d revoked grants: %d stale rkeys of a window since "
+			"re-bound for the live grant, all remote access errors\n", REBIND_QPS,
+			REBIND_GRANTS, same);
+	if (same == 0)
+		PFAIL("no window was re-bound: the test proves nothing");
+	return 0;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -260,6 +314,13 @@ peer_main(int argc, char **argv)
 	p = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO);
 	if (p == NULL)
 		PFAIL("rz_peer_connect(%s:%s): %s", argv[3], argv[4], strerror(rte_errno));
+	if (strcmp(script, "rebind") == 0) {
+		ret = peer_rebind(p, argv[3], argv[4], &mem);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
+	}
 	if (strcmp(script, "cmd") == 0 || strcmp(script, "drain") == 0) {
 		ret = strcmp(script, "cmd") == 0 ? peer_cmd(p, &mem, buf) :
 			peer_drain(p, argc > 5 ? atoi(argv[5]) : 1);
@@ -769,6 +830,49 @@ test_revoke_then_attempts_fail(void)
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Windows are re-bound for the same peer after a revoke (no alloc/dealloc per grant): an rkey
+ * revoked earlier must stay dead once its window carries a new grant (peer_rebind()). */
+static void
+test_rebind_stale_rkeys(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint32_t mw0, mw1;
+	uint64_t t0, t1;
+	pid_t pid;
+	int q, i;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw0), 0);
+	pid = spawn_peer("rebind", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	t0 = now_ms();
+	for (q = 0; q < REBIND_QPS; q++) {
+		p = accept_peer();
+		CU_ASSERT_FATAL(p != NULL);
+		for (i = 0; i < REBIND_GRANTS; i++) {
+			CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d), 0);
+			CU_ASSERT_EQUAL_FATAL(rz_rdma_revoke(&d), 0);
+		}
+		CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d), 0);
+		t1 = now_ms();
+		while (rz_peer_connected(p) == 1 && now_ms() - t1 < TMO)
+			usleep(1000);
+		CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+		/* Its grants went with the connection, and the windows it kept. */
+		CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+		rz_peer_close(p);
+	}
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw1), 0);
+	printf("\n  %d QPs x %d grant+revoke + 1 live grant in %" PRIu64 " ms; windows in use "
+			"before %u, after %u\n", REBIND_QPS, REBIND_GRANTS, now_ms() - t0, mw0, mw1);
+	/* Windows kept by the peers are freed with them: only the device pool remains. */
+	CU_ASSERT(mw1 <= mw0 + 16);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
@@ -1406,6 +1510,7 @@ static const struct rz_test_case cases[] = {
 	{ "CoW: remote write refused", test_cow_write_refused },
 	{ "sub-range: one byte past fails", test_subrange_one_byte_past },
 	{ "revoke: 10000 attempts fail", test_revoke_then_attempts_fail },
+	{ "re-bound windows: stale rkeys stay dead", test_rebind_stale_rkeys },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
