@@ -408,10 +408,14 @@ int rz_peer_connected(struct rz_peer *p);
 int rz_rdma_progress(void);
 
 /**
- * Grant @p p access to a region or a sub-range: bind a type-2 memory window from the pool on the
- * peer's QP with a fresh random key byte, wait for the bind completion, then send the peer the
- * descriptor. Rights by @p mode: RZ_MODE_SHARE and RZ_MODE_MOVE read+write+atomics,
- * RZ_MODE_COPY_ON_WRITE read only; never beyond the region's ceiling.
+ * Grant @p p access to a region or a sub-range: bind a type-2 memory window on the peer's QP
+ * (one the peer had before, or a fresh one from the pool, drawn at random) with a random key
+ * byte the window never had, so that no rkey is ever handed out twice; wait for the bind
+ * completion, then send the peer the descriptor. The call returns once the descriptor is posted
+ * on the peer's RC queue pair (inline), which delivers it in order or fails the connection (and
+ * a peer whose connection is down loses its grants); the next grant to the same peer waits for
+ * the previous descriptor's completion first. Rights by @p mode: RZ_MODE_SHARE and RZ_MODE_MOVE
+ * read+write+atomics, RZ_MODE_COPY_ON_WRITE read only; never beyond the region's ceiling.
  *
  * @param r
  *   Region handle, registered or not (it is registered if needed).
@@ -433,8 +437,8 @@ int rz_rdma_progress(void);
  *   -EPERM (the caller is not the region's owner, the ceiling leaves no read right, or another
  *   remote peer owns the region: only it may be granted);
  *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected);
- *   -ENOSPC (max_mw reached); -EIO (bind or send completed in error: nothing stays granted);
- *   -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV.
+ *   -ENOSPC (max_mw reached); -EIO (the bind, or the previous descriptor's send, completed in
+ *   error: nothing stays granted); -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV.
  */
 int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
 		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc);
@@ -472,8 +476,11 @@ int rz_rdma_grant_count(void);
  *   How long to wait; < 0 for ever.
  * @return
  *   0; -EINVAL (NULL); -ETIMEDOUT; -ENOTCONN (the connection failed);
+ *   -ENOMSG (the next message is a plain message of rz_peer_send_msg(): it stays queued for
+ *   rz_peer_recv_msg(), nothing is consumed);
  *   -EBADMSG (malformed, truncated or unknown version); -EPROTO (foreign: another issuer or
- *   target; or inconsistent fields); -ESTALE (expired). The log names the reason.
+ *   target; or inconsistent fields); -ESTALE (expired). The log names the reason. A rejected
+ *   descriptor is consumed.
  */
 int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms);
 
@@ -628,7 +635,9 @@ int rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len);
  * @param timeout_ms
  *   < 0: for ever.
  * @return
- *   Bytes received; -EINVAL; -ETIMEDOUT; -ENOTCONN; -EBADMSG (a descriptor or garbage came).
+ *   Bytes received; -EINVAL; -ETIMEDOUT; -ENOTCONN; -ENOMSG (the next message is a
+ *   capability descriptor: it stays queued for rz_peer_recv_desc(), nothing is consumed);
+ *   -EBADMSG (neither a message nor a descriptor came; it is consumed and logged).
  */
 int rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms);
 

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_byteorder.h>
+
 #include "desc_private.h"
 #include "rdma_private.h"
 
@@ -696,7 +698,9 @@ peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv
 				*out = wc;
 				return 0;
 			}
-			if (!(wc.wr_id & RZ_WRID_INTERNAL) && p->stash_n < RZ_PEER_STASH) {
+			if (wc.wr_id & RZ_WRID_INTERNAL) {
+				peer_ctrl_seen(p, &wc);
+			} else if (p->stash_n < RZ_PEER_STASH) {
 				p->stash[(p->stash_head + p->stash_n) % RZ_PEER_STASH] = wc;
 				p->stash_n++;
 			}
@@ -738,15 +742,56 @@ peer_send_slot(struct rz_peer *p, size_t len)
 	return 0;
 }
 
+void
+peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	if (wc->wr_id != p->desc_pending)
+		return;	/* a control WR whose wait timed out earlier */
+	p->desc_pending = 0;
+	if (wc->status != IBV_WC_SUCCESS)
+		/* The QP is in error: nothing can use the grant's window (it is bound on this QP),
+		 * and the peer's grants go when the connection is seen down. */
+		RZ_LOG(ERR, "descriptor to peer %016" PRIx64 " not delivered: %s", p->remote_id,
+				ibv_wc_status_str(wc->status));
+}
+
 int
 peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d)
 {
 	uint8_t *slot = p->buf + (size_t)RZ_PEER_RECV_SLOTS * RZ_PEER_SLOT_SIZE;
-	int ret = desc_encode(d, slot, RZ_PEER_SLOT_SIZE);
+	struct ibv_sge sge = { .addr = (uintptr_t)slot, .length = RZ_RDMA_DESC_SIZE,
+		.lkey = p->buf_mr->lkey };
+	struct ibv_send_wr wr, *bad;
+	struct ibv_wc wc;
+	int ret;
 
+	if (p->desc_pending != 0) {
+		/* The previous one first: one descriptor SEND in flight at most. */
+		ret = peer_wait_internal(p, p->desc_pending, RZ_CTRL_TIMEOUT_MS, &wc);
+		if (ret != 0)
+			return ret;
+		peer_ctrl_seen(p, &wc);
+		if (wc.status != IBV_WC_SUCCESS)
+			return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
+	}
+	ret = desc_encode(d, slot, RZ_PEER_SLOT_SIZE);
 	if (ret != 0)
 		return ret;
-	return peer_send_slot(p, RZ_RDMA_DESC_SIZE);
+	if (RZ_RDMA_DESC_SIZE > p->max_inline)
+		return peer_send_slot(p, RZ_RDMA_DESC_SIZE);	/* the slot is in use until done */
+	/* Inline: the bytes are in the work request, the slot is free again at once. The RC
+	 * QP delivers the descriptor in order or the connection fails; no need to wait. */
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_SEND;
+	wr.send_flags = IBV_SEND_SIGNALED | IBV_SEND_INLINE;
+	ret = ibv_post_send(p->qp, &wr, &bad);
+	if (ret != 0)
+		return rdma_errno(ret);
+	p->desc_pending = wr.wr_id;
+	return 0;
 }
 
 int
@@ -768,7 +813,8 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 	return peer_send_slot(p, sizeof(hdr) + len);
 }
 
-/* Next received message: its slot and length; the slot must be given back with post_recv. */
+/* Next received message: its slot and length. It stays at the head (held) until taken with
+ * peer_take(), which gives the slot back to the receive queue. */
 static int
 peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 {
@@ -776,8 +822,14 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 	struct ibv_wc wc;
 
 	for (;;) {
-		int n = ibv_poll_cq(p->rcq, 1, &wc);
+		int n;
 
+		if (p->held) {
+			*slot = p->held_slot;
+			*len = p->held_len;
+			return 0;
+		}
+		n = ibv_poll_cq(p->rcq, 1, &wc);
 		if (n < 0)
 			return -EIO;
 		if (n == 1) {
@@ -786,9 +838,10 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 						ibv_wc_status_str(wc.status));
 				return -ENOTCONN;
 			}
-			*slot = (uint32_t)wc.wr_id;
-			*len = wc.byte_len;
-			return 0;
+			p->held = true;
+			p->held_slot = (uint32_t)wc.wr_id;
+			p->held_len = wc.byte_len;
+			continue;
 		}
 		if (timeout_ms >= 0 && rz_now_ns() > deadline)
 			return -ETIMEDOUT;
@@ -797,6 +850,24 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 			return -ENOTCONN;
 		usleep(100);
 	}
+}
+
+static void
+peer_take(struct rz_peer *p)
+{
+	p->held = false;
+	post_recv(p, p->held_slot);
+}
+
+/* First 4 bytes of a received message: which kind it is. */
+static uint32_t
+peer_msg_magic(const struct rz_peer *p, uint32_t slot, uint32_t len)
+{
+	uint32_t magic = 0;
+
+	if (len >= sizeof(magic))
+		memcpy(&magic, p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, sizeof(magic));
+	return rte_le_to_cpu_32(magic);
 }
 
 int
@@ -812,6 +883,11 @@ rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
 	ret = peer_recv(p, timeout_ms, &slot, &len);
 	if (ret != 0)
 		return ret;
+	if (peer_msg_magic(p, slot, len) == RZ_MSG_MAGIC) {
+		RZ_LOG(DEBUG, "peer %016" PRIx64 ": next is a message, not a descriptor: kept for "
+				"rz_peer_recv_msg()", p->remote_id);
+		return -ENOMSG;
+	}
 	memset(&chk, 0, sizeof(chk));
 	chk.issuer = p->remote_id;
 	chk.target = rdma_state.self_id;
@@ -820,7 +896,7 @@ rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
 	if (ret != 0)
 		RZ_LOG(ERR, "descriptor from peer %016" PRIx64 " rejected: %s", p->remote_id,
 				why);
-	post_recv(p, slot);
+	peer_take(p);
 	return ret;
 }
 
@@ -836,6 +912,11 @@ rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms)
 	ret = peer_recv(p, timeout_ms, &slot, &len);
 	if (ret != 0)
 		return ret;
+	if (peer_msg_magic(p, slot, len) == RZ_DESC_MAGIC) {
+		RZ_LOG(DEBUG, "peer %016" PRIx64 ": next is a descriptor, not a message: kept for "
+				"rz_peer_recv_desc()", p->remote_id);
+		return -ENOMSG;
+	}
 	s = p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE;
 	ret = -EBADMSG;
 	if (len >= sizeof(hdr)) {
@@ -846,6 +927,9 @@ rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms)
 			ret = (int)hdr[1];
 		}
 	}
-	post_recv(p, slot);
+	if (ret < 0)
+		RZ_LOG(ERR, "message from peer %016" PRIx64 " rejected: %u bytes, not a message",
+				p->remote_id, len);
+	peer_take(p);
 	return ret;
 }

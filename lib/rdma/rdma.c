@@ -792,9 +792,25 @@ range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err)
 {
 	struct range_mr *rm;
 
+	struct range_mr *tmp;
+
 	TAILQ_FOREACH(rm, &rdma_state.range_mrs, next)
 		if (rm->region_id == region_id && rm->addr == (uintptr_t)addr && rm->len == len)
 			return rm->mr;
+	/* A new registration: first let go of the MRs of regions that are gone without passing
+	 * through this process (destroyed elsewhere after a transfer, or freed by the reaper).
+	 * Region ids are never reused. */
+	RTE_TAILQ_FOREACH_SAFE(rm, &rdma_state.range_mrs, next, tmp) {
+		if (rz_tbl() != NULL && region_by_id(rm->region_id) != NULL)
+			continue;
+		if (ibv_dereg_mr(rm->mr) != 0)
+			continue;	/* a window is still bound on it: its grant goes first */
+		RZ_LOG(DEBUG, "region %" PRIx64 " is gone: its range MR %p+%zu deregistered",
+				rm->region_id, (void *)rm->addr, rm->len);
+		rdma_state.n_mr--;
+		TAILQ_REMOVE(&rdma_state.range_mrs, rm, next);
+		free(rm);
+	}
 	rm = calloc(1, sizeof(*rm));
 	if (rm == NULL) {
 		*err = -ENOMEM;

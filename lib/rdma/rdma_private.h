@@ -85,10 +85,14 @@ struct rz_peer {
 	volatile int connected;
 	uint32_t max_inline;
 	uint64_t seq;		/* internal wr_id sequence */
+	uint64_t desc_pending;	/* wr_id of a descriptor SEND not yet completed, 0: none */
 	uint32_t outstanding;	/* asynchronous operations not yet polled */
 	uint32_t ngrants;
 	uint32_t stash_head;
 	uint32_t stash_n;
+	bool held;		/* a received message waits for the call of its kind */
+	uint32_t held_slot;
+	uint32_t held_len;
 	uint32_t mw_cached;	/* windows last bound on this QP, free for its next grants */
 	struct mw_slot mw_cache[RZ_PEER_MW_CACHE];
 	struct ibv_wc stash[RZ_PEER_STASH];
@@ -181,7 +185,12 @@ void peer_close_all_locked(void);
 int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
 		struct ibv_wc *out);
 void peer_events(struct rz_peer *p);
+/* Queue descriptor @d to @p: returns once it is posted (inline) on the RC QP, which delivers it
+ * in order or fails the connection. At most one is in flight; its completion is reaped by the
+ * next wait on the QP. */
 int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
+/* A completion of rzone's own work requests seen while waiting for another one. */
+void peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc);
 
 /* grant.c */
 uint32_t grant_ceiling_rights(uint32_t perms);

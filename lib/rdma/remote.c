@@ -217,8 +217,10 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		if (k < 0)
 			return -EIO;
 		for (i = 0; i < k; i++) {
-			if (wc[i].wr_id & RZ_WRID_INTERNAL)
-				continue;	/* a control WR that timed out earlier */
+			if (wc[i].wr_id & RZ_WRID_INTERNAL) {
+				peer_ctrl_seen(p, &wc[i]);	/* a descriptor SEND */
+				continue;
+			}
 			cqe[got].wr_id = wc[i].wr_id;
 			cqe[got].wc_status = wc[i].status;
 			cqe[got].status = wc_errno(wc[i].status);

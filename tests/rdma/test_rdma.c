@@ -314,6 +314,32 @@ peer_main(int argc, char **argv)
 	p = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO);
 	if (p == NULL)
 		PFAIL("rz_peer_connect(%s:%s): %s", argv[3], argv[4], strerror(rte_errno));
+	if (strcmp(script, "mix") == 0) {
+		char m[64];
+
+		/* The owner sent "hi", then a descriptor, then "bye": each call of the wrong kind
+		 * leaves the head message queued. */
+		if ((ret = rz_peer_recv_desc(p, &d, TMO)) != -ENOMSG)
+			PFAIL("mix: recv_desc before the message: %d, want -ENOMSG", ret);
+		if ((ret = rz_peer_recv_desc(p, &d, TMO)) != -ENOMSG)
+			PFAIL("mix: recv_desc again: %d, want -ENOMSG", ret);
+		if ((ret = rz_peer_recv_msg(p, m, TMO)) != 2 || memcmp(m, "hi", 2) != 0)
+			PFAIL("mix: first message: %d", ret);
+		if ((ret = rz_peer_recv_msg(p, m, TMO)) != -ENOMSG)
+			PFAIL("mix: recv_msg before the descriptor: %d, want -ENOMSG", ret);
+		if ((ret = rz_peer_recv_desc(p, &d, TMO)) != 0)
+			PFAIL("mix: descriptor: %s", strerror(-ret));
+		if ((ret = rz_remote_read(p, &mem, 0, &d, 0, 8)) != 0)
+			PFAIL("mix: read through it: %s", strerror(-ret));
+		if (peer_wait_msg(p, "bye") != 0)
+			return 1;
+		ret = rz_peer_send_msg(p, buf, 8);	/* what the read brought */
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret == 0 ? 0 : 1;
+	}
 	if (strcmp(script, "rebind") == 0) {
 		ret = peer_rebind(p, argv[3], argv[4], &mem);
 		rz_rdma_deregister_mem(&mem);
@@ -538,6 +564,25 @@ secondary_main(int argc, char **argv)
 	ret = rz_peer_send_msg(p, &rep, sizeof(rep));
 	if (ret != 0)
 		SFAIL("send: %s", strerror(-ret));
+	/* The primary grants us a range of the region and revokes it, hands us the region, and we
+	 * destroy it (the primary is not told). */
+	ret = rz_peer_recv_desc(p, &d, TMO);
+	if (ret != 0)
+		SFAIL("range descriptor: %s", strerror(-ret));
+	i = rz_peer_recv_msg(p, m, TMO);
+	if (i != 7 || memcmp(m, "destroy", 7) != 0)
+		SFAIL("no destroy: %d", i);
+	if (rz_region_owner(r) != getpid())
+		SFAIL("the region was not transferred to us (owner %d)", (int)rz_region_owner(r));
+	ret = rz_region_destroy(r);
+	if (ret != 0)
+		SFAIL("destroy: %s", strerror(-ret));
+	ret = rz_peer_send_msg(p, "destroyed", 9);
+	if (ret != 0)
+		SFAIL("send: %s", strerror(-ret));
+	ret = rz_peer_recv_desc(p, &d, TMO);	/* a range of the other region */
+	if (ret != 0)
+		SFAIL("second range descriptor: %s", strerror(-ret));
 	i = rz_peer_recv_msg(p, m, TMO);
 	if (i != 3 || memcmp(m, "bye", 3) != 0)
 		SFAIL("no bye: %d", i);
@@ -830,6 +875,32 @@ test_revoke_then_attempts_fail(void)
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* A descriptor and plain messages on one connection: a call of the wrong kind consumes nothing
+ * (-ENOMSG) and the order is kept. */
+static void
+test_msg_desc_order(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x3c);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t got[64];
+	pid_t pid = spawn_peer("mix", NULL);
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "hi", 2), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_COPY_ON_WRITE, 0, 4096, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, got, TMO), 8);
+	CU_ASSERT_EQUAL(got[0], 0x3c);
+	CU_ASSERT_EQUAL(got[7], 0x3c);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
@@ -1332,10 +1403,14 @@ test_secondary_posts(void)
 	struct rz_rdma_desc d;
 	struct rz_peer *p;
 	uint8_t *va, *va2;
+	uint32_t mr0, mr1;
+	uint64_t rid;
+	char m[64];
 	int i, bad = 0;
 	pid_t pid;
 
 	CU_ASSERT_FATAL(r != NULL && r2 != NULL);
+	rid = rz_region_id(r);
 	va = rz_region_addr(r);
 	va2 = rz_region_addr(r2);
 	memset(va + 4096, 0, 4096);
@@ -1368,11 +1443,25 @@ test_secondary_posts(void)
 		bad += va[4096 + i] != 0x6d;	/* and read into it */
 	}
 	CU_ASSERT_EQUAL(bad, 0);
+	/* A range of r granted (on rxe: an MR of exactly that range, kept after the revoke), then
+	 * r handed to the secondary, which destroys it behind our back: the next registration
+	 * lets go of that MR. */
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 4096, 4096, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &mr0, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_transfer_ownership(r, pid), 0);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "destroy", 7), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, m, TMO), 9);
+	CU_ASSERT_EQUAL(rz_region_lookup(rid), NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r2, p, RZ_MODE_SHARE, 8192, 4096, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &mr1, NULL), 0);
+	CU_ASSERT_EQUAL(mr1, mr0);	/* rxe: one range MR gone, one new; elsewhere none */
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
-	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
 /* Lower the limits with the test knobs (rz_rdma_init() reads them), reach them, come back. */
@@ -1511,6 +1600,7 @@ static const struct rz_test_case cases[] = {
 	{ "sub-range: one byte past fails", test_subrange_one_byte_past },
 	{ "revoke: 10000 attempts fail", test_revoke_then_attempts_fail },
 	{ "re-bound windows: stale rkeys stay dead", test_rebind_stale_rkeys },
+	{ "messages and descriptors keep their order", test_msg_desc_order },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
