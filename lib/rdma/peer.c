@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,8 +191,13 @@ peer_free(struct rz_peer *p)
 	}
 	if (p->scq != NULL)
 		ibv_destroy_cq(p->scq);
-	if (p->rcq != NULL)
+	if (p->rcq != NULL) {
+		if (p->rcq_unacked > 0)
+			ibv_ack_cq_events(p->rcq, p->rcq_unacked);
 		ibv_destroy_cq(p->rcq);
+	}
+	if (p->rch != NULL)
+		ibv_destroy_comp_channel(p->rch);
 	if (p->id != NULL)
 		rdma_destroy_id(p->id);
 	if (p->ch != NULL)
@@ -228,8 +234,13 @@ peer_setup_qp_locked(struct rz_peer *p)
 	if (p->buf_mr == NULL)
 		return rdma_errno(-1);
 	rdma_state.n_mr++;
+	p->rch = ibv_create_comp_channel(rdma_state.verbs);
+	if (p->rch == NULL || set_nonblock(p->rch->fd) != 0) {
+		RZ_LOG(ERR, "ibv_create_comp_channel: %s", strerror(errno));
+		return -ENOMEM;
+	}
 	p->scq = ibv_create_cq(rdma_state.verbs, RZ_PEER_SQ_DEPTH, NULL, NULL, 0);
-	p->rcq = ibv_create_cq(rdma_state.verbs, RZ_PEER_RECV_SLOTS, NULL, NULL, 0);
+	p->rcq = ibv_create_cq(rdma_state.verbs, RZ_PEER_RECV_SLOTS, NULL, p->rch, 0);
 	if (p->scq == NULL || p->rcq == NULL) {
 		RZ_LOG(ERR, "ibv_create_cq: %s", strerror(errno));
 		return -ENOMEM;
@@ -706,8 +717,13 @@ peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv
 			}
 			continue;
 		}
-		if (timeout_ms >= 0 && (++spins & 0xff) == 0 && rz_now_ns() > deadline)
-			return -ETIMEDOUT;
+		if (timeout_ms >= 0) {
+			/* A control operation (bind, invalidate, send): on a software device the
+			 * completion is made by kernel work that needs this CPU too. */
+			sched_yield();
+			if ((++spins & 0xff) == 0 && rz_now_ns() > deadline)
+				return -ETIMEDOUT;
+		}
 	}
 }
 
@@ -819,10 +835,12 @@ static int
 peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 {
 	uint64_t deadline = rz_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
+	bool armed = false;
 	struct ibv_wc wc;
 
 	for (;;) {
-		int n;
+		struct pollfd pfd[2];
+		int n, wait_ms = 100;
 
 		if (p->held) {
 			*slot = p->held_slot;
@@ -843,12 +861,40 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 			p->held_len = wc.byte_len;
 			continue;
 		}
-		if (timeout_ms >= 0 && rz_now_ns() > deadline)
-			return -ETIMEDOUT;
 		peer_events(p);
 		if (!p->connected)
 			return -ENOTCONN;
-		usleep(100);
+		if (!armed) {
+			/* Ask for an event, then look once more: a completion that came in between
+			 * would not raise one. */
+			if (ibv_req_notify_cq(p->rcq, 0) != 0)
+				return -EIO;
+			armed = true;
+			continue;
+		}
+		if (timeout_ms >= 0) {
+			uint64_t now = rz_now_ns();
+
+			if (now > deadline)
+				return -ETIMEDOUT;
+			if ((deadline - now) / 1000000 < (uint64_t)wait_ms)
+				wait_ms = (int)((deadline - now) / 1000000) + 1;
+		}
+		/* Sleep until a completion or a connection event (or 100 ms, for expiries and
+		 * the deadline). */
+		pfd[0] = (struct pollfd){ .fd = p->rch->fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = p->ch->fd, .events = POLLIN };
+		if (poll(pfd, 2, wait_ms) > 0 && (pfd[0].revents & POLLIN)) {
+			struct ibv_cq *cq;
+			void *ctx;
+
+			if (ibv_get_cq_event(p->rch, &cq, &ctx) == 0 &&
+					++p->rcq_unacked >= RZ_PEER_RECV_SLOTS) {
+				ibv_ack_cq_events(p->rcq, p->rcq_unacked);
+				p->rcq_unacked = 0;
+			}
+			armed = false;
+		}
 	}
 }
 

@@ -76,6 +76,8 @@ struct rz_peer {
 	struct rdma_cm_id *id;
 	struct ibv_cq *scq;
 	struct ibv_cq *rcq;
+	struct ibv_comp_channel *rch;	/* receive CQ events: receivers sleep in poll() */
+	uint32_t rcq_unacked;
 	struct ibv_qp *qp;
 	struct ibv_mr *buf_mr;
 	uint8_t *buf;		/* RZ_PEER_RECV_SLOTS receive slots + 1 send slot */
