@@ -7,8 +7,10 @@
  * tests so that perf/rdma/driver.sh can print them next to perftest's own figures from the same
  * run (same device, sizes, queue depth, iterations).
  *
- *   rz-bench-rdma bw OP DEPTH SIZE:ITERS...   async rz_remote_post/poll bandwidth (OP write|read)
- *   rz-bench-rdma lat OP SIZE:ITERS...        sync rz_remote_write/read, time to completion
+ *   rz-bench-rdma bw OP DEPTH SIZE:ITERS...   async rz_remote_post/poll bandwidth (OP write|read),
+ *                                             interleaved with raw verbs
+ *   rz-bench-rdma lat OP SIZE:ITERS...        sync rz_remote_write/read, time to completion,
+ *                                             interleaved with raw verbs
  *   rz-bench-rdma pp SIZE:ITERS...            write ping-pong through two windows (both sides
  *                                             use sync rz_remote_write), half round trip
  *   rz-bench-rdma grant ITERS SIZE...         rz_rdma_grant + rz_rdma_revoke vs ibv_reg_mr +
@@ -20,12 +22,28 @@
  * regions and grants them. The initiator of the transfers is a peer: this binary again, started
  * with "--peer MODE IP PORT ARGS..." (a plain verbs process without EAL, except in pp where it
  * owns a region too). Results are printed as one "key value" line per measurement, starting
- * with the mode's tag (rzbw, rzlat, rzpp, rzgrant, rzmw, rzreg), for the driver to parse.
+ * with the mode's tag (rzbw, rzlat, rzpp, rzgrant, rzmw, rzreg; rawbw, rawlat, rawqp), for the
+ * driver to parse.
+ *
+ * Raw-verbs baseline of bw and lat, in the same process: perftest runs minutes apart in other
+ * processes, and on a TCG guest the host drifts by tens of percent in that time. So the peer
+ * also opens a raw RC QP of its own on the same device, connected to itself over the RoCE v2
+ * IPv4 GID (rzone's connection goes to the host's own address too: both take the device's
+ * loopback), shaped like rzone's QP (send queue, inline size, READs in flight, path MTU; the
+ * "rawqp" line says what it got), with a 2 MiB target MR (a hugepage when one is free) in place
+ * of the owner's region. What remains different: rzone's responder is the owner's QP and
+ * region (another process) reached through a memory window, where the raw QP answers itself
+ * through its MR's rkey; and rzone's own code on each call. lat alternates one raw and one rzone
+ * sample per iteration (which goes first alternates too) and prints a rawlat line next to each
+ * rzlat line; bw runs, per size, RZB_BW_INTERLEAVE (3) pairs of a raw and an rzone run,
+ * alternating which goes first, and prints each run (rawbw and rzbw lines, with its pair
+ * number and which side went first).
  *
  * Environment: RZ_RDMA_DEV (device, e.g. rxe0), RZB_IP (default 10.0.2.15), RZB_OWNER_LCORE and
  * RZB_PEER_LCORE (EAL --lcores of the owner, and of the peer in pp; default "0@(0,1)": the
- * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (mwfloor's
- * loopback QP, default 1).
+ * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (the
+ * loopback QPs of mwfloor, bw and lat; default 1), RZB_BW_INTERLEAVE (pairs per size in bw,
+ * default 3).
  *
  * Data path of the measured loops: no allocation, no lock, no copy of our own; the operation
  * structures are built before the clock starts, samples go to preallocated arrays.
@@ -39,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +71,8 @@
 
 #include "rzone.h"
 #include "rzone_rdma.h"
+/* Diagnostics only: the layout of struct rz_peer, to post raw verbs on rzone's own QP (lat). */
+#include "rdma_private.h"
 
 #define TMO_MS		120000		/* control steps; TCG is slow */
 #define MAX_SIZES	32
@@ -60,6 +81,8 @@
 #define PEER_BUF	(2u << 20)
 #define REGION_SZ	(2u << 20)
 #define MB2		(2u << 20)
+#define BASE_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | \
+		IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)
 
 extern char **environ;
 
@@ -277,7 +300,338 @@ banner(const char *mode)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Peer: bandwidth. */
+/* Raw verbs on the same device: a context, PD and loopback RC QP of our own. The baselines of
+ * grant, reg and mwfloor (owner), and the in-process baseline of bw and lat (peer). */
+
+struct raw {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+	struct ibv_mr *msg_mr;
+	uint8_t *msg;
+};
+
+/* Shape of the loopback QP. */
+struct raw_shape {
+	uint32_t sq_depth;	/* max_send_wr */
+	uint32_t rq_depth;	/* max_recv_wr */
+	uint32_t max_inline;	/* asked for; 0 again if the device has no inline data */
+	uint8_t rd_atomic;	/* max_rd_atomic: READs in flight that we initiate */
+	uint8_t dest_rd_atomic;	/* max_dest_rd_atomic: READs in flight that we answer */
+	enum ibv_mtu mtu;
+};
+
+/* mwfloor's QP: binds, invalidates and one SEND at a time. */
+static const struct raw_shape raw_shape_ctrl = {
+	.sq_depth = 16, .rq_depth = 16, .max_inline = 0, .rd_atomic = 1, .dest_rd_atomic = 1,
+	.mtu = IBV_MTU_1024,
+};
+
+/* What rzone asks for its peer QP (lib/rdma/peer.c, peer_setup_qp_locked() and conn_param();
+ * RZ_PEER_SQ_DEPTH, RZ_PEER_RECV_SLOTS and RZ_PEER_SLOT_SIZE in lib/rdma/rdma_private.h). The
+ * library does not export them: keep these in step with it. */
+#define RZ_QP_SQ_DEPTH		256
+#define RZ_QP_RQ_DEPTH		16
+#define RZ_QP_INLINE		128
+#define RZ_QP_RD_ATOMIC_MAX	16
+
+static int
+raw_open(struct raw *rw)
+{
+	struct ibv_device **list;
+	const char *name = rz_rdma_device_name();
+	int i, n;
+
+	memset(rw, 0, sizeof(*rw));
+	list = ibv_get_device_list(&n);
+	if (list == NULL)
+		return -ENODEV;
+	for (i = 0; i < n; i++)
+		if (strcmp(ibv_get_device_name(list[i]), name) == 0)
+			rw->ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (rw->ctx == NULL)
+		return -ENODEV;
+	rw->pd = ibv_alloc_pd(rw->ctx);
+	return rw->pd == NULL ? -ENOMEM : 0;
+}
+
+/* An RC QP of shape @sh connected to itself (loopback on the RoCE v2 IPv4 GID @gid_index: the
+ * address rzone's connection uses too, so both go through the device's loopback). */
+static int
+raw_qp_up(struct raw *rw, int gid_index, const struct raw_shape *sh)
+{
+	struct ibv_qp_init_attr qia;
+	struct ibv_qp_attr a;
+	union ibv_gid gid;
+	int ret;
+
+	if (ibv_query_gid(rw->ctx, 1, gid_index, &gid) != 0)
+		return -EIO;
+	rw->cq = ibv_create_cq(rw->ctx, (int)RTE_MAX(64u, sh->sq_depth + sh->rq_depth), NULL,
+			NULL, 0);
+	if (rw->cq == NULL)
+		return -ENOMEM;
+	memset(&qia, 0, sizeof(qia));
+	qia.send_cq = rw->cq;
+	qia.recv_cq = rw->cq;
+	qia.qp_type = IBV_QPT_RC;
+	qia.cap.max_send_wr = sh->sq_depth;
+	qia.cap.max_recv_wr = sh->rq_depth;
+	qia.cap.max_send_sge = 1;
+	qia.cap.max_recv_sge = 1;
+	qia.cap.max_inline_data = sh->max_inline;
+	rw->qp = ibv_create_qp(rw->pd, &qia);
+	if (rw->qp == NULL && sh->max_inline != 0) {
+		/* As rzone does: again without inline data. */
+		qia.cap.max_inline_data = 0;
+		rw->qp = ibv_create_qp(rw->pd, &qia);
+	}
+	if (rw->qp == NULL)
+		return -ENOMEM;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_INIT;
+	a.port_num = 1;
+	a.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+			IBV_ACCESS_REMOTE_WRITE;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+			IBV_QP_ACCESS_FLAGS);
+	if (ret != 0)
+		return -ret;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = sh->mtu;
+	a.dest_qp_num = rw->qp->qp_num;
+	a.rq_psn = 0;
+	a.max_dest_rd_atomic = sh->dest_rd_atomic;
+	a.min_rnr_timer = 12;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.grh.dgid = gid;
+	a.ah_attr.grh.sgid_index = (uint8_t)gid_index;
+	a.ah_attr.grh.hop_limit = 64;
+	a.ah_attr.port_num = 1;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
+			IBV_QP_MIN_RNR_TIMER);
+	if (ret != 0)
+		return -ret;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = 7;
+	a.sq_psn = 0;
+	a.max_rd_atomic = sh->rd_atomic;
+	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+			IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	if (ret != 0)
+		return -ret;
+	rw->msg = aligned_alloc(4096, 4096);
+	if (rw->msg == NULL)
+		return -ENOMEM;
+	memset(rw->msg, 0, 4096);
+	rw->msg_mr = ibv_reg_mr(rw->pd, rw->msg, 4096, IBV_ACCESS_LOCAL_WRITE);
+	return rw->msg_mr == NULL ? -ENOMEM : 0;
+}
+
+static void
+raw_close(struct raw *rw)
+{
+	if (rw->qp != NULL)
+		ibv_destroy_qp(rw->qp);
+	if (rw->cq != NULL)
+		ibv_destroy_cq(rw->cq);
+	if (rw->msg_mr != NULL)
+		ibv_dereg_mr(rw->msg_mr);
+	free(rw->msg);
+	if (rw->pd != NULL)
+		ibv_dealloc_pd(rw->pd);
+	if (rw->ctx != NULL)
+		ibv_close_device(rw->ctx);
+}
+
+/* The peer's raw-verbs side of bw and lat, in the same process as its rzone connection: a
+ * loopback QP shaped like rzone's, a 2 MiB target that stands in for the owner's region (an
+ * MR: its rkey, where rzone goes through a window) and a source/sink buffer like the rzone
+ * side's `mem`. */
+struct raw_data {
+	struct raw rw;
+	uint8_t *src;
+	uint8_t *dst;
+	bool dst_huge;		/* dst is a 2 MiB hugepage (MAP_HUGETLB), else aligned_alloc */
+	struct ibv_mr *src_mr;
+	struct ibv_mr *dst_mr;
+	struct ibv_mw *mw;	/* a type-2 window over dst, bound on the raw QP: "raw + MW" */
+	uint32_t mw_rkey;
+	uint32_t max_inline;	/* what the QP got: writes up to this go inline, as rzone's */
+};
+
+/* The same access through a memory window: a type-2 window over the whole target, bound on
+ * the raw QP (what rzone's grant does on its peer's QP), so that the cost of the window lookup
+ * at the responder is measured apart from rzone's own code. */
+static int
+raw_mw_up(struct raw_data *rd)
+{
+	struct ibv_send_wr wr, *bad;
+	struct ibv_wc wc;
+	int n;
+
+	rd->mw = ibv_alloc_mw(rd->rw.pd, IBV_MW_TYPE_2);
+	if (rd->mw == NULL)
+		return -ENOMEM;
+	rd->mw_rkey = ibv_inc_rkey(rd->mw->rkey);
+	memset(&wr, 0, sizeof(wr));
+	wr.opcode = IBV_WR_BIND_MW;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.bind_mw.mw = rd->mw;
+	wr.bind_mw.rkey = rd->mw_rkey;
+	wr.bind_mw.bind_info.mr = rd->dst_mr;
+	wr.bind_mw.bind_info.addr = (uintptr_t)rd->dst;
+	wr.bind_mw.bind_info.length = REGION_SZ;
+	wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE |
+			IBV_ACCESS_REMOTE_ATOMIC;
+	if (ibv_post_send(rd->rw.qp, &wr, &bad) != 0)
+		return -EIO;
+	do
+		n = ibv_poll_cq(rd->rw.cq, 1, &wc);
+	while (n == 0);
+	if (n < 0 || wc.status != IBV_WC_SUCCESS) {
+		fprintf(stderr, "peer: raw window bind: %s\n",
+				n < 0 ? "poll failed" : ibv_wc_status_str(wc.status));
+		return -EIO;
+	}
+	rd->mw->rkey = rd->mw_rkey;
+	return 0;
+}
+
+static int
+raw_data_up(struct raw_data *rd)
+{
+	const char *gi = getenv("RZB_GID_INDEX");
+	const int gid_index = gi != NULL ? atoi(gi) : 1;
+	struct ibv_qp_init_attr qia;
+	struct ibv_device_attr da;
+	struct ibv_port_attr pa;
+	struct ibv_qp_attr qa;
+	struct raw_shape sh;
+	void *m;
+	int ret;
+
+	memset(rd, 0, sizeof(*rd));
+	ret = raw_open(&rd->rw);
+	if (ret != 0)
+		return ret;
+	if (ibv_query_device(rd->rw.ctx, &da) != 0 || ibv_query_port(rd->rw.ctx, 1, &pa) != 0)
+		return -EIO;
+	/* rdma_cm takes the port's active MTU on RoCE; rzone's conn_param asks for
+	 * min(device, 16) READs in flight each way. */
+	sh.sq_depth = RZ_QP_SQ_DEPTH;
+	sh.rq_depth = RZ_QP_RQ_DEPTH;
+	sh.max_inline = RZ_QP_INLINE;
+	sh.rd_atomic = (uint8_t)RTE_MIN(da.max_qp_init_rd_atom, RZ_QP_RD_ATOMIC_MAX);
+	sh.dest_rd_atomic = (uint8_t)RTE_MIN(da.max_qp_rd_atom, RZ_QP_RD_ATOMIC_MAX);
+	sh.mtu = pa.active_mtu;
+	ret = raw_qp_up(&rd->rw, gid_index, &sh);
+	if (ret != 0)
+		return ret;
+	if (ibv_query_qp(rd->rw.qp, &qa, IBV_QP_CAP | IBV_QP_PATH_MTU | IBV_QP_MAX_QP_RD_ATOMIC |
+			IBV_QP_MAX_DEST_RD_ATOMIC, &qia) != 0)
+		return -EIO;
+	rd->max_inline = qia.cap.max_inline_data;
+	rd->src = aligned_alloc(MB2, PEER_BUF);
+	if (rd->src == NULL)
+		return -ENOMEM;
+	memset(rd->src, 0x5a, PEER_BUF);
+	m = mmap(NULL, REGION_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			MAP_HUGETLB, -1, 0);
+	if (m != MAP_FAILED) {
+		rd->dst = m;
+		rd->dst_huge = true;
+	} else {
+		rd->dst = aligned_alloc(MB2, REGION_SZ);
+		if (rd->dst == NULL)
+			return -ENOMEM;
+	}
+	memset(rd->dst, 0, REGION_SZ);
+	rd->src_mr = ibv_reg_mr(rd->rw.pd, rd->src, PEER_BUF, IBV_ACCESS_LOCAL_WRITE);
+	rd->dst_mr = ibv_reg_mr(rd->rw.pd, rd->dst, REGION_SZ, BASE_ACCESS | IBV_ACCESS_MW_BIND);
+	if (rd->src_mr == NULL || rd->dst_mr == NULL)
+		return -ENOMEM;
+	ret = raw_mw_up(rd);
+	if (ret != 0)
+		return ret;
+	printf("rawqp device %s gid %d sq %u inline_asked %u inline %u rd_atomic %u "
+			"dest_rd_atomic %u mtu %d target %s\n", rz_rdma_device_name(), gid_index,
+			qia.cap.max_send_wr, sh.max_inline, rd->max_inline, qa.max_rd_atomic,
+			qa.max_dest_rd_atomic, 128 << qa.path_mtu,
+			rd->dst_huge ? "hugepage" : "aligned_alloc");
+	fflush(stdout);
+	return 0;
+}
+
+static void
+raw_data_close(struct raw_data *rd)
+{
+	if (rd->mw != NULL)
+		ibv_dealloc_mw(rd->mw);
+	if (rd->src_mr != NULL)
+		ibv_dereg_mr(rd->src_mr);
+	if (rd->dst_mr != NULL)
+		ibv_dereg_mr(rd->dst_mr);
+	raw_close(&rd->rw);
+	free(rd->src);
+	if (rd->dst_huge)
+		munmap(rd->dst, REGION_SZ);
+	else
+		free(rd->dst);
+}
+
+/* One work request of @len bytes at offset 0 of both buffers, as rzone builds it: signaled,
+ * writes up to the inline size inline. */
+static void
+raw_wr(const struct raw_data *rd, bool read, size_t len, struct ibv_send_wr *wr,
+		struct ibv_sge *sge)
+{
+	sge->addr = (uintptr_t)rd->src;
+	sge->length = (uint32_t)len;
+	sge->lkey = rd->src_mr->lkey;
+	memset(wr, 0, sizeof(*wr));
+	wr->sg_list = sge;
+	wr->num_sge = 1;
+	wr->opcode = read ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE;
+	wr->send_flags = IBV_SEND_SIGNALED;
+	if (!read && len <= rd->max_inline)
+		wr->send_flags |= IBV_SEND_INLINE;
+	wr->wr.rdma.remote_addr = (uintptr_t)rd->dst;
+	wr->wr.rdma.rkey = rd->dst_mr->rkey;
+}
+
+/* Post @wr and busy-poll its completion; @ticks from before the post to the completion. */
+static int
+raw_sync(const struct raw_data *rd, struct ibv_send_wr *wr, uint64_t *ticks)
+{
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+	uint64_t t0;
+	int n;
+
+	t0 = rte_rdtsc_precise();
+	if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
+		return -EIO;
+	do
+		n = ibv_poll_cq(rd->rw.cq, 1, &wc);
+	while (n == 0);
+	*ticks = rte_rdtsc_precise() - t0;
+	if (n < 0)
+		return -EIO;
+	return wc.status == IBV_WC_SUCCESS ? 0 : -EIO;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Peer: bandwidth, rzone and raw verbs interleaved. */
+
+static struct ibv_wc raw_wcs[MAX_DEPTH];
 
 /* @iters operations of @op->len bytes, at most @depth outstanding; ticks from the first post to
  * the last completion. */
@@ -314,17 +668,70 @@ bw_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t dep
 	return 0;
 }
 
+/* The same loop on the raw QP: @wr is built beforehand, only its wr_id changes; one WR per
+ * ibv_post_send, every one signaled, as rz_remote_post does. */
+static int
+raw_bw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
+		uint64_t *ticks)
+{
+	uint32_t posted = 0, done = 0, inflight = 0;
+	struct ibv_send_wr *bad;
+	uint64_t t0;
+	int n, i;
+
+	t0 = rte_rdtsc_precise();
+	while (done < iters) {
+		while (inflight < depth && posted < iters) {
+			wr->wr_id = posted;
+			if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
+				return -EIO;
+			posted++;
+			inflight++;
+		}
+		n = ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
+		if (n < 0)
+			return -EIO;
+		for (i = 0; i < n; i++)
+			if (raw_wcs[i].status != IBV_WC_SUCCESS)
+				return -EIO;
+		done += (uint32_t)n;
+		inflight -= (uint32_t)n;
+	}
+	*ticks = rte_rdtsc_precise() - t0;
+	return 0;
+}
+
+static void
+print_bw(const char *tag, const char *op, const struct size_iters *si, uint32_t depth,
+		uint64_t ticks, uint32_t pair, bool raw_first)
+{
+	const double sec = us(ticks) / 1e6;
+
+	printf("%s op %s size %zu iters %u depth %u mib_s %.4f mpps %.6f sec %.3f pair %u "
+			"first %s\n", tag, op, si->size, si->iters, depth,
+			(double)si->size * si->iters / sec / (1 << 20), si->iters / sec / 1e6,
+			sec, pair, raw_first ? "raw" : "rz");
+	fflush(stdout);
+}
+
+/* For each size, RZB_BW_INTERLEAVE (3) pairs of runs, a raw-verbs run and an rzone run each,
+ * the order alternating from pair to pair (and size to size). */
 static int
 peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
-		int argc, char **argv)
+		struct raw_data *rd, int argc, char **argv)
 {
+	const char *il = getenv("RZB_BW_INTERLEAVE");
+	const uint32_t pairs = il != NULL ? (uint32_t)atoi(il) : 3;
 	struct size_iters si[MAX_SIZES];
 	struct rz_remote_op op;
-	uint32_t depth;
+	struct ibv_send_wr wr;
+	struct ibv_sge sge;
+	uint32_t depth, j;
 	uint64_t ticks;
+	bool rdop;
 	int n, i, ret;
 
-	if (argc < 3)
+	if (argc < 3 || pairs == 0 || pairs > 100)
 		return -EINVAL;
 	depth = (uint32_t)atoi(argv[1]);
 	if (depth == 0 || depth > MAX_DEPTH)
@@ -332,78 +739,146 @@ peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	n = parse_sizes(argc - 2, argv + 2, si);
 	if (n <= 0)
 		return -EINVAL;
+	rdop = strcmp(argv[0], "read") == 0;
 	memset(&op, 0, sizeof(op));
-	op.opcode = strcmp(argv[0], "read") == 0 ? RZ_REMOTE_READ : RZ_REMOTE_WRITE;
+	op.opcode = rdop ? RZ_REMOTE_READ : RZ_REMOTE_WRITE;
 	op.local = mem;
 	op.remote = d;
-	/* Warm-up: one queue's worth at the first size. */
+	/* Warm-up: one queue's worth at the first size, each side. */
 	op.len = si[0].size;
+	raw_wr(rd, rdop, si[0].size, &wr, &sge);
 	ret = bw_loop(p, &op, depth, depth, &ticks);
+	if (ret == 0)
+		ret = raw_bw_loop(rd, &wr, depth, depth, &ticks);
 	if (ret != 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		double sec, mib;
-
-		if (si[i].size > mem->len || si[i].size > d->length)
+		if (si[i].size > mem->len || si[i].size > d->length || si[i].size > REGION_SZ)
 			return -ERANGE;
 		op.len = si[i].size;
-		ret = bw_loop(p, &op, si[i].iters, depth, &ticks);
-		if (ret != 0) {
-			fprintf(stderr, "peer: %s %zu: %s\n", argv[0], si[i].size, strerror(-ret));
-			return ret;
+		raw_wr(rd, rdop, si[i].size, &wr, &sge);
+		for (j = 0; j < pairs; j++) {
+			const bool raw_first = ((i + j) & 1) == 0;
+			int h;
+
+			for (h = 0; h < 2; h++) {
+				const bool raw = (h == 0) == raw_first;
+
+				ret = raw ? raw_bw_loop(rd, &wr, si[i].iters, depth, &ticks) :
+						bw_loop(p, &op, si[i].iters, depth, &ticks);
+				if (ret != 0) {
+					fprintf(stderr, "peer: %s %s %zu: %s\n",
+							raw ? "raw" : "rzone", argv[0],
+							si[i].size, strerror(-ret));
+					return ret;
+				}
+				print_bw(raw ? "rawbw" : "rzbw", argv[0], &si[i], depth, ticks,
+						j + 1, raw_first);
+			}
 		}
-		sec = us(ticks) / 1e6;
-		mib = (double)si[i].size * si[i].iters / sec / (1 << 20);
-		printf("rzbw op %s size %zu iters %u depth %u mib_s %.4f mpps %.6f sec %.3f\n",
-				argv[0], si[i].size, si[i].iters, depth, mib,
-				si[i].iters / sec / 1e6, sec);
-		fflush(stdout);
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Peer: latency of the synchronous calls. */
+/* Peer: latency of the synchronous calls, sample by sample against raw verbs. */
 
+static void
+print_lat(const char *tag, const char *op, size_t len, uint64_t *v, uint32_t n)
+{
+	struct stats s;
+
+	stats_of(v, n, &s);
+	printf("%s op %s size %zu iters %u min %.3f p50 %.3f p99 %.3f p999 %.3f mean %.3f "
+			"max %.3f\n", tag, op, len, n, s.min, s.p50, s.p99, s.p999, s.mean, s.max);
+	fflush(stdout);
+}
+
+/* Each iteration takes one rzone sample (the sync call), one raw sample (a prebuilt WR: post,
+ * busy-poll its completion) through the MR's rkey, one raw sample through a window's rkey (both
+ * on the raw loopback QP), and one raw sample posted on rzone's own QP with the descriptor's
+ * rkey (a diagnostic: rzone's code vs the connection), into samples[], samples2[], samples3[]
+ * and samples4[]; the order rotates from one iteration to the next. A sync WRITE is a full
+ * round trip on every side. */
 static int
 peer_lat(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
-		int argc, char **argv)
+		struct raw_data *rd, int argc, char **argv)
 {
 	struct size_iters si[MAX_SIZES];
-	bool rd;
+	struct ibv_send_wr wr, wmw, wq;
+	struct ibv_sge sge, smw, sq;
+	struct raw_data qd = { 0 };
+	uint64_t ticks;
+	bool rdop;
 	int n, i, ret;
 	uint32_t k;
 
 	if (argc < 2)
 		return -EINVAL;
-	rd = strcmp(argv[0], "read") == 0;
+	rdop = strcmp(argv[0], "read") == 0;
 	n = parse_sizes(argc - 1, argv + 1, si);
 	if (n <= 0)
 		return -EINVAL;
+	raw_wr(rd, rdop, si[0].size, &wr, &sge);
 	for (k = 0; k < 100; k++) {	/* warm-up */
-		ret = rd ? rz_remote_read(p, mem, 0, d, 0, si[0].size) :
+		ret = rdop ? rz_remote_read(p, mem, 0, d, 0, si[0].size) :
 				rz_remote_write(p, mem, 0, d, 0, si[0].size);
+		if (ret == 0)
+			ret = raw_sync(rd, &wr, &ticks);
 		if (ret != 0)
 			return ret;
 	}
 	for (i = 0; i < n; i++) {
 		const size_t len = si[i].size;
-		struct stats s;
 
+		if (len > mem->len || len > d->length || len > REGION_SZ)
+			return -ERANGE;
+		raw_wr(rd, rdop, len, &wr, &sge);
+		raw_wr(rd, rdop, len, &wmw, &smw);
+		wmw.sg_list = &smw;
+		wmw.wr.rdma.rkey = rd->mw_rkey;
+		/* Raw verbs on rzone's own QP, through the descriptor's window. */
+		raw_wr(rd, rdop, len, &wq, &sq);
+		wq.sg_list = &sq;
+		sq.addr = (uintptr_t)mem->addr;
+		sq.lkey = mem->lkey;
+		wq.send_flags = IBV_SEND_SIGNALED |
+				(!rdop && len <= p->max_inline ? IBV_SEND_INLINE : 0);
+		wq.wr.rdma.remote_addr = d->addr;
+		wq.wr.rdma.rkey = d->rkey;
+		qd.rw.qp = p->qp;
+		qd.rw.cq = p->scq;
 		for (k = 0; k < si[i].iters; k++) {
-			uint64_t t0 = rte_rdtsc_precise();
+			uint32_t j;
 
-			ret = rd ? rz_remote_read(p, mem, 0, d, 0, len) :
-					rz_remote_write(p, mem, 0, d, 0, len);
-			samples[k] = rte_rdtsc_precise() - t0;
-			if (ret != 0)
-				return ret;
+			for (j = 0; j < 4; j++) {
+				uint64_t t0;
+
+				switch ((k + j) % 4) {
+				case 3:
+					ret = raw_sync(&qd, &wq, &samples4[k]);
+					break;
+				case 0:
+					t0 = rte_rdtsc_precise();
+					ret = rdop ? rz_remote_read(p, mem, 0, d, 0, len) :
+							rz_remote_write(p, mem, 0, d, 0, len);
+					samples[k] = rte_rdtsc_precise() - t0;
+					break;
+				case 1:
+					ret = raw_sync(rd, &wr, &samples2[k]);
+					break;
+				default:
+					ret = raw_sync(rd, &wmw, &samples3[k]);
+					break;
+				}
+				if (ret != 0)
+					return ret;
+			}
 		}
-		stats_of(samples, si[i].iters, &s);
-		printf("rzlat op %s size %zu iters %u min %.3f p50 %.3f p99 %.3f p999 %.3f "
-				"mean %.3f max %.3f\n", argv[0], len, si[i].iters, s.min, s.p50,
-				s.p99, s.p999, s.mean, s.max);
-		fflush(stdout);
+		print_lat("rzlat", argv[0], len, samples, si[i].iters);
+		print_lat("rawlat", argv[0], len, samples2, si[i].iters);
+		print_lat("rawmwlat", argv[0], len, samples3, si[i].iters);
+		print_lat("rawrzqplat", argv[0], len, samples4, si[i].iters);
 	}
 	return 0;
 }
@@ -558,7 +1033,7 @@ peer_main(int argc, char **argv)
 
 		while ((ret = rz_peer_recv_desc(p, &d, -1)) == 0)
 			n++;
-		ret = ret == -EBADMSG ? 0 : ret;
+		ret = ret == -ENOMSG ? 0 : ret;	/* the owner's stop message */
 		if (ret != 0)
 			fprintf(stderr, "peer: after %lu descriptors: %s\n", n, strerror(-ret));
 	} else if (strcmp(mode, "pp") == 0) {
@@ -571,19 +1046,28 @@ peer_main(int argc, char **argv)
 			ret = pingpong(p, own, &mem, &d, si, n, true);
 		if (ret != 0)
 			fprintf(stderr, "peer: ping-pong: %s\n", strerror(-ret));
-	} else {
+	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
+		/* The in-process raw-verbs baseline, next to the rzone connection. */
+		struct raw_data rd;
+
 		ret = rz_peer_recv_desc(p, &d, TMO_MS);
 		if (ret != 0) {
 			fprintf(stderr, "peer: rz_peer_recv_desc: %s\n", strerror(-ret));
-		} else if (strcmp(mode, "bw") == 0) {
-			ret = peer_bw(p, &mem, &d, argc - 5, argv + 5);
-		} else if (strcmp(mode, "lat") == 0) {
-			ret = peer_lat(p, &mem, &d, argc - 5, argv + 5);
 		} else {
-			ret = -EINVAL;
+			ret = raw_data_up(&rd);
+			if (ret != 0)
+				fprintf(stderr, "peer: raw loopback QP: %s\n", strerror(-ret));
+			else if (strcmp(mode, "bw") == 0)
+				ret = peer_bw(p, &mem, &d, &rd, argc - 5, argv + 5);
+			else
+				ret = peer_lat(p, &mem, &d, &rd, argc - 5, argv + 5);
+			raw_data_close(&rd);
 		}
 		if (ret != 0)
 			fprintf(stderr, "peer: %s: %s\n", mode, strerror(-ret));
+	} else {
+		ret = -EINVAL;
+		fprintf(stderr, "peer: unknown mode %s\n", mode);
 	}
 	rz_peer_close(p);
 	if (buf != NULL)
@@ -596,123 +1080,7 @@ peer_main(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Owner: our own verbs context and PD on the same device, for the baselines of grant and reg. */
-
-struct raw {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	struct ibv_mr *msg_mr;
-	uint8_t *msg;
-};
-
-static int
-raw_open(struct raw *rw)
-{
-	struct ibv_device **list;
-	const char *name = rz_rdma_device_name();
-	int i, n;
-
-	memset(rw, 0, sizeof(*rw));
-	list = ibv_get_device_list(&n);
-	if (list == NULL)
-		return -ENODEV;
-	for (i = 0; i < n; i++)
-		if (strcmp(ibv_get_device_name(list[i]), name) == 0)
-			rw->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (rw->ctx == NULL)
-		return -ENODEV;
-	rw->pd = ibv_alloc_pd(rw->ctx);
-	return rw->pd == NULL ? -ENOMEM : 0;
-}
-
-/* An RC QP connected to itself (loopback on the RoCE v2 IPv4 GID), for the raw MW floor. */
-static int
-raw_qp_up(struct raw *rw, int gid_index)
-{
-	struct ibv_qp_init_attr qia;
-	struct ibv_qp_attr a;
-	union ibv_gid gid;
-	int ret;
-
-	if (ibv_query_gid(rw->ctx, 1, gid_index, &gid) != 0)
-		return -EIO;
-	rw->cq = ibv_create_cq(rw->ctx, 64, NULL, NULL, 0);
-	if (rw->cq == NULL)
-		return -ENOMEM;
-	memset(&qia, 0, sizeof(qia));
-	qia.send_cq = rw->cq;
-	qia.recv_cq = rw->cq;
-	qia.qp_type = IBV_QPT_RC;
-	qia.cap.max_send_wr = 16;
-	qia.cap.max_recv_wr = 16;
-	qia.cap.max_send_sge = 1;
-	qia.cap.max_recv_sge = 1;
-	rw->qp = ibv_create_qp(rw->pd, &qia);
-	if (rw->qp == NULL)
-		return -ENOMEM;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_INIT;
-	a.port_num = 1;
-	a.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
-			IBV_ACCESS_REMOTE_WRITE;
-	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			IBV_QP_ACCESS_FLAGS);
-	if (ret != 0)
-		return -ret;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = rw->qp->qp_num;
-	a.rq_psn = 0;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = gid;
-	a.ah_attr.grh.sgid_index = (uint8_t)gid_index;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.port_num = 1;
-	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			IBV_QP_MIN_RNR_TIMER);
-	if (ret != 0)
-		return -ret;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.sq_psn = 0;
-	a.max_rd_atomic = 1;
-	ret = ibv_modify_qp(rw->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-	if (ret != 0)
-		return -ret;
-	rw->msg = aligned_alloc(4096, 4096);
-	if (rw->msg == NULL)
-		return -ENOMEM;
-	memset(rw->msg, 0, 4096);
-	rw->msg_mr = ibv_reg_mr(rw->pd, rw->msg, 4096, IBV_ACCESS_LOCAL_WRITE);
-	return rw->msg_mr == NULL ? -ENOMEM : 0;
-}
-
-static void
-raw_close(struct raw *rw)
-{
-	if (rw->qp != NULL)
-		ibv_destroy_qp(rw->qp);
-	if (rw->cq != NULL)
-		ibv_destroy_cq(rw->cq);
-	if (rw->msg_mr != NULL)
-		ibv_dereg_mr(rw->msg_mr);
-	free(rw->msg);
-	if (rw->pd != NULL)
-		ibv_dealloc_pd(rw->pd);
-	if (rw->ctx != NULL)
-		ibv_close_device(rw->ctx);
-}
+/* Owner: the raw memory-window floor (mwfloor). */
 
 /* Post one signaled WR and wait for @want completions (a SEND to ourselves also completes its
  * receive). */
@@ -790,9 +1158,6 @@ raw_mw_cycle(struct raw *rw, struct ibv_mr *mr, void *addr, size_t len, bool sen
 
 /* ---------------------------------------------------------------------------------------- */
 /* Owner modes. */
-
-#define BASE_ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | \
-		IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)
 
 static int
 owner_grant(struct rz_peer *p, int argc, char **argv)
@@ -898,7 +1263,7 @@ owner_mw_floor(int argc, char **argv)
 
 	ret = raw_open(&rw);
 	if (ret == 0)
-		ret = raw_qp_up(&rw, gi != NULL ? atoi(gi) : 1);
+		ret = raw_qp_up(&rw, gi != NULL ? atoi(gi) : 1, &raw_shape_ctrl);
 	if (ret != 0) {
 		fprintf(stderr, "raw loopback QP: %s\n", strerror(-ret));
 		raw_close(&rw);

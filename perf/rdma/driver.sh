@@ -16,6 +16,7 @@
 #       clamped to [RZB_BW_MIN_ITERS (2 x depth), RZB_BW_MAX_ITERS (5000, perftest's default)]
 #   RZB_LAT_ITERS [1000, perftest's default]  RZB_GRANT_ITERS [100]  RZB_REG_ARENAS [6]
 #   RZB_ONLY  space-separated subset of: bw lat pp grant reg   [all]
+#   RZB_BW_INTERLEAVE [3]: pairs of interleaved runs (raw verbs, rzone) per size in bw
 
 set -euo pipefail
 
@@ -123,6 +124,13 @@ rz() {
     echo "$out"
 }
 
+# The raw-verbs QP of bw/lat, as the benchmark reports it: once per distinct shape.
+raw_qp_fact() {
+    local line
+    line=$(awk '$1 == "rawqp" { $1 = "env raw_qp"; print; exit }' <<< "$1")
+    [ -z "$line" ] || grep -qxF -- "$line" "$FACTS" || fact "$line"
+}
+
 bw_iters() {
     local it=$(($1 > 0 ? BUDGET / $1 : MAX_IT))
     [ "$it" -ge "$MIN_IT" ] || it=$MIN_IT
@@ -138,8 +146,16 @@ run_bw() {
     for who in $order; do
         if [ "$who" = rz ]; then
             out=$(rz bw "$op" "$DEPTH" "${list[@]}") || return 1
-            echo "$out" | awk -v r="$round" '$1 == "rzbw" {
-                print "bw rzone", $3, $5, "round", r, "iters", $7, "mib_s", $11 }' >> "$FACTS"
+            # Every run of the interleaved pairs (rzone and raw verbs, same process) is a "bwi"
+            # fact; the rzone run of pair 1 stands for the round in the perftest comparison
+            # (one run per round and size, as perftest's).
+            echo "$out" | awk -v r="$round" '
+                $1 == "rzbw" && $17 == 1 {
+                    print "bw rzone", $3, $5, "round", r, "iters", $7, "mib_s", $11 }
+                $1 == "rzbw" || $1 == "rawbw" {
+                    print "bwi", ($1 == "rzbw" ? "rzone" : "raw"), $3, $5, "round", r, "pair", $17,
+                        "iters", $7, "mib_s", $11, "first", $19 }' >> "$FACTS"
+            raw_qp_fact "$out"
         else
             for s in "${list[@]}"; do
                 row=$(perftest "ib_${op}_bw" -s "${s%%:*}" -n "${s##*:}" -t "$DEPTH" -q 1 |
@@ -160,8 +176,15 @@ run_lat() {
     for who in $order; do
         if [ "$who" = rz ]; then
             out=$(rz lat "$op" "${list[@]}") || return 1
-            echo "$out" | awk -v r="$round" '$1 == "rzlat" {
-                print "lat rzone", $3, $5, "round", r, "p50", $11, "p99", $13, "mean", $17 }' >> "$FACTS"
+            # rawlat: raw verbs in the same process, sample by sample interleaved with rzone's.
+            # rawmwlat: the same raw verbs through a memory window bound on the raw QP.
+            # rawrzqplat: raw verbs posted on rzone's own QP with the descriptor's rkey.
+            echo "$out" | awk -v r="$round" '$1 ~ /^(rzlat|rawlat|rawmwlat|rawrzqplat)$/ {
+                who = $1 == "rzlat" ? "rzone" : $1 == "rawlat" ? "raw" : $1 == "rawmwlat" ? "rawmw" : "rawrzqp"
+                print "lat", who, $3, $5,
+                    "round", r, "p50", $11,
+                    "p99", $13, "mean", $17 }' >> "$FACTS"
+            raw_qp_fact "$out"
         else
             for s in "${list[@]}"; do
                 row=$(perftest "ib_${op}_lat" -s "${s%%:*}" -n "${s##*:}" | perftest_row) ||
@@ -185,7 +208,7 @@ run_pp() {
 }
 
 log "device $DEV, GID index $GID, $ROUNDS rounds, depth $DEPTH"
-fact "env device $DEV gid $GID rounds $ROUNDS depth $DEPTH lat_iters $LAT_IT grant_iters $GRANT_IT"
+fact "env device $DEV gid $GID rounds $ROUNDS depth $DEPTH lat_iters $LAT_IT grant_iters $GRANT_IT bw_interleave ${RZB_BW_INTERLEAVE:-3}"
 fact "env kernel $(uname -r) perftest $(dpkg-query -W -f='${Version}' perftest 2>/dev/null || echo '?')"
 fact "env fw $(cat "/sys/class/infiniband/$DEV/fw_ver" 2>/dev/null || echo '?') node_type $(cat "/sys/class/infiniband/$DEV/node_type" 2>/dev/null || echo '?') cpus $(nproc)"
 "$BENCH" reg 1 1 2>/dev/null | awk '$1 == "rzenv" { print "env tsc_mhz", $7, "cpuinfo_mhz", $9 }' >> "$FACTS" || true
