@@ -212,46 +212,34 @@ END {
             num(hp, r50, "%.3f"), num(hp, r99, "%.3f"), num(hx, x50, "%.2f"),
             num(hx, x99, "%.2f"), num(hx, q50, "%.3f"), num(hx, q99, "%.3f"), tgt, xtgt
     }
+    # One row per size, 8 to 64 bytes: @who (rzone, pp, raw...) against @pw and @xw ("" none).
+    function rows(label, who, op, pw, xw,    s) {
+        for (s = 8; s <= 64; s *= 2)
+            row(label, who SUBSEP op SUBSEP s, pw == "" ? "" : pw SUBSEP op SUBSEP s,
+                xw == "" ? "" : xw SUBSEP op SUBSEP s, s)
+    }
     END {
         printf "\n%-34s %5s | %9s %9s | %9s %9s | %6s %6s | %9s %9s | %6s %6s | %s\n",
             "rzone call vs perftest", "bytes", "pt p50", "pt p99", "rz p50", "rz p99", "r p50",
             "r p99", "raw p50", "raw p99", "rz/raw", "p99", "target (p50): vs pt, vs raw"
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_read vs ib_read_lat", "rzone" SUBSEP "read" SUBSEP s,
-                "perftest" SUBSEP "read" SUBSEP s, "raw" SUBSEP "read" SUBSEP s, s)
-        for (s = 8; s <= 64; s *= 2)
-            row("write ping-pong/2 vs ib_write_lat", "pp" SUBSEP "write" SUBSEP s,
-                "perftest" SUBSEP "write" SUBSEP s, "", s)
+        rows("rz_remote_read vs ib_read_lat", "rzone", "read", "perftest", "raw")
+        rows("write ping-pong/2 vs ib_write_lat", "pp", "write", "perftest", "")
         printf "\nNot like for like with perftest (shown for completeness): a sync rz_remote_write returns\n"
         printf "when the write is acknowledged, one round trip; ib_write_lat reports half a ping-pong.\n"
         printf "Like for like with raw verbs: the raw sync write is one round trip too.\n"
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_write vs ib_write_lat", "rzone" SUBSEP "write" SUBSEP s,
-                "perftest" SUBSEP "write" SUBSEP s, "raw" SUBSEP "write" SUBSEP s, s)
+        rows("rz_remote_write vs ib_write_lat", "rzone", "write", "perftest", "raw")
         printf "\nWhere the difference with raw verbs comes from: the raw columns below are raw verbs\n"
         printf "through a type-2 memory window bound on the raw QP (the window lookup that every rzone\n"
         printf "access pays at the responder), sampled in the same rotation; rz/raw is rzone / raw+MW.\n"
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_read vs raw read + MW", "rzone" SUBSEP "read" SUBSEP s, "",
-                "rawmw" SUBSEP "read" SUBSEP s, s)
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_write vs raw write + MW", "rzone" SUBSEP "write" SUBSEP s, "",
-                "rawmw" SUBSEP "write" SUBSEP s, s)
+        rows("rz_remote_read vs raw read + MW", "rzone", "read", "", "rawmw")
+        rows("rz_remote_write vs raw write + MW", "rzone", "write", "", "rawmw")
         printf "\nAnd rzone vs raw verbs posted on the QP of rzone itself (same WR, the rkey of the descriptor):\n"
         printf "what the code of rzone costs, apart from the connection (the QPs of two processes vs a loopback).\n"
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_read vs raw on its QP", "rzone" SUBSEP "read" SUBSEP s, "",
-                "rawrzqp" SUBSEP "read" SUBSEP s, s)
-        for (s = 8; s <= 64; s *= 2)
-            row("rz_remote_write vs raw on its QP", "rzone" SUBSEP "write" SUBSEP s, "",
-                "rawrzqp" SUBSEP "write" SUBSEP s, s)
+        rows("rz_remote_read vs raw on its QP", "rzone", "read", "", "rawrzqp")
+        rows("rz_remote_write vs raw on its QP", "rzone", "write", "", "rawrzqp")
         printf "\nThe window alone: raw verbs on the loopback QP, window rkey vs MR rkey.\n"
-        for (s = 8; s <= 64; s *= 2)
-            row("raw read + MW vs raw read (MR)", "rawmw" SUBSEP "read" SUBSEP s, "",
-                "raw" SUBSEP "read" SUBSEP s, s)
-        for (s = 8; s <= 64; s *= 2)
-            row("raw write + MW vs raw write (MR)", "rawmw" SUBSEP "write" SUBSEP s, "",
-                "raw" SUBSEP "write" SUBSEP s, s)
+        rows("raw read + MW vs raw read (MR)", "rawmw", "read", "", "raw")
+        rows("raw write + MW vs raw write (MR)", "rawmw", "write", "", "raw")
     }' "$FACTS"
 } > "$OUT/rdma-lat.txt"
 
