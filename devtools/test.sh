@@ -6,7 +6,7 @@
 #   1. devtools/setup.sh (packages, hugepages, stale runtime state);
 #   2. build/ with -Dwerror=true, then every test suite (unit, mp, rdma);
 #   3. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
-#      the unit and mp suites;
+#      the unit, mp and rdma suites;
 #   4. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
 #      parsers of the IPC message and the capability descriptor.
 # Tests use real hugepages and DPDK instances, so they run one at a time.
@@ -16,7 +16,7 @@
 # Usage: devtools/test.sh [meson test arguments]
 #   devtools/test.sh                   everything
 #   devtools/test.sh --suite unit      one suite (the sanitizer run keeps only
-#                                      the unit and mp suites asked for)
+#                                      the unit, mp and rdma suites asked for)
 #   devtools/test.sh region            one test, by name
 #
 # Environment:
@@ -67,8 +67,8 @@ cd "$RZ_ROOT"
 rm -f "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" \
     "$FUZZ_BUILD/meson-logs/testlog.json"
 
-# The arguments for the sanitizer run: the same, with only the unit and mp
-# suites (both when no suite is named). Empty (and 1 returned) if nothing is left.
+# The arguments for the sanitizer run: the same, with only the unit, mp and rdma
+# suites (all three when no suite is named). Empty (and 1 returned) if nothing is left.
 ASAN_ARGS=()
 asan_args() {
     local a suites=() others=() named=0 expect_suite=0
@@ -76,20 +76,20 @@ asan_args() {
         if [ "$expect_suite" -eq 1 ]; then
             expect_suite=0
             named=1
-            case "$a" in unit|mp|rzone:unit|rzone:mp) suites+=(--suite "$a") ;; esac
+            case "$a" in unit|mp|rdma|rzone:unit|rzone:mp|rzone:rdma) suites+=(--suite "$a") ;; esac
             continue
         fi
         case "$a" in
             --suite) expect_suite=1 ;;
             --suite=*)
                 named=1
-                case "${a#--suite=}" in unit|mp|rzone:unit|rzone:mp) suites+=("$a") ;; esac
+                case "${a#--suite=}" in unit|mp|rdma|rzone:unit|rzone:mp|rzone:rdma) suites+=("$a") ;; esac
                 ;;
             *) others+=("$a") ;;
         esac
     done
     if [ "$named" -eq 0 ]; then
-        suites=(--suite unit --suite mp)
+        suites=(--suite unit --suite mp --suite rdma)
     elif [ "${#suites[@]}" -eq 0 ]; then
         return 1
     fi
@@ -172,7 +172,7 @@ if [ "${RZ_SKIP_ASAN:-0}" = 1 ]; then
     rz_say test "asan: skipped (RZ_SKIP_ASAN=1)"
     rm -f "$ASAN_BUILD/meson-logs/testlog.json"
 elif ! asan_args "$@"; then
-    rz_say test "asan: skipped (no unit or mp suite selected)"
+    rz_say test "asan: skipped (no unit, mp or rdma suite selected)"
     rm -f "$ASAN_BUILD/meson-logs/testlog.json"
 elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false \
         -Dtests=true; then
