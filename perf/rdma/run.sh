@@ -152,7 +152,7 @@ gnuplot <<EOF
 set terminal pngcairo size 1000,900 font "DejaVu Sans,11"
 set output "$RESULTS/rdma-bw.png"
 set datafile missing "?"
-set multiplot layout 2,1 title "rzone vs perftest, RDMA bandwidth by message size: ${dev:-?} (Soft-RoCE) in a QEMU TCG guest,\\nqueue depth ${RZB_DEPTH:-128}, best of ${RZB_ROUNDS:-3} rounds; absolute MiB/s mean little under TCG, compare the curves"
+set multiplot layout 2,1 title "rzone vs perftest and raw verbs, RDMA bandwidth by message size: ${dev:-?} (Soft-RoCE) in a QEMU TCG guest,\\nqueue depth ${RZB_DEPTH:-128}, best of ${RZB_ROUNDS:-3} rounds; absolute MiB/s mean little under TCG, compare the curves"
 set logscale x 2
 set xtics ("64" 64, "256" 256, "1K" 1024, "4K" 4096, "16K" 16384, "64K" 65536, "256K" 262144, "1M" 1048576)
 set xlabel "message size (bytes)"
@@ -163,10 +163,12 @@ set yrange [0:*]
 set xrange [48:1400000]
 set title "RDMA WRITE"
 plot "$RESULTS/rdma-bw.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "perftest ib\\\_write\\\_bw", \\
-     "" using 1:3 with linespoints lw 2 pt 5 dt 2 lc rgb "#ff7f0e" title "rzone: rz\\\_remote\\\_post/poll (write)"
+     "" using 1:3 with linespoints lw 2 pt 5 dt 2 lc rgb "#ff7f0e" title "rzone: rz\\\_remote\\\_post/poll (write)", \\
+     "" using 1:6 with linespoints lw 1 pt 9 dt 3 lc rgb "#2ca02c" title "raw verbs, same process (write)"
 set title "RDMA READ"
 plot "$RESULTS/rdma-bw.dat" using 1:4 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "perftest ib\\\_read\\\_bw", \\
-     "" using 1:5 with linespoints lw 2 pt 5 dt 2 lc rgb "#ff7f0e" title "rzone: rz\\\_remote\\\_post/poll (read)"
+     "" using 1:5 with linespoints lw 2 pt 5 dt 2 lc rgb "#ff7f0e" title "rzone: rz\\\_remote\\\_post/poll (read)", \\
+     "" using 1:7 with linespoints lw 1 pt 9 dt 3 lc rgb "#2ca02c" title "raw verbs, same process (read)"
 unset multiplot
 EOF
 cat "$RESULTS/rdma-bw.txt" "$RESULTS/rdma-lat.txt" "$RESULTS/rdma-grant.txt" "$RESULTS/rdma-reg.txt"
