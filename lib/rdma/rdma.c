@@ -623,16 +623,6 @@ mw_get_locked(struct mw_slot *out)
 }
 
 void
-mw_put_locked(struct mw_slot *s)
-{
-	if (rdma_state.pool_n < rdma_state.pool_cap) {
-		rdma_state.pool[rdma_state.pool_n++] = *s;
-		return;
-	}
-	mw_drop_locked(s);
-}
-
-void
 mw_drop_locked(struct mw_slot *s)
 {
 	if (s->mw != NULL && ibv_dealloc_mw(s->mw) == 0)

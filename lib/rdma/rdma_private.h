@@ -165,7 +165,6 @@ struct ibv_mr *rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *l
 		uint64_t *region_id, uint32_t *perms);
 /* A fresh window from the device pool (random order). */
 int mw_get_locked(struct mw_slot *out);
-void mw_put_locked(struct mw_slot *s);
 void mw_drop_locked(struct mw_slot *s);
 /* A window for a grant to @p: one of those it had before (chosen at random) or a fresh one. */
 int mw_get_for_peer_locked(struct rz_peer *p, struct mw_slot *out);
