@@ -86,6 +86,17 @@ enum rz_remote_opcode {
 	RZ_REMOTE_CMP_SWAP,   /**< 8-byte compare-swap; old value lands in local memory */
 };
 
+/**
+ * rz_remote_op.flags: no completion is reported for this operation when it succeeds. It is
+ * complete, and its send-queue slot free, once a later signaled operation of the same peer has
+ * been collected by rz_remote_poll() (an RC queue pair completes in order). A failed operation is
+ * always reported, with its wr_id; after that the peer's queue pair is in error.
+ */
+#define RZ_REMOTE_F_UNSIGNALED	(1u << 0)
+
+/** At most this many unsignaled operations in a row; then a signaled one must be posted. */
+#define RZ_REMOTE_UNSIGNALED_MAX 64
+
 /** An asynchronous remote operation. */
 struct rz_remote_op {
 	enum rz_remote_opcode opcode;  /**< What to do. */
@@ -97,6 +108,7 @@ struct rz_remote_op {
 	uint64_t compare_add;          /**< Add value, or compare value for CMP_SWAP. */
 	uint64_t swap;                 /**< Swap value for CMP_SWAP. */
 	uint64_t wr_id;                /**< Returned in the completion; bit 63 must be clear. */
+	uint32_t flags;                /**< 0 or RZ_REMOTE_F_UNSIGNALED. */
 };
 
 /** Completion of an asynchronous operation. */
@@ -584,21 +596,27 @@ int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_
 		uint64_t swap, uint64_t *old);
 
 /**
- * Post an operation without waiting; collect it with rz_remote_poll().
+ * Post an operation without waiting; collect it with rz_remote_poll(). With
+ * RZ_REMOTE_F_UNSIGNALED it reports nothing on success (see the flag); post a signaled one at
+ * least every RZ_REMOTE_UNSIGNALED_MAX operations. The synchronous calls need every posted
+ * operation collected first (-EBUSY), unsignaled ones included.
  *
  * @param p
  *   Peer.
  * @param op
  *   Operation.
  * @return
- *   0; -EINVAL (bad arguments, as the synchronous calls, or bit 63 set in wr_id);
- *   -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full);
- *   -ENOTCONN (QP in error).
+ *   0; -EINVAL (bad arguments, as the synchronous calls, bit 63 set in wr_id, or an unknown
+ *   flag); -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full, or
+ *   RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: post a signaled one);
+ *   -ENOTCONN (disconnected, or an earlier operation failed: the QP is in error).
  */
 int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
 
 /**
- * Collect completions of posted operations. Never blocks.
+ * Collect completions of posted operations. Never blocks. A completion of a signaled operation
+ * also retires the unsignaled ones posted before it (they report nothing); a failed operation is
+ * reported whether it was signaled or not, and so is every operation flushed after it.
  *
  * @param p
  *   Peer.

@@ -88,7 +88,12 @@ struct rz_peer {
 	uint32_t max_inline;
 	uint64_t seq;		/* internal wr_id sequence */
 	uint64_t desc_pending;	/* wr_id of a descriptor SEND not yet completed, 0: none */
-	uint32_t outstanding;	/* asynchronous operations not yet polled */
+	uint32_t outstanding;	/* asynchronous operations not yet retired (send queue slots) */
+	uint32_t unsig_run;	/* unsignaled operations posted since the last signaled one */
+	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
+	uint32_t sig_head;	/* ring of signaled operations in flight: how many slots the */
+	uint32_t sig_n;		/* completion of each one retires (itself + the unsignaled before) */
+	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
 	uint32_t ngrants;
 	uint32_t stash_head;
 	uint32_t stash_n;

@@ -99,6 +99,8 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 
 	if (p == NULL)
 		return -EINVAL;
+	if (p->qp_failed)
+		return -ENOTCONN;
 	if (p->outstanding != 0)
 		return -EBUSY;
 	op->wr_id = RZ_WRID_INTERNAL | ++p->seq;
@@ -171,24 +173,61 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 {
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
+	bool unsig;
 	int ret;
 
-	if (p == NULL || op == NULL || (op->wr_id & RZ_WRID_INTERNAL))
+	if (p == NULL || op == NULL || (op->wr_id & RZ_WRID_INTERNAL) ||
+			(op->flags & ~RZ_REMOTE_F_UNSIGNALED))
 		return -EINVAL;
-	if (!p->connected)
+	if (!p->connected || p->qp_failed)
 		return -ENOTCONN;
-	if (p->outstanding + 1 >= RZ_PEER_SQ_DEPTH)
+	unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
+	/* An unsignaled operation leaves room for the signaled one that will retire it. */
+	if (p->outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
+			(unsig && p->unsig_run >= RZ_REMOTE_UNSIGNALED_MAX))
 		return -ENOBUFS;
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
 		return ret;
+	if (unsig)
+		wr.send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
 	ret = ibv_post_send(p->qp, &wr, &bad);
 	if (ret != 0) {
 		ret = rdma_errno(ret);
 		return ret == -ENOMEM ? -ENOBUFS : ret;
 	}
 	p->outstanding++;
+	if (unsig) {
+		p->unsig_run++;
+	} else {
+		p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] =
+				(uint16_t)(p->unsig_run + 1);
+		p->sig_n++;
+		p->unsig_run = 0;
+	}
 	return 0;
+}
+
+/* A completion of the user's is handed out: free the send-queue slots it retires. */
+static void
+retire(struct rz_peer *p, enum ibv_wc_status status)
+{
+	if (status != IBV_WC_SUCCESS)
+		p->qp_failed = true;
+	if (!p->qp_failed && p->sig_n > 0) {
+		uint32_t n = p->sig_slots[p->sig_head];
+
+		p->sig_head = (p->sig_head + 1) % RZ_PEER_SQ_DEPTH;
+		p->sig_n--;
+		p->outstanding -= RTE_MIN(n, p->outstanding);
+		return;
+	}
+	/* In error every work request still queued completes on its own (flushed), signaled or
+	 * not; the count is kept for rz_remote_poll()'s callers, posting is refused. */
+	p->sig_n = 0;
+	p->unsig_run = 0;
+	if (p->outstanding > 0)
+		p->outstanding--;
 }
 
 int
@@ -208,7 +247,7 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		got++;
 		p->stash_head = (p->stash_head + 1) % RZ_PEER_STASH;
 		p->stash_n--;
-		p->outstanding--;
+		retire(p, w->status);
 	}
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
@@ -225,7 +264,7 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 			cqe[got].wc_status = wc[i].status;
 			cqe[got].status = wc_errno(wc[i].status);
 			got++;
-			p->outstanding--;
+			retire(p, wc[i].status);
 		}
 		if (k < want)
 			break;

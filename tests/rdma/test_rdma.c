@@ -289,6 +289,95 @@ peer_rebind(struct rz_peer *p, const char *ip, const char *port, struct rz_rdma_
 	return 0;
 }
 
+#define UNSIG_OPS	1000
+#define UNSIG_EVERY	50
+#define UNSIG_CHUNK	64
+
+static uint8_t
+unsig_byte(int i)
+{
+	return (uint8_t)(i * 7 + 1);
+}
+
+/* "unsig": UNSIG_OPS writes of UNSIG_CHUNK bytes, only every UNSIG_EVERY-th signaled; exactly
+ * the signaled ones complete, in order, and then every slot is free again (a sync call works).
+ * Then the run limit, and an unknown flag. */
+static int
+peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = UNSIG_CHUNK };
+	struct rz_remote_cqe cqe[16];
+	int i = 0, k, n, ncqe = 0, ret;
+	uint64_t want = UNSIG_EVERY - 1;
+
+	for (k = 0; k < UNSIG_OPS; k++)
+		memset(buf + (size_t)k * UNSIG_CHUNK, unsig_byte(k), UNSIG_CHUNK);
+	while (i < UNSIG_OPS || ncqe < UNSIG_OPS / UNSIG_EVERY) {
+		if (i < UNSIG_OPS) {
+			op.local_off = (size_t)i * UNSIG_CHUNK;
+			op.remote_off = (uint64_t)i * UNSIG_CHUNK;
+			op.wr_id = (uint64_t)i;
+			op.flags = i % UNSIG_EVERY == UNSIG_EVERY - 1 ? 0 : RZ_REMOTE_F_UNSIGNALED;
+			ret = rz_remote_post(p, &op);
+			if (ret == 0) {
+				i++;
+				continue;
+			}
+			if (ret != -ENOBUFS)
+				PFAIL("unsig: post %d: %s", i, strerror(-ret));
+		}
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+		if (n < 0)
+			PFAIL("unsig: poll: %d", n);
+		for (k = 0; k < n; k++, ncqe++) {
+			if (cqe[k].status != 0)
+				PFAIL("unsig: write %" PRIu64 " failed: %d", cqe[k].wr_id, cqe[k].status);
+			if (cqe[k].wr_id != want)
+				PFAIL("unsig: completion of %" PRIu64 ", want %" PRIu64 " (only signaled "
+						"ones, in order)", cqe[k].wr_id, want);
+			want += UNSIG_EVERY;
+		}
+	}
+	if (rz_remote_poll(p, cqe, RTE_DIM(cqe)) != 0)
+		PFAIL("unsig: a completion more than the signaled operations");
+	/* Every slot retired: a sync call goes through; read it all back. */
+	ret = rz_remote_read(p, mem, PEER_BUF / 2, d, 0, (size_t)UNSIG_OPS * UNSIG_CHUNK);
+	if (ret != 0)
+		PFAIL("unsig: sync read after the run: %s", strerror(-ret));
+	if (memcmp(buf, buf + PEER_BUF / 2, (size_t)UNSIG_OPS * UNSIG_CHUNK) != 0)
+		PFAIL("unsig: the remote bytes differ from what was written");
+	/* The run limit: RZ_REMOTE_UNSIGNALED_MAX, then a signaled one is needed. */
+	op.flags = RZ_REMOTE_F_UNSIGNALED;
+	op.local_off = op.remote_off = 0;
+	for (k = 0; k < RZ_REMOTE_UNSIGNALED_MAX; k++)
+		if ((ret = rz_remote_post(p, &op)) != 0)
+			PFAIL("unsig: unsignaled %d of the run: %s", k, strerror(-ret));
+	if ((ret = rz_remote_post(p, &op)) != -ENOBUFS)
+		PFAIL("unsig: one past the run: %d, want -ENOBUFS", ret);
+	if ((ret = rz_remote_read(p, mem, 0, d, 0, 8)) != -EBUSY)
+		PFAIL("unsig: sync call with unsignaled operations in flight: %d, want -EBUSY", ret);
+	op.flags = 2;
+	if ((ret = rz_remote_post(p, &op)) != -EINVAL)
+		PFAIL("unsig: unknown flag: %d, want -EINVAL", ret);
+	op.flags = 0;
+	op.wr_id = 4242;
+	if ((ret = rz_remote_post(p, &op)) != 0)
+		PFAIL("unsig: the signaled one: %s", strerror(-ret));
+	do
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+	while (n == 0);
+	if (n != 1 || cqe[0].wr_id != 4242 || cqe[0].status != 0)
+		PFAIL("unsig: after the run: %d completions, first %" PRIu64, n, cqe[0].wr_id);
+	if ((ret = rz_remote_read(p, mem, 0, d, 0, 8)) != 0)
+		PFAIL("unsig: sync call after the run retired: %s", strerror(-ret));
+	fprintf(stderr, "peer: %d writes, 1 in %d signaled: %d completions, in order; run limit "
+			"%d\n", UNSIG_OPS, UNSIG_EVERY, ncqe, RZ_REMOTE_UNSIGNALED_MAX);
+	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
+		PFAIL("unsig: handshake");
+	return 0;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -453,6 +542,9 @@ peer_main(int argc, char **argv)
 			return 1;
 	} else if (strcmp(script, "stream") == 0) {
 		return peer_stream(p, &mem, buf, &d);
+	} else if (strcmp(script, "unsig") == 0) {
+		if (peer_unsig(p, &mem, buf, &d) != 0)
+			return 1;
 	} else if (strcmp(script, "try") == 0) {
 		int want = argc > 5 && strcmp(argv[5], "EACCES") == 0 ? -EACCES : 0;
 
@@ -874,6 +966,34 @@ test_revoke_then_attempts_fail(void)
 			"peer's exit status): %" PRIu64 " ms\n", REVOKE_QPS, now_ms() - t0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Unsignaled asynchronous writes (peer_unsig()): the bytes land, only the signaled ones
+ * complete, slots are retired by the next signaled completion, the run limit holds. */
+static void
+test_unsignaled(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t *va;
+	char buf[64];
+	int i, bad = 0;
+	pid_t pid = spawn_peer("unsig", NULL);
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	va = rz_region_addr(r);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
+	for (i = 0; i < UNSIG_OPS * UNSIG_CHUNK; i++)
+		bad += va[i] != unsig_byte(i / UNSIG_CHUNK);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
@@ -1601,6 +1721,7 @@ static const struct rz_test_case cases[] = {
 	{ "revoke: 10000 attempts fail", test_revoke_then_attempts_fail },
 	{ "re-bound windows: stale rkeys stay dead", test_rebind_stale_rkeys },
 	{ "messages and descriptors keep their order", test_msg_desc_order },
+	{ "unsignaled operations: retired in order", test_unsignaled },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
