@@ -43,7 +43,7 @@
  * RZB_PEER_LCORE (EAL --lcores of the owner, and of the peer in pp; default "0@(0,1)": the
  * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (the
  * loopback QPs of mwfloor, bw and lat; default 1), RZB_BW_INTERLEAVE (pairs per size in bw,
- * default 3).
+ * default 3), RZB_BW_SIGNAL (bw: one operation in N signaled, both sides; default 1).
  *
  * Data path of the measured loops: no allocation, no lock, no copy of our own; the operation
  * structures are built before the clock starts, samples go to preallocated arrays.
@@ -633,27 +633,38 @@ raw_sync(const struct raw_data *rd, struct ibv_send_wr *wr, uint64_t *ticks)
 
 static struct ibv_wc raw_wcs[MAX_DEPTH];
 
+/* Completion moderation of the bandwidth loops (RZB_BW_SIGNAL, default 1: every operation
+ * signaled): one operation in bw_signal_every is signaled, and the last one. Both sides alike;
+ * rzone through RZ_REMOTE_F_UNSIGNALED. */
+static uint32_t bw_signal_every = 1;
+
+static bool
+signaled(uint32_t k, uint32_t iters)
+{
+	return k % bw_signal_every == bw_signal_every - 1 || k == iters - 1;
+}
+
 /* @iters operations of @op->len bytes, at most @depth outstanding; ticks from the first post to
  * the last completion. */
 static int
 bw_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t depth,
 		uint64_t *ticks)
 {
-	uint32_t posted = 0, done = 0, inflight = 0;
+	uint32_t posted = 0, done = 0;
 	uint64_t t0;
 	int n, i, ret;
 
 	t0 = rte_rdtsc_precise();
 	while (done < iters) {
-		while (inflight < depth && posted < iters) {
+		while (posted - done < depth && posted < iters) {
 			op->wr_id = posted;
+			op->flags = signaled(posted, iters) ? 0 : RZ_REMOTE_F_UNSIGNALED;
 			ret = rz_remote_post(p, op);
 			if (ret == -ENOBUFS)
 				break;
 			if (ret != 0)
 				return ret;
 			posted++;
-			inflight++;
 		}
 		n = rz_remote_poll(p, cqes, depth);
 		if (n < 0)
@@ -661,32 +672,34 @@ bw_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t dep
 		for (i = 0; i < n; i++)
 			if (cqes[i].status != 0)
 				return cqes[i].status;
-		done += (uint32_t)n;
-		inflight -= (uint32_t)n;
+		/* A signaled completion retires every operation up to it. */
+		if (n > 0)
+			done = (uint32_t)cqes[n - 1].wr_id + 1;
 	}
 	*ticks = rte_rdtsc_precise() - t0;
 	return 0;
 }
 
-/* The same loop on the raw QP: @wr is built beforehand, only its wr_id changes; one WR per
- * ibv_post_send, every one signaled, as rz_remote_post does. */
+/* The same loop on the raw QP: @wr is built beforehand, only its wr_id and signaling change;
+ * one WR per ibv_post_send, signaled as rz_remote_post is asked to. */
 static int
 raw_bw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
 		uint64_t *ticks)
 {
-	uint32_t posted = 0, done = 0, inflight = 0;
+	const unsigned int base = wr->send_flags & ~(unsigned int)IBV_SEND_SIGNALED;
+	uint32_t posted = 0, done = 0;
 	struct ibv_send_wr *bad;
 	uint64_t t0;
 	int n, i;
 
 	t0 = rte_rdtsc_precise();
 	while (done < iters) {
-		while (inflight < depth && posted < iters) {
+		while (posted - done < depth && posted < iters) {
 			wr->wr_id = posted;
+			wr->send_flags = base | (signaled(posted, iters) ? IBV_SEND_SIGNALED : 0);
 			if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
 				return -EIO;
 			posted++;
-			inflight++;
 		}
 		n = ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
 		if (n < 0)
@@ -694,9 +707,10 @@ raw_bw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, u
 		for (i = 0; i < n; i++)
 			if (raw_wcs[i].status != IBV_WC_SUCCESS)
 				return -EIO;
-		done += (uint32_t)n;
-		inflight -= (uint32_t)n;
+		if (n > 0)
+			done = (uint32_t)raw_wcs[n - 1].wr_id + 1;
 	}
+	wr->send_flags = base | IBV_SEND_SIGNALED;
 	*ticks = rte_rdtsc_precise() - t0;
 	return 0;
 }
@@ -720,7 +734,7 @@ static int
 peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
 		struct raw_data *rd, int argc, char **argv)
 {
-	const char *il = getenv("RZB_BW_INTERLEAVE");
+	const char *il = getenv("RZB_BW_INTERLEAVE"), *sig = getenv("RZB_BW_SIGNAL");
 	const uint32_t pairs = il != NULL ? (uint32_t)atoi(il) : 3;
 	struct size_iters si[MAX_SIZES];
 	struct rz_remote_op op;
@@ -736,6 +750,11 @@ peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	depth = (uint32_t)atoi(argv[1]);
 	if (depth == 0 || depth > MAX_DEPTH)
 		return -EINVAL;
+	if (sig != NULL) {
+		bw_signal_every = (uint32_t)atoi(sig);
+		if (bw_signal_every == 0 || bw_signal_every > RZ_REMOTE_UNSIGNALED_MAX)
+			return -EINVAL;
+	}
 	n = parse_sizes(argc - 2, argv + 2, si);
 	if (n <= 0)
 		return -EINVAL;

@@ -17,6 +17,8 @@
 #   RZB_LAT_ITERS [1000, perftest's default]  RZB_GRANT_ITERS [100]  RZB_REG_ARENAS [6]
 #   RZB_ONLY  space-separated subset of: bw lat pp grant reg   [all]
 #   RZB_BW_INTERLEAVE [3]: pairs of interleaved runs (raw verbs, rzone) per size in bw
+#   RZB_BW_SIGNAL [1]: completion moderation of bw, both rzone (RZ_REMOTE_F_UNSIGNALED) and raw
+#       verbs: one operation in N signaled (1..64)
 
 set -euo pipefail
 
@@ -208,7 +210,7 @@ run_pp() {
 }
 
 log "device $DEV, GID index $GID, $ROUNDS rounds, depth $DEPTH"
-fact "env device $DEV gid $GID rounds $ROUNDS depth $DEPTH lat_iters $LAT_IT grant_iters $GRANT_IT bw_interleave ${RZB_BW_INTERLEAVE:-3}"
+fact "env device $DEV gid $GID rounds $ROUNDS depth $DEPTH lat_iters $LAT_IT grant_iters $GRANT_IT bw_interleave ${RZB_BW_INTERLEAVE:-3} bw_signal ${RZB_BW_SIGNAL:-1}"
 fact "env kernel $(uname -r) perftest $(dpkg-query -W -f='${Version}' perftest 2>/dev/null || echo '?')"
 fact "env fw $(cat "/sys/class/infiniband/$DEV/fw_ver" 2>/dev/null || echo '?') node_type $(cat "/sys/class/infiniband/$DEV/node_type" 2>/dev/null || echo '?') cpus $(nproc)"
 "$BENCH" reg 1 1 2>/dev/null | awk '$1 == "rzenv" { print "env tsc_mhz", $7, "cpuinfo_mhz", $9 }' >> "$FACTS" || true
