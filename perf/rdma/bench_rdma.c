@@ -1178,6 +1178,23 @@ raw_mw_cycle(struct raw *rw, struct ibv_mr *mr, void *addr, size_t len, bool sen
 /* ---------------------------------------------------------------------------------------- */
 /* Owner modes. */
 
+/* The baseline of grant/revoke: ibv_reg_mr + ibv_dereg_mr of a per-peer MR; ticks of each. */
+static int
+timed_reg_dereg(struct ibv_pd *pd, void *addr, size_t size, uint64_t *reg, uint64_t *dereg)
+{
+	uint64_t t0, t1;
+	struct ibv_mr *mr;
+
+	t0 = rte_rdtsc_precise();
+	mr = ibv_reg_mr(pd, addr, size, BASE_ACCESS);
+	t1 = rte_rdtsc_precise();
+	if (mr == NULL || ibv_dereg_mr(mr) != 0)
+		return -EIO;
+	*reg = t1 - t0;
+	*dereg = rte_rdtsc_precise() - t1;
+	return 0;
+}
+
 static int
 owner_grant(struct rz_peer *p, int argc, char **argv)
 {
@@ -1204,24 +1221,17 @@ owner_grant(struct rz_peer *p, int argc, char **argv)
 		/* The arena MR exists before the first grant. */
 		ret = rz_rdma_register(r, &m);
 		for (k = 0; k < iters && ret == 0; k++) {
-			uint64_t t0, t1, t2, t3, t4;
-			struct ibv_mr *mr;
+			uint64_t t2, t3, t4;
 
-			t0 = rte_rdtsc_precise();
-			mr = ibv_reg_mr(rw.pd, m.addr, size, BASE_ACCESS);
-			t1 = rte_rdtsc_precise();
-			if (mr == NULL || ibv_dereg_mr(mr) != 0) {
-				ret = -EIO;
+			ret = timed_reg_dereg(rw.pd, m.addr, size, &samples[k], &samples2[k]);
+			if (ret != 0)
 				break;
-			}
 			t2 = rte_rdtsc_precise();
 			ret = rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
 			t3 = rte_rdtsc_precise();
 			if (ret == 0)
 				ret = rz_rdma_revoke(&d);
 			t4 = rte_rdtsc_precise();
-			samples[k] = t1 - t0;
-			samples2[k] = t2 - t1;
 			samples3[k] = t3 - t2;
 			samples4[k] = t4 - t3;
 		}
@@ -1241,20 +1251,11 @@ owner_grant(struct rz_peer *p, int argc, char **argv)
 		stats_of(samples3, iters, &sgrant);
 		stats_of(samples4, iters, &srevoke);
 		/* Reg and dereg apart: a second pass over the baseline only. */
-		for (k = 0; k < iters; k++) {
-			uint64_t t0, t1, t2;
-			struct ibv_mr *mr;
-
-			t0 = rte_rdtsc_precise();
-			mr = ibv_reg_mr(rw.pd, m.addr, size, BASE_ACCESS);
-			t1 = rte_rdtsc_precise();
-			if (mr == NULL || ibv_dereg_mr(mr) != 0) {
-				ret = -EIO;
-				break;
-			}
-			t2 = rte_rdtsc_precise();
-			samples[k] = t1 - t0;
-			samples2[k] = t2 - t1;
+		for (k = 0; k < iters && ret == 0; k++)
+			ret = timed_reg_dereg(rw.pd, m.addr, size, &samples[k], &samples2[k]);
+		if (ret != 0) {
+			fprintf(stderr, "reg/dereg %zu: %s\n", size, strerror(-ret));
+			break;
 		}
 		stats_of(samples, iters, &sreg);
 		stats_of(samples2, iters, &sdereg);
