@@ -343,7 +343,8 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  *   -EADDRINUSE (the view would overlap an existing mapping of that process);
  *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV;
  *   for a peer also -ENOTCONN (disconnected), -ENOSPC (max_mr / max_mw reached), -EIO (the bind
- *   or the send of the descriptor failed).
+ *   or the send of the descriptor failed), -EAGAIN (the peer has not taken its previous
+ *   descriptor or message: it receives nothing; try again later).
  *   After a failure nothing is mapped or granted and the region is unchanged.
  */
 int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms);
@@ -416,7 +417,7 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  *   0 on success (also when the peer already owns it); -EINVAL (bad handle, or @p new_owner
  *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
  *   the region); -ESRCH (new owner unknown or dead); -ENODEV; for a peer also -ENOTCONN,
- *   -ENOSPC, -EIO (the new window: nothing changed).
+ *   -ENOSPC, -EIO (the new window: nothing changed), -EAGAIN (as rz_region_map()).
  */
 int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
 
@@ -445,7 +446,7 @@ int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
  *   remote peer owns the region and @p target is not that peer);
  *   -ESRCH (target unknown or dead, no open peer with this id); -ENOSPC (capability table
  *   full; for a peer: max_mr / max_mw reached); -ENODEV; for a peer also -EEXIST (it maps the
- *   region already), -ENOTCONN, -EIO.
+ *   region already), -ENOTCONN, -EIO, -EAGAIN (as rz_region_map()).
  */
 int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
 		uint64_t *token);

@@ -450,14 +450,18 @@ int rz_rdma_progress(void);
  *   remote peer owns the region: only it may be granted);
  *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected);
  *   -ENOSPC (max_mw reached); -EIO (the bind, or the previous descriptor's send, completed in
- *   error: nothing stays granted); -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV.
+ *   error: nothing stays granted); -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV;
+ *   -EAGAIN (the peer has not taken the previous descriptor or message within 100 ms: it posts
+ *   no receive, i.e. does not call rz_peer_recv_desc() / rz_peer_recv_msg(), and its 16
+ *   receive slots are full; nothing was posted, try again later).
  */
 int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
 		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc);
 
 /**
  * Revoke a grant: post a local invalidate of the window on the peer's QP and wait for its
- * completion (if the QP is dead, deallocate the window instead). When this returns 0 no access
+ * completion (if the QP is dead, or held up by a descriptor or message the peer has not taken,
+ * deallocate the window instead). When this returns 0 no access
  * through the rkey can succeed any more; other grants are untouched.
  *
  * @param desc
@@ -519,7 +523,9 @@ int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_
  *   -EACCES (remote access error: revoked window, wrong rights, out of the window);
  *   -ENOTCONN (the QP is in error: flushed); -ETIMEDOUT (transport retries exceeded);
  *   -EFAULT (local protection error); -EIO (any other completion error);
- *   -EBUSY (asynchronous operations are outstanding on this peer).
+ *   -EBUSY (asynchronous operations are outstanding on this peer);
+ *   -EAGAIN (a descriptor or message to this peer waits for it to post receives: the
+ *   operation would queue behind it; nothing sent).
  */
 int rz_remote_read(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
 		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len);
@@ -639,7 +645,9 @@ int rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
  * @param len
  *   At most 64.
  * @return
- *   0; -EINVAL; -ENOTCONN; -EIO; -ETIMEDOUT.
+ *   0; -EINVAL; -ENOTCONN; -EIO; -ETIMEDOUT (not taken in 5 s: the peer posts no receive;
+ *   the message stays queued and goes when it does); -EAGAIN (an earlier descriptor or
+ *   message is still not taken: nothing sent).
  */
 int rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len);
 

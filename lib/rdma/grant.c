@@ -126,6 +126,15 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 				p->remote_id);
 		return -ENOTCONN;
 	}
+	/* Nothing is posted behind a SEND the peer has not taken: the bind would wait behind it
+	 * (for ever if the peer receives nothing) and complete after we gave up on it. */
+	ret = peer_backlog(p);
+	if (ret == -EAGAIN)
+		RZ_LOG(WARNING, "peer %d (%016" PRIx64 ") has not taken its previous descriptor or "
+				"message (it receives nothing): no grant now, try again",
+				(int)p->local_id, p->remote_id);
+	if (ret != 0)
+		return ret;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return -ENOMEM;
@@ -255,7 +264,9 @@ grant_revoke_locked(struct grant *g)
 	struct rz_peer *p = g->peer;
 	int ret = -ENOTCONN;
 
-	if (p->connected) {
+	/* A local invalidate posted behind a SEND the peer has not taken would wait as long as
+	 * the peer does: free the window instead, which invalidates it at once. */
+	if (p->connected && peer_backlog(p) == 0) {
 		struct ibv_send_wr wr;
 
 		memset(&wr, 0, sizeof(wr));
@@ -267,7 +278,11 @@ grant_revoke_locked(struct grant *g)
 		/* Invalidated on this peer's QP: the peer keeps it for its next grants. */
 		mw_release_to_peer_locked(p, &g->mw);
 	} else {
-		/* The QP is gone or broken: freeing the window invalidates it too. */
+		/* The QP is gone, broken or held up: freeing the window invalidates it too. */
+		if (p->connected)
+			RZ_LOG(INFO, "grant %" PRIu64 ": the QP of peer %d is held up by a SEND it "
+					"has not taken: window freed instead of invalidated",
+					g->desc.generation, (int)p->local_id);
 		if (ibv_dealloc_mw(g->mw.mw) != 0) {
 			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated nor freed",
 					g->desc.generation);

@@ -757,6 +757,14 @@ peer_send_slot(struct rz_peer *p, size_t len)
 	if (ret != 0)
 		return rdma_errno(ret);
 	ret = peer_wait_internal(p, wr.wr_id, RZ_CTRL_TIMEOUT_MS, &wc);
+	if (ret == -ETIMEDOUT) {
+		/* Still queued: it goes when the peer posts receives again. Until then the slot
+		 * is in use and later SENDs wait for it (peer_backlog()). */
+		p->send_pending = wr.wr_id;
+		RZ_LOG(ERR, "send to peer %016" PRIx64 ": not taken in %d ms (the peer receives "
+				"nothing): it stays queued", p->remote_id, RZ_CTRL_TIMEOUT_MS);
+		return ret;
+	}
 	if (ret != 0)
 		return ret;
 	if (wc.status != IBV_WC_SUCCESS) {
@@ -770,14 +778,33 @@ peer_send_slot(struct rz_peer *p, size_t len)
 void
 peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc)
 {
-	if (wc->wr_id != p->desc_pending)
+	if (wc->wr_id != p->send_pending)
 		return;	/* a control WR whose wait timed out earlier */
-	p->desc_pending = 0;
+	p->send_pending = 0;
 	if (wc->status != IBV_WC_SUCCESS)
 		/* The QP is in error: nothing can use the grant's window (it is bound on this QP),
 		 * and the peer's grants go when the connection is seen down. */
-		RZ_LOG(ERR, "descriptor to peer %016" PRIx64 " not delivered: %s", p->remote_id,
-				ibv_wc_status_str(wc->status));
+		RZ_LOG(ERR, "descriptor or message to peer %016" PRIx64 " not delivered: %s",
+				p->remote_id, ibv_wc_status_str(wc->status));
+}
+
+int
+peer_backlog(struct rz_peer *p)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	if (p->send_pending == 0)
+		return 0;
+	ret = peer_wait_internal(p, p->send_pending, RZ_SEND_BACKLOG_MS, &wc);
+	if (ret == -ETIMEDOUT)
+		return -EAGAIN;
+	if (ret != 0)
+		return ret;
+	peer_ctrl_seen(p, &wc);
+	if (wc.status != IBV_WC_SUCCESS)
+		return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
+	return 0;
 }
 
 int
@@ -787,18 +814,13 @@ peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d)
 	struct ibv_sge sge = { .addr = (uintptr_t)slot, .length = RZ_RDMA_DESC_SIZE,
 		.lkey = p->buf_mr->lkey };
 	struct ibv_send_wr wr, *bad;
-	struct ibv_wc wc;
 	int ret;
 
-	if (p->desc_pending != 0) {
-		/* The previous one first: one descriptor SEND in flight at most. */
-		ret = peer_wait_internal(p, p->desc_pending, RZ_CTRL_TIMEOUT_MS, &wc);
-		if (ret != 0)
-			return ret;
-		peer_ctrl_seen(p, &wc);
-		if (wc.status != IBV_WC_SUCCESS)
-			return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
-	}
+	/* The previous SEND first: one in flight at most (the caller has usually waited for it
+	 * already, before binding the window). */
+	ret = peer_backlog(p);
+	if (ret != 0)
+		return ret;
 	ret = desc_encode(d, slot, RZ_PEER_SLOT_SIZE);
 	if (ret != 0)
 		return ret;
@@ -815,7 +837,7 @@ peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d)
 	ret = ibv_post_send(p->qp, &wr, &bad);
 	if (ret != 0)
 		return rdma_errno(ret);
-	p->desc_pending = wr.wr_id;
+	p->send_pending = wr.wr_id;
 	return 0;
 }
 
@@ -824,11 +846,18 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 {
 	uint8_t *slot;
 	uint32_t hdr[2];
+	int ret;
 
 	if (p == NULL || (buf == NULL && len > 0) || len > RZ_PEER_MSG_MAX)
 		return -EINVAL;
 	if (!p->connected)
 		return -ENOTCONN;
+	ret = peer_backlog(p);	/* the send slot may still hold a queued SEND */
+	if (ret == -EAGAIN)
+		RZ_LOG(WARNING, "peer %016" PRIx64 " has not taken the previous descriptor or "
+				"message (it receives nothing): message not sent", p->remote_id);
+	if (ret != 0)
+		return ret;
 	slot = p->buf + (size_t)RZ_PEER_RECV_SLOTS * RZ_PEER_SLOT_SIZE;
 	hdr[0] = RZ_MSG_MAGIC;
 	hdr[1] = (uint32_t)len;

@@ -24,6 +24,10 @@
 #define RZ_PEER_STASH		RZ_PEER_SQ_DEPTH
 #define RZ_PEER_MSG_MAX		64
 #define RZ_CTRL_TIMEOUT_MS	5000
+/* How long a grant, revoke or message waits for the peer to take the previous SEND (descriptor
+ * or message) before giving up: a peer that posts no receive holds it back for ever (RNR retries
+ * have no limit) and every work request queued behind it on the QP. */
+#define RZ_SEND_BACKLOG_MS	100
 #define RZ_MW_POOL_GROW		16
 /* Windows a peer keeps after their grants are revoked, for its next grants (re-bound on the same
  * QP, with a key the window never had). A window is retired after RZ_MW_KEY_USES keys. */
@@ -87,7 +91,7 @@ struct rz_peer {
 	volatile int connected;
 	uint32_t max_inline;
 	uint64_t seq;		/* internal wr_id sequence */
-	uint64_t desc_pending;	/* wr_id of a descriptor SEND not yet completed, 0: none */
+	uint64_t send_pending;	/* wr_id of a SEND (descriptor, message) not seen completed */
 	uint32_t outstanding;	/* asynchronous operations not yet retired (send queue slots) */
 	uint32_t unsig_run;	/* unsignaled operations posted since the last signaled one */
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
@@ -197,6 +201,10 @@ void peer_events(struct rz_peer *p);
 int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 /* A completion of rzone's own work requests seen while waiting for another one. */
 void peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc);
+/* Wait up to RZ_SEND_BACKLOG_MS for the peer's pending SEND, if any. 0: the QP has nothing of
+ * ours queued that waits for the peer; -EAGAIN: the peer has not taken it (its receive queue
+ * is full); -ENOTCONN / -EIO: it completed in error (the QP is in error). */
+int peer_backlog(struct rz_peer *p);
 
 /* grant.c */
 uint32_t grant_ceiling_rights(uint32_t perms);

@@ -103,6 +103,12 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 		return -ENOTCONN;
 	if (p->outstanding != 0)
 		return -EBUSY;
+	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does. */
+	if (unlikely(p->send_pending != 0)) {
+		ret = peer_backlog(p);
+		if (ret != 0)
+			return ret;
+	}
 	op->wr_id = RZ_WRID_INTERNAL | ++p->seq;
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
@@ -110,8 +116,8 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	ret = ibv_post_send(p->qp, &wr, &bad);
 	if (ret != 0)
 		return rdma_errno(ret);
-	/* Busy-poll without deadline: the device always completes a posted WR (success, error
-	 * after retries, or flush). */
+	/* Busy-poll without deadline: the device always completes a posted WR that waits for
+	 * no receive of the peer (success, error after retries, or flush). */
 	ret = peer_wait_internal(p, op->wr_id, -1, &wc);
 	if (ret != 0)
 		return ret;

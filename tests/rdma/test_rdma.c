@@ -378,6 +378,50 @@ peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struc
 	return 0;
 }
 
+#define STALL_SLOTS	16	/* a peer's receive slots: descriptors it holds untaken */
+
+/* "stall": take nothing until SIGUSR1 (blocked since before we connected), so that the owner's
+ * descriptors beyond our receive slots wait at our door (RNR). Then take the STALL_SLOTS + 1
+ * descriptors, in order, and say "done"; take the next one (granted once the backlog cleared),
+ * read through it, say "ok"; last, the descriptor the owner revoked while our QP was held up
+ * (the last of the first batch) must be a remote access error. */
+static int
+peer_stall(struct rz_peer *p, struct rz_rdma_mem *mem)
+{
+	static struct rz_rdma_desc d[STALL_SLOTS + 2];
+	sigset_t set;
+	int i, sig, ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (sigwait(&set, &sig) != 0)
+		PFAIL("stall: sigwait");
+	for (i = 0; i < STALL_SLOTS + 1; i++) {
+		ret = rz_peer_recv_desc(p, &d[i], TMO);
+		if (ret != 0)
+			PFAIL("stall: descriptor %d: %s", i, strerror(-ret));
+		if (i > 0 && d[i].generation <= d[i - 1].generation)
+			PFAIL("stall: descriptor %d out of order", i);
+	}
+	if (rz_peer_send_msg(p, "done", 4) != 0)
+		PFAIL("stall: send done");
+	ret = rz_peer_recv_desc(p, &d[STALL_SLOTS + 1], TMO);
+	if (ret != 0)
+		PFAIL("stall: descriptor after the backlog: %s", strerror(-ret));
+	ret = rz_remote_read(p, mem, 0, &d[STALL_SLOTS + 1], 0, 8);
+	if (ret != 0)
+		PFAIL("stall: read through the new grant: %s", strerror(-ret));
+	if (rz_peer_send_msg(p, "ok", 2) != 0)
+		PFAIL("stall: send ok");
+	ret = rz_remote_read(p, mem, 0, &d[STALL_SLOTS], 0, 8);
+	if (ret != -EACCES)
+		PFAIL("stall: grant revoked while held up: got %d (%s), want -EACCES", ret,
+				strerror(-ret));
+	fprintf(stderr, "peer: %d descriptors taken late, in order; the one revoked while held "
+			"up is a remote access error\n", STALL_SLOTS + 1);
+	return 0;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -390,6 +434,14 @@ peer_main(int argc, char **argv)
 
 	if (argc < 5)
 		PFAIL("usage: --peer SCRIPT IP PORT [ARG]");
+	if (strcmp(script, "stall") == 0) {
+		sigset_t set;
+
+		/* Before the owner can know us: its SIGUSR1 must not kill us. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
 	ret = rz_rdma_init(NULL);
 	if (ret != 0)
 		PFAIL("rz_rdma_init: %s", strerror(-ret));
@@ -428,6 +480,14 @@ peer_main(int argc, char **argv)
 		rz_rdma_fini();
 		free(buf);
 		return ret == 0 ? 0 : 1;
+	}
+	if (strcmp(script, "stall") == 0) {
+		ret = peer_stall(p, &mem);
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
 	}
 	if (strcmp(script, "rebind") == 0) {
 		ret = peer_rebind(p, argv[3], argv[4], &mem);
@@ -1103,6 +1163,89 @@ test_revoke_one_peer_other_works(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* A peer that takes nothing: its receive slots fill with descriptors, the next one waits at
+ * its door (RNR, retried without limit) and so would every work request behind it on the QP.
+ * Nothing of the owner waits with it: a grant, a sync operation and a message to that peer are
+ * refused at once with -EAGAIN and change nothing; a revoke frees the window instead of queueing
+ * an invalidate; another peer is served. Once the peer takes its descriptors (in order), it is
+ * granted again. */
+static void
+test_stalled_peer(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	static struct rz_rdma_desc d[STALL_SLOTS + 8];
+	struct rz_rdma_desc dx, db;
+	struct rz_rdma_mem m;
+	struct rz_peer *pa, *pb;
+	uint64_t t0, dt_grant, dt_revoke;
+	unsigned int mw0, mw1;
+	int i, n, n0, ret;
+	char buf[64];
+	uint8_t *va;
+	pid_t a = spawn_peer("stall", NULL), b;
+
+	CU_ASSERT_FATAL(r != NULL && a > 0);
+	va = rz_region_addr(r);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_register(r, &m), 0);
+	pa = accept_peer();
+	CU_ASSERT_FATAL(pa != NULL);
+	/* Grant until refused: the peer's slots plus one (waiting at its door) go out. */
+	for (n = 0; n < (int)RTE_DIM(d); n++) {
+		ret = rz_rdma_grant(r, pa, RZ_MODE_SHARE, 0, 4096, 0, &d[n]);
+		if (ret != 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(ret, -EAGAIN);
+	CU_ASSERT_EQUAL_FATAL(n, STALL_SLOTS + 1);
+	n0 = rz_rdma_grant_count();
+	CU_ASSERT_EQUAL(n0, n);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw0), 0);
+	/* Refused promptly (not after the 5 s control timeout), nothing changed. */
+	t0 = now_ms();
+	ret = rz_rdma_grant(r, pa, RZ_MODE_COPY_ON_WRITE, 0, 0, 0, &dx);
+	dt_grant = now_ms() - t0;
+	CU_ASSERT_EQUAL(ret, -EAGAIN);
+	CU_ASSERT(dt_grant < 2500);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw1), 0);
+	CU_ASSERT_EQUAL(mw1, mw0);
+	CU_ASSERT_EQUAL(rz_remote_read(pa, &m, 0, &d[0], 0, 8), -EAGAIN);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pa, "x", 1), -EAGAIN);
+	/* Another peer is served meanwhile. */
+	b = spawn_peer("try", "0");
+	CU_ASSERT_FATAL(b > 0);
+	pb = accept_peer();
+	CU_ASSERT_FATAL(pb != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, pb, RZ_MODE_SHARE, 8192, 4096, 0, &db), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "go", 2), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(pb, buf, TMO), 2);
+	CU_ASSERT_EQUAL(va[8192], 0x77);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(b), 0);
+	rz_peer_close(pb);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	/* The grant whose descriptor waits at the door: revoked at once. */
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d[STALL_SLOTS]), 0);
+	dt_revoke = now_ms() - t0;
+	CU_ASSERT(dt_revoke < 2500);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0 - 1);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d[STALL_SLOTS]), -ENOENT);
+	/* The peer takes its descriptors; then it is granted again. */
+	CU_ASSERT_EQUAL(kill(a, SIGUSR1), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(pa, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, pa, RZ_MODE_SHARE, 0, 4096, 0, &dx), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(pa, buf, TMO), 2);
+	CU_ASSERT_EQUAL(wait_peer(a), 0);
+	printf("\n  %d grants out to a peer that takes nothing; then grant refused in %" PRIu64
+			" ms, revoke in %" PRIu64 " ms\n", n, dt_grant, dt_revoke);
+	rz_peer_close(pa);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(rz_rdma_revoke(&d[i]), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static void
 test_expiry(void)
 {
@@ -1723,6 +1866,7 @@ static const struct rz_test_case cases[] = {
 	{ "messages and descriptors keep their order", test_msg_desc_order },
 	{ "unsignaled operations: retired in order", test_unsignaled },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
+	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
 	{ "rkey unpredictability (1024 grants)", test_rkey_entropy },
