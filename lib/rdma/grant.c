@@ -284,8 +284,8 @@ grant_revoke_locked(struct grant *g)
 					"has not taken: window freed instead of invalidated",
 					g->desc.generation, (int)p->local_id);
 		if (ibv_dealloc_mw(g->mw.mw) != 0) {
-			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated nor freed",
-					g->desc.generation);
+			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated "
+					"nor freed", g->desc.generation);
 			return -EIO;
 		}
 		rdma_state.n_mw--;

@@ -210,6 +210,7 @@ peer_free(struct rz_peer *p)
 static int
 peer_setup_qp_locked(struct rz_peer *p)
 {
+	const size_t buf_len = (size_t)(RZ_PEER_RECV_SLOTS + 1) * RZ_PEER_SLOT_SIZE;
 	struct ibv_qp_init_attr qa;
 	uint32_t i;
 	int ret;
@@ -217,7 +218,8 @@ peer_setup_qp_locked(struct rz_peer *p)
 	if (p->id->verbs != rdma_state.verbs) {
 		RZ_LOG(ERR, "the connection goes through device %s, rzone uses %s",
 				p->id->verbs != NULL ?
-				ibv_get_device_name(p->id->verbs->device) : "(none)", rdma_state.name);
+				ibv_get_device_name(p->id->verbs->device) : "(none)",
+				rdma_state.name);
 		return -ENODEV;
 	}
 	if (rdma_state.n_mr + 1 > rdma_state.max_mr) {
@@ -225,12 +227,11 @@ peer_setup_qp_locked(struct rz_peer *p)
 				rdma_state.name, rdma_state.max_mr);
 		return -ENOSPC;
 	}
-	p->buf = aligned_alloc(64, (size_t)(RZ_PEER_RECV_SLOTS + 1) * RZ_PEER_SLOT_SIZE);
+	p->buf = aligned_alloc(64, buf_len);
 	if (p->buf == NULL)
 		return -ENOMEM;
-	memset(p->buf, 0, (size_t)(RZ_PEER_RECV_SLOTS + 1) * RZ_PEER_SLOT_SIZE);
-	p->buf_mr = ibv_reg_mr(rdma_state.pd, p->buf,
-			(size_t)(RZ_PEER_RECV_SLOTS + 1) * RZ_PEER_SLOT_SIZE, IBV_ACCESS_LOCAL_WRITE);
+	memset(p->buf, 0, buf_len);
+	p->buf_mr = ibv_reg_mr(rdma_state.pd, p->buf, buf_len, IBV_ACCESS_LOCAL_WRITE);
 	if (p->buf_mr == NULL)
 		return rdma_errno(-1);
 	rdma_state.n_mr++;

@@ -204,7 +204,8 @@ rz_rdma_init(const char *dev_name)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (dev_name == NULL || strcmp(ibv_get_device_name(devs[i]->device), dev_name) == 0) {
+		if (dev_name == NULL ||
+				strcmp(ibv_get_device_name(devs[i]->device), dev_name) == 0) {
 			verbs = devs[i];
 			break;
 		}
@@ -235,7 +236,8 @@ rz_rdma_init(const char *dev_name)
 	}
 	rdma_state.devs = devs;
 	rdma_state.verbs = verbs;
-	snprintf(rdma_state.name, sizeof(rdma_state.name), "%s", ibv_get_device_name(verbs->device));
+	snprintf(rdma_state.name, sizeof(rdma_state.name), "%s",
+			ibv_get_device_name(verbs->device));
 	rdma_state.numa_node = device_numa_node(verbs->device, rdma_state.name);
 	rdma_state.quirks = rdma_quirks_lookup(rdma_state.attr.vendor_id, rdma_state.name);
 	do {
@@ -259,8 +261,8 @@ rz_rdma_init(const char *dev_name)
 			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name,
 			rdma_state.max_mr, rdma_state.max_mw, rdma_state.self_id);
 	if (!rdma_state.quirks->mw_range_enforced)
-		RZ_LOG(INFO, "%s: memory windows are not bounded by the device: every grant gets an "
-				"MR of exactly its range", rdma_state.name);
+		RZ_LOG(INFO, "%s: memory windows are not bounded by the device: every grant gets "
+				"an MR of exactly its range", rdma_state.name);
 	ret = 0;
 out:
 	pthread_mutex_unlock(&rdma_state.lock);
@@ -713,7 +715,8 @@ rz_rdma_dump(FILE *f)
 	for (i = 0; i < RZ_MAX_ARENAS; i++)
 		n += rdma_state.arena_mr[i].mr != NULL;
 	fprintf(f, "rdma device %s: nearest NUMA node %d, id %016" PRIx64 ", quirks %s\n",
-			rdma_state.name, rdma_state.numa_node, rdma_state.self_id, rdma_state.quirks->name);
+			rdma_state.name, rdma_state.numa_node, rdma_state.self_id,
+			rdma_state.quirks->name);
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		kept += p->mw_cached;
 	fprintf(f, "  limits: max_mr %u (used %u, %u arenas), max_mw %u (used %u: %u pooled, "
@@ -735,7 +738,8 @@ rz_rdma_dump(FILE *f)
 	}
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		fprintf(f, "  peer %d = %016" PRIx64 " pid %d qp %u: %s, %u grants\n",
-				(int)p->local_id, p->remote_id, p->remote_pid, p->qp != NULL ? p->qp->qp_num : 0,
+				(int)p->local_id, p->remote_id, p->remote_pid,
+				p->qp != NULL ? p->qp->qp_num : 0,
 				p->connected ? "connected" : "disconnected", p->ngrants);
 	TAILQ_FOREACH(g, &rdma_state.grants, next)
 		fprintf(f, "  grant %" PRIu64 ": region %" PRIx64 " [0x%" PRIx64 "+%" PRIu64

@@ -95,8 +95,10 @@ struct rz_peer {
 	uint32_t outstanding;	/* asynchronous operations not yet retired (send queue slots) */
 	uint32_t unsig_run;	/* unsignaled operations posted since the last signaled one */
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
-	uint32_t sig_head;	/* ring of signaled operations in flight: how many slots the */
-	uint32_t sig_n;		/* completion of each one retires (itself + the unsignaled before) */
+	/* Ring of the signaled operations in flight: how many send-queue slots the completion
+	 * of each one retires (itself and the unsignaled ones before it). */
+	uint32_t sig_head;
+	uint32_t sig_n;
 	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
 	uint32_t ngrants;
 	uint32_t stash_head;

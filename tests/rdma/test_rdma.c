@@ -332,10 +332,12 @@ peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struc
 			PFAIL("unsig: poll: %d", n);
 		for (k = 0; k < n; k++, ncqe++) {
 			if (cqe[k].status != 0)
-				PFAIL("unsig: write %" PRIu64 " failed: %d", cqe[k].wr_id, cqe[k].status);
+				PFAIL("unsig: write %" PRIu64 " failed: %d", cqe[k].wr_id,
+						cqe[k].status);
 			if (cqe[k].wr_id != want)
-				PFAIL("unsig: completion of %" PRIu64 ", want %" PRIu64 " (only signaled "
-						"ones, in order)", cqe[k].wr_id, want);
+				PFAIL("unsig: completion of %" PRIu64 ", want %" PRIu64
+						" (only signaled ones, in order)", cqe[k].wr_id,
+						want);
 			want += UNSIG_EVERY;
 		}
 	}
@@ -356,7 +358,8 @@ peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struc
 	if ((ret = rz_remote_post(p, &op)) != -ENOBUFS)
 		PFAIL("unsig: one past the run: %d, want -ENOBUFS", ret);
 	if ((ret = rz_remote_read(p, mem, 0, d, 0, 8)) != -EBUSY)
-		PFAIL("unsig: sync call with unsignaled operations in flight: %d, want -EBUSY", ret);
+		PFAIL("unsig: sync call with unsignaled operations in flight: %d, want -EBUSY",
+				ret);
 	op.flags = 2;
 	if ((ret = rz_remote_post(p, &op)) != -EINVAL)
 		PFAIL("unsig: unknown flag: %d, want -EINVAL", ret);
@@ -591,9 +594,9 @@ peer_main(int argc, char **argv)
 			else
 				n_other++;
 		}
-		fprintf(stderr, "peer: %d attempts after revoke: %d remote access error, %d flushed "
-				"(QP in error), %d other, 0 succeeded\n", REVOKE_TRIES, n_acc,
-				n_flush, n_other);
+		fprintf(stderr, "peer: %d attempts after revoke: %d remote access error, %d "
+				"flushed (QP in error), %d other, 0 succeeded\n", REVOKE_TRIES,
+				n_acc, n_flush, n_other);
 		if (first != -EACCES)
 			PFAIL("first attempt after revoke: %d, want -EACCES", first);
 		rz_peer_close(p);
@@ -1106,7 +1109,8 @@ test_rebind_stale_rkeys(void)
 		p = accept_peer();
 		CU_ASSERT_FATAL(p != NULL);
 		for (i = 0; i < REBIND_GRANTS; i++) {
-			CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d), 0);
+			CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d),
+					0);
 			CU_ASSERT_EQUAL_FATAL(rz_rdma_revoke(&d), 0);
 		}
 		CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d), 0);
@@ -1120,8 +1124,9 @@ test_rebind_stale_rkeys(void)
 	}
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw1), 0);
-	printf("\n  %d QPs x %d grant+revoke + 1 live grant in %" PRIu64 " ms; windows in use "
-			"before %u, after %u\n", REBIND_QPS, REBIND_GRANTS, now_ms() - t0, mw0, mw1);
+	printf("\n  %d QPs x %d grant+revoke + 1 live grant in %" PRIu64 " ms; windows in "
+			"use before %u, after %u\n", REBIND_QPS, REBIND_GRANTS, now_ms() - t0, mw0,
+			mw1);
 	/* Windows kept by the peers are freed with them: only the device pool remains. */
 	CU_ASSERT(mw1 <= mw0 + 16);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
