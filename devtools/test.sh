@@ -3,15 +3,18 @@
 # Copyright (c) 2026 rzone authors
 #
 # Build rzone and run its tests (as root, on Debian 12):
-#   1. devtools/setup.sh (packages, hugepages, stale runtime state);
-#   2. build/ with -Dwerror=true, then every test suite (unit, mp, rdma);
-#   3. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
+#   1. devtools/check-style.sh (line length, whitespace, SPDX headers), counted
+#      as one test whatever the arguments;
+#   2. devtools/setup.sh (packages, hugepages, stale runtime state);
+#   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma);
+#   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
 #      the unit, mp and rdma suites;
-#   4. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
+#   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
 #      parsers of the IPC message and the capability descriptor.
 # Tests use real hugepages and DPDK instances, so they run one at a time.
 # Ends with "rzone: N passed, M failed, K skipped" (counted from the testlog.json
-# of every run); exits non-zero if any build or test failed. Re-runnable.
+# of every run, plus the style check); exits non-zero if any build or test
+# failed. Re-runnable.
 #
 # Usage: devtools/test.sh [meson test arguments]
 #   devtools/test.sh                   everything
@@ -25,6 +28,7 @@
 #   RZ_FUZZ_BUILD_DIR  fuzzer build directory (default build-fuzz)
 #   RZ_SKIP_ASAN=1     skip the sanitizer build and run
 #   RZ_SKIP_FUZZ=1     skip the fuzzer build and run
+#   RZ_SKIP_STYLE=1    skip the style check
 #   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
 
 set -euo pipefail
@@ -161,6 +165,21 @@ print(passed, failed, skipped)
 EOF
 }
 
+# The style check: one test, passed or failed; its output only when it failed.
+style_passed=0
+style_failed=0
+if [ "${RZ_SKIP_STYLE:-0}" = 1 ]; then
+    rz_say test "style: skipped (RZ_SKIP_STYLE=1)"
+elif style_out=$(bash "$HERE/check-style.sh" 2>&1); then
+    style_passed=1
+    rz_say test "style: ${style_out##*$'\n'}"
+else
+    style_failed=1
+    rz_say test "style: devtools/check-style.sh failed:"
+    printf '%s\n' "$style_out" | sed 's/^/    /'
+    FAILED_STEPS+=("style")
+fi
+
 rz_say test "setup"
 bash "$HERE/setup.sh"
 
@@ -202,6 +221,8 @@ trap - EXIT
 
 read -r passed failed skipped < <(count_results "$BUILD/meson-logs/testlog.json" \
     "$ASAN_BUILD/meson-logs/testlog.json" "$FUZZ_BUILD/meson-logs/testlog.json")
+passed=$((passed + style_passed))
+failed=$((failed + style_failed))
 summary="rzone: $passed passed, $failed failed, $skipped skipped in $(rz_elapsed "$START")"
 if [ "${#FAILED_STEPS[@]}" -gt 0 ]; then
     failed_steps=$(printf '%s, ' "${FAILED_STEPS[@]}")

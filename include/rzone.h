@@ -71,10 +71,14 @@ extern "C" {
 
 /** Cache policy of a region's memory (see doc/guide.md, "Cache policies"). */
 enum rz_cache_policy {
-	RZ_CACHE_WRITE_BACK = 0,   /**< Normal cacheable memory: the only policy userspace can honour. */
-	RZ_CACHE_WRITE_THROUGH,    /**< Refused with -ENOTSUP: needs kernel PAT control. */
-	RZ_CACHE_UNCACHED,         /**< Refused with -ENOTSUP: needs kernel PAT control. */
-	RZ_CACHE_WRITE_COMBINING,  /**< Refused with -ENOTSUP: needs kernel PAT control. */
+	/** Normal cacheable memory: the only policy userspace can honour. */
+	RZ_CACHE_WRITE_BACK = 0,
+	/** Refused with -ENOTSUP: needs kernel PAT control. */
+	RZ_CACHE_WRITE_THROUGH,
+	/** Refused with -ENOTSUP: needs kernel PAT control. */
+	RZ_CACHE_UNCACHED,
+	/** Refused with -ENOTSUP: needs kernel PAT control. */
+	RZ_CACHE_WRITE_COMBINING,
 };
 
 /** What a capability gives its target. */

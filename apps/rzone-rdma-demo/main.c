@@ -430,7 +430,8 @@ revoke_peer1(struct owner *o)
 		return fail("rz_capability_revoke(%#" PRIx64 "): %s", o->tok_share,
 				strerror(-ret));
 	say("rz_capability_revoke(%#" PRIx64 "): peer 1's window is invalidated, and the "
-			"invalidation has completed (%" PRIu64 " ms)", o->tok_share, (uint64_t)demo_now_ms() - t0);
+			"invalidation has completed (%" PRIu64 " ms)", o->tok_share,
+			(uint64_t)demo_now_ms() - t0);
 	if (rz_region_get_mapping(o->r, o->peer_id[1]) != NULL || rte_errno != ENOENT ||
 			rz_rdma_grant_count() != 1)
 		return fail("peer 1 still maps the region, or peer 2 no longer does");

@@ -37,9 +37,10 @@ rdma_quirks_lookup(uint32_t vendor_id, const char *dev_name)
 	if (env != NULL && strcmp(env, "1") == 0)
 		return &quirks_forced;
 	if (env != NULL && rxe)
-		/* Never off where windows are unbounded: that would reopen what the quirk closes. */
+		/* Never off where windows are unbounded: that would reopen what the quirk
+		 * closes. */
 		RZ_LOG(WARNING, "RZ_RDMA_EXACT_MR=%s ignored: %s does not bound memory windows to "
-				"their range, so every grant keeps a registration of exactly its range",
-				env, dev_name != NULL ? dev_name : "this device");
+				"their range, so every grant keeps a registration of exactly its "
+				"range", env, dev_name != NULL ? dev_name : "this device");
 	return rxe ? &quirks_rxe : &quirks_default;
 }

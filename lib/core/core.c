@@ -160,8 +160,8 @@ table_attach(void)
 			t->version != RZ_TABLE_VERSION || t->table_size != sizeof(*t) ||
 			t->max_regions != RZ_MAX_REGIONS || t->max_procs != RZ_MAX_PROCS ||
 			t->max_caps != RZ_MAX_CAPS) {
-		RZ_LOG(ERR, "region table made by an incompatible rzone build "
-				"(version %u, %" PRIu64 " bytes; this build: version %u, %zu bytes)",
+		RZ_LOG(ERR, "region table made by an incompatible rzone build (version %u, "
+				"%" PRIu64 " bytes; this build: version %u, %zu bytes)",
 				t->version, t->table_size, RZ_TABLE_VERSION, sizeof(*t));
 		return -EPROTO;
 	}

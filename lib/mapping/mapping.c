@@ -50,9 +50,10 @@ map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t targ
 		return -EINVAL;
 	}
 	if (!by_cap && requester != e->owner) {
-		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d: only the owner "
-				"(pid %d) maps; others need a capability", e->id,
-				(int)proc_pid(requester), (int)proc_pid(target), (int)proc_pid(e->owner));
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d: only the "
+				"owner (pid %d) maps; others need a capability", e->id,
+				(int)proc_pid(requester), (int)proc_pid(target),
+				(int)proc_pid(e->owner));
 		return -EPERM;
 	}
 	if (perms & ~e->perms) {

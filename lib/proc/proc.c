@@ -284,7 +284,8 @@ rz_process_dump(FILE *f)
 		fprintf(f, "  slot %u: pid %d %s start_time %" PRIu64 " gen %" PRIu64 "%s\n", i,
 				(int)p->pid,
 				p->proc_type == RTE_PROC_PRIMARY ? "primary" : "secondary",
-				p->start_time, p->gen, proc_alive(i) ? "" : " (dead, not reaped yet)");
+				p->start_time, p->gen,
+				proc_alive(i) ? "" : " (dead, not reaped yet)");
 	}
 	return 0;
 }

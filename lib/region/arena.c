@@ -50,9 +50,8 @@ free_hugepages(int socket, uint64_t page_sz)
 	long n = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path),
-			"/sys/devices/system/node/node%d/hugepages/hugepages-%" PRIu64 "kB/free_hugepages",
-			socket, page_sz >> 10);
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/"
+			"hugepages-%" PRIu64 "kB/free_hugepages", socket, page_sz >> 10);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;

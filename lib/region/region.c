@@ -632,7 +632,8 @@ rz_dump(FILE *f)
 	if (t == NULL)
 		return -ENODEV;
 	fprintf(f, "rzone %s: %u regions, %u capabilities, hugepage %" PRIu64 " kB; "
-			"created %" PRIu64 ", destroyed %" PRIu64 ", processes reaped %" PRIu64 "\n",
+			"created %" PRIu64 ", destroyed %" PRIu64 ", "
+			"processes reaped %" PRIu64 "\n",
 			RZ_VERSION, t->nregions, t->ncaps, t->page_sz >> 10, t->stats_created,
 			t->stats_destroyed, t->stats_reaped);
 	rz_process_dump(f);

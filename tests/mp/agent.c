@@ -125,7 +125,8 @@ command(char *line)
 	} else if (!strcmp(argv[0], "perms")) {
 		struct rz_region *r = region(argv[1]);
 
-		answer(r == NULL ? -rte_errno : rz_region_get_mapping_perms(r, (pid_t)num(argv[2])));
+		answer(r == NULL ? -rte_errno :
+				rz_region_get_mapping_perms(r, (pid_t)num(argv[2])));
 	} else if (!strcmp(argv[0], "write") && argc >= 4) {
 		struct rz_region *r = region(argv[1]);
 		char *p = r == NULL ? NULL : rz_region_get_mapping(r, RZ_PID_SELF);
@@ -215,7 +216,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* "--no-rzone": a plain DPDK secondary that never attaches to rzone. */
-	/* rte_eal_init() leaves the program name at argv[ret], the application's arguments after. */
+	/* rte_eal_init() leaves the program name at argv[ret], the application's arguments
+	 * after. */
 	if (ret + 1 < argc && strcmp(argv[ret + 1], "--no-rzone") == 0) {
 		printf("ready %d\n", (int)getpid());
 		fflush(stdout);

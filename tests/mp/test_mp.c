@@ -61,8 +61,8 @@ wait_reaped(const struct rz_region *r, pid_t pid)
 	} while (0)
 #define ERR(rep, e) do { struct reply r_ = (rep); CU_ASSERT(!r_.ok && r_.err == (e)); \
 		if (r_.ok || r_.err != (e)) fprintf(stderr, "  agent said %s %d, want err %d at " \
-				"line %d\n", r_.ok ? "ok" : "err", r_.ok ? (int)r_.val : r_.err, (e), \
-				__LINE__); \
+				"line %d\n", r_.ok ? "ok" : "err", \
+				r_.ok ? (int)r_.val : r_.err, (e), __LINE__); \
 	} while (0)
 
 static void
