@@ -28,6 +28,8 @@
  * or message) before giving up: a peer that posts no receive holds it back for ever (RNR retries
  * have no limit) and every work request queued behind it on the QP. */
 #define RZ_SEND_BACKLOG_MS	100
+/* Our QP's receiver-not-ready NAK timer, IB encoding: 12 = 0.64 ms (rdma_cm's 0 = 655 ms). */
+#define RZ_MIN_RNR_TIMER	12
 #define RZ_MW_POOL_GROW		16
 /* Windows a peer keeps after their grants are revoked, for its next grants (re-bound on the same
  * QP, with a key the window never had). A window is retired after RZ_MW_KEY_USES keys. */
