@@ -1318,8 +1318,8 @@ owner_grant(struct rz_peer *p, int argc, char **argv)
 				"gr_p50 %.3f gr_mean %.3f gr_p99 %.3f blk_base_p50 %.3f "
 				"blk_gr_p50 %.3f blk_base_mean %.3f blk_gr_mean %.3f\n", size,
 				iters, sbase.p50, sbase.mean, sbase.p99, sreg.p50, sdereg.p50,
-				sgrant.p50, srevoke.p50, sgr.p50, sgr.mean, sgr.p99, sbb.p50, sgb.p50,
-				sbb.mean, sgb.mean);
+				sgrant.p50, srevoke.p50, sgr.p50, sgr.mean, sgr.p99, sbb.p50,
+				sgb.p50, sbb.mean, sgb.mean);
 		fflush(stdout);
 		rz_region_destroy(r);
 	}
