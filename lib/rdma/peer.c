@@ -275,14 +275,23 @@ peer_setup_qp_locked(struct rz_peer *p)
 	return 0;
 }
 
+/*
+ * RDMA READs and atomics in flight each way: as many as the device allows (perftest does the
+ * same; rxe allows 128, most NICs 16), capped by what the other side offers when accepting
+ * (@their_init: its initiator depth, @their_resp: its responder resources; 255: no cap).
+ */
 static void
-conn_param(struct rdma_conn_param *cp, const struct hello *h)
+conn_param(struct rdma_conn_param *cp, const struct hello *h, uint8_t their_init,
+		uint8_t their_resp)
 {
+	int resp = RTE_MIN(rdma_state.attr.max_qp_rd_atom, UINT8_MAX);
+	int init = RTE_MIN(rdma_state.attr.max_qp_init_rd_atom, UINT8_MAX);
+
 	memset(cp, 0, sizeof(*cp));
 	cp->private_data = h;
 	cp->private_data_len = sizeof(*h);
-	cp->responder_resources = (uint8_t)RTE_MIN(rdma_state.attr.max_qp_rd_atom, 16);
-	cp->initiator_depth = (uint8_t)RTE_MIN(rdma_state.attr.max_qp_init_rd_atom, 16);
+	cp->responder_resources = (uint8_t)RTE_MIN(resp, (int)their_init);
+	cp->initiator_depth = (uint8_t)RTE_MIN(init, (int)their_resp);
 	cp->retry_count = 7;
 	cp->rnr_retry_count = 7;
 }
@@ -443,6 +452,7 @@ peer_established(struct rz_peer *p, const struct hello *theirs)
 struct rz_peer *
 rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 {
+	uint8_t their_init, their_resp;
 	struct rdma_conn_param cp;
 	struct rdma_cm_event *ev;
 	struct hello mine, theirs;
@@ -472,6 +482,8 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	}
 	p->id = ev->id;
 	ret = hello_check(ev->param.conn.private_data, ev->param.conn.private_data_len, &theirs);
+	their_init = ev->param.conn.initiator_depth;
+	their_resp = ev->param.conn.responder_resources;
 	rdma_ack_cm_event(ev);
 	if (ret != 0) {
 		rdma_reject(p->id, NULL, 0);
@@ -491,7 +503,7 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 		goto fail;
 	}
 	hello_make(&mine);
-	conn_param(&cp, &mine);
+	conn_param(&cp, &mine, their_init, their_resp);
 	if (rdma_accept(p->id, &cp) != 0) {
 		ret = rdma_errno(-1);
 		RZ_LOG(ERR, "rdma_accept: %s", strerror(-ret));
@@ -570,7 +582,7 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	if (ret != 0)
 		goto fail;
 	hello_make(&mine);
-	conn_param(&cp, &mine);
+	conn_param(&cp, &mine, UINT8_MAX, UINT8_MAX);
 	if (rdma_connect(p->id, &cp) != 0) {
 		ret = rdma_errno(-1);
 		RZ_LOG(ERR, "rdma_connect: %s", strerror(-ret));

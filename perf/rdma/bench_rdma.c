@@ -334,7 +334,7 @@ static const struct raw_shape raw_shape_ctrl = {
 #define RZ_QP_SQ_DEPTH		256
 #define RZ_QP_RQ_DEPTH		16
 #define RZ_QP_INLINE		128
-#define RZ_QP_RD_ATOMIC_MAX	16
+#define RZ_QP_RD_ATOMIC_MAX	UINT8_MAX
 
 static int
 raw_open(struct raw *rw)
