@@ -1140,6 +1140,29 @@ test_rebind_stale_rkeys(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* A new peer ("try 0") is granted [@off, @off + @len) of @r in Share mode (@len 0: to the end)
+ * and writes 0x77 at its start: the byte lands. */
+static void
+try_peer_writes(struct rz_region *r, size_t off, size_t len)
+{
+	uint8_t *va = rz_region_addr(r);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	char buf[64];
+	pid_t pid = spawn_peer("try", "0");
+
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, off, len, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "go", 2), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
+	CU_ASSERT_EQUAL(va[off], 0x77);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+}
+
 static void
 test_revoke_one_peer_other_works(void)
 {
@@ -1187,18 +1210,16 @@ test_stalled_peer(void)
 {
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
 	static struct rz_rdma_desc d[STALL_SLOTS + 8];
-	struct rz_rdma_desc dx, db;
+	struct rz_rdma_desc dx;
 	struct rz_rdma_mem m;
-	struct rz_peer *pa, *pb;
+	struct rz_peer *pa;
 	uint64_t t0, dt_grant, dt_revoke;
 	unsigned int mw0, mw1;
 	int i, n, n0, ret;
 	char buf[64];
-	uint8_t *va;
-	pid_t a = spawn_peer("stall", NULL), b;
+	pid_t a = spawn_peer("stall", NULL);
 
 	CU_ASSERT_FATAL(r != NULL && a > 0);
-	va = rz_region_addr(r);
 	CU_ASSERT_EQUAL_FATAL(rz_rdma_register(r, &m), 0);
 	pa = accept_peer();
 	CU_ASSERT_FATAL(pa != NULL);
@@ -1225,17 +1246,7 @@ test_stalled_peer(void)
 	CU_ASSERT_EQUAL(rz_remote_read(pa, &m, 0, &d[0], 0, 8), -EAGAIN);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(pa, "x", 1), -EAGAIN);
 	/* Another peer is served meanwhile. */
-	b = spawn_peer("try", "0");
-	CU_ASSERT_FATAL(b > 0);
-	pb = accept_peer();
-	CU_ASSERT_FATAL(pb != NULL);
-	CU_ASSERT_EQUAL(rz_rdma_grant(r, pb, RZ_MODE_SHARE, 8192, 4096, 0, &db), 0);
-	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "go", 2), 0);
-	CU_ASSERT_EQUAL(rz_peer_recv_msg(pb, buf, TMO), 2);
-	CU_ASSERT_EQUAL(va[8192], 0x77);
-	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "bye", 3), 0);
-	CU_ASSERT_EQUAL(wait_peer(b), 0);
-	rz_peer_close(pb);
+	try_peer_writes(r, 8192, 4096);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
 	/* The grant whose descriptor waits at the door: revoked at once. */
 	t0 = now_ms();
@@ -1474,17 +1485,7 @@ test_kill9_mid_transfer(void)
 	CU_ASSERT_EQUAL(rz_rdma_register(r, &mem), 0);
 	rz_peer_close(p);
 	/* And it can be granted again. */
-	pid = spawn_peer("try", "0");
-	CU_ASSERT_FATAL(pid > 0);
-	p = accept_peer();
-	CU_ASSERT_FATAL(p != NULL);
-	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
-	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "go", 2), 0);
-	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
-	CU_ASSERT_EQUAL(va[0], 0x77);
-	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
-	CU_ASSERT_EQUAL(wait_peer(pid), 0);
-	rz_peer_close(p);
+	try_peer_writes(r, 0, 0);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
