@@ -1199,9 +1199,8 @@ timed_reg_dereg(struct ibv_pd *pd, void *addr, size_t size, uint64_t *reg, uint6
 
 /* Runs of GRANT_BLOCK reg+dereg and GRANT_BLOCK grant+revoke, alternating which run goes first
  * (ABBA): each operation is timed after one of its own kind, and slow drift of the guest cancels.
- * (The interleaved pass times each grant right after a reg+dereg of the same region: there the
- * grant measures up to 2x slower than in a run of grants, while reg+dereg measures the same
- * either way; see perf/rdma/README.md.) */
+ * (The interleaved pass times each operation right after one of the other kind. Under TCG the
+ * two designs differ by up to 2x in the ratio, both sides moving; perf/rdma/README.md.) */
 static int
 grant_blocked(struct rz_region *r, struct rz_peer *p, struct raw *rw, struct rz_rdma_mem *m,
 		size_t size, uint32_t iters, struct stats *sbase, struct stats *sgr)
