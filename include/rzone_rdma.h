@@ -20,7 +20,10 @@
  *
  * Threading: the control functions (init, register, listen/accept/connect, grant, revoke,
  * progress) are thread-safe. A peer's data path (rz_remote_*) must be driven by one thread at a
- * time; it takes no lock, allocates nothing and copies no payload.
+ * time; it takes no lock, allocates nothing and copies no payload. A grant or revoke for a peer,
+ * rz_peer_send_msg() to it, and rz_rdma_progress() when it revokes an expired grant of it, post
+ * on that peer's QP and reap its send completions: do not run them while another thread drives
+ * that peer's data path (known limitation).
  *
  * Errors: int functions return 0 (or a count) on success and a negative errno on failure;
  * pointer functions return NULL and set rte_errno.
