@@ -28,7 +28,6 @@
 #   RZ_FUZZ_BUILD_DIR  fuzzer build directory (default build-fuzz)
 #   RZ_SKIP_ASAN=1     skip the sanitizer build and run
 #   RZ_SKIP_FUZZ=1     skip the fuzzer build and run
-#   RZ_SKIP_STYLE=1    skip the style check
 #   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
 
 set -euo pipefail
@@ -168,9 +167,7 @@ EOF
 # The style check: one test, passed or failed; its output only when it failed.
 style_passed=0
 style_failed=0
-if [ "${RZ_SKIP_STYLE:-0}" = 1 ]; then
-    rz_say test "style: skipped (RZ_SKIP_STYLE=1)"
-elif style_out=$(bash "$HERE/check-style.sh" 2>&1); then
+if style_out=$(bash "$HERE/check-style.sh" 2>&1); then
     style_passed=1
     rz_say test "style: ${style_out##*$'\n'}"
 else
