@@ -461,6 +461,81 @@ int rz_rdma_progress(void);
 int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
 		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc);
 
+/** rz_rdma_grant_ext() flag: bind the window but send nothing; the application delivers the
+ * descriptor itself (rz_rdma_desc_pack() gives its 80 wire bytes) on a channel of its own, and
+ * the peer validates it with rz_peer_desc_unpack(). */
+#define RZ_GRANT_F_NO_SEND (1u << 0)
+
+/**
+ * rz_rdma_grant() with flags. With 0 it is rz_rdma_grant(). With RZ_GRANT_F_NO_SEND the window
+ * is bound (its completion waited for) and the grant is live when the call returns, but no
+ * descriptor goes to the peer: @p desc is what the application sends it, for instance packed
+ * with rz_rdma_desc_pack() into a message of its own protocol (the way UCX applications ship a
+ * packed rkey). Revocation, expiry and disconnect apply as to any grant.
+ *
+ * @param r
+ *   Region handle, registered or not (it is registered if needed).
+ * @param p
+ *   Connected peer.
+ * @param mode
+ *   Transfer mode.
+ * @param offset
+ *   Start of the window inside the region.
+ * @param len
+ *   Window length; 0 means up to the end of the region.
+ * @param lifetime_ns
+ *   Revoke automatically after this long (by rz_rdma_progress()); 0: no expiry.
+ * @param flags
+ *   0 or RZ_GRANT_F_NO_SEND.
+ * @param desc
+ *   Receives the descriptor; required with RZ_GRANT_F_NO_SEND.
+ * @return
+ *   As rz_rdma_grant(), and -EINVAL also for an unknown flag, or RZ_GRANT_F_NO_SEND with a NULL
+ *   @p desc (nothing is granted).
+ */
+int rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t flags,
+		struct rz_rdma_desc *desc);
+
+/**
+ * Encode a descriptor into its wire format (doc/wire-format.md): RZ_RDMA_DESC_SIZE bytes,
+ * little-endian, CRC-32C protected. For descriptors the application delivers itself
+ * (RZ_GRANT_F_NO_SEND).
+ *
+ * @param desc
+ *   Descriptor from rz_rdma_grant_ext().
+ * @param buf
+ *   Where the bytes go.
+ * @param len
+ *   Room at @p buf.
+ * @return
+ *   RZ_RDMA_DESC_SIZE (bytes written); -EINVAL (NULL argument, or @p desc is not a valid
+ *   descriptor: zero ids or length, wrapping range, unknown mode or rights, rights beyond the
+ *   mode); -ENOSPC (@p len < RZ_RDMA_DESC_SIZE; nothing written).
+ */
+int rz_rdma_desc_pack(const struct rz_rdma_desc *desc, void *buf, size_t len);
+
+/**
+ * Decode and validate a descriptor that peer @p issued and the application received on a channel
+ * of its own: the same checks as rz_peer_recv_desc() (size, version, checksum, issuer is @p p,
+ * target is us, not expired).
+ *
+ * @param p
+ *   The peer that granted it (whose QP the rkey works on).
+ * @param buf
+ *   The bytes as received.
+ * @param len
+ *   Their number (RZ_RDMA_DESC_SIZE for a well-formed descriptor).
+ * @param desc
+ *   Receives the descriptor; untouched on error.
+ * @return
+ *   0; -EINVAL (NULL argument); -EBADMSG (malformed, truncated, oversized, bad checksum or
+ *   unknown version); -EPROTO (foreign: another issuer or target; or inconsistent fields);
+ *   -ESTALE (expired). The log names the reason.
+ */
+int rz_peer_desc_unpack(struct rz_peer *p, const void *buf, size_t len,
+		struct rz_rdma_desc *desc);
+
 /**
  * Revoke a grant: post a local invalidate of the window on the peer's QP and wait for its
  * completion (if the QP is dead, or held up by a descriptor or message the peer has not taken,

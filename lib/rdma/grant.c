@@ -219,7 +219,7 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	g->desc.expiry_ns = lifetime_ns ? rdma_now_realtime() + lifetime_ns : 0;
 	TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
 	p->ngrants++;
-	ret = peer_send_desc(p, &g->desc);
+	ret = (kind & GRANT_F_NO_SEND) ? 0 : peer_send_desc(p, &g->desc);
 	if (ret != 0) {
 		RZ_LOG(ERR, "descriptor not delivered to peer %016" PRIx64 ": revoking",
 				p->remote_id);
@@ -237,24 +237,41 @@ out_free:
 }
 
 int
-rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
-		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc)
+rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t flags,
+		struct rz_rdma_desc *desc)
 {
 	struct grant *g;
 	int ret;
 
 	if (r == NULL || p == NULL || desc_mode_rights((uint32_t)mode) == 0)
 		return -EINVAL;
+	if (flags & ~RZ_GRANT_F_NO_SEND) {
+		RZ_LOG(ERR, "grant: unknown flags 0x%x", flags & ~RZ_GRANT_F_NO_SEND);
+		return -EINVAL;
+	}
+	if ((flags & RZ_GRANT_F_NO_SEND) && desc == NULL) {
+		RZ_LOG(ERR, "grant: RZ_GRANT_F_NO_SEND without a descriptor to deliver");
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&rdma_state.lock);
 	if (!rdma_state.initialized)
 		ret = -ENODEV;
 	else
 		ret = grant_new_locked(r, p, (uint32_t)mode, desc_mode_rights((uint32_t)mode),
-				offset, len, lifetime_ns, 0, &g);
+				offset, len, lifetime_ns,
+				(flags & RZ_GRANT_F_NO_SEND) ? GRANT_F_NO_SEND : 0, &g);
 	if (ret == 0 && desc != NULL)
 		*desc = g->desc;
 	pthread_mutex_unlock(&rdma_state.lock);
 	return ret;
+}
+
+int
+rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
+		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc)
+{
+	return rz_rdma_grant_ext(r, p, mode, offset, len, lifetime_ns, 0, desc);
 }
 
 /* Invalidate the window and forget the grant. Lock held. */

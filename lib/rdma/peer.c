@@ -987,11 +987,58 @@ peer_msg_magic(const struct rz_peer *p, uint32_t slot, uint32_t len)
 	return rte_le_to_cpu_32(magic);
 }
 
-int
-rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
+/* Validate @len bytes as a descriptor from peer @p to us (issuer, target, expiry). */
+static int
+peer_parse_desc(struct rz_peer *p, const void *buf, size_t len, struct rz_rdma_desc *desc)
 {
 	struct desc_check chk;
 	const char *why = NULL;
+	int ret;
+
+	memset(&chk, 0, sizeof(chk));
+	chk.issuer = p->remote_id;
+	chk.target = rdma_state.self_id;
+	chk.now_ns = rdma_now_realtime();
+	ret = desc_parse(buf, len, &chk, desc, &why);
+	if (ret != 0)
+		RZ_LOG(ERR, "descriptor from peer %016" PRIx64 " rejected: %s", p->remote_id,
+				why);
+	return ret;
+}
+
+int
+rz_rdma_desc_pack(const struct rz_rdma_desc *desc, void *buf, size_t len)
+{
+	if (desc == NULL || buf == NULL) {
+		RZ_LOG(ERR, "descriptor pack: NULL %s", desc == NULL ? "descriptor" : "buffer");
+		return -EINVAL;
+	}
+	if (len < RZ_RDMA_DESC_SIZE) {
+		RZ_LOG(ERR, "descriptor pack: %zu bytes of room, %u needed", len,
+				RZ_RDMA_DESC_SIZE);
+		return -ENOSPC;
+	}
+	if (desc_encode(desc, buf, len) != 0) {
+		RZ_LOG(ERR, "descriptor pack: generation %" PRIu64 " is not a valid descriptor",
+				desc->generation);
+		return -EINVAL;
+	}
+	return RZ_RDMA_DESC_SIZE;
+}
+
+int
+rz_peer_desc_unpack(struct rz_peer *p, const void *buf, size_t len, struct rz_rdma_desc *desc)
+{
+	if (p == NULL || buf == NULL || desc == NULL) {
+		RZ_LOG(ERR, "descriptor unpack: NULL argument");
+		return -EINVAL;
+	}
+	return peer_parse_desc(p, buf, len, desc);
+}
+
+int
+rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
+{
 	uint32_t slot, len;
 	int ret;
 
@@ -1005,14 +1052,7 @@ rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
 				"rz_peer_recv_msg()", p->remote_id);
 		return -ENOMSG;
 	}
-	memset(&chk, 0, sizeof(chk));
-	chk.issuer = p->remote_id;
-	chk.target = rdma_state.self_id;
-	chk.now_ns = rdma_now_realtime();
-	ret = desc_parse(p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, len, &chk, desc, &why);
-	if (ret != 0)
-		RZ_LOG(ERR, "descriptor from peer %016" PRIx64 " rejected: %s", p->remote_id,
-				why);
+	ret = peer_parse_desc(p, p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, len, desc);
 	peer_take(p);
 	return ret;
 }

@@ -743,13 +743,14 @@ rz_rdma_dump(FILE *f)
 				p->connected ? "connected" : "disconnected", p->ngrants);
 	TAILQ_FOREACH(g, &rdma_state.grants, next)
 		fprintf(f, "  grant %" PRIu64 ": region %" PRIx64 " [0x%" PRIx64 "+%" PRIu64
-				"] rkey 0x%08x rights 0x%x mode %u to peer %d%s%s%s%s\n",
+				"] rkey 0x%08x rights 0x%x mode %u to peer %d%s%s%s%s%s\n",
 				g->desc.generation, g->desc.region_id, g->desc.addr,
 				g->desc.length, g->desc.rkey, g->desc.rights, g->desc.mode,
 				(int)g->peer->local_id, g->desc.expiry_ns ? " (expires)" : "",
 				(g->kind & GRANT_F_MAP) ? " map" : "",
 				(g->kind & GRANT_F_CAP) ? " capability" : "",
-				(g->kind & GRANT_F_OWNER) ? " owner" : "");
+				(g->kind & GRANT_F_OWNER) ? " owner" : "",
+				(g->kind & GRANT_F_NO_SEND) ? " app-delivered" : "");
 	pthread_mutex_unlock(&rdma_state.lock);
 	return 0;
 }

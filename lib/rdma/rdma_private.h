@@ -66,6 +66,7 @@ struct rz_peer;
 #define GRANT_F_MAP	(1u << 0)	/* rz_region_map() on a peer id: the peer's mapping */
 #define GRANT_F_CAP	(1u << 1)	/* rz_region_create_capability() on a peer id */
 #define GRANT_F_OWNER	(1u << 2)	/* the peer owns the region while this grant lives */
+#define GRANT_F_NO_SEND	(1u << 3)	/* RZ_GRANT_F_NO_SEND: the application sends it */
 
 struct grant {
 	TAILQ_ENTRY(grant) next;

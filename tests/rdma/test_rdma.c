@@ -433,6 +433,56 @@ peer_stall(struct rz_peer *p, struct rz_rdma_mem *mem)
 	return 0;
 }
 
+/* "unpack": the owner granted with RZ_GRANT_F_NO_SEND and sends the packed descriptor in a
+ * message of its own. No descriptor came before that message (RC keeps the order), so the grant
+ * sent none. Damaged copies are refused; the real one is unpacked and written through; after the
+ * owner's revoke the same rkey is a remote access error. */
+static int
+peer_unpack(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf)
+{
+	uint8_t wire[RZ_RDMA_DESC_SIZE + 64], bad[RZ_RDMA_DESC_SIZE];
+	struct rz_rdma_desc d, untouched;
+	int n, n2, ret;
+
+	if ((ret = rz_peer_recv_desc(p, &d, TMO)) != -ENOMSG)
+		PFAIL("unpack: rz_peer_recv_desc before the message: %d, want -ENOMSG (the grant "
+				"sent a descriptor)", ret);
+	/* Two halves (a message carries 64 bytes at most). */
+	n = rz_peer_recv_msg(p, wire, TMO);
+	n2 = n == RZ_RDMA_DESC_SIZE / 2 ? rz_peer_recv_msg(p, wire + n, TMO) : -1;
+	if (n2 != RZ_RDMA_DESC_SIZE / 2)
+		PFAIL("unpack: halves of %d and %d bytes, want %d each", n, n2,
+				RZ_RDMA_DESC_SIZE / 2);
+	n += n2;
+	memset(&untouched, 0x5c, sizeof(untouched));
+	d = untouched;
+	memcpy(bad, wire, (size_t)n);
+	bad[56] ^= 0x01;	/* a bit of the rkey (doc/wire-format.md): the checksum sees it */
+	if ((ret = rz_peer_desc_unpack(p, bad, (size_t)n, &d)) != -EBADMSG)
+		PFAIL("unpack: flipped rkey bit: %d, want -EBADMSG", ret);
+	if ((ret = rz_peer_desc_unpack(p, wire, (size_t)n - 1, &d)) != -EBADMSG)
+		PFAIL("unpack: truncated: %d, want -EBADMSG", ret);
+	if ((ret = rz_peer_desc_unpack(p, NULL, (size_t)n, &d)) != -EINVAL)
+		PFAIL("unpack: NULL buffer: %d, want -EINVAL", ret);
+	if (memcmp(&d, &untouched, sizeof(d)) != 0)
+		PFAIL("unpack: a refused descriptor changed the output");
+	if ((ret = rz_peer_desc_unpack(p, wire, (size_t)n, &d)) != 0)
+		PFAIL("unpack: the real one: %s", strerror(-ret));
+	if (d.issuer != rz_peer_identity(p) || d.target != rz_rdma_self_id())
+		PFAIL("unpack: identities do not match the connection");
+	memset(buf, 0x6b, 64);
+	if ((ret = rz_remote_write(p, mem, 0, &d, 0, 64)) != 0)
+		PFAIL("unpack: write through it: %s", strerror(-ret));
+	if (rz_peer_send_msg(p, &d.rkey, sizeof(d.rkey)) != 0 || peer_wait_msg(p, "revoked") != 0)
+		PFAIL("unpack: handshake");
+	ret = rz_remote_write(p, mem, 0, &d, 0, 64);
+	if (ret != -EACCES)
+		PFAIL("unpack: write after revoke: %d (%s), want -EACCES", ret, strerror(-ret));
+	fprintf(stderr, "peer: app-delivered descriptor: damaged copies refused, written through, "
+			"remote access error after revoke\n");
+	return 0;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -491,6 +541,14 @@ peer_main(int argc, char **argv)
 		rz_rdma_fini();
 		free(buf);
 		return ret == 0 ? 0 : 1;
+	}
+	if (strcmp(script, "unpack") == 0) {
+		ret = peer_unpack(p, &mem, buf);
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
 	}
 	if (strcmp(script, "stall") == 0) {
 		ret = peer_stall(p, &mem);
@@ -907,6 +965,66 @@ test_desc_roundtrip(void)
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), -ENOENT);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* RZ_GRANT_F_NO_SEND: the window is bound and live, nothing goes to the peer; the application
+ * delivers the packed descriptor itself, and it is revoked like any grant. */
+static void
+test_app_delivered_desc(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	uint8_t wire[RZ_RDMA_DESC_SIZE + 8];
+	struct rz_rdma_desc d, x;
+	struct rz_peer *p;
+	uint32_t rkey = 0, used_mw, used_mw2;
+	uint8_t *va;
+	pid_t pid = spawn_peer("unpack", NULL);
+	int i, bad = 0, n0;
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	va = rz_region_addr(r);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	n0 = rz_rdma_grant_count();
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &used_mw), 0);
+	/* Refused, nothing changes. */
+	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, 0x2, &d), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, RZ_GRANT_F_NO_SEND,
+				NULL), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &used_mw2), 0);
+	CU_ASSERT_EQUAL(used_mw2, used_mw);
+	/* The grant: live when the call returns. */
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 4096, 8192, 0,
+				RZ_GRANT_F_NO_SEND, &d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0 + 1);
+	CU_ASSERT_EQUAL(d.length, 8192);
+	CU_ASSERT_EQUAL(d.target, rz_peer_identity(p));
+	/* Packing. */
+	CU_ASSERT_EQUAL(rz_rdma_desc_pack(&d, wire, RZ_RDMA_DESC_SIZE - 1), -ENOSPC);
+	CU_ASSERT_EQUAL(rz_rdma_desc_pack(NULL, wire, sizeof(wire)), -EINVAL);
+	x = d;
+	x.mode = 77;
+	CU_ASSERT_EQUAL(rz_rdma_desc_pack(&x, wire, sizeof(wire)), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_desc_pack(&d, wire, sizeof(wire)), RZ_RDMA_DESC_SIZE);
+	/* Our own descriptor is foreign as one from the peer: we issued it, not the peer. */
+	CU_ASSERT_EQUAL(rz_peer_desc_unpack(p, wire, RZ_RDMA_DESC_SIZE, &x), -EPROTO);
+	/* The application's channel: here two plain messages. */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, wire, RZ_RDMA_DESC_SIZE / 2), 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, wire + RZ_RDMA_DESC_SIZE / 2,
+				RZ_RDMA_DESC_SIZE / 2), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, &rkey, TMO), (int)sizeof(rkey));
+	CU_ASSERT_EQUAL(rkey, d.rkey);
+	for (i = 0; i < 64; i++)
+		bad += va[4096 + i] != 0x6b;
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(va[4095], 0);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "revoked", 7), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
@@ -1872,6 +1990,7 @@ test_bad_input(void)
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
+	{ "descriptor delivered by the application", test_app_delivered_desc },
 	{ "Share: write, read, atomics land", test_share_write_lands },
 	{ "CoW: remote write refused", test_cow_write_refused },
 	{ "sub-range: one byte past fails", test_subrange_one_byte_past },
