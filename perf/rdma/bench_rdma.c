@@ -13,8 +13,10 @@
  *                                             interleaved with raw verbs
  *   rz-bench-rdma pp SIZE:ITERS...            write ping-pong through two windows (both sides
  *                                             use sync rz_remote_write), half round trip
- *   rz-bench-rdma grant ITERS SIZE...         rz_rdma_grant + rz_rdma_revoke vs ibv_reg_mr +
- *                                             ibv_dereg_mr of the same region; raw MW floor
+ *   rz-bench-rdma grant ITERS SIZE...         grant + revoke (window alone, and with the
+ *                                             descriptor) vs ibv_reg_mr + ibv_dereg_mr of the
+ *                                             same region (alone, and with its rkey sent)
+ *   rz-bench-rdma mwfloor ITERS SIZE...       the same window steps in plain verbs
  *   rz-bench-rdma reg ARENAS WARM_ITERS       arena registration: ibv_reg_mr vs rz_rdma_register
  *                                             cold and warm
  *
@@ -68,6 +70,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_random.h>
 
 #include "rzone.h"
 #include "rzone_rdma.h"
@@ -1047,12 +1050,28 @@ peer_main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(mode, "sink") == 0) {
-		/* Take descriptors until the owner says stop (a message, not a descriptor). */
+		/* Take descriptors and messages until the owner says stop. */
 		unsigned long n = 0;
 
-		while ((ret = rz_peer_recv_desc(p, &d, TMO_MS)) == 0)
-			n++;
-		ret = ret == -ENOMSG ? 0 : ret;	/* the owner's stop message */
+		for (;;) {
+			char msg[64];
+
+			ret = rz_peer_recv_desc(p, &d, TMO_MS);
+			if (ret == 0) {
+				n++;
+				continue;
+			}
+			if (ret != -ENOMSG)
+				break;
+			/* A message: an rkey of the baseline's per-peer MR, or "stop". */
+			ret = rz_peer_recv_msg(p, msg, TMO_MS);
+			if (ret == 4 && memcmp(msg, "stop", 4) == 0) {
+				ret = 0;
+				break;
+			}
+			if (ret < 0)
+				break;
+		}
 		if (ret != 0)
 			fprintf(stderr, "peer: after %lu descriptors: %s\n", n, strerror(-ret));
 	} else if (strcmp(mode, "pp") == 0) {
@@ -1178,77 +1197,167 @@ raw_mw_cycle(struct raw *rw, struct ibv_mr *mr, void *addr, size_t len, bool sen
 /* ---------------------------------------------------------------------------------------- */
 /* Owner modes. */
 
-/* The baseline of grant/revoke: ibv_reg_mr + ibv_dereg_mr of a per-peer MR; ticks of each. */
-static int
-timed_reg_dereg(struct ibv_pd *pd, void *addr, size_t size, uint64_t *reg, uint64_t *dereg)
-{
-	uint64_t t0, t1;
-	struct ibv_mr *mr;
-
-	t0 = rte_rdtsc_precise();
-	mr = ibv_reg_mr(pd, addr, size, BASE_ACCESS);
-	t1 = rte_rdtsc_precise();
-	if (mr == NULL || ibv_dereg_mr(mr) != 0)
-		return -EIO;
-	*reg = t1 - t0;
-	*dereg = rte_rdtsc_precise() - t1;
-	return 0;
-}
-
+/* The four ways of giving a peer access to a region and taking it back, timed in one run:
+ *   REG      ibv_reg_mr + ibv_dereg_mr of a per-peer MR (the rkey is not sent anywhere);
+ *   WIN      rz_rdma_grant_ext(RZ_GRANT_F_NO_SEND) + rz_rdma_revoke: bind + invalidate, the
+ *            comparison the issue names (the application sends the descriptor, not timed);
+ *   REGSEND  ibv_reg_mr + a 4-byte rz_peer_send_msg (the rkey, to the same peer over the same
+ *            QP, completion waited) + ibv_dereg_mr: a per-peer MR whose peer learns its rkey;
+ *   GRANT    rz_rdma_grant + rz_rdma_revoke: bind, the 80-byte descriptor SEND, invalidate.
+ * REG vs WIN is the window against the MR, REGSEND vs GRANT the same with the delivery on both
+ * sides, REG vs GRANT (the strictest) rzone's full call against a baseline that sends nothing. */
+enum { G_REG, G_WIN, G_REGSEND, G_GRANT, G_NOPS };
 #define GRANT_BLOCK	10
+#define GRANT_MAX_IT	10000
 
-/* Runs of GRANT_BLOCK reg+dereg and GRANT_BLOCK grant+revoke, alternating which run goes first
- * (ABBA): each operation is timed after one of its own kind, and slow drift of the guest cancels.
- * (The interleaved pass times each operation right after one of the other kind. Under TCG the
- * two designs differ by up to 2x in the ratio, both sides moving; perf/rdma/README.md.) */
+/* [op][0]: whole operation, [1] its first half (reg or grant), [2] its second (dereg, revoke) */
+static uint64_t gsamples[G_NOPS][3][GRANT_MAX_IT];
+
 static int
-grant_blocked(struct rz_region *r, struct rz_peer *p, struct raw *rw, struct rz_rdma_mem *m,
-		size_t size, uint32_t iters, struct stats *sbase, struct stats *sgr)
+grant_op(int op, uint32_t k, struct rz_region *r, struct rz_peer *p, struct raw *rw, void *addr,
+		size_t size)
 {
 	struct rz_rdma_desc d;
-	uint32_t k, j, pass;
+	uint64_t t0, t1, t2;
+	struct ibv_mr *mr;
 	int ret = 0;
 
-	for (k = 0; k < iters && ret == 0; k += GRANT_BLOCK) {
-		uint32_t end = RTE_MIN(k + GRANT_BLOCK, iters);
+	t0 = rte_rdtsc_precise();
+	switch (op) {
+	case G_REG:
+	case G_REGSEND:
+		mr = ibv_reg_mr(rw->pd, addr, size, BASE_ACCESS);
+		if (mr == NULL)
+			return -EIO;
+		if (op == G_REGSEND) {
+			uint32_t msg[2] = { mr->rkey, 0 };	/* 8 bytes: never "stop" */
 
-		for (pass = 0; pass < 2 && ret == 0; pass++) {
-			bool base_now = ((k / GRANT_BLOCK) % 2 == 0) == (pass == 0);
+			ret = rz_peer_send_msg(p, msg, sizeof(msg));
+		}
+		t1 = rte_rdtsc_precise();
+		if (ibv_dereg_mr(mr) != 0 && ret == 0)
+			ret = -EIO;
+		break;
+	default:
+		ret = rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0,
+				op == G_WIN ? RZ_GRANT_F_NO_SEND : 0, &d);
+		t1 = rte_rdtsc_precise();
+		if (ret == 0)
+			ret = rz_rdma_revoke(&d);
+		break;
+	}
+	t2 = rte_rdtsc_precise();
+	gsamples[op][0][k] = t2 - t0;
+	gsamples[op][1][k] = t1 - t0;
+	gsamples[op][2][k] = t2 - t1;
+	return ret;
+}
 
-			for (j = k; j < end && ret == 0; j++) {
-				uint64_t a, b;
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
 
-				if (base_now) {
-					ret = timed_reg_dereg(rw->pd, m->addr, size, &a, &b);
-					samples[j] = a + b;
-					continue;
-				}
-				a = rte_rdtsc_precise();
-				ret = rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
-				if (ret == 0)
-					ret = rz_rdma_revoke(&d);
-				samples2[j] = rte_rdtsc_precise() - a;
+	return x < y ? -1 : x > y;
+}
+
+/* Median of the GRANT_BLOCK samples at @v (a copy is sorted). */
+static double
+block_median(const uint64_t *v)
+{
+	uint64_t c[GRANT_BLOCK];
+
+	memcpy(c, v, sizeof(c));
+	qsort(c, GRANT_BLOCK, sizeof(c[0]), cmp_u64);
+	return ((double)c[GRANT_BLOCK / 2 - 1] + (double)c[GRANT_BLOCK / 2]) / 2;
+}
+
+static const char *const gop_name[G_NOPS] = { "reg", "win", "regsend", "gr" };
+
+/* One design: "inter" (each iteration runs the four once, in a random order, so that each
+ * follows each of the others equally often) or "block" (runs of GRANT_BLOCK of one, the order
+ * of the runs rotated by one each block: each operation timed after its own kind, the way an
+ * application runs it, and the slow drift of a TCG guest spread over all four). */
+static int
+grant_design(bool blocked, struct rz_region *r, struct rz_peer *p, struct raw *rw, void *addr,
+		size_t size, uint32_t iters)
+{
+	static double win_ratio[GRANT_MAX_IT / GRANT_BLOCK], gr_ratio[GRANT_MAX_IT / GRANT_BLOCK];
+	struct stats st[G_NOPS][3];
+	uint32_t k, j, i, nb;
+	int op, ret = 0;
+
+	if (!blocked) {
+		for (k = 0; k < iters && ret == 0; k++) {
+			int order[G_NOPS] = { G_REG, G_WIN, G_REGSEND, G_GRANT };
+
+			for (j = G_NOPS - 1; j > 0; j--) {	/* Fisher-Yates */
+				uint32_t x = (uint32_t)rte_rand_max(j + 1);
+				int t = order[j];
+
+				order[j] = order[x];
+				order[x] = t;
+			}
+			for (j = 0; j < G_NOPS && ret == 0; j++) {
+				op = order[j];
+				ret = grant_op(op, k, r, p, rw, addr, size);
 				if (ret != 0)
-					fprintf(stderr, "blocked pass, grant+revoke %u: %s\n", j,
+					fprintf(stderr, "inter %s %u: %s\n", gop_name[op], k,
 							strerror(-ret));
 			}
 		}
+	} else {
+		for (k = 0; k < iters && ret == 0; k += GRANT_BLOCK)
+			for (j = 0; j < G_NOPS && ret == 0; j++) {
+				op = (int)((j + k / GRANT_BLOCK) % G_NOPS);
+				for (i = k; i < RTE_MIN(k + GRANT_BLOCK, iters) && ret == 0; i++)
+					ret = grant_op(op, i, r, p, rw, addr, size);
+				if (ret != 0)
+					fprintf(stderr, "block %s %u: %s\n", gop_name[op], i - 1,
+							strerror(-ret));
+			}
 	}
 	if (ret != 0)
 		return ret;
-	stats_of(samples, iters, sbase);
-	stats_of(samples2, iters, sgr);
+	/* Per block (a blocked run: each op's median over its run of GRANT_BLOCK, the runs
+	 * next to each other in time), the two speedups: how far the worst block falls. */
+	nb = 0;
+	for (k = 0; blocked && k + GRANT_BLOCK <= iters; k += GRANT_BLOCK, nb++) {
+		double reg = block_median(gsamples[G_REG][0] + k);
+
+		win_ratio[nb] = reg / block_median(gsamples[G_WIN][0] + k);
+		gr_ratio[nb] = block_median(gsamples[G_REGSEND][0] + k) /
+			block_median(gsamples[G_GRANT][0] + k);
+	}
+	for (op = 0; op < G_NOPS; op++)
+		for (j = 0; j < 3; j++)
+			stats_of(gsamples[op][j], iters, &st[op][j]);
+	printf("rzgrant size %zu iters %u design %s", size, iters, blocked ? "block" : "inter");
+	for (op = 0; op < G_NOPS; op++)
+		printf(" %s_p50 %.3f %s_mean %.3f %s_p99 %.3f %s_a_p50 %.3f %s_b_p50 %.3f",
+				gop_name[op], st[op][0].p50, gop_name[op], st[op][0].mean,
+				gop_name[op], st[op][0].p99, gop_name[op], st[op][1].p50,
+				gop_name[op], st[op][2].p50);
+	if (nb > 0) {
+		qsort(win_ratio, nb, sizeof(double), cmp_double);
+		qsort(gr_ratio, nb, sizeof(double), cmp_double);
+		printf(" blocks %u win_blk_min %.2f win_blk_med %.2f gr_blk_min %.2f "
+				"gr_blk_med %.2f", nb, win_ratio[0], win_ratio[nb / 2], gr_ratio[0],
+				gr_ratio[nb / 2]);
+	}
+	printf("\n");
+	fflush(stdout);
 	return 0;
 }
 
 static int
 owner_grant(struct rz_peer *p, int argc, char **argv)
 {
-	uint32_t iters = (uint32_t)atoi(argv[0]), k;
+	uint32_t iters = (uint32_t)atoi(argv[0]);
 	struct raw rw;
 	int i, ret = 0;
 
-	if (argc < 2 || iters == 0 || iters > MAX_ITERS)
+	if (argc < 2 || iters == 0 || iters > GRANT_MAX_IT)
 		return -EINVAL;
 	ret = raw_open(&rw);
 	if (ret != 0)
@@ -1256,9 +1365,7 @@ owner_grant(struct rz_peer *p, int argc, char **argv)
 	for (i = 1; i < argc && ret == 0; i++) {
 		size_t size = (size_t)strtoull(argv[i], NULL, 0);
 		struct rz_region *r = new_region(size);
-		struct stats sreg, sdereg, sbase, sgrant, srevoke, sgr, sbb, sgb;
 		struct rz_rdma_mem m;
-		struct rz_rdma_desc d;
 
 		if (r == NULL) {
 			ret = -ENOMEM;
@@ -1266,60 +1373,12 @@ owner_grant(struct rz_peer *p, int argc, char **argv)
 		}
 		/* The arena MR exists before the first grant. */
 		ret = rz_rdma_register(r, &m);
-		for (k = 0; k < iters && ret == 0; k++) {
-			uint64_t t2, t3, t4;
-
-			ret = timed_reg_dereg(rw.pd, m.addr, size, &samples[k], &samples2[k]);
-			if (ret != 0)
-				break;
-			t2 = rte_rdtsc_precise();
-			ret = rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
-			t3 = rte_rdtsc_precise();
-			if (ret == 0)
-				ret = rz_rdma_revoke(&d);
-			t4 = rte_rdtsc_precise();
-			samples3[k] = t3 - t2;
-			samples4[k] = t4 - t3;
-		}
-		if (ret != 0) {
+		if (ret == 0)
+			ret = grant_design(false, r, p, &rw, m.addr, size, iters);
+		if (ret == 0)
+			ret = grant_design(true, r, p, &rw, m.addr, size, iters);
+		if (ret != 0)
 			fprintf(stderr, "grant %zu: %s\n", size, strerror(-ret));
-			break;
-		}
-		/* Sums first (stats_of sorts each array on its own). */
-		for (k = 0; k < iters; k++) {
-			uint64_t base = samples[k] + samples2[k], gr = samples3[k] + samples4[k];
-
-			samples[k] = base;
-			samples2[k] = gr;
-		}
-		stats_of(samples, iters, &sbase);
-		stats_of(samples2, iters, &sgr);
-		stats_of(samples3, iters, &sgrant);
-		stats_of(samples4, iters, &srevoke);
-		/* Reg and dereg apart: a second pass over the baseline only. */
-		for (k = 0; k < iters && ret == 0; k++)
-			ret = timed_reg_dereg(rw.pd, m.addr, size, &samples[k], &samples2[k]);
-		if (ret != 0) {
-			fprintf(stderr, "reg/dereg %zu: %s\n", size, strerror(-ret));
-			break;
-		}
-		stats_of(samples, iters, &sreg);
-		stats_of(samples2, iters, &sdereg);
-		/* Blocked pass: runs of GRANT_BLOCK of each, alternating which goes first (ABBA),
-		 * so that each operation is timed after itself (warm) and drift cancels. */
-		ret = grant_blocked(r, p, &rw, &m, size, iters, &sbb, &sgb);
-		if (ret != 0) {
-			fprintf(stderr, "blocked grant/reg %zu: %s\n", size, strerror(-ret));
-			break;
-		}
-		printf("rzgrant size %zu iters %u base_p50 %.3f base_mean %.3f base_p99 %.3f "
-				"reg_p50 %.3f dereg_p50 %.3f grant_p50 %.3f revoke_p50 %.3f "
-				"gr_p50 %.3f gr_mean %.3f gr_p99 %.3f blk_base_p50 %.3f "
-				"blk_gr_p50 %.3f blk_base_mean %.3f blk_gr_mean %.3f\n", size,
-				iters, sbase.p50, sbase.mean, sbase.p99, sreg.p50, sdereg.p50,
-				sgrant.p50, srevoke.p50, sgr.p50, sgr.mean, sgr.p99, sbb.p50,
-				sgb.p50, sbb.mean, sgb.mean);
-		fflush(stdout);
 		rz_region_destroy(r);
 	}
 	rz_peer_send_msg(p, "stop", 4);

@@ -14,7 +14,7 @@
 #   RZ_RDMA_DEV [rxe0]  RZB_IP [10.0.2.15]  RZB_ROUNDS [3]  RZB_DEPTH [128]
 #   RZB_BW_BUDGET bytes per bandwidth run and size [33554432]; iterations are budget/size,
 #       clamped to [RZB_BW_MIN_ITERS (2 x depth), RZB_BW_MAX_ITERS (5000, perftest's default)]
-#   RZB_LAT_ITERS [1000, perftest's default]  RZB_GRANT_ITERS [100]  RZB_REG_ARENAS [6]
+#   RZB_LAT_ITERS [1000, perftest's default]  RZB_GRANT_ITERS [200]  RZB_REG_ARENAS [6]
 #   RZB_ONLY  space-separated subset of: bw lat pp grant reg   [all]
 #   RZB_BW_INTERLEAVE [3]: pairs of interleaved runs (raw verbs, rzone) per size in bw
 #   RZB_BW_SIGNAL [1]: completion moderation of bw, both rzone (RZ_REMOTE_F_UNSIGNALED) and raw
@@ -32,7 +32,7 @@ BUDGET=${RZB_BW_BUDGET:-33554432}
 MIN_IT=${RZB_BW_MIN_ITERS:-$((2 * DEPTH))}
 MAX_IT=${RZB_BW_MAX_ITERS:-5000}
 LAT_IT=${RZB_LAT_ITERS:-1000}
-GRANT_IT=${RZB_GRANT_ITERS:-100}
+GRANT_IT=${RZB_GRANT_ITERS:-200}
 REG_ARENAS=${RZB_REG_ARENAS:-6}
 ONLY=${RZB_ONLY:-bw lat pp grant reg}
 export RZ_RDMA_DEV=$DEV RZB_IP=$IP
@@ -237,11 +237,11 @@ done
 if want grant; then
     log "grant + revoke vs reg + dereg (${GRANT_IT} iterations per size)"
     out=$(rz grant "$GRANT_IT" 2097152 67108864)
-    echo "$out" | awk '$1 == "rzgrant" { $1 = "grant"; print }' >> "$FACTS"
+    echo "$out" | awk '$1 == "rzgrant" { $1 = "grant_" $7; print }' >> "$FACTS"
     out=$(rz mwfloor "$GRANT_IT" 2097152 67108864)
     echo "$out" | awk '$1 == "rzmw" { $1 = "mwfloor"; print }' >> "$FACTS"
     out=$(RZ_RDMA_EXACT_MR=0 rz grant "$((GRANT_IT / 2 > 0 ? GRANT_IT / 2 : 1))" 2097152)
-    echo "$out" | awk '$1 == "rzgrant" { $1 = "grant_env0"; print }' >> "$FACTS"
+    echo "$out" | awk '$1 == "rzgrant" { $1 = "grant_env0_" $7; print }' >> "$FACTS"
     echo "$out" | grep -m1 'quirks' | sed 's/^/quirk_env0 /' >> "$FACTS" || true
 fi
 
