@@ -226,6 +226,7 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		grant_revoke_locked(g);
 		return ret;
 	}
+	RZ_STAT_INC(stats_granted, 1);
 	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
 			"kind 0x%x to peer %d", g->desc.generation, region_id, offset, len,
 			g->desc.rkey, rights, kind, (int)p->local_id);
@@ -309,6 +310,7 @@ grant_revoke_locked(struct grant *g)
 	}
 	TAILQ_REMOVE(&rdma_state.grants, g, next);
 	p->ngrants--;
+	RZ_STAT_INC(stats_revoked, 1);
 	if (g->kind & GRANT_F_OWNER)
 		RZ_LOG(INFO, "region %" PRIx64 ": peer %d no longer owns it: pid %d does",
 				g->desc.region_id, (int)p->local_id, (int)rz_local.pid);
@@ -342,6 +344,7 @@ grant_expire_locked(uint64_t now)
 				grant_revoke_locked(g) == 0)
 			n++;
 	}
+	RZ_STAT_INC(stats_expired, (uint64_t)n);
 	return n;
 }
 

@@ -830,8 +830,10 @@ peer_backlog(struct rz_peer *p)
 	if (p->send_pending == 0)
 		return 0;
 	ret = peer_wait_internal(p, p->send_pending, RZ_SEND_BACKLOG_MS, &wc);
-	if (ret == -ETIMEDOUT)
+	if (ret == -ETIMEDOUT) {
+		RZ_STAT_INC(stats_backlog_refused, 1);
 		return -EAGAIN;
+	}
 	if (ret != 0)
 		return ret;
 	peer_ctrl_seen(p, &wc);
@@ -1000,9 +1002,11 @@ peer_parse_desc(struct rz_peer *p, const void *buf, size_t len, struct rz_rdma_d
 	chk.target = rdma_state.self_id;
 	chk.now_ns = rdma_now_realtime();
 	ret = desc_parse(buf, len, &chk, desc, &why);
-	if (ret != 0)
+	if (ret != 0) {
+		RZ_STAT_INC(stats_desc_rejected, 1);
 		RZ_LOG(ERR, "descriptor from peer %016" PRIx64 " rejected: %s", p->remote_id,
 				why);
+	}
 	return ret;
 }
 

@@ -253,6 +253,8 @@ rz_rdma_init(const char *dev_name)
 	rdma_state.n_mr = 0;
 	rdma_state.n_mw = 0;
 	rdma_state.next_gen = 1;
+	rdma_state.stats_granted = rdma_state.stats_revoked = rdma_state.stats_expired = 0;
+	rdma_state.stats_desc_rejected = rdma_state.stats_backlog_refused = 0;
 	rdma_state.import_status = import_status;
 	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
 	rdma_state.initialized = true;

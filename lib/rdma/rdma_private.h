@@ -163,7 +163,15 @@ struct rdma_ctx {
 	TAILQ_HEAD(, rz_peer) peers;
 	TAILQ_HEAD(, grant) grants;
 	TAILQ_HEAD(, range_mr) range_mrs;
+	/* Counters since rz_rdma_init() (telemetry /rzone/rdma); atomic, read without the lock. */
+	uint64_t stats_granted;
+	uint64_t stats_revoked;		/* every way: revoke, unmap, expiry, disconnect, destroy */
+	uint64_t stats_expired;
+	uint64_t stats_desc_rejected;	/* descriptors a peer sent us that failed validation */
+	uint64_t stats_backlog_refused;	/* -EAGAIN: the peer had not taken its previous SEND */
 };
+
+#define RZ_STAT_INC(field, n) __atomic_fetch_add(&rdma_state.field, (n), __ATOMIC_RELAXED)
 
 extern struct rdma_ctx rdma_state;
 

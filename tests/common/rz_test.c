@@ -3,6 +3,9 @@
  */
 
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -66,4 +69,33 @@ rz_test_no_leaks(void)
 	fprintf(stderr, "FAIL: %d regions left behind by the tests\n", n);
 	rz_dump(stderr);
 	return 1;
+}
+
+int
+rz_test_telemetry(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+			rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		goto fail;
+	if (read(fd, out, len - 1) <= 0)	/* the greeting */
+		goto fail;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		goto fail;
+	n = read(fd, out, len - 1);
+	if (n <= 0)
+		goto fail;
+	out[n] = '\0';
+	close(fd);
+	return 0;
+fail:
+	fprintf(stderr, "telemetry %s: no answer from %s\n", cmd, sun.sun_path);
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }

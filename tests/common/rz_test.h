@@ -33,6 +33,10 @@ int rz_test_eal_primary(const char *argv0, const char *name, char *prefix_arg, s
  */
 unsigned int rz_test_run(const char *suite, const struct rz_test_case *cases);
 
+/* Ask the EAL's telemetry socket @cmd, as dpdk-telemetry.py does; the JSON answer goes to @out.
+ * Returns 0, or -1 (no socket, no answer). */
+int rz_test_telemetry(const char *cmd, char *out, size_t len);
+
 /* After a suite: a region left behind is a failure (printed with rz_dump()). Returns 0 or 1. */
 unsigned int rz_test_no_leaks(void);
 

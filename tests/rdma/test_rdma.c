@@ -969,6 +969,18 @@ test_desc_roundtrip(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* A number of a telemetry answer: "key":value; UINT64_MAX if absent. */
+static uint64_t
+tel_u64(const char *json, const char *key)
+{
+	char k[64];
+	const char *at;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	at = strstr(json, k);
+	return at == NULL ? UINT64_MAX : strtoull(at + strlen(k), NULL, 10);
+}
+
 /* RZ_GRANT_F_NO_SEND: the window is bound and live, nothing goes to the peer; the application
  * delivers the packed descriptor itself, and it is revoked like any grant. */
 static void
@@ -979,6 +991,8 @@ test_app_delivered_desc(void)
 	struct rz_rdma_desc d, x;
 	struct rz_peer *p;
 	uint32_t rkey = 0, used_mw, used_mw2;
+	uint64_t granted, revoked, rejected;
+	char tel[4096], cmd[64], want[64];
 	uint8_t *va;
 	pid_t pid = spawn_peer("unpack", NULL);
 	int i, bad = 0, n0;
@@ -989,6 +1003,11 @@ test_app_delivered_desc(void)
 	CU_ASSERT_FATAL(p != NULL);
 	n0 = rz_rdma_grant_count();
 	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &used_mw), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma", tel, sizeof(tel)), 0);
+	granted = tel_u64(tel, "granted");
+	revoked = tel_u64(tel, "revoked");
+	rejected = tel_u64(tel, "desc_rejected");
+	CU_ASSERT(granted != UINT64_MAX && revoked != UINT64_MAX && rejected != UINT64_MAX);
 	/* Refused, nothing changes. */
 	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, 0x2, &d), -EINVAL);
 	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, RZ_GRANT_F_NO_SEND,
@@ -1011,6 +1030,33 @@ test_app_delivered_desc(void)
 	CU_ASSERT_EQUAL(rz_rdma_desc_pack(&d, wire, sizeof(wire)), RZ_RDMA_DESC_SIZE);
 	/* Our own descriptor is foreign as one from the peer: we issued it, not the peer. */
 	CU_ASSERT_EQUAL(rz_peer_desc_unpack(p, wire, RZ_RDMA_DESC_SIZE, &x), -EPROTO);
+	/* Telemetry while the grant lives. */
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma", tel, sizeof(tel)), 0);
+	printf("\n  /rzone/rdma: %s\n", tel);
+	snprintf(want, sizeof(want), "\"device\":\"%s\"", rz_rdma_device_name());
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, want));
+	CU_ASSERT_EQUAL(tel_u64(tel, "grants"), (uint64_t)n0 + 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "granted"), granted + 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "desc_rejected"), rejected + 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "used_mw"), (uint64_t)rz_rdma_limits(NULL, NULL, NULL,
+				&used_mw2) == 0 ? used_mw2 : UINT64_MAX);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peers", tel, sizeof(tel)), 0);
+	snprintf(want, sizeof(want), "%d", (int)rz_peer_id(p));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, want));
+	snprintf(cmd, sizeof(cmd), "/rzone/rdma/peer,%d", (int)rz_peer_id(p));
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry(cmd, tel, sizeof(tel)), 0);
+	printf("  %s: %s\n", cmd, tel);
+	CU_ASSERT_EQUAL(tel_u64(tel, "connected"), 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "grants"), 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "pid"), (uint64_t)pid);
+	CU_ASSERT_EQUAL(tel_u64(tel, "identity"), rz_peer_identity(p));
+	/* Bad parameters answer null, not a crash. */
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peer,12x", tel, sizeof(tel)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, "null"));
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peer,1", tel, sizeof(tel)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, "null"));
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peer", tel, sizeof(tel)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, "null"));
 	/* The application's channel: here two plain messages. */
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, wire, RZ_RDMA_DESC_SIZE / 2), 0);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, wire + RZ_RDMA_DESC_SIZE / 2,
@@ -1023,6 +1069,9 @@ test_app_delivered_desc(void)
 	CU_ASSERT_EQUAL(va[4095], 0);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma", tel, sizeof(tel)), 0);
+	CU_ASSERT_EQUAL(tel_u64(tel, "revoked"), revoked + 1);
+	CU_ASSERT_EQUAL(tel_u64(tel, "grants"), (uint64_t)n0);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "revoked", 7), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
@@ -1990,7 +2039,7 @@ test_bad_input(void)
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
-	{ "descriptor delivered by the application", test_app_delivered_desc },
+	{ "descriptor delivered by the application; telemetry", test_app_delivered_desc },
 	{ "Share: write, read, atomics land", test_share_write_lands },
 	{ "CoW: remote write refused", test_cow_write_refused },
 	{ "sub-range: one byte past fails", test_subrange_one_byte_past },

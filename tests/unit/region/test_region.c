@@ -591,35 +591,6 @@ test_init_twice(void)
 	CU_ASSERT_EQUAL(rz_process_attached(1), 0);
 }
 
-/* Ask the EAL's telemetry socket, as dpdk-telemetry.py does. */
-static int
-telemetry(const char *cmd, char *out, size_t len)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	ssize_t n;
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
-			rte_eal_get_runtime_dir());
-	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		goto fail;
-	if (read(fd, out, len - 1) <= 0)	/* the greeting */
-		goto fail;
-	if (write(fd, cmd, strlen(cmd)) < 0)
-		goto fail;
-	n = read(fd, out, len - 1);
-	if (n <= 0)
-		goto fail;
-	out[n] = '\0';
-	close(fd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 static void
 test_telemetry(void)
 {
@@ -627,23 +598,23 @@ test_telemetry(void)
 	char buf[4096], want[64], cmd[64];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/info", buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/info", buf, sizeof(buf)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"regions\":1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"page_size\":2097152"));
-	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/regions", buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/regions", buf, sizeof(buf)), 0);
 	snprintf(want, sizeof(want), "%" PRIu64, rz_region_id(r));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
 	snprintf(cmd, sizeof(cmd), "/rzone/region,%" PRIu64, rz_region_id(r));
-	CU_ASSERT_EQUAL_FATAL(telemetry(cmd, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry(cmd, buf, sizeof(buf)), 0);
 	snprintf(want, sizeof(want), "\"owner_pid\":%d", (int)getpid());
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"size\":2097152"));
 	/* Bad parameters answer null, not a crash. */
-	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/region,12x", buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/region,12x", buf, sizeof(buf)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
-	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/region,999", buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/region,999", buf, sizeof(buf)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
-	CU_ASSERT_EQUAL_FATAL(telemetry("/rzone/procs", buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/procs", buf, sizeof(buf)), 0);
 	snprintf(want, sizeof(want), "%d", (int)getpid());
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
