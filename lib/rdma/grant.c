@@ -219,6 +219,7 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	g->desc.expiry_ns = lifetime_ns ? rdma_now_realtime() + lifetime_ns : 0;
 	TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
 	p->ngrants++;
+	RZ_STAT_INC(stats_granted, 1);	/* counted live, so that granted - revoked = live */
 	ret = (kind & GRANT_F_NO_SEND) ? 0 : peer_send_desc(p, &g->desc);
 	if (ret != 0) {
 		RZ_LOG(ERR, "descriptor not delivered to peer %016" PRIx64 ": revoking",
@@ -226,7 +227,6 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		grant_revoke_locked(g);
 		return ret;
 	}
-	RZ_STAT_INC(stats_granted, 1);
 	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
 			"kind 0x%x to peer %d", g->desc.generation, region_id, offset, len,
 			g->desc.rkey, rights, kind, (int)p->local_id);

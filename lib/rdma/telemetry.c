@@ -13,7 +13,7 @@
 #include "rdma_private.h"
 
 static uint64_t
-stat(const uint64_t *v)
+counter(const uint64_t *v)
 {
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
@@ -45,11 +45,11 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "peers", npeers);
 	rte_tel_data_add_dict_u64(d, "grants", (uint64_t)grant_count_locked());
 	rte_tel_data_add_dict_int(d, "import_status", rdma_state.import_status);
-	rte_tel_data_add_dict_u64(d, "granted", stat(&rdma_state.stats_granted));
-	rte_tel_data_add_dict_u64(d, "revoked", stat(&rdma_state.stats_revoked));
-	rte_tel_data_add_dict_u64(d, "expired", stat(&rdma_state.stats_expired));
-	rte_tel_data_add_dict_u64(d, "desc_rejected", stat(&rdma_state.stats_desc_rejected));
-	rte_tel_data_add_dict_u64(d, "backlog_refused", stat(&rdma_state.stats_backlog_refused));
+	rte_tel_data_add_dict_u64(d, "granted", counter(&rdma_state.stats_granted));
+	rte_tel_data_add_dict_u64(d, "revoked", counter(&rdma_state.stats_revoked));
+	rte_tel_data_add_dict_u64(d, "expired", counter(&rdma_state.stats_expired));
+	rte_tel_data_add_dict_u64(d, "desc_rejected", counter(&rdma_state.stats_desc_rejected));
+	rte_tel_data_add_dict_u64(d, "backlog_refused", counter(&rdma_state.stats_backlog_refused));
 out:
 	pthread_mutex_unlock(&rdma_state.lock);
 	return ret;
