@@ -18,20 +18,27 @@ counter(const uint64_t *v)
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
+/* Take the lock if rz_rdma_init() ran: 0 (locked) or -ENODEV (not locked). */
+static int
+tel_lock(void)
+{
+	pthread_mutex_lock(&rdma_state.lock);
+	if (rdma_state.initialized)
+		return 0;
+	pthread_mutex_unlock(&rdma_state.lock);
+	return -ENODEV;
+}
+
 static int
 tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rz_peer *p;
 	uint32_t npeers = 0;
-	int ret = 0;
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	pthread_mutex_lock(&rdma_state.lock);
-	if (!rdma_state.initialized) {
-		ret = -ENODEV;
-		goto out;
-	}
+	if (tel_lock() != 0)
+		return -ENODEV;
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		npeers++;
 	rte_tel_data_start_dict(d);
@@ -50,30 +57,25 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "expired", counter(&rdma_state.stats_expired));
 	rte_tel_data_add_dict_u64(d, "desc_rejected", counter(&rdma_state.stats_desc_rejected));
 	rte_tel_data_add_dict_u64(d, "backlog_refused", counter(&rdma_state.stats_backlog_refused));
-out:
 	pthread_mutex_unlock(&rdma_state.lock);
-	return ret;
+	return 0;
 }
 
 static int
 tel_peers(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rz_peer *p;
-	int ret = 0;
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	pthread_mutex_lock(&rdma_state.lock);
-	if (!rdma_state.initialized) {
-		ret = -ENODEV;
-	} else {
-		rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
-		TAILQ_FOREACH(p, &rdma_state.peers, next)
-			if (rte_tel_data_add_array_int(d, p->local_id) < 0)
-				break;	/* telemetry's array is full: the list is truncated */
-	}
+	if (tel_lock() != 0)
+		return -ENODEV;
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	TAILQ_FOREACH(p, &rdma_state.peers, next)
+		if (rte_tel_data_add_array_int(d, p->local_id) < 0)
+			break;	/* telemetry's array is full: the list is truncated */
 	pthread_mutex_unlock(&rdma_state.lock);
-	return ret;
+	return 0;
 }
 
 static int
@@ -82,7 +84,6 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct rz_peer *p;
 	char *end;
 	long id;
-	int ret = 0;
 
 	RTE_SET_USED(cmd);
 	if (params == NULL || *params == '\0')
@@ -90,15 +91,12 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	id = strtol(params, &end, 0);
 	if (*end != '\0' || id <= 0 || id > INT32_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&rdma_state.lock);
-	if (!rdma_state.initialized) {
-		ret = -ENODEV;
-		goto out;
-	}
+	if (tel_lock() != 0)
+		return -ENODEV;
 	p = peer_by_id_locked((pid_t)id);
 	if (p == NULL) {
-		ret = -ENOENT;
-		goto out;
+		pthread_mutex_unlock(&rdma_state.lock);
+		return -ENOENT;
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "id", p->local_id);
@@ -111,9 +109,8 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "async_outstanding",
 			__atomic_load_n(&p->outstanding, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_int(d, "send_pending", p->send_pending != 0);
-out:
 	pthread_mutex_unlock(&rdma_state.lock);
-	return ret;
+	return 0;
 }
 
 RTE_INIT(rz_rdma_telemetry_init)
