@@ -38,7 +38,7 @@ cap_mode_rights(uint32_t mode)
 static void
 cap_free_locked(struct cap_entry *c)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	struct region_entry *e = region_by_id(c->region_id);
 
 	if (e != NULL && e->ncaps > 0)
@@ -50,7 +50,7 @@ cap_free_locked(struct cap_entry *c)
 void
 cap_drop_region_locked(const struct region_entry *e)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	if (e->ncaps == 0)
@@ -63,7 +63,7 @@ cap_drop_region_locked(const struct region_entry *e)
 void
 cap_drop_target_locked(uint32_t slot)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	if (t->ncaps == 0)
@@ -76,7 +76,7 @@ cap_drop_target_locked(uint32_t slot)
 void
 cap_mapping_gone_locked(uint32_t cap_slot)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 
 	if (cap_slot < RZ_MAX_CAPS && t->caps[cap_slot].state == CAP_USED)
 		cap_free_locked(&t->caps[cap_slot]);
@@ -86,7 +86,7 @@ int
 rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
 		uint64_t *token)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	struct region_entry *e;
 	struct cap_entry *c = NULL;
 	uint32_t i, rights;
@@ -114,7 +114,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 				e->id, (int)target);
 		return -ESRCH;
 	}
-	if ((uint32_t)tslot == rz_local.self) {
+	if ((uint32_t)tslot == local_proc.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": a capability for oneself is pointless: map it",
 				e->id);
 		return -EINVAL;
@@ -134,9 +134,9 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 		ret = -ENOENT;
 		goto out;
 	}
-	if (e->owner != rz_local.self) {
+	if (e->owner != local_proc.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner", e->id,
-				(int)rz_local.pid);
+				(int)local_proc.pid);
 		ret = -EPERM;
 		goto out;
 	}
@@ -163,7 +163,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	c->rights = rights;
 	c->target = (uint32_t)tslot;
 	c->target_gen = t->procs[tslot].gen;
-	c->creator = rz_local.self;
+	c->creator = local_proc.self;
 	c->state = CAP_ACTIVE;
 	e->ncaps++;
 	t->ncaps++;
@@ -182,7 +182,7 @@ cap_find_locked(uint64_t token)
 
 	if (slot >= RZ_MAX_CAPS)
 		return NULL;
-	c = &rz_tbl()->caps[slot];
+	c = &tbl()->caps[slot];
 	if (c->state == CAP_FREE || c->token != token)
 		return NULL;
 	return c;
@@ -196,7 +196,7 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 	uint32_t slot;
 	int ret;
 
-	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
+	if (tbl() == NULL || local_proc.self == RZ_NO_SLOT)
 		return -ENODEV;
 	if (rdma_initialized() && rdma_capability_is_peer(token)) {
 		RZ_LOG(ERR, "capability %#" PRIx64 " is a remote peer's: it was used when it was "
@@ -212,9 +212,9 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 		ret = -ENOENT;
 		goto out;
 	}
-	if (c->target != rz_local.self || c->target_gen != rz_local.self_gen) {
+	if (c->target != local_proc.self || c->target_gen != local_proc.self_gen) {
 		RZ_LOG(ERR, "capability %#" PRIx64 " is for pid %d, not pid %d", token,
-				(int)proc_pid(c->target), (int)rz_local.pid);
+				(int)proc_pid(c->target), (int)local_proc.pid);
 		ret = -EPERM;
 		goto out;
 	}
@@ -223,18 +223,18 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = map_check_locked(e, rz_local.self, rz_local.self, virtual_base, c->rights, true);
+	ret = map_check_locked(e, local_proc.self, local_proc.self, virtual_base, c->rights, true);
 	if (ret < 0)
 		goto out;
-	slot = (uint32_t)(c - rz_tbl()->caps);
+	slot = (uint32_t)(c - tbl()->caps);
 	if (c->mode == RZ_MODE_MOVE) {
 		ret = map_self_locked(e, virtual_base, c->rights, 0, RZ_NO_SLOT);
 		if (ret < 0)
 			goto out;
 		RZ_LOG(INFO, "region %#" PRIx64 ": moved from pid %d to pid %d by capability",
-				e->id, (int)proc_pid(e->owner), (int)rz_local.pid);
-		e->owner = rz_local.self;
-		e->owner_gen = rz_local.self_gen;
+				e->id, (int)proc_pid(e->owner), (int)local_proc.pid);
+		e->owner = local_proc.self;
+		e->owner_gen = local_proc.self_gen;
 		cap_free_locked(c);
 	} else {
 		ret = map_self_locked(e, virtual_base, c->rights, MAP_F_CAP, slot);
@@ -258,7 +258,7 @@ rz_capability_revoke(uint64_t token)
 	uint64_t region_id;
 	int ret;
 
-	if (rz_tbl() == NULL || rz_local.self == RZ_NO_SLOT)
+	if (tbl() == NULL || local_proc.self == RZ_NO_SLOT)
 		return -ENODEV;
 	if (rdma_initialized()) {
 		/* A peer's capability: invalidate its window, wait for the completion. */
@@ -276,9 +276,9 @@ rz_capability_revoke(uint64_t token)
 		ret = -ENOENT;
 		goto out;
 	}
-	if (e->owner != rz_local.self) {
+	if (e->owner != local_proc.self) {
 		RZ_LOG(ERR, "capability %#" PRIx64 ": pid %d does not own region %#" PRIx64, token,
-				(int)rz_local.pid, e->id);
+				(int)local_proc.pid, e->id);
 		ret = -EPERM;
 		goto out;
 	}
@@ -289,7 +289,7 @@ rz_capability_revoke(uint64_t token)
 	/* Used: take the mapping it made away from its target. */
 	target = c->target;
 	region_id = e->id;
-	if (target == rz_local.self) {
+	if (target == local_proc.self) {
 		unmap_self_locked(e);	/* frees the capability */
 		goto out;
 	}
@@ -302,7 +302,7 @@ rz_capability_revoke(uint64_t token)
 		/* The target could not be asked: revoke the token anyway. */
 		e = region_by_id(region_id);
 		if (e != NULL && (e->maps[target].flags & MAP_F_CAP) &&
-				e->maps[target].cap_slot == (uint32_t)(c - rz_tbl()->caps))
+				e->maps[target].cap_slot == (uint32_t)(c - tbl()->caps))
 			e->maps[target].flags &= ~MAP_F_CAP;
 		cap_free_locked(c);
 	}

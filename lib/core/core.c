@@ -18,12 +18,12 @@
 #include "rzone_rdma.h"
 #include "region_private.h"
 
-RTE_LOG_REGISTER_DEFAULT(rz_logtype, INFO);
+RTE_LOG_REGISTER_DEFAULT(rzone_logtype, INFO);
 
-struct rz_local rz_local = { .self = RZ_NO_SLOT };
+struct local_proc local_proc = { .self = RZ_NO_SLOT };
 
 uint64_t
-rz_now_ns(void)
+mono_time_ns(void)
 {
 	struct timespec ts;
 
@@ -34,13 +34,13 @@ rz_now_ns(void)
 int
 table_lock(void)
 {
-	int ret = pthread_mutex_lock(&rz_local.tbl->lock);
+	int ret = pthread_mutex_lock(&local_proc.tbl->lock);
 
 	if (ret == EOWNERDEAD) {
 		/* The holder died mid-update. Every update is a few word stores that leave the
 		 * table readable; the reaper releases what the dead process held. */
 		RZ_LOG(WARNING, "table lock holder died; recovering the lock");
-		pthread_mutex_consistent(&rz_local.tbl->lock);
+		pthread_mutex_consistent(&local_proc.tbl->lock);
 		ret = 0;
 	}
 	if (ret != 0) {
@@ -53,13 +53,13 @@ table_lock(void)
 void
 table_unlock(void)
 {
-	pthread_mutex_unlock(&rz_local.tbl->lock);
+	pthread_mutex_unlock(&local_proc.tbl->lock);
 }
 
 struct region_entry *
 region_from_handle(const struct rz_region *r, int *err)
 {
-	struct rz_table *t = rz_local.tbl;
+	struct rz_table *t = local_proc.tbl;
 	uintptr_t p = (uintptr_t)r, base;
 	struct region_entry *e;
 
@@ -87,7 +87,7 @@ region_from_handle(const struct rz_region *r, int *err)
 struct region_entry *
 region_by_id(uint64_t id)
 {
-	struct rz_table *t = rz_local.tbl;
+	struct rz_table *t = local_proc.tbl;
 	uint64_t slot = id & RZ_SLOT_MASK;
 	struct region_entry *e;
 
@@ -115,8 +115,8 @@ table_create(void)
 			mz = rte_memzone_lookup(RZ_TABLE_MZ);
 			if (mz == NULL)
 				return -ENOMEM;
-			rz_local.mz = mz;
-			rz_local.tbl = mz->addr;
+			local_proc.mz = mz;
+			local_proc.tbl = mz->addr;
 			return 0;
 		}
 		RZ_LOG(ERR, "cannot reserve the region table (%zu bytes): %s", sizeof(*t),
@@ -138,8 +138,8 @@ table_create(void)
 	pthread_mutex_init(&t->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	__atomic_store_n(&t->magic, RZ_TABLE_MAGIC, __ATOMIC_RELEASE);
-	rz_local.mz = mz;
-	rz_local.tbl = t;
+	local_proc.mz = mz;
+	local_proc.tbl = t;
 	RZ_LOG(DEBUG, "region table: %zu bytes, %u regions, %u processes, %u capabilities",
 			sizeof(*t), RZ_MAX_REGIONS, RZ_MAX_PROCS, RZ_MAX_CAPS);
 	return 0;
@@ -165,8 +165,8 @@ table_attach(void)
 				t->version, t->table_size, RZ_TABLE_VERSION, sizeof(*t));
 		return -EPROTO;
 	}
-	rz_local.mz = mz;
-	rz_local.tbl = t;
+	local_proc.mz = mz;
+	local_proc.tbl = t;
 	return 0;
 }
 
@@ -175,7 +175,7 @@ rz_init(void)
 {
 	int ret;
 
-	if (rz_local.tbl != NULL && rz_local.self != RZ_NO_SLOT) {
+	if (local_proc.tbl != NULL && local_proc.self != RZ_NO_SLOT) {
 		RZ_LOG(ERR, "rz_init() called twice");
 		return -EALREADY;
 	}
@@ -184,9 +184,9 @@ rz_init(void)
 		RZ_LOG(ERR, "the EAL is not initialised (or runs without hugepages)");
 		return -EINVAL;
 	}
-	rz_local.primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	rz_local.pid = getpid();
-	ret = rz_local.primary ? table_create() : table_attach();
+	local_proc.primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	local_proc.pid = getpid();
+	ret = local_proc.primary ? table_create() : table_attach();
 	if (ret < 0)
 		goto fail;
 	ret = proc_register();
@@ -195,28 +195,29 @@ rz_init(void)
 	ret = mp_start();
 	if (ret < 0) {
 		table_lock();
-		proc_release_locked(rz_local.self, true);
+		proc_release_locked(local_proc.self, true);
 		table_unlock();
-		rz_local.self = RZ_NO_SLOT;
+		local_proc.self = RZ_NO_SLOT;
 		goto fail;
 	}
 	RZ_LOG(INFO, "attached %s pid %d as process slot %u",
-			rz_local.primary ? "primary" : "secondary", rz_local.pid, rz_local.self);
+			local_proc.primary ? "primary" : "secondary", local_proc.pid,
+			local_proc.self);
 	return 0;
 fail:
-	rz_local.tbl = NULL;
-	rz_local.mz = NULL;
+	local_proc.tbl = NULL;
+	local_proc.mz = NULL;
 	return ret;
 }
 
 int
 rz_fini(void)
 {
-	struct rz_table *t = rz_local.tbl;
+	struct rz_table *t = local_proc.tbl;
 	bool last = true;
 	uint32_t i;
 
-	if (t == NULL || rz_local.self == RZ_NO_SLOT)
+	if (t == NULL || local_proc.self == RZ_NO_SLOT)
 		return -ENODEV;
 	/* Remote grants go before the regions they open can be freed. */
 	if (rdma_initialized())
@@ -225,21 +226,21 @@ rz_fini(void)
 	proc_reap_dead();
 	if (table_lock() < 0)
 		return -EIO;
-	proc_release_locked(rz_local.self, true);
+	proc_release_locked(local_proc.self, true);
 	for (i = 0; i < RZ_MAX_PROCS; i++)
 		if (t->procs[i].state == PROC_LIVE)
 			last = false;
-	if (rz_local.primary && last)
+	if (local_proc.primary && last)
 		region_free_all_locked();
 	table_unlock();
-	if (rz_local.primary && last) {
+	if (local_proc.primary && last) {
 		__atomic_store_n(&t->magic, 0, __ATOMIC_RELEASE);
-		rte_memzone_free(rz_local.mz);
+		rte_memzone_free(local_proc.mz);
 	}
 	proc_forget_pidfds();
-	RZ_LOG(INFO, "detached pid %d", rz_local.pid);
-	rz_local.tbl = NULL;
-	rz_local.mz = NULL;
-	rz_local.self = RZ_NO_SLOT;
+	RZ_LOG(INFO, "detached pid %d", local_proc.pid);
+	local_proc.tbl = NULL;
+	local_proc.mz = NULL;
+	local_proc.self = RZ_NO_SLOT;
 	return 0;
 }

@@ -25,9 +25,9 @@
 #include "rz_config.h"
 #include "rzone.h"
 
-extern int rz_logtype;
+extern int rzone_logtype;
 #define RZ_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, rz_logtype, "rzone: %s(): " fmt "\n", __func__, ##__VA_ARGS__)
+	rte_log(RTE_LOG_ ## level, rzone_logtype, "rzone: %s(): " fmt "\n", __func__, ##__VA_ARGS__)
 
 #define RZ_TABLE_MZ	"rz_table"
 #define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
@@ -158,7 +158,7 @@ struct rz_table {
 };
 
 /* Process-local state. */
-struct rz_local {
+struct local_proc {
 	struct rz_table *tbl;
 	const struct rte_memzone *mz;
 	uint32_t self;		/* own process slot */
@@ -167,16 +167,16 @@ struct rz_local {
 	bool primary;
 };
 
-extern struct rz_local rz_local;
+extern struct local_proc local_proc;
 
 /* core.c */
 int table_lock(void);
 void table_unlock(void);
-uint64_t rz_now_ns(void);
+uint64_t mono_time_ns(void);
 static inline struct rz_table *
-rz_tbl(void)
+tbl(void)
 {
-	return rz_local.tbl;
+	return local_proc.tbl;
 }
 
 /* Handle <-> entry. Checks the pointer lies on an entry of the table. */
@@ -186,7 +186,7 @@ struct region_entry *region_by_id(uint64_t id);
 static inline uint32_t
 region_slot(const struct region_entry *e)
 {
-	return (uint32_t)(e - rz_local.tbl->regions);
+	return (uint32_t)(e - local_proc.tbl->regions);
 }
 
 #endif /* RZ_CORE_PRIVATE_H */

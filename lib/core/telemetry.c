@@ -15,7 +15,7 @@
 static int
 tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
@@ -37,7 +37,7 @@ tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_regions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	RTE_SET_USED(cmd);
@@ -62,7 +62,7 @@ tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint64_t id;
 
 	RTE_SET_USED(cmd);
-	if (rz_tbl() == NULL)
+	if (tbl() == NULL)
 		return -ENODEV;
 	if (params == NULL || *params == '\0')
 		return -EINVAL;
@@ -87,7 +87,7 @@ tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_procs(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	RTE_SET_USED(cmd);

@@ -38,7 +38,7 @@ int
 map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t target, void *vaddr,
 		uint32_t perms, bool by_cap)
 {
-	uint64_t page_sz = rz_tbl()->page_sz;
+	uint64_t page_sz = tbl()->page_sz;
 
 	if (perms == 0 || (perms & ~RZ_PERM_ALL)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": bad permissions 0x%x", e->id, perms);
@@ -72,7 +72,7 @@ map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t targ
 static int
 view_map(const struct region_entry *e, uint8_t *vaddr, int prot)
 {
-	uint64_t page_sz = rz_tbl()->page_sz, off;
+	uint64_t page_sz = tbl()->page_sz, off;
 	int ret = 0;
 
 	for (off = 0; off < e->size; off += page_sz) {
@@ -116,8 +116,8 @@ int
 map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t flags,
 		uint32_t cap_slot)
 {
-	struct rz_table *t = rz_tbl();
-	struct map_entry *m = &e->maps[rz_local.self];
+	struct rz_table *t = tbl();
+	struct map_entry *m = &e->maps[local_proc.self];
 	int prot = perms_prot(perms), ret;
 	uint8_t *addr;
 
@@ -161,7 +161,7 @@ mapping_clear_locked(struct region_entry *e, uint32_t slot)
 void
 unmap_self_locked(struct region_entry *e)
 {
-	struct map_entry *m = &e->maps[rz_local.self];
+	struct map_entry *m = &e->maps[local_proc.self];
 	void *addr = (void *)(uintptr_t)m->addr;
 
 	if (addr == NULL)
@@ -174,13 +174,13 @@ unmap_self_locked(struct region_entry *e)
 	} else if (mprotect(e->va, e->size, PROT_READ | PROT_WRITE) < 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": mprotect: %s", e->id, strerror(errno));
 	}
-	mapping_clear_locked(e, rz_local.self);
+	mapping_clear_locked(e, local_proc.self);
 }
 
 static bool
 expired(uint64_t deadline_ns)
 {
-	if (deadline_ns == 0 || rz_now_ns() <= deadline_ns)
+	if (deadline_ns == 0 || mono_time_ns() <= deadline_ns)
 		return false;
 	RZ_LOG(ERR, "IPC request arrived after its deadline: refused");
 	return true;
@@ -204,7 +204,7 @@ map_local(uint64_t region_id, uint32_t requester, void *vaddr, uint32_t perms,
 		ret = -ENOENT;
 	} else {
 		/* A remote requester's slot and generation were checked by the IPC layer. */
-		ret = map_check_locked(e, requester, rz_local.self, vaddr, perms, false);
+		ret = map_check_locked(e, requester, local_proc.self, vaddr, perms, false);
 		if (ret == 0)
 			ret = map_self_locked(e, vaddr, perms, 0, RZ_NO_SLOT);
 	}
@@ -227,13 +227,13 @@ unmap_local(uint64_t region_id, uint32_t requester, uint64_t deadline_ns)
 	} else if (e == NULL) {
 		RZ_LOG(ERR, "region %#" PRIx64 " does not exist", region_id);
 		ret = -ENOENT;
-	} else if (requester != rz_local.self && requester != e->owner) {
+	} else if (requester != local_proc.self && requester != e->owner) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not unmap it from pid %d",
-				region_id, (int)proc_pid(requester), (int)rz_local.pid);
+				region_id, (int)proc_pid(requester), (int)local_proc.pid);
 		ret = -EPERM;
-	} else if (e->maps[rz_local.self].addr == 0) {
+	} else if (e->maps[local_proc.self].addr == 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d does not map it", region_id,
-				(int)rz_local.pid);
+				(int)local_proc.pid);
 		ret = -ENOENT;
 	} else {
 		unmap_self_locked(e);
@@ -287,14 +287,14 @@ rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t p
 	target = target_slot(process);
 	if (target < 0)
 		return target;
-	if ((uint32_t)target == rz_local.self)
-		return map_local(id, rz_local.self, virtual_base, perms, 0);
+	if ((uint32_t)target == local_proc.self)
+		return map_local(id, local_proc.self, virtual_base, perms, 0);
 	/* Fail fast here with the same checks the target will make. */
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
 	ret = region_by_id(id) == NULL ? -ENOENT :
-		map_check_locked(e, rz_local.self, (uint32_t)target, virtual_base, perms,
+		map_check_locked(e, local_proc.self, (uint32_t)target, virtual_base, perms,
 				false);
 	table_unlock();
 	if (ret < 0)
@@ -318,16 +318,16 @@ rz_region_unmap(struct rz_region *r, pid_t process)
 	target = target_slot(process);
 	if (target < 0)
 		return target;
-	if ((uint32_t)target == rz_local.self)
-		return unmap_local(id, rz_local.self, 0);
+	if ((uint32_t)target == local_proc.self)
+		return unmap_local(id, local_proc.self, 0);
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
 	if (region_by_id(id) == NULL) {
 		ret = -ENOENT;
-	} else if (e->owner != rz_local.self) {
+	} else if (e->owner != local_proc.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner and may not unmap pid %d",
-				id, (int)rz_local.pid, (int)process);
+				id, (int)local_proc.pid, (int)process);
 		ret = -EPERM;
 	} else if (e->maps[target].addr == 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d does not map it", id, (int)process);
@@ -428,9 +428,9 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 		return ret;
 	if (e->state != REGION_LIVE || e->id == 0) {
 		ret = -ENOENT;
-	} else if (e->owner != rz_local.self) {
+	} else if (e->owner != local_proc.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
-				(int)rz_local.pid, (int)proc_pid(e->owner));
+				(int)local_proc.pid, (int)proc_pid(e->owner));
 		ret = -EPERM;
 	} else if (e->maps[target].addr == 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": new owner pid %d does not map it", e->id,
@@ -438,9 +438,9 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 		ret = -EINVAL;
 	} else {
 		e->owner = (uint32_t)target;
-		e->owner_gen = rz_tbl()->procs[target].gen;
+		e->owner_gen = tbl()->procs[target].gen;
 		RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> pid %d", e->id,
-				(int)rz_local.pid, (int)new_owner);
+				(int)local_proc.pid, (int)new_owner);
 	}
 	table_unlock();
 	return ret;

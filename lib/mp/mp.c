@@ -93,7 +93,7 @@ send_reply(const struct rz_mp_msg *req, int result, uint64_t addr)
 	struct rz_mp_msg r = *req;
 
 	r.op = RZ_MP_OP_REPLY;
-	r.flags = rz_local.primary ? 0 : RZ_MP_F_RELAY;
+	r.flags = local_proc.primary ? 0 : RZ_MP_F_RELAY;
 	r.result = result;
 	r.vaddr = addr;
 	r.perms = 0;
@@ -104,7 +104,7 @@ send_reply(const struct rz_mp_msg *req, int result, uint64_t addr)
 static bool
 for_me(uint32_t slot, int32_t pid, uint64_t gen)
 {
-	return slot == rz_local.self && pid == rz_local.pid && gen == rz_local.self_gen;
+	return slot == local_proc.self && pid == local_proc.pid && gen == local_proc.self_gen;
 }
 
 /* EAL IPC thread: a reply for one of our waiting threads. */
@@ -137,24 +137,24 @@ handle(const struct rte_mp_msg *msg, const void *peer)
 	int ret;
 
 	RTE_SET_USED(peer);
-	if (rz_local.tbl == NULL || rz_local.self == RZ_NO_SLOT)
+	if (local_proc.tbl == NULL || local_proc.self == RZ_NO_SLOT)
 		return 0;	/* left rzone: nothing to do, nobody waits for us */
-	ret = rz_mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
+	ret = mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
 			RZ_MAX_PROCS, &m, &why);
 	if (ret == 0 && msg->num_fds != 0) {
 		ret = -EPROTO;
 		why = "unexpected file descriptors";
 	}
 	if (ret < 0) {
-		__atomic_add_fetch(&rz_local.tbl->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&local_proc.tbl->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
 		RZ_LOG(ERR, "malformed IPC message dropped: %s", why);
 		return 0;
 	}
 	switch (m.op) {
 	case RZ_MP_OP_REPLY:
-		if (m.requester == rz_local.self && m.requester_gen == rz_local.self_gen)
+		if (m.requester == local_proc.self && m.requester_gen == local_proc.self_gen)
 			deliver(&m);
-		else if (rz_local.primary && (m.flags & RZ_MP_F_RELAY)) {
+		else if (local_proc.primary && (m.flags & RZ_MP_F_RELAY)) {
 			m.flags &= ~RZ_MP_F_RELAY;
 			send(&m);	/* to the secondaries: one of them asked */
 		}
@@ -162,7 +162,7 @@ handle(const struct rte_mp_msg *msg, const void *peer)
 	case RZ_MP_OP_MAP:
 	case RZ_MP_OP_UNMAP:
 		if (!for_me(m.target, m.target_pid, m.target_gen)) {
-			if (rz_local.primary && (m.flags & RZ_MP_F_RELAY)) {
+			if (local_proc.primary && (m.flags & RZ_MP_F_RELAY)) {
 				m.flags &= ~RZ_MP_F_RELAY;
 				send(&m);
 			}
@@ -191,7 +191,7 @@ handle(const struct rte_mp_msg *msg, const void *peer)
 static void
 serve(const struct rz_mp_msg *m)
 {
-	const struct proc_entry *rq = &rz_tbl()->procs[m->requester];
+	const struct proc_entry *rq = &tbl()->procs[m->requester];
 	uint64_t addr = 0;
 	int ret;
 
@@ -208,7 +208,7 @@ serve(const struct rz_mp_msg *m)
 	if (ret == 0 && m->op == RZ_MP_OP_MAP) {
 		struct region_entry *e = region_by_id(m->region_id);
 
-		addr = e == NULL ? 0 : __atomic_load_n(&e->maps[rz_local.self].addr,
+		addr = e == NULL ? 0 : __atomic_load_n(&e->maps[local_proc.self].addr,
 				__ATOMIC_ACQUIRE);
 	}
 	send_reply(m, ret, addr);
@@ -270,13 +270,13 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 	body.region_id = region_id;
 	body.vaddr = (uint64_t)(uintptr_t)vaddr;
 	body.perms = perms;
-	body.requester = rz_local.self;
-	body.requester_gen = rz_local.self_gen;
+	body.requester = local_proc.self;
+	body.requester_gen = local_proc.self_gen;
 	body.target = target;
-	body.target_gen = rz_tbl()->procs[target].gen;
+	body.target_gen = tbl()->procs[target].gen;
 	body.target_pid = proc_pid(target);
-	body.deadline_ns = rz_now_ns() + RZ_MP_TIMEOUT_MS * 1000000ull;
-	if (!rz_local.primary && rz_tbl()->procs[target].proc_type != RTE_PROC_PRIMARY)
+	body.deadline_ns = mono_time_ns() + RZ_MP_TIMEOUT_MS * 1000000ull;
+	if (!local_proc.primary && tbl()->procs[target].proc_type != RTE_PROC_PRIMARY)
 		body.flags |= RZ_MP_F_RELAY;
 
 	w = waiter_get(body.seq);
@@ -300,7 +300,7 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 		return ret;
 	/* No answer (or the send failed). Past the deadline the target refuses to act, so the
 	 * table tells whether it did. */
-	while (rz_now_ns() <= body.deadline_ns)
+	while (mono_time_ns() <= body.deadline_ns)
 		rte_delay_us_sleep(1000);
 	ret = outcome(&body);
 	if (ret < 0)
@@ -343,7 +343,7 @@ ctl_thread(void *arg)
 			serve(p);
 			free(p);
 		}
-		now = rz_now_ns();
+		now = mono_time_ns();
 		if (now - last_reap >= RZ_REAP_PERIOD_MS * 1000000ull) {
 			proc_reap_dead();
 			last_reap = now;

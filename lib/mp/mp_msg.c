@@ -9,7 +9,7 @@
 #include "rzone.h"
 
 int
-rz_mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_msg *out,
+mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_msg *out,
 		const char **why)
 {
 	struct rz_mp_msg m;

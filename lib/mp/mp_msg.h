@@ -47,7 +47,7 @@ struct rz_mp_msg {
 
 /* Validate @len bytes at @buf as an rzone message. 0, or -EBADMSG (wrong size, magic, version),
  * -EPROTO (unknown op, flags or values out of range). @why gets a static reason string. */
-int rz_mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_msg *out,
+int mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_msg *out,
 		const char **why);
 
 #endif /* RZ_MP_MSG_H */

@@ -58,7 +58,7 @@ proc_pid(uint32_t slot)
 {
 	if (slot >= RZ_MAX_PROCS)
 		return -1;
-	return rz_tbl()->procs[slot].pid;
+	return tbl()->procs[slot].pid;
 }
 
 /*
@@ -114,7 +114,7 @@ proc_forget_pidfds(void)
 bool
 proc_alive(uint32_t slot)
 {
-	const struct proc_entry *p = &rz_tbl()->procs[slot];
+	const struct proc_entry *p = &tbl()->procs[slot];
 	uint64_t gen = p->gen, start_time = p->start_time;
 	pid_t pid = p->pid;
 	struct pollfd pfd;
@@ -122,7 +122,7 @@ proc_alive(uint32_t slot)
 
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROC_LIVE)
 		return false;
-	if (pid == rz_local.pid && slot == rz_local.self)
+	if (pid == local_proc.pid && slot == local_proc.self)
 		return true;
 	pthread_mutex_lock(&pidfds.lock);
 	pfd.fd = pidfd_for_locked(slot, pid, gen, start_time);
@@ -136,11 +136,11 @@ proc_alive(uint32_t slot)
 int
 proc_slot_of(pid_t pid)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
-	if (pid == RZ_PID_SELF || pid == rz_local.pid)
-		return rz_local.self == RZ_NO_SLOT ? -ESRCH : (int)rz_local.self;
+	if (pid == RZ_PID_SELF || pid == local_proc.pid)
+		return local_proc.self == RZ_NO_SLOT ? -ESRCH : (int)local_proc.self;
 	if (pid < 0)
 		return -ESRCH;
 	for (i = 0; i < RZ_MAX_PROCS; i++)
@@ -155,7 +155,7 @@ rz_process_attached(pid_t pid)
 {
 	int slot;
 
-	if (rz_tbl() == NULL)
+	if (tbl() == NULL)
 		return -ENODEV;
 	slot = proc_slot_of(pid);
 	return slot >= 0 && proc_alive((uint32_t)slot);
@@ -164,7 +164,7 @@ rz_process_attached(pid_t pid)
 void
 proc_release_locked(uint32_t slot, bool self_leaving)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	cap_drop_target_locked(slot);
@@ -189,13 +189,13 @@ proc_release_locked(uint32_t slot, bool self_leaving)
 int
 proc_register(void)
 {
-	struct rz_table *t = rz_tbl();
-	uint64_t st = proc_start_time(rz_local.pid);
+	struct rz_table *t = tbl();
+	uint64_t st = proc_start_time(local_proc.pid);
 	int ret, slot = -1;
 	uint32_t i;
 
 	if (st == 0) {
-		RZ_LOG(ERR, "cannot read /proc/%d/stat", (int)rz_local.pid);
+		RZ_LOG(ERR, "cannot read /proc/%d/stat", (int)local_proc.pid);
 		return -EIO;
 	}
 	ret = table_lock();
@@ -204,7 +204,7 @@ proc_register(void)
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		struct proc_entry *p = &t->procs[i];
 
-		if (p->state == PROC_LIVE && p->pid == rz_local.pid) {
+		if (p->state == PROC_LIVE && p->pid == local_proc.pid) {
 			/* Our pid, an earlier life: that process died unreaped. */
 			RZ_LOG(NOTICE, "pid %d reused: releasing the dead process's slot %u",
 					(int)p->pid, i);
@@ -219,13 +219,13 @@ proc_register(void)
 		RZ_LOG(ERR, "all %u process slots are taken", RZ_MAX_PROCS);
 		return -ENOSPC;
 	}
-	t->procs[slot].pid = rz_local.pid;
+	t->procs[slot].pid = local_proc.pid;
 	t->procs[slot].start_time = st;
 	t->procs[slot].gen++;
 	t->procs[slot].proc_type = rte_eal_process_type();
 	__atomic_store_n(&t->procs[slot].state, PROC_LIVE, __ATOMIC_RELEASE);
-	rz_local.self = (uint32_t)slot;
-	rz_local.self_gen = t->procs[slot].gen;
+	local_proc.self = (uint32_t)slot;
+	local_proc.self_gen = t->procs[slot].gen;
 	table_unlock();
 	return 0;
 }
@@ -233,14 +233,14 @@ proc_register(void)
 unsigned int
 proc_reap_dead(void)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	bool dead[RZ_MAX_PROCS] = { false };
 	unsigned int n = 0;
 	uint32_t i;
 
 	/* Lock-free pass first: nearly always nothing to do. */
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
-		if (i == rz_local.self ||
+		if (i == local_proc.self ||
 				__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) != PROC_LIVE)
 			continue;
 		if (!proc_alive(i)) {
@@ -268,14 +268,14 @@ proc_reap_dead(void)
 int
 rz_process_dump(FILE *f)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	if (f == NULL)
 		return -EINVAL;
 	if (t == NULL)
 		return -ENODEV;
-	fprintf(f, "processes (this: pid %d, slot %u):\n", (int)rz_local.pid, rz_local.self);
+	fprintf(f, "processes (this: pid %d, slot %u):\n", (int)local_proc.pid, local_proc.self);
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		const struct proc_entry *p = &t->procs[i];
 

@@ -151,9 +151,9 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		ret = -EINVAL;
 		goto out_free;
 	}
-	if (rz_region_owner(r) != rz_local.pid) {
+	if (rz_region_owner(r) != local_proc.pid) {
 		RZ_LOG(ERR, "region %" PRIx64 ": pid %d is not the owner: only the owner grants",
-				region_id, (int)rz_local.pid);
+				region_id, (int)local_proc.pid);
 		ret = -EPERM;
 		goto out_free;
 	}
@@ -313,7 +313,7 @@ grant_revoke_locked(struct grant *g)
 	RZ_STAT_INC(stats_revoked, 1);
 	if (g->kind & GRANT_F_OWNER)
 		RZ_LOG(INFO, "region %" PRIx64 ": peer %d no longer owns it: pid %d does",
-				g->desc.region_id, (int)p->local_id, (int)rz_local.pid);
+				g->desc.region_id, (int)p->local_id, (int)local_proc.pid);
 	RZ_LOG(DEBUG, "grant %" PRIu64 " (rkey 0x%08x) revoked", g->desc.generation,
 			g->desc.rkey);
 	free(g);

@@ -90,7 +90,7 @@ send:
 void
 import_serve_start(void)
 {
-	if (rz_tbl() == NULL || !rz_local.primary || serving)
+	if (tbl() == NULL || !local_proc.primary || serving)
 		return;
 	if (rte_mp_action_register(IMPORT_ACTION, import_handle) < 0 && rte_errno != EEXIST) {
 		RZ_LOG(WARNING, "cannot serve secondaries' context requests: %s",
@@ -162,10 +162,10 @@ import_try(void)
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
 	uint32_t handle = 0;
-	uint64_t t0 = rz_now_ns(), t1;
+	uint64_t t0 = mono_time_ns(), t1;
 	int fd = -1, ret = 0, tries;
 
-	if (rz_tbl() == NULL || rz_local.primary || (env != NULL && strcmp(env, "0") == 0))
+	if (tbl() == NULL || local_proc.primary || (env != NULL && strcmp(env, "0") == 0))
 		return 0;
 	for (tries = 0; tries < 10; tries++) {
 		ret = import_ask(&fd, &handle, dev, sizeof(dev));
@@ -178,14 +178,14 @@ import_try(void)
 				strerror(-ret));
 		return ret;
 	}
-	t1 = rz_now_ns();
+	t1 = mono_time_ns();
 	ctx = ibv_import_device(fd);
 	if (ctx == NULL) {
 		ret = rdma_errno(-1);
 		close(fd);
 		RZ_LOG(INFO, "ibv_import_device(%s, primary's fd): %s (IPC %" PRIu64 " us, import "
 				"%" PRIu64 " us): own context, own registrations", dev,
-				strerror(-ret), (t1 - t0) / 1000, (rz_now_ns() - t1) / 1000);
+				strerror(-ret), (t1 - t0) / 1000, (mono_time_ns() - t1) / 1000);
 		return ret;
 	}
 	pd = ibv_import_pd(ctx, handle);

@@ -70,7 +70,7 @@ static int
 channel_get(struct rdma_event_channel *ch, int timeout_ms, struct rdma_cm_event **ev)
 {
 	struct pollfd pfd = { .fd = ch->fd, .events = POLLIN };
-	uint64_t deadline = rz_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
+	uint64_t deadline = mono_time_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
 
 	for (;;) {
 		int t = -1, n;
@@ -80,7 +80,7 @@ channel_get(struct rdma_event_channel *ch, int timeout_ms, struct rdma_cm_event 
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
 		if (timeout_ms >= 0) {
-			uint64_t now = rz_now_ns();
+			uint64_t now = mono_time_ns();
 
 			if (now >= deadline)
 				return -ETIMEDOUT;
@@ -758,7 +758,7 @@ peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv
 			 * completion is made by kernel work that needs this CPU too. */
 			sched_yield();
 			if ((++spins & 0xff) == 0) {
-				uint64_t now = rz_now_ns();
+				uint64_t now = mono_time_ns();
 
 				if (deadline == 0)
 					deadline = now + (uint64_t)timeout_ms * 1000000;
@@ -907,7 +907,7 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 static int
 peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 {
-	uint64_t deadline = rz_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
+	uint64_t deadline = mono_time_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
 	bool armed = false;
 	struct ibv_wc wc;
 
@@ -946,7 +946,7 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 			continue;
 		}
 		if (timeout_ms >= 0) {
-			uint64_t now = rz_now_ns();
+			uint64_t now = mono_time_ns();
 
 			if (now > deadline)
 				return -ETIMEDOUT;

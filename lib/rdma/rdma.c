@@ -396,7 +396,7 @@ rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len, uint64_t *r
 	uint32_t idx;
 	int err;
 
-	if (rz_tbl() == NULL) {
+	if (tbl() == NULL) {
 		rte_errno = ENODEV;
 		return NULL;
 	}
@@ -405,7 +405,7 @@ rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len, uint64_t *r
 		rte_errno = -err;
 		return NULL;
 	}
-	t = rz_tbl();
+	t = tbl();
 	err = table_lock();
 	if (err != 0) {
 		rte_errno = -err;
@@ -798,7 +798,7 @@ range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err)
 	 * through this process (destroyed elsewhere after a transfer, or freed by the reaper).
 	 * Region ids are never reused. */
 	RTE_TAILQ_FOREACH_SAFE(rm, &rdma_state.range_mrs, next, tmp) {
-		if (rz_tbl() != NULL && region_by_id(rm->region_id) != NULL)
+		if (tbl() != NULL && region_by_id(rm->region_id) != NULL)
 			continue;
 		if (ibv_dereg_mr(rm->mr) != 0)
 			continue;	/* a window is still bound on it: its grant goes first */

@@ -51,9 +51,9 @@ seed_owner_check(const struct rz_region *r, uint64_t rid, pid_t id, const char *
 
 	if (owner < 0)
 		return owner;
-	if (owner != rz_local.pid) {
+	if (owner != local_proc.pid) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d) and may not %s "
-				"peer %d", rid, (int)rz_local.pid, (int)owner, what, (int)id);
+				"peer %d", rid, (int)local_proc.pid, (int)owner, what, (int)id);
 		return -EPERM;
 	}
 	return 0;
@@ -217,8 +217,8 @@ rdma_peer_transfer(struct rz_region *r, pid_t id)
 			g->token = old->token;
 			grant_revoke_locked(old);
 			RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> peer %d (pid %d stays "
-					"the proxy owner)", rid, (int)rz_local.pid, (int)id,
-					(int)rz_local.pid);
+					"the proxy owner)", rid, (int)local_proc.pid, (int)id,
+					(int)local_proc.pid);
 		}
 	}
 out:
@@ -278,7 +278,8 @@ rdma_peer_capability(struct rz_region *r, pid_t id, uint32_t mode, uint64_t *tok
 		*token = tok;
 		if (mode == RZ_MODE_MOVE)
 			RZ_LOG(INFO, "region %#" PRIx64 ": moved to peer %d by capability (pid %d "
-					"stays the proxy owner)", rid, (int)id, (int)rz_local.pid);
+					"stays the proxy owner)", rid, (int)id,
+					(int)local_proc.pid);
 	}
 out:
 	pthread_mutex_unlock(&rdma_state.lock);

@@ -64,7 +64,7 @@ free_hugepages(int socket, uint64_t page_sz)
 static int
 arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	const struct rte_memzone *mz;
 	struct arena *a = NULL;
 	uint32_t i;
@@ -117,7 +117,7 @@ arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 int
 arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i, idx;
 	int ret, pos;
 
@@ -166,7 +166,7 @@ arena_detach_locked(struct arena *a)
 	const struct rte_memzone *mz = a->mz;
 
 	RZ_LOG(DEBUG, "arena %s: freed", a->name);
-	rdma_arena_released((uint32_t)(a - rz_tbl()->arenas));
+	rdma_arena_released((uint32_t)(a - tbl()->arenas));
 	memset(a, 0, sizeof(*a));
 	return mz;
 }
@@ -175,7 +175,7 @@ arena_detach_locked(struct arena *a)
 static bool
 arena_goes_locked(const struct arena *a, uint32_t npages)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	if (a->nused != npages)
@@ -196,13 +196,13 @@ arena_goes_locked(const struct arena *a, uint32_t npages)
 bool
 arena_zeroes_locked(uint32_t arena, uint32_t npages)
 {
-	return arena_goes_locked(&rz_tbl()->arenas[arena], npages);
+	return arena_goes_locked(&tbl()->arenas[arena], npages);
 }
 
 const struct rte_memzone *
 arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
 {
-	struct arena *a = &rz_tbl()->arenas[arena];
+	struct arena *a = &tbl()->arenas[arena];
 	bool goes = arena_goes_locked(a, npages);
 
 	a->used_mask &= ~(run_mask(npages) << first_page);
@@ -213,7 +213,7 @@ arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
 void
 region_free_all_locked(void)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	for (i = 0; i < RZ_MAX_REGIONS; i++)

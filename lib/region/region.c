@@ -86,7 +86,7 @@ static struct rz_region *
 region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy policy, int node,
 		bool any_node)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	struct region_entry *e = NULL;
 	uint32_t i, npages, arena, first;
 	int ret, socket, oslot;
@@ -141,8 +141,8 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		rte_errno = ESRCH;
 		return NULL;
 	}
-	if ((uint32_t)oslot != rz_local.self) {
-		RZ_LOG(ERR, "pid %d cannot create a region owned by pid %d", (int)rz_local.pid,
+	if ((uint32_t)oslot != local_proc.self) {
+		RZ_LOG(ERR, "pid %d cannot create a region owned by pid %d", (int)local_proc.pid,
 				(int)owner);
 		rte_errno = EPERM;
 		return NULL;
@@ -185,9 +185,9 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 	if (e->numa_node < 0)
 		e->numa_node = t->arenas[arena].socket;
 	e->policy = policy;
-	e->owner = rz_local.self;
-	e->owner_gen = rz_local.self_gen;
-	e->created_ns = rz_now_ns();
+	e->owner = local_proc.self;
+	e->owner_gen = local_proc.self_gen;
+	e->created_ns = mono_time_ns();
 	t->nregions++;
 	t->stats_created++;
 	__atomic_store_n(&e->id, (t->next_seq++ << RZ_SLOT_BITS) | i, __ATOMIC_RELEASE);
@@ -230,7 +230,7 @@ struct released {
 static void
 region_unlink_locked(struct region_entry *e, struct released *rel)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t slot = region_slot(e);
 
 	cap_drop_region_locked(e);
@@ -266,7 +266,7 @@ region_free_locked(struct region_entry *e)
 void
 region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i, best = RZ_NO_SLOT;
 	uint64_t best_seq = UINT64_MAX;
 
@@ -304,10 +304,10 @@ destroy_precheck(struct region_entry *e)
 		return ret;
 	if (e->state != REGION_LIVE || e->id == 0)
 		ret = -ENOENT;
-	else if (e->owner != rz_local.self)
+	else if (e->owner != local_proc.self)
 		ret = -EPERM;
 	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++)
-		if (i != rz_local.self && e->maps[i].addr != 0)
+		if (i != local_proc.self && e->maps[i].addr != 0)
 			ret = -EBUSY;
 	table_unlock();
 	return ret;
@@ -354,21 +354,21 @@ region_destroy(struct region_entry *e)
 		table_unlock();
 		return -ENOENT;
 	}
-	if (e->owner != rz_local.self) {
+	if (e->owner != local_proc.self) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
-				(int)rz_local.pid, (int)proc_pid(e->owner));
+				(int)local_proc.pid, (int)proc_pid(e->owner));
 		table_unlock();
 		return -EPERM;
 	}
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
-		if (i != rz_local.self && e->maps[i].addr != 0) {
+		if (i != local_proc.self && e->maps[i].addr != 0) {
 			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
 					(int)proc_pid(i));
 			table_unlock();
 			return -EBUSY;
 		}
 	}
-	if (e->maps[rz_local.self].addr != 0)
+	if (e->maps[local_proc.self].addr != 0)
 		unmap_self_locked(e);
 	region_unlink_locked(e, &rel);
 	zero = !arena_zeroes_locked(rel.arena, rel.npages);
@@ -396,7 +396,7 @@ rz_region_lookup(uint64_t id)
 {
 	struct region_entry *e;
 
-	if (rz_tbl() == NULL) {
+	if (tbl() == NULL) {
 		rte_errno = ENODEV;
 		return NULL;
 	}
@@ -411,7 +411,7 @@ rz_region_lookup(uint64_t id)
 int
 rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 	int ret;
 
@@ -432,15 +432,15 @@ rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg)
 int
 rz_region_count(void)
 {
-	if (rz_tbl() == NULL)
+	if (tbl() == NULL)
 		return -ENODEV;
-	return (int)__atomic_load_n(&rz_tbl()->nregions, __ATOMIC_RELAXED);
+	return (int)__atomic_load_n(&tbl()->nregions, __ATOMIC_RELAXED);
 }
 
 int
 rz_stats_get(struct rz_stats *stats)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 
 	if (stats == NULL)
 		return -EINVAL;
@@ -543,7 +543,7 @@ rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunks, u
 		return err;
 	if (chunks == NULL && n > 0)
 		return -EINVAL;
-	page_sz = rz_tbl()->page_sz;
+	page_sz = tbl()->page_sz;
 	for (off = 0; off < e->size; off += page_sz) {
 		rte_iova_t iova = rte_mem_virt2iova(e->va + off);
 
@@ -576,7 +576,7 @@ perms_str(uint32_t p, char *buf)
 int
 rz_region_dump(FILE *f, const struct rz_region *r)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	struct region_entry *e;
 	char pb[4];
 	uint32_t i;
@@ -624,7 +624,7 @@ rz_region_dump(FILE *f, const struct rz_region *r)
 int
 rz_dump(FILE *f)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	uint32_t i;
 
 	if (f == NULL)

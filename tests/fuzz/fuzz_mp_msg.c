@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	unsigned int max_procs = 32;
 
-	if (rz_mp_msg_parse(data, size, max_procs, &m, &why) != 0) {
+	if (mp_msg_parse(data, size, max_procs, &m, &why) != 0) {
 		if (why == NULL)
 			abort();
 		return 0;

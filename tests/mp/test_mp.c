@@ -521,7 +521,7 @@ test_ipc_fuzz(void)
 			break;
 		}
 		/* What the handler must count as malformed: the same parser decides. */
-		if (rz_mp_msg_parse(buf, len, RZ_MAX_PROCS, &parsed, NULL) < 0)
+		if (mp_msg_parse(buf, len, RZ_MAX_PROCS, &parsed, NULL) < 0)
 			malformed++;
 		hex(line, buf, len);
 		OK(agent_cmd(&a, "rawmp %s", line));

@@ -41,7 +41,7 @@ parse(const struct rz_mp_msg *m, const char **why)
 	struct rz_mp_msg out;
 
 	memset(&out, 0xa5, sizeof(out));
-	return rz_mp_msg_parse(m, sizeof(*m), MAX_PROCS, &out, why);
+	return mp_msg_parse(m, sizeof(*m), MAX_PROCS, &out, why);
 }
 
 static void
@@ -50,7 +50,7 @@ test_valid(void)
 	struct rz_mp_msg m = valid_map(), out;
 	const char *why = "unset";
 
-	CU_ASSERT_EQUAL(rz_mp_msg_parse(&m, sizeof(m), MAX_PROCS, &out, &why), 0);
+	CU_ASSERT_EQUAL(mp_msg_parse(&m, sizeof(m), MAX_PROCS, &out, &why), 0);
 	CU_ASSERT_PTR_NULL(why);
 	CU_ASSERT_EQUAL(memcmp(&m, &out, sizeof(m)), 0);
 	m.op = RZ_MP_OP_UNMAP;
@@ -80,11 +80,11 @@ test_length(void)
 	for (len = 0; len <= sizeof(buf); len++) {
 		if (len == sizeof(m))
 			continue;
-		CU_ASSERT_EQUAL(rz_mp_msg_parse(buf, len, MAX_PROCS, &out, &why), -EBADMSG);
+		CU_ASSERT_EQUAL(mp_msg_parse(buf, len, MAX_PROCS, &out, &why), -EBADMSG);
 		CU_ASSERT_STRING_EQUAL(why, "wrong length");
 	}
-	CU_ASSERT_EQUAL(rz_mp_msg_parse(NULL, sizeof(m), MAX_PROCS, &out, &why), -EINVAL);
-	CU_ASSERT_EQUAL(rz_mp_msg_parse(&m, sizeof(m), MAX_PROCS, NULL, &why), -EINVAL);
+	CU_ASSERT_EQUAL(mp_msg_parse(NULL, sizeof(m), MAX_PROCS, &out, &why), -EINVAL);
+	CU_ASSERT_EQUAL(mp_msg_parse(&m, sizeof(m), MAX_PROCS, NULL, &why), -EINVAL);
 }
 
 static void
@@ -191,7 +191,7 @@ test_bit_flips(void)
 		int ret;
 
 		((uint8_t *)&m)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		ret = rz_mp_msg_parse(&m, sizeof(m), MAX_PROCS, &out, NULL);
+		ret = mp_msg_parse(&m, sizeof(m), MAX_PROCS, &out, NULL);
 		if (ret == 0) {
 			CU_ASSERT_EQUAL(memcmp(&m, &out, sizeof(m)), 0);
 			accepted++;

@@ -69,7 +69,7 @@ test_start_time(void)
 static void
 test_pid_reuse(void)
 {
-	struct rz_table *t = rz_tbl();
+	struct rz_table *t = tbl();
 	struct rz_region *mapped = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
 	struct rz_region *owned = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
 	struct rz_region *shared = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
