@@ -19,7 +19,8 @@
 #include "mapping_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
-#include "rdma_hooks.h"
+#include "region_private.h"
+#include "remote_ops.h"
 
 uint32_t
 cap_mode_rights(uint32_t mode)
@@ -48,7 +49,7 @@ cap_free_locked(struct cap_entry *c)
 }
 
 void
-cap_drop_region_locked(const struct region_entry *e)
+cap_drop_region_locked(struct region_entry *e)
 {
 	struct rz_table *t = tbl();
 	uint32_t i;
@@ -101,13 +102,14 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 				"unknown transfer mode");
 		return -EINVAL;
 	}
-	if (rdma_pid_is_peer(target))
-		return rdma_peer_capability(r, target, (uint32_t)mode, token);
-	if (rdma_initialized() && rdma_region_remote_owner(e->id) != 0) {
-		RZ_LOG(ERR, "region %#" PRIx64 " is owned by peer %d: only it may be granted",
-				e->id, (int)rdma_region_remote_owner(e->id));
-		return -EPERM;
+	if (remote_pid_is_peer(target)) {
+		const struct remote_ops *ro = remote_for_peer(target, &ret);
+
+		return ro == NULL ? ret : ro->capability(r, target, (uint32_t)mode, token);
 	}
+	ret = remote_owner_check(e->id, "capability");
+	if (ret < 0)
+		return ret;
 	tslot = proc_slot_of(target);
 	if (tslot < 0 || !proc_alive((uint32_t)tslot)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": target pid %d is not a live attached process",
@@ -191,6 +193,7 @@ cap_find_locked(uint64_t token)
 int
 rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 {
+	const struct remote_ops *ro;
 	struct region_entry *e;
 	struct cap_entry *c;
 	uint32_t slot;
@@ -198,7 +201,8 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 
 	if (tbl() == NULL || local_proc.self == RZ_NO_SLOT)
 		return -ENODEV;
-	if (rdma_initialized() && rdma_capability_is_peer(token)) {
+	ro = remote_active();
+	if (ro != NULL && ro->cap_is_remote(token)) {
 		RZ_LOG(ERR, "capability %#" PRIx64 " is a remote peer's: it was used when it was "
 				"made", token);
 		return -EPERM;
@@ -252,6 +256,7 @@ out:
 int
 rz_capability_revoke(uint64_t token)
 {
+	const struct remote_ops *ro;
 	struct region_entry *e;
 	struct cap_entry *c;
 	uint32_t target;
@@ -260,9 +265,10 @@ rz_capability_revoke(uint64_t token)
 
 	if (tbl() == NULL || local_proc.self == RZ_NO_SLOT)
 		return -ENODEV;
-	if (rdma_initialized()) {
+	ro = remote_active();
+	if (ro != NULL) {
 		/* A peer's capability: invalidate its window, wait for the completion. */
-		ret = rdma_capability_revoke(token);
+		ret = ro->cap_revoke(token);
 		if (ret != -ENOENT)
 			return ret;
 	}
@@ -309,4 +315,16 @@ rz_capability_revoke(uint64_t token)
 out:
 	table_unlock();
 	return ret;
+}
+
+static const struct region_listener listener = {
+	.name = "capability",
+	.unlink_locked = cap_drop_region_locked,
+};
+
+int
+capability_init(void)
+{
+	mapping_set_cap_gone(cap_mapping_gone_locked);
+	return region_listener_add(&listener);
 }

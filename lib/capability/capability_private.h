@@ -9,8 +9,11 @@
 
 #include "core_private.h"
 
+/* Register what this layer does for the ones below (a region leaves the table, a capability's
+ * mapping goes). From rz_init(). */
+int capability_init(void);
 /* Table lock held: drop every capability of a region (destroy). */
-void cap_drop_region_locked(const struct region_entry *e);
+void cap_drop_region_locked(struct region_entry *e);
 /* Table lock held: drop every capability aimed at process slot @slot (it left or died). */
 void cap_drop_target_locked(uint32_t slot);
 /* Table lock held: a mapping made by capability @cap_slot went away. */

@@ -2,6 +2,12 @@
  * Copyright (c) 2026 rzone authors
  */
 
+/*
+ * The bottom layer: the shared table (create in the primary, attach in a secondary, destroy),
+ * its lock, the process-local state, the log type, the clock, and handle <-> entry checks.
+ * It references no other module of rzone.
+ */
+
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -12,11 +18,6 @@
 #include <inttypes.h>
 
 #include "core_private.h"
-#include "mp_private.h"
-#include "proc_private.h"
-#include "rdma_hooks.h"
-#include "rzone_rdma.h"
-#include "region_private.h"
 
 RTE_LOG_REGISTER_DEFAULT(rzone_logtype, INFO);
 
@@ -99,7 +100,7 @@ region_by_id(uint64_t id)
 	return e;
 }
 
-static int
+int
 table_create(void)
 {
 	const struct rte_memzone *mz;
@@ -145,7 +146,7 @@ table_create(void)
 	return 0;
 }
 
-static int
+int
 table_attach(void)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(RZ_TABLE_MZ);
@@ -170,77 +171,17 @@ table_attach(void)
 	return 0;
 }
 
-int
-rz_init(void)
+void
+table_destroy(void)
 {
-	int ret;
-
-	if (local_proc.tbl != NULL && local_proc.self != RZ_NO_SLOT) {
-		RZ_LOG(ERR, "rz_init() called twice");
-		return -EALREADY;
-	}
-	if (rte_eal_process_type() == RTE_PROC_AUTO || rte_eal_process_type() == RTE_PROC_INVALID
-			|| !rte_eal_has_hugepages()) {
-		RZ_LOG(ERR, "the EAL is not initialised (or runs without hugepages)");
-		return -EINVAL;
-	}
-	local_proc.primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	local_proc.pid = getpid();
-	ret = local_proc.primary ? table_create() : table_attach();
-	if (ret < 0)
-		goto fail;
-	ret = proc_register();
-	if (ret < 0)
-		goto fail;
-	ret = mp_start();
-	if (ret < 0) {
-		table_lock();
-		proc_release_locked(local_proc.self, true);
-		table_unlock();
-		local_proc.self = RZ_NO_SLOT;
-		goto fail;
-	}
-	RZ_LOG(INFO, "attached %s pid %d as process slot %u",
-			local_proc.primary ? "primary" : "secondary", local_proc.pid,
-			local_proc.self);
-	return 0;
-fail:
-	local_proc.tbl = NULL;
-	local_proc.mz = NULL;
-	return ret;
+	__atomic_store_n(&local_proc.tbl->magic, 0, __ATOMIC_RELEASE);
+	rte_memzone_free(local_proc.mz);
+	table_forget();
 }
 
-int
-rz_fini(void)
+void
+table_forget(void)
 {
-	struct rz_table *t = local_proc.tbl;
-	bool last = true;
-	uint32_t i;
-
-	if (t == NULL || local_proc.self == RZ_NO_SLOT)
-		return -ENODEV;
-	/* Remote grants go before the regions they open can be freed. */
-	if (rdma_initialized())
-		rz_rdma_fini();
-	mp_stop();
-	proc_reap_dead();
-	if (table_lock() < 0)
-		return -EIO;
-	proc_release_locked(local_proc.self, true);
-	for (i = 0; i < RZ_MAX_PROCS; i++)
-		if (t->procs[i].state == PROC_LIVE)
-			last = false;
-	if (local_proc.primary && last)
-		region_free_all_locked();
-	table_unlock();
-	if (local_proc.primary && last) {
-		__atomic_store_n(&t->magic, 0, __ATOMIC_RELEASE);
-		rte_memzone_free(local_proc.mz);
-	}
-	proc_forget_pidfds();
-	RZ_LOG(INFO, "detached pid %d", local_proc.pid);
 	local_proc.tbl = NULL;
 	local_proc.mz = NULL;
-	local_proc.self = RZ_NO_SLOT;
-	return 0;
 }

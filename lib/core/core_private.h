@@ -26,6 +26,7 @@
 #include "rzone.h"
 
 extern int rzone_logtype;
+/* The log line of every module: "rzone: function(): message". */
 #define RZ_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, rzone_logtype, "rzone: %s(): " fmt "\n", __func__, ##__VA_ARGS__)
 
@@ -170,6 +171,14 @@ struct local_proc {
 extern struct local_proc local_proc;
 
 /* core.c */
+/* Primary: reserve and initialise the table (or take the one an earlier rz_init() left).
+ * Secondary: attach to the primary's, checking it was made by a compatible build. */
+int table_create(void);
+int table_attach(void);
+/* Last process out: free the table's memzone. */
+void table_destroy(void);
+/* Forget the table (this process leaves; the table stays for the others). */
+void table_forget(void);
 int table_lock(void);
 void table_unlock(void);
 uint64_t mono_time_ns(void);

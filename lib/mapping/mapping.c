@@ -10,6 +10,8 @@
  *    mapping's permissions (MAP_SHARED | MAP_FIXED_NOREPLACE, one mmap per hugepage).
  * The record in the shared table is written under the table lock; its address word is read
  * lock-free by get_mapping.
+ * Another process's mapping is made by that process, asked over IPC (lib/mp); mapping_init()
+ * registers the function that serves those requests.
  */
 
 #include <errno.h>
@@ -19,12 +21,21 @@
 
 #include <rte_memory.h>
 
-#include "capability_private.h"
 #include "core_private.h"
 #include "mapping_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
-#include "rdma_hooks.h"
+#include "region_private.h"
+#include "remote_ops.h"
+
+/* Registered by lib/capability: a mapping made by a capability went away. */
+static mapping_cap_gone_fn *cap_gone;
+
+void
+mapping_set_cap_gone(mapping_cap_gone_fn *fn)
+{
+	cap_gone = fn;
+}
 
 static int
 perms_prot(uint32_t perms)
@@ -152,8 +163,8 @@ mapping_clear_locked(struct region_entry *e, uint32_t slot)
 	if (m->addr == 0)
 		return;
 	__atomic_store_n(&m->addr, 0, __ATOMIC_RELEASE);
-	if (m->flags & MAP_F_CAP)
-		cap_mapping_gone_locked(m->cap_slot);
+	if ((m->flags & MAP_F_CAP) && cap_gone != NULL)
+		cap_gone(m->cap_slot);
 	memset(m, 0, sizeof(*m));
 	e->nmaps--;
 }
@@ -256,10 +267,11 @@ target_slot(pid_t process)
 }
 
 /* While a remote peer owns a region, only it may be granted anything (doc/guide.md, "Peers"). */
-static int
+int
 remote_owner_check(uint64_t id, const char *what)
 {
-	pid_t owner = rdma_initialized() ? rdma_region_remote_owner(id) : 0;
+	const struct remote_ops *ro = remote_active();
+	pid_t owner = ro != NULL ? ro->region_owner(id) : 0;
 
 	if (owner == 0)
 		return 0;
@@ -278,8 +290,11 @@ rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t p
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
-	if (rdma_pid_is_peer(process))
-		return rdma_peer_map(r, process, virtual_base, perms);
+	if (remote_pid_is_peer(process)) {
+		const struct remote_ops *ro = remote_for_peer(process, &ret);
+
+		return ro == NULL ? ret : ro->map(r, process, virtual_base, perms);
+	}
 	id = e->id;
 	ret = remote_owner_check(id, "mapping");
 	if (ret < 0)
@@ -312,8 +327,11 @@ rz_region_unmap(struct rz_region *r, pid_t process)
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
-	if (rdma_pid_is_peer(process))
-		return rdma_peer_unmap(r, process);
+	if (remote_pid_is_peer(process)) {
+		const struct remote_ops *ro = remote_for_peer(process, &ret);
+
+		return ro == NULL ? ret : ro->unmap(r, process);
+	}
 	id = e->id;
 	target = target_slot(process);
 	if (target < 0)
@@ -372,8 +390,11 @@ rz_region_get_mapping(const struct rz_region *r, pid_t process)
 	uint32_t perms;
 	int ret;
 
-	if (rdma_pid_is_peer(process)) {
-		ret = rdma_peer_mapping(r, process, &addr, &perms);
+	if (remote_pid_is_peer(process)) {
+		const struct remote_ops *ro = remote_for_peer(process, &ret);
+
+		if (ro != NULL)
+			ret = ro->mapping(r, process, &addr, &perms);
 		if (ret < 0) {
 			rte_errno = -ret;
 			return NULL;
@@ -393,8 +414,11 @@ rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
 	uint32_t perms;
 	int ret;
 
-	if (rdma_pid_is_peer(process)) {
-		ret = rdma_peer_mapping(r, process, &addr, &perms);
+	if (remote_pid_is_peer(process)) {
+		const struct remote_ops *ro = remote_for_peer(process, &ret);
+
+		if (ro != NULL)
+			ret = ro->mapping(r, process, &addr, &perms);
 		return ret < 0 ? ret : (int)perms;
 	}
 	m = mapping_of(r, process, &addr);
@@ -415,8 +439,11 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
-	if (rdma_pid_is_peer(new_owner))
-		return rdma_peer_transfer(r, new_owner);
+	if (remote_pid_is_peer(new_owner)) {
+		const struct remote_ops *ro = remote_for_peer(new_owner, &ret);
+
+		return ro == NULL ? ret : ro->transfer(r, new_owner);
+	}
 	ret = remote_owner_check(e->id, "transfer");
 	if (ret < 0)
 		return ret;
@@ -444,4 +471,44 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	}
 	table_unlock();
 	return ret;
+}
+
+/* mp's server: a MAP or UNMAP another process asked of this one. */
+static int
+serve(const struct rz_mp_msg *m, uint64_t *addr)
+{
+	struct region_entry *e;
+	int ret;
+
+	if (m->op == RZ_MP_OP_MAP)
+		ret = map_local(m->region_id, m->requester, (void *)(uintptr_t)m->vaddr, m->perms,
+				m->deadline_ns);
+	else
+		ret = unmap_local(m->region_id, m->requester, m->deadline_ns);
+	if (ret == 0 && m->op == RZ_MP_OP_MAP) {
+		e = region_by_id(m->region_id);
+		*addr = e == NULL ? 0 : __atomic_load_n(&e->maps[local_proc.self].addr,
+				__ATOMIC_ACQUIRE);
+	}
+	return ret;
+}
+
+/* A region leaves the table: this process's own mapping of it goes first. */
+static void
+region_unlinked_locked(struct region_entry *e)
+{
+	if (e->maps[local_proc.self].addr != 0)
+		unmap_self_locked(e);
+}
+
+static const struct region_listener listener = {
+	.name = "mapping",
+	.unlink_locked = region_unlinked_locked,
+};
+
+int
+mapping_init(void)
+{
+	mp_set_server(serve);
+	return region_listener_add(&listener);
 }

@@ -10,6 +10,19 @@
 
 #include "core_private.h"
 
+/* Register what this layer does for the ones below: serve other processes' map requests (mp),
+ * undo this process's mapping of a region that leaves the table (region). From rz_init(). */
+int mapping_init(void);
+
+/* What lib/capability is told when a mapping made by capability @cap_slot goes away. Called
+ * with the table lock held. */
+typedef void mapping_cap_gone_fn(uint32_t cap_slot);
+void mapping_set_cap_gone(mapping_cap_gone_fn *fn);
+
+/* -EPERM (logged) while a remote peer owns region @id: only it may be granted anything, no
+ * @what. 0 otherwise. Without the table lock. */
+int remote_owner_check(uint64_t id, const char *what);
+
 /*
  * Map / unmap in the calling process, on behalf of process slot @requester (the caller itself,
  * or the owner that asked over IPC). Take the table lock themselves. @deadline_ns: 0, or the

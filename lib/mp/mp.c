@@ -26,6 +26,10 @@
  * waits for every secondary's IPC thread). It validates, routes, delivers replies to waiting
  * threads, and queues requests for this process's control thread ("rz-ctl"), which also reaps
  * dead processes every RZ_REAP_PERIOD_MS.
+ *
+ * This layer is the transport only: what a request does in the target (map_local(), in
+ * lib/mapping) and the periodic reaping (lib/init/reap.c) are functions the layers above register
+ * with mp_set_server() and mp_set_tick().
  */
 
 #include <errno.h>
@@ -41,7 +45,6 @@
 #include <rte_string_fns.h>
 
 #include "core_private.h"
-#include "mapping_private.h"
 #include "mp_private.h"
 #include "proc_private.h"
 
@@ -68,7 +71,21 @@ static struct {
 	pthread_mutex_t wlock;	/* process-local, never held across a wait or a send */
 	pthread_cond_t wcond;
 	struct waiter waiters[RZ_WAITERS];
+	mp_serve_fn *serve;	/* registered by lib/mapping */
+	mp_tick_fn *tick;	/* registered by lib/init */
 } mp = { .wlock = PTHREAD_MUTEX_INITIALIZER };
+
+void
+mp_set_server(mp_serve_fn *fn)
+{
+	__atomic_store_n(&mp.serve, fn, __ATOMIC_RELEASE);
+}
+
+void
+mp_set_tick(mp_tick_fn *fn)
+{
+	__atomic_store_n(&mp.tick, fn, __ATOMIC_RELEASE);
+}
 
 static int
 send(const struct rz_mp_msg *body)
@@ -192,6 +209,7 @@ static void
 serve(const struct rz_mp_msg *m)
 {
 	const struct proc_entry *rq = &tbl()->procs[m->requester];
+	mp_serve_fn *fn = __atomic_load_n(&mp.serve, __ATOMIC_ACQUIRE);
 	uint64_t addr = 0;
 	int ret;
 
@@ -200,17 +218,7 @@ serve(const struct rz_mp_msg *m)
 		send_reply(m, -ESRCH, 0);
 		return;
 	}
-	if (m->op == RZ_MP_OP_MAP)
-		ret = map_local(m->region_id, m->requester, (void *)(uintptr_t)m->vaddr, m->perms,
-				m->deadline_ns);
-	else
-		ret = unmap_local(m->region_id, m->requester, m->deadline_ns);
-	if (ret == 0 && m->op == RZ_MP_OP_MAP) {
-		struct region_entry *e = region_by_id(m->region_id);
-
-		addr = e == NULL ? 0 : __atomic_load_n(&e->maps[local_proc.self].addr,
-				__ATOMIC_ACQUIRE);
-	}
+	ret = fn == NULL ? -ENOTSUP : fn(m, &addr);
 	send_reply(m, ret, addr);
 }
 
@@ -345,7 +353,10 @@ ctl_thread(void *arg)
 		}
 		now = mono_time_ns();
 		if (now - last_reap >= RZ_REAP_PERIOD_MS * 1000000ull) {
-			proc_reap_dead();
+			mp_tick_fn *tick = __atomic_load_n(&mp.tick, __ATOMIC_ACQUIRE);
+
+			if (tick != NULL)
+				tick();
 			last_reap = now;
 		}
 	}

@@ -9,6 +9,15 @@
 
 #include "mp_msg.h"
 
+/* What a request addressed to this process does (lib/mapping registers it): 0 or -errno for
+ * the reply; *@addr: the mapped address for a MAP. Runs in the control thread, takes the table
+ * lock itself. */
+typedef int mp_serve_fn(const struct rz_mp_msg *m, uint64_t *addr);
+/* Periodic work of the control thread (lib/init registers the reaper), every 200 ms. */
+typedef void mp_tick_fn(void);
+void mp_set_server(mp_serve_fn *fn);
+void mp_set_tick(mp_tick_fn *fn);
+
 /* Start the control thread (serves IPC requests, reaps dead processes) and the IPC action. */
 int mp_start(void);
 void mp_stop(void);

@@ -2,6 +2,12 @@
  * Copyright (c) 2026 rzone authors
  */
 
+/*
+ * Process slots of the shared table: claiming one, finding a pid's, liveness (pidfds and start
+ * times). What a process holds when it goes is released by the layers that own it
+ * (lib/init/reap.c); this layer only frees the slot.
+ */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,11 +21,8 @@
 
 #include <rte_eal.h>
 
-#include "capability_private.h"
 #include "core_private.h"
-#include "mapping_private.h"
 #include "proc_private.h"
-#include "region_private.h"
 
 uint64_t
 proc_start_time(pid_t pid)
@@ -161,108 +164,49 @@ rz_process_attached(pid_t pid)
 	return slot >= 0 && proc_alive((uint32_t)slot);
 }
 
-void
-proc_release_locked(uint32_t slot, bool self_leaving)
+int
+proc_stale_slot_locked(pid_t pid)
 {
 	struct rz_table *t = tbl();
 	uint32_t i;
 
-	cap_drop_target_locked(slot);
-	for (i = 0; i < RZ_MAX_REGIONS; i++) {
-		struct region_entry *e = &t->regions[i];
-
-		if (e->state != REGION_LIVE)
-			continue;
-		if (e->maps[slot].addr != 0) {
-			if (self_leaving)
-				unmap_self_locked(e);
-			else
-				mapping_clear_locked(e, slot);
-		}
-		if (e->owner == slot)
-			region_owner_leaves_locked(e, slot);
-	}
-	__atomic_store_n(&t->procs[slot].state, PROC_FREE, __ATOMIC_RELEASE);
-	t->procs[slot].pid = 0;
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (t->procs[i].state == PROC_LIVE && t->procs[i].pid == pid)
+			return (int)i;
+	return -1;
 }
 
 int
-proc_register(void)
+proc_claim_locked(uint64_t start_time)
 {
 	struct rz_table *t = tbl();
-	uint64_t st = proc_start_time(local_proc.pid);
-	int ret, slot = -1;
 	uint32_t i;
 
-	if (st == 0) {
-		RZ_LOG(ERR, "cannot read /proc/%d/stat", (int)local_proc.pid);
-		return -EIO;
-	}
-	ret = table_lock();
-	if (ret < 0)
-		return ret;
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		struct proc_entry *p = &t->procs[i];
 
-		if (p->state == PROC_LIVE && p->pid == local_proc.pid) {
-			/* Our pid, an earlier life: that process died unreaped. */
-			RZ_LOG(NOTICE, "pid %d reused: releasing the dead process's slot %u",
-					(int)p->pid, i);
-			proc_release_locked(i, false);
-			t->stats_reaped++;
-		}
-		if (p->state == PROC_FREE && slot < 0)
-			slot = (int)i;
+		if (p->state != PROC_FREE)
+			continue;
+		p->pid = local_proc.pid;
+		p->start_time = start_time;
+		p->gen++;
+		p->proc_type = rte_eal_process_type();
+		__atomic_store_n(&p->state, PROC_LIVE, __ATOMIC_RELEASE);
+		local_proc.self = i;
+		local_proc.self_gen = p->gen;
+		return 0;
 	}
-	if (slot < 0) {
-		table_unlock();
-		RZ_LOG(ERR, "all %u process slots are taken", RZ_MAX_PROCS);
-		return -ENOSPC;
-	}
-	t->procs[slot].pid = local_proc.pid;
-	t->procs[slot].start_time = st;
-	t->procs[slot].gen++;
-	t->procs[slot].proc_type = rte_eal_process_type();
-	__atomic_store_n(&t->procs[slot].state, PROC_LIVE, __ATOMIC_RELEASE);
-	local_proc.self = (uint32_t)slot;
-	local_proc.self_gen = t->procs[slot].gen;
-	table_unlock();
-	return 0;
+	RZ_LOG(ERR, "all %u process slots are taken", RZ_MAX_PROCS);
+	return -ENOSPC;
 }
 
-unsigned int
-proc_reap_dead(void)
+void
+proc_free_locked(uint32_t slot)
 {
 	struct rz_table *t = tbl();
-	bool dead[RZ_MAX_PROCS] = { false };
-	unsigned int n = 0;
-	uint32_t i;
 
-	/* Lock-free pass first: nearly always nothing to do. */
-	for (i = 0; i < RZ_MAX_PROCS; i++) {
-		if (i == local_proc.self ||
-				__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) != PROC_LIVE)
-			continue;
-		if (!proc_alive(i)) {
-			dead[i] = true;
-			n++;
-		}
-	}
-	if (n == 0 || table_lock() < 0)
-		return 0;
-	n = 0;
-	for (i = 0; i < RZ_MAX_PROCS; i++) {
-		/* Re-check under the lock: another process may have reaped it already. */
-		if (!dead[i] || t->procs[i].state != PROC_LIVE || proc_alive(i))
-			continue;
-		RZ_LOG(NOTICE, "process %d (slot %u) died: releasing what it held",
-				(int)t->procs[i].pid, i);
-		proc_release_locked(i, false);
-		t->stats_reaped++;
-		n++;
-	}
-	table_unlock();
-	return n;
+	__atomic_store_n(&t->procs[slot].state, PROC_FREE, __ATOMIC_RELEASE);
+	t->procs[slot].pid = 0;
 }
 
 int

@@ -12,22 +12,22 @@
 /* Start time of a pid in clock ticks since boot (/proc/<pid>/stat field 22), 0 if none. */
 uint64_t proc_start_time(pid_t pid);
 
-/* Take a process slot for the caller; reaps a stale slot of the same pid first. Locked inside. */
-int proc_register(void);
+/* Table lock held: the slot a live entry of @pid holds (an earlier life of that pid that was
+ * never reaped), or -1. */
+int proc_stale_slot_locked(pid_t pid);
+
+/* Table lock held: take a free slot for the caller (local_proc.pid, @start_time); sets
+ * local_proc.self and self_gen. 0 or -ENOSPC. */
+int proc_claim_locked(uint64_t start_time);
+
+/* Table lock held: the slot is free again (what it held was released by the caller). */
+void proc_free_locked(uint32_t slot);
 
 /* Slot of a live attached pid (RZ_PID_SELF: own), lock-free; -ESRCH if none. */
 int proc_slot_of(pid_t pid);
 
 /* Is the process in @slot still the one that attached (alive, same start time)? */
 bool proc_alive(uint32_t slot);
-
-/* Everything a leaving process holds is released: mappings, capabilities, ownership.
- * Called with the table lock held; @self_leaving: the caller is that process (undo its own
- * page protections too). */
-void proc_release_locked(uint32_t slot, bool self_leaving);
-
-/* Find processes that died without rz_fini() and release them. Takes the lock if needed. */
-unsigned int proc_reap_dead(void);
 
 /* Close the pidfds proc_alive() keeps (rz_fini). */
 void proc_forget_pidfds(void);

@@ -301,7 +301,7 @@ peer_by_id_locked(pid_t id)
 {
 	struct rz_peer *p;
 
-	if (!rdma_pid_is_peer(id))
+	if (!remote_pid_is_peer(id))
 		return NULL;
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		if (p->local_id == id)

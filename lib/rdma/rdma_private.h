@@ -16,7 +16,7 @@
 #include "core_private.h"
 #include "rzone_rdma.h"
 #include "quirks.h"
-#include "rdma_hooks.h"
+#include "remote_ops.h"
 
 #define RZ_PEER_RECV_SLOTS	16
 #define RZ_PEER_SLOT_SIZE	128
@@ -232,6 +232,24 @@ int grant_revoke_locked(struct grant *g);
 int grant_revoke_peer_locked(struct rz_peer *p);
 int grant_expire_locked(uint64_t now);
 int grant_count_locked(void);
+
+/* Has this process called rz_rdma_init()? */
+bool rdma_initialized(void);
+/* An arena's memzone is being freed: drop its registration. */
+void rdma_arena_released(uint32_t arena_idx);
+
+/* seed.c: the seed calls on peer ids (remote_ops.h says what each does). */
+int rdma_peer_map(struct rz_region *r, pid_t peer, void *virtual_base, uint32_t perms);
+int rdma_peer_unmap(struct rz_region *r, pid_t peer);
+int rdma_peer_mapping(const struct rz_region *r, pid_t peer, uint64_t *addr, uint32_t *perms);
+int rdma_peer_transfer(struct rz_region *r, pid_t peer);
+int rdma_peer_capability(struct rz_region *r, pid_t peer, uint32_t mode, uint64_t *token);
+int rdma_capability_revoke(uint64_t token);
+bool rdma_capability_is_peer(uint64_t token);
+pid_t rdma_region_remote_owner(uint64_t region_id);
+
+/* grant.c: revoke every grant of a region made by this process; returns how many. */
+int rdma_revoke_region(uint64_t region_id);
 
 /* remote.c */
 int wc_errno(enum ibv_wc_status s);

@@ -5,9 +5,11 @@
 /*
  * Remote peers in the seed calls. A peer id (RZ_PEER_ID_BASE + index) given to rz_region_map(),
  * rz_region_unmap(), rz_region_get_mapping(), rz_region_transfer_ownership() or
- * rz_region_create_capability() lands here (lib/core/rdma_hooks.h). A peer's "mapping" of a
+ * rz_region_create_capability() lands here (lib/core/remote_ops.h). A peer's "mapping" of a
  * region is a whole-region grant made by map or by a capability; a remote owner is a peer whose
  * grant carries GRANT_F_OWNER, while this process stays the proxy owner in the shared table.
+ * The local layers reach these functions through the table of remote operations registered
+ * below (lib/core/remote_ops.h) when the library is loaded.
  */
 
 #include <errno.h>
@@ -355,4 +357,57 @@ rz_peer_lookup(pid_t id)
 		rte_errno = ESRCH;
 	pthread_mutex_unlock(&rdma_state.lock);
 	return p;
+}
+
+static bool
+ops_active(void)
+{
+	return rdma_initialized();
+}
+
+static int
+ops_numa_node(void)
+{
+	return rz_rdma_numa_node();
+}
+
+static const char *
+ops_device_name(void)
+{
+	return rz_rdma_device_name();
+}
+
+static void
+ops_arena_freed(uint32_t arena, uint64_t seq)
+{
+	RTE_SET_USED(seq);
+	rdma_arena_released(arena);
+}
+
+static void
+ops_fini(void)
+{
+	rz_rdma_fini();
+}
+
+static const struct remote_ops ops = {
+	.active = ops_active,
+	.map = rdma_peer_map,
+	.unmap = rdma_peer_unmap,
+	.mapping = rdma_peer_mapping,
+	.transfer = rdma_peer_transfer,
+	.capability = rdma_peer_capability,
+	.cap_revoke = rdma_capability_revoke,
+	.cap_is_remote = rdma_capability_is_peer,
+	.region_owner = rdma_region_remote_owner,
+	.revoke_region = rdma_revoke_region,
+	.arena_freed = ops_arena_freed,
+	.numa_node = ops_numa_node,
+	.device_name = ops_device_name,
+	.fini = ops_fini,
+};
+
+RTE_INIT(rdma_remote_ops_init)
+{
+	remote_ops_register(&ops);
 }

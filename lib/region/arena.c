@@ -11,16 +11,25 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_debug.h>
 #include <rte_memzone.h>
 
 #include "core_private.h"
-#include "rdma_hooks.h"
 #include "region_private.h"
+#include "remote_ops.h"
+
+/* Arenas this process took out of the table with the table lock held, to free after it. */
+static struct {
+	pthread_mutex_t lock;	/* process-local; taken inside the table lock, never around it */
+	uint32_t n;
+	struct arena_gone gone[RZ_MAX_ARENAS];
+} deferred = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t
 run_mask(uint32_t n)
@@ -160,15 +169,53 @@ arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first
 }
 
 /* Take an arena out of the table; its memzone is for the caller to free, after the lock. */
-static const struct rte_memzone *
-arena_detach_locked(struct arena *a)
+static void
+arena_detach_locked(struct arena *a, struct arena_gone *gone)
 {
-	const struct rte_memzone *mz = a->mz;
-
+	gone->mz = a->mz;
+	gone->idx = (uint32_t)(a - tbl()->arenas);
+	gone->seq = a->seq;
 	RZ_LOG(DEBUG, "arena %s: freed", a->name);
-	rdma_arena_released((uint32_t)(a - tbl()->arenas));
 	memset(a, 0, sizeof(*a));
-	return mz;
+}
+
+void
+arena_gone_free(const struct arena_gone *gone)
+{
+	const struct remote_ops *ro = remote_active();
+
+	/* The registration goes before the memory: no MR of this process outlives it. */
+	if (ro != NULL)
+		ro->arena_freed(gone->idx, gone->seq);
+	rte_memzone_free(gone->mz);
+}
+
+void
+arena_defer_free_locked(const struct arena_gone *gone)
+{
+	pthread_mutex_lock(&deferred.lock);
+	/* One entry per arena slot at most: no arena is made between a release and its
+	 * flush by the same caller. */
+	RTE_VERIFY(deferred.n < RZ_MAX_ARENAS);
+	deferred.gone[deferred.n++] = *gone;
+	pthread_mutex_unlock(&deferred.lock);
+}
+
+void
+arena_flush(void)
+{
+	struct arena_gone g;
+
+	for (;;) {
+		pthread_mutex_lock(&deferred.lock);
+		if (deferred.n == 0) {
+			pthread_mutex_unlock(&deferred.lock);
+			return;
+		}
+		g = deferred.gone[--deferred.n];
+		pthread_mutex_unlock(&deferred.lock);
+		arena_gone_free(&g);
+	}
 }
 
 /* Would releasing these pages leave the arena to be freed (DPDK then zeroes all of it)? */
@@ -199,15 +246,18 @@ arena_zeroes_locked(uint32_t arena, uint32_t npages)
 	return arena_goes_locked(&tbl()->arenas[arena], npages);
 }
 
-const struct rte_memzone *
-arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages)
+bool
+arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages,
+		struct arena_gone *gone)
 {
 	struct arena *a = &tbl()->arenas[arena];
 	bool goes = arena_goes_locked(a, npages);
 
 	a->used_mask &= ~(run_mask(npages) << first_page);
 	a->nused -= npages;
-	return goes ? arena_detach_locked(a) : NULL;
+	if (goes)
+		arena_detach_locked(a, gone);
+	return goes;
 }
 
 void
@@ -219,7 +269,12 @@ region_free_all_locked(void)
 	for (i = 0; i < RZ_MAX_REGIONS; i++)
 		if (t->regions[i].state == REGION_LIVE)
 			region_free_locked(&t->regions[i]);
-	for (i = 0; i < RZ_MAX_ARENAS; i++)
-		if (t->arenas[i].state == ARENA_LIVE)
-			rte_memzone_free(arena_detach_locked(&t->arenas[i]));
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		struct arena_gone gone;
+
+		if (t->arenas[i].state != ARENA_LIVE)
+			continue;
+		arena_detach_locked(&t->arenas[i], &gone);
+		arena_defer_free_locked(&gone);
+	}
 }

@@ -2,6 +2,13 @@
  * Copyright (c) 2026 rzone authors
  */
 
+/*
+ * Regions: creation on a NUMA node (pages carved from arenas, arena.c), destruction, lookups,
+ * getters, dumps. What the layers above must do when a region leaves the table (undo a
+ * mapping, drop capabilities) they register with region_listener_add(); remote grants are
+ * revoked through the RDMA module's table (remote_ops.h).
+ */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <numaif.h>
@@ -11,13 +18,10 @@
 #include <rte_lcore.h>
 #include <rte_memory.h>
 
-#include "capability_private.h"
 #include "core_private.h"
-#include "mapping_private.h"
 #include "proc_private.h"
-#include "rdma_hooks.h"
 #include "region_private.h"
-#include "rzone_rdma.h"
+#include "remote_ops.h"
 
 static const char *const policy_names[] = {
 	[RZ_CACHE_WRITE_BACK] = "write-back",
@@ -37,10 +41,45 @@ socket_known(int node)
 	return false;
 }
 
+#define MAX_LISTENERS 4
+
+static struct {
+	const struct region_listener *l[MAX_LISTENERS];
+	unsigned int n;
+	region_reap_fn *reap;
+} hooks;
+
+int
+region_listener_add(const struct region_listener *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < hooks.n; i++)
+		if (hooks.l[i] == l)
+			return 0;
+	if (hooks.n == MAX_LISTENERS)
+		return -ENOSPC;
+	hooks.l[hooks.n++] = l;
+	return 0;
+}
+
+void
+region_set_reaper(region_reap_fn *fn)
+{
+	hooks.reap = fn;
+}
+
+static unsigned int
+reap_dead(void)
+{
+	return hooks.reap == NULL ? 0 : hooks.reap();
+}
+
 static int
 default_socket(void)
 {
-	int s = rz_rdma_numa_node();
+	const struct remote_ops *ro = remote_active();
+	int s = ro != NULL ? ro->numa_node() : -1;
 
 	/* With an RDMA device, the node nearest to it (hwloc). */
 	if (s >= 0 && socket_known(s))
@@ -232,8 +271,10 @@ region_unlink_locked(struct region_entry *e, struct released *rel)
 {
 	struct rz_table *t = tbl();
 	uint32_t slot = region_slot(e);
+	unsigned int i;
 
-	cap_drop_region_locked(e);
+	for (i = 0; i < hooks.n; i++)
+		hooks.l[i]->unlink_locked(e);
 	__atomic_store_n(&e->id, 0, __ATOMIC_RELEASE);
 	e->state = REGION_FREE;
 	rel->va = e->va;
@@ -250,7 +291,7 @@ region_unlink_locked(struct region_entry *e, struct released *rel)
 void
 region_free_locked(struct region_entry *e)
 {
-	const struct rte_memzone *mz;
+	struct arena_gone gone;
 	struct released rel;
 
 	region_unlink_locked(e, &rel);
@@ -258,9 +299,8 @@ region_free_locked(struct region_entry *e)
 	 * that goes back to DPDK is zeroed by rte_memzone_free(). */
 	if (!arena_zeroes_locked(rel.arena, rel.npages))
 		memset(rel.va, 0, rel.size);
-	mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
-	if (mz != NULL)
-		rte_memzone_free(mz);
+	if (arena_release_locked(rel.arena, rel.first_page, rel.npages, &gone))
+		arena_defer_free_locked(&gone);	/* after the table lock: arena_flush() */
 }
 
 void
@@ -316,6 +356,7 @@ destroy_precheck(struct region_entry *e)
 int
 rz_region_destroy(struct rz_region *r)
 {
+	const struct remote_ops *ro;
 	struct region_entry *e;
 	int ret;
 
@@ -323,15 +364,16 @@ rz_region_destroy(struct rz_region *r)
 	if (e == NULL)
 		return ret;
 	ret = destroy_precheck(e);
-	if (ret == -EBUSY && proc_reap_dead() > 0)
+	if (ret == -EBUSY && reap_dead() > 0)
 		ret = destroy_precheck(e);
 	if (ret < 0)
 		return ret;
 	/* Remote peers lose access before the memory is zeroed and reused. */
-	if (rdma_initialized())
-		rdma_revoke_region(e->id);
+	ro = remote_active();
+	if (ro != NULL)
+		ro->revoke_region(e->id);
 	ret = region_destroy(e);
-	if (ret == -EBUSY && proc_reap_dead() > 0)
+	if (ret == -EBUSY && reap_dead() > 0)
 		/* A dead process maps nothing: a mapper that died before the reaper's next
 		 * round must not make destroy fail. */
 		ret = region_destroy(e);
@@ -341,9 +383,9 @@ rz_region_destroy(struct rz_region *r)
 static int
 region_destroy(struct region_entry *e)
 {
-	const struct rte_memzone *mz = NULL;
+	struct arena_gone gone;
 	struct released rel;
-	bool zero;
+	bool zero, goes = false;
 	uint32_t i;
 	int ret;
 
@@ -368,12 +410,11 @@ region_destroy(struct region_entry *e)
 			return -EBUSY;
 		}
 	}
-	if (e->maps[local_proc.self].addr != 0)
-		unmap_self_locked(e);
+	/* The owner's own mapping is undone by the mapping layer's listener. */
 	region_unlink_locked(e, &rel);
 	zero = !arena_zeroes_locked(rel.arena, rel.npages);
 	if (!zero)
-		mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
+		goes = arena_release_locked(rel.arena, rel.first_page, rel.npages, &gone);
 	table_unlock();
 
 	/* Zeroing and freeing take long (2 ms for 64 MiB): not under the instance's lock. The
@@ -383,11 +424,11 @@ region_destroy(struct region_entry *e)
 		ret = table_lock();
 		if (ret < 0)
 			return ret;
-		mz = arena_release_locked(rel.arena, rel.first_page, rel.npages);
+		goes = arena_release_locked(rel.arena, rel.first_page, rel.npages, &gone);
 		table_unlock();
 	}
-	if (mz != NULL)
-		rte_memzone_free(mz);
+	if (goes)
+		arena_gone_free(&gone);
 	return 0;
 }
 
@@ -576,6 +617,7 @@ perms_str(uint32_t p, char *buf)
 int
 rz_region_dump(FILE *f, const struct rz_region *r)
 {
+	const struct remote_ops *ro;
 	struct rz_table *t = tbl();
 	struct region_entry *e;
 	char pb[4];
@@ -600,9 +642,10 @@ rz_region_dump(FILE *f, const struct rz_region *r)
 			e->numa_req == RZ_NUMA_ANY ? "any, default " : "",
 			e->numa_req == RZ_NUMA_ANY ? t->arenas[e->arena].socket : e->numa_req);
 	fprintf(f, "  cache policy: %s\n", policy_names[e->policy]);
-	if (rdma_initialized())
-		fprintf(f, "  rdma device:  %s (nearest NUMA node %d)\n", rz_rdma_device_name(),
-				rz_rdma_numa_node());
+	ro = remote_active();
+	if (ro != NULL)
+		fprintf(f, "  rdma device:  %s (nearest NUMA node %d)\n", ro->device_name(),
+				ro->numa_node());
 	fprintf(f, "  arena:        %s, pages %u..%" PRIu64 "\n", t->arenas[e->arena].name,
 			e->first_page, e->first_page + e->size / t->page_sz - 1);
 	fprintf(f, "  created:      %" PRIu64 " ns (monotonic)\n", e->created_ns);

@@ -10,6 +10,23 @@
 
 #include "core_private.h"
 
+/*
+ * What a layer above is told when a region leaves the table (destroyed, freed by the reaper or
+ * by the last process out). Called with the table lock held, before the id is cleared; it must
+ * not take the table lock nor call into DPDK's allocator.
+ */
+struct region_listener {
+	const char *name;
+	void (*unlink_locked)(struct region_entry *e);
+};
+/* Register @l (static storage), once; 0 or -ENOSPC. Called from rz_init(). */
+int region_listener_add(const struct region_listener *l);
+
+/* Reap processes that died (lib/init registers it): destroy retries once after it when a
+ * mapper looks busy. Returns how many were reaped. Called without the table lock. */
+typedef unsigned int region_reap_fn(void);
+void region_set_reaper(region_reap_fn *fn);
+
 /* Release a region whose last user is gone (owner died or left, nobody maps it). Table lock
  * held; the memory is zeroed and returned to its arena. */
 void region_free_locked(struct region_entry *e);
@@ -23,10 +40,26 @@ void region_free_all_locked(void);
 
 /* Arena memzones. */
 int arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page);
-/* Give pages back. Returns the arena's memzone when the arena went with them: the caller frees
- * it (rte_memzone_free(), which zeroes it) once the table lock is released. */
-const struct rte_memzone *arena_release_locked(uint32_t arena, uint32_t first_page,
-		uint32_t npages);
+
+/* An arena that left the table; its memzone is still reserved. */
+struct arena_gone {
+	const struct rte_memzone *mz;
+	uint32_t idx;
+	uint64_t seq;
+};
+/* Give pages back. true when the arena went with them (*@gone filled): the caller frees it with
+ * arena_gone_free() once the table lock is released, or hands it to arena_defer_free_locked(). */
+bool arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages,
+		struct arena_gone *gone);
+/* Without the table lock: tell the RDMA module (its registration of the arena goes), then
+ * rte_memzone_free() (which zeroes the memory). */
+void arena_gone_free(const struct arena_gone *gone);
+/* Table lock held: free @gone at the next arena_flush() of this process. */
+void arena_defer_free_locked(const struct arena_gone *gone);
+/* Without the table lock: free what arena_defer_free_locked() kept. Callers of the _locked
+ * functions that free regions (region_free_locked, region_owner_leaves_locked,
+ * region_free_all_locked) call it once they have released the table lock. */
+void arena_flush(void);
 /* Would releasing @npages (all the arena's used pages) free the arena? */
 bool arena_zeroes_locked(uint32_t arena, uint32_t npages);
 
