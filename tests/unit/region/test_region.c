@@ -518,6 +518,34 @@ test_transfer_and_caps_single(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/*
+ * A seed call that names a remote peer id: without the RDMA module (-Drdma=disabled) every one
+ * says -ENOTSUP; with it, before rz_rdma_init() no peer is open: -ESRCH. Nothing changes.
+ */
+static void
+test_peer_ids(void)
+{
+	const int want = RZ_TEST_WITH_RDMA ? -ESRCH : -ENOTSUP;
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	const pid_t peer = RZ_PEER_ID_BASE + 1;
+	uint64_t tok = 0x1234;
+	struct snap s;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	take(&s, r);
+	CU_ASSERT_EQUAL(rz_region_map(r, peer, NULL, RZ_PERM_READ), want);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, peer), want);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, peer));
+	CU_ASSERT_EQUAL(rte_errno, -want);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, peer), want);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, peer), want);
+	CU_ASSERT_EQUAL(rz_region_create_capability(r, peer, RZ_MODE_SHARE, &tok), want);
+	CU_ASSERT_EQUAL(tok, 0x1234);
+	ASSERT_UNCHANGED(s, r);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static int
 count_cb(struct rz_region *r, void *arg)
 {
@@ -635,6 +663,7 @@ static const struct rz_test_case cases[] = {
 	{ "destroyed handle", test_destroyed_handle },
 	{ "null handles", test_null_handles },
 	{ "transfer and capabilities: bad input", test_transfer_and_caps_single },
+	{ "remote peer ids", test_peer_ids },
 	{ "walk and dump", test_walk_and_dump },
 	{ "destroy unmaps the owner", test_destroy_unmaps_owner },
 	{ "init twice", test_init_twice },
