@@ -6,7 +6,9 @@
 #   1. devtools/check-style.sh (line length, whitespace, SPDX headers), counted
 #      as one test whatever the arguments;
 #   2. devtools/setup.sh (packages, hugepages, stale runtime state);
-#   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma);
+#   3. build/ with -Dwerror=true, then every test suite (unit, mp, install, rdma, vm);
+#   3b. build-nordma/ with -Drdma=disabled (no verbs library linked), then the
+#      unit and mp suites;
 #   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
 #      the unit, mp and rdma suites;
 #   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
@@ -26,6 +28,7 @@
 #   RZ_BUILD_DIR       main build directory (default build)
 #   RZ_ASAN_BUILD_DIR  sanitizer build directory (default build-asan)
 #   RZ_FUZZ_BUILD_DIR  fuzzer build directory (default build-fuzz)
+#   RZ_NORDMA_BUILD_DIR  build without RDMA (default build-nordma)
 #   RZ_SKIP_ASAN=1     skip the sanitizer build and run
 #   RZ_SKIP_FUZZ=1     skip the fuzzer build and run
 #   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
@@ -43,6 +46,7 @@ esac
 BUILD=${RZ_BUILD_DIR:-build}
 ASAN_BUILD=${RZ_ASAN_BUILD_DIR:-build-asan}
 FUZZ_BUILD=${RZ_FUZZ_BUILD_DIR:-build-fuzz}
+NORDMA_BUILD=${RZ_NORDMA_BUILD_DIR:-build-nordma}
 
 # Sanitizer settings for DPDK processes (checked on this project's tests):
 # - detect_leaks=1: DPDK's own allocations stay reachable and do not trip
@@ -68,36 +72,42 @@ trap 'exit 143' TERM
 cd "$RZ_ROOT"
 # Only this run's results count.
 rm -f "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" \
-    "$FUZZ_BUILD/meson-logs/testlog.json"
+    "$FUZZ_BUILD/meson-logs/testlog.json" "$NORDMA_BUILD/meson-logs/testlog.json"
 
-# The arguments for the sanitizer run: the same, with only the unit, mp and rdma
-# suites (all three when no suite is named). Empty (and 1 returned) if nothing is left.
-ASAN_ARGS=()
-asan_args() {
-    local a suites=() others=() named=0 expect_suite=0
+# keep_suites "unit mp rdma" ARGS...: ARGS with only those suites kept (all of them when no
+# suite is named), in SEL_ARGS. Returns 1 (SEL_ARGS empty) if no suite is left.
+SEL_ARGS=()
+keep_suites() {
+    local allowed=" $1 " a s suites=() others=() named=0 expect_suite=0
+    shift
     for a in "$@"; do
         if [ "$expect_suite" -eq 1 ]; then
             expect_suite=0
             named=1
-            case "$a" in unit|mp|rdma|rzone:unit|rzone:mp|rzone:rdma) suites+=(--suite "$a") ;; esac
+            s=${a#rzone:}
+            [[ "$allowed" == *" $s "* ]] && suites+=(--suite "$a")
             continue
         fi
         case "$a" in
             --suite) expect_suite=1 ;;
             --suite=*)
                 named=1
-                case "${a#--suite=}" in unit|mp|rdma|rzone:unit|rzone:mp|rzone:rdma) suites+=("$a") ;; esac
+                s=${a#--suite=}
+                s=${s#rzone:}
+                [[ "$allowed" == *" $s "* ]] && suites+=("$a")
                 ;;
             *) others+=("$a") ;;
         esac
     done
+    SEL_ARGS=()
     if [ "$named" -eq 0 ]; then
-        suites=(--suite unit --suite mp --suite rdma)
+        for s in $allowed; do
+            suites+=(--suite "$s")
+        done
     elif [ "${#suites[@]}" -eq 0 ]; then
         return 1
     fi
-    # Sanitized code runs slower: give every test three times its timeout.
-    ASAN_ARGS=(--timeout-multiplier 3 "${suites[@]}" "${others[@]}")
+    SEL_ARGS=("${suites[@]}" "${others[@]}")
 }
 
 # run_tests NAME DIR ARGS...: meson test in DIR, serially.
@@ -184,16 +194,25 @@ if build main "$BUILD" -Dwerror=true -Dtests=true; then
     run_tests main "$BUILD" "$@"
 fi
 
+# The same library without its RDMA module: the local suites (unit, mp) asked for.
+if ! keep_suites "unit mp" "$@"; then
+    rm -f "$NORDMA_BUILD/meson-logs/testlog.json"
+elif build nordma "$NORDMA_BUILD" -Drdma=disabled -Dwerror=true -Dperf=false -Dtests=true
+then
+    run_tests nordma "$NORDMA_BUILD" "${SEL_ARGS[@]}"
+fi
+
 if [ "${RZ_SKIP_ASAN:-0}" = 1 ]; then
     rz_say test "asan: skipped (RZ_SKIP_ASAN=1)"
     rm -f "$ASAN_BUILD/meson-logs/testlog.json"
-elif ! asan_args "$@"; then
+elif ! keep_suites "unit mp rdma" "$@"; then
     rz_say test "asan: skipped (no unit, mp or rdma suite selected)"
     rm -f "$ASAN_BUILD/meson-logs/testlog.json"
 elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false \
         -Dtests=true; then
     export ASAN_OPTIONS=$ASAN_OPTS UBSAN_OPTIONS=$UBSAN_OPTS
-    run_tests asan "$ASAN_BUILD" "${ASAN_ARGS[@]}"
+    # Sanitized code runs slower: give every test three times its timeout.
+    run_tests asan "$ASAN_BUILD" --timeout-multiplier 3 "${SEL_ARGS[@]}"
 fi
 
 # libFuzzer on the parsers of everything that crosses a process or network boundary (the IPC
@@ -217,7 +236,8 @@ fi
 trap - EXIT
 
 read -r passed failed skipped < <(count_results "$BUILD/meson-logs/testlog.json" \
-    "$ASAN_BUILD/meson-logs/testlog.json" "$FUZZ_BUILD/meson-logs/testlog.json")
+    "$ASAN_BUILD/meson-logs/testlog.json" "$FUZZ_BUILD/meson-logs/testlog.json" \
+    "$NORDMA_BUILD/meson-logs/testlog.json")
 passed=$((passed + style_passed))
 failed=$((failed + style_failed))
 summary="rzone: $passed passed, $failed failed, $skipped skipped in $(rz_elapsed "$START")"
