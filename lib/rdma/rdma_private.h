@@ -175,16 +175,24 @@ struct rdma_ctx {
 
 extern struct rdma_ctx rdma_state;
 
-/* rdma.c */
-struct ibv_mr *range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err);
-void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
+/* device.c */
 int rdma_errno(int e);
 uint64_t rdma_now_realtime(void);
+
+/* random.c */
 int rdma_random(void *buf, size_t len);
 int rdma_random_locked(void *buf, size_t len);	/* from a buffer of getrandom() bytes */
+
+/* mr.c */
 struct ibv_mr *rdma_reg_mr_locked(void *addr, size_t len, int *err);
 struct ibv_mr *rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len,
 		uint64_t *region_id, uint32_t *perms);
+struct ibv_mr *range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err);
+void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
+/* rz_rdma_fini(): deregister every arena MR. */
+void arena_mr_drop_all_locked(void);
+
+/* mw.c */
 /* A fresh window from the device pool (random order). */
 int mw_get_locked(struct mw_slot *out);
 void mw_drop_locked(struct mw_slot *s);
@@ -196,6 +204,8 @@ void mw_release_to_peer_locked(struct rz_peer *p, struct mw_slot *s);
 void mw_peer_flush_locked(struct rz_peer *p);
 /* A random key byte @s never had; marks it used. */
 int mw_new_key_locked(struct mw_slot *s, uint8_t *key);
+/* rz_rdma_fini(): free the windows of the device pool (those peers keep go with the peers). */
+void mw_pool_free_locked(void);
 
 /* import.c */
 int import_try(void);
