@@ -5,6 +5,12 @@
 #ifndef RZ_RDMA_PRIVATE_H
 #define RZ_RDMA_PRIVATE_H
 
+/*
+ * What the files of lib/rdma share: rdma_state (the process's one RDMA context, under its lock),
+ * the peer, grant, window and MR structures, and what each file offers the others (declared
+ * below under the file's name).
+ */
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -212,22 +218,28 @@ int import_try(void);
 void import_serve_start(void);
 void import_serve_stop(void);
 
-/* peer.c */
+/* cm.c */
 struct rz_peer *peer_by_id_locked(pid_t id);
 void peer_close_all_locked(void);
+void peer_events(struct rz_peer *p);
+
+/* completion.c */
 int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
 		struct ibv_wc *out);
-void peer_events(struct rz_peer *p);
-/* Queue descriptor @d to @p: returns once it is posted (inline) on the RC QP, which delivers it
- * in order or fails the connection. At most one is in flight; its completion is reaped by the
- * next wait on the QP. */
-int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 /* A completion of rzone's own work requests seen while waiting for another one. */
 void peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc);
 /* Wait up to RZ_SEND_BACKLOG_MS for the peer's pending SEND, if any. 0: the QP has nothing of
  * ours queued that waits for the peer; -EAGAIN: the peer has not taken it (its receive queue
  * is full); -ENOTCONN / -EIO: it completed in error (the QP is in error). */
 int peer_backlog(struct rz_peer *p);
+
+/* msg.c */
+/* Give receive slot @slot of @p's buffer (back) to its receive queue. */
+int peer_post_recv(struct rz_peer *p, uint32_t slot);
+/* Queue descriptor @d to @p: returns once it is posted (inline) on the RC QP, which delivers it
+ * in order or fails the connection. At most one is in flight; its completion is reaped by the
+ * next wait on the QP. */
+int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 
 /* grant.c */
 uint32_t grant_ceiling_rights(uint32_t perms);
