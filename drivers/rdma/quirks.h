@@ -6,8 +6,9 @@
 #define RZ_RDMA_QUIRKS_H
 
 /*
- * Device quirks of rzone remote, behind a small ops table. A device not in the table gets the
- * defaults: memory windows enforce their own bounds.
+ * Device quirks of rzone remote, behind a small ops table: what lib/rdma asks of the driver
+ * layer. Each device family's driver describes its quirks (driver.h); a device no driver of its
+ * own claims gets the generic driver's defaults: memory windows enforce their own bounds.
  */
 
 #include <stdbool.h>

@@ -5,6 +5,12 @@
 #ifndef RZ_RDMA_PRIVATE_H
 #define RZ_RDMA_PRIVATE_H
 
+/*
+ * What the files of lib/rdma share: rdma_state (the process's one RDMA context, under its lock),
+ * the peer, grant, window and MR structures, and what each file offers the others (declared
+ * below under the file's name).
+ */
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -175,16 +181,24 @@ struct rdma_ctx {
 
 extern struct rdma_ctx rdma_state;
 
-/* rdma.c */
-struct ibv_mr *range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err);
-void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
+/* device.c */
 int rdma_errno(int e);
 uint64_t rdma_now_realtime(void);
+
+/* random.c */
 int rdma_random(void *buf, size_t len);
 int rdma_random_locked(void *buf, size_t len);	/* from a buffer of getrandom() bytes */
+
+/* mr.c */
 struct ibv_mr *rdma_reg_mr_locked(void *addr, size_t len, int *err);
 struct ibv_mr *rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len,
 		uint64_t *region_id, uint32_t *perms);
+struct ibv_mr *range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err);
+void range_mr_drop_locked(uint64_t region_id);	/* UINT64_MAX: all */
+/* rz_rdma_fini(): deregister every arena MR. */
+void arena_mr_drop_all_locked(void);
+
+/* mw.c */
 /* A fresh window from the device pool (random order). */
 int mw_get_locked(struct mw_slot *out);
 void mw_drop_locked(struct mw_slot *s);
@@ -196,28 +210,36 @@ void mw_release_to_peer_locked(struct rz_peer *p, struct mw_slot *s);
 void mw_peer_flush_locked(struct rz_peer *p);
 /* A random key byte @s never had; marks it used. */
 int mw_new_key_locked(struct mw_slot *s, uint8_t *key);
+/* rz_rdma_fini(): free the windows of the device pool (those peers keep go with the peers). */
+void mw_pool_free_locked(void);
 
 /* import.c */
 int import_try(void);
 void import_serve_start(void);
 void import_serve_stop(void);
 
-/* peer.c */
+/* cm.c */
 struct rz_peer *peer_by_id_locked(pid_t id);
 void peer_close_all_locked(void);
+void peer_events(struct rz_peer *p);
+
+/* completion.c */
 int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
 		struct ibv_wc *out);
-void peer_events(struct rz_peer *p);
-/* Queue descriptor @d to @p: returns once it is posted (inline) on the RC QP, which delivers it
- * in order or fails the connection. At most one is in flight; its completion is reaped by the
- * next wait on the QP. */
-int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 /* A completion of rzone's own work requests seen while waiting for another one. */
 void peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc);
 /* Wait up to RZ_SEND_BACKLOG_MS for the peer's pending SEND, if any. 0: the QP has nothing of
  * ours queued that waits for the peer; -EAGAIN: the peer has not taken it (its receive queue
  * is full); -ENOTCONN / -EIO: it completed in error (the QP is in error). */
 int peer_backlog(struct rz_peer *p);
+
+/* msg.c */
+/* Give receive slot @slot of @p's buffer (back) to its receive queue. */
+int peer_post_recv(struct rz_peer *p, uint32_t slot);
+/* Queue descriptor @d to @p: returns once it is posted (inline) on the RC QP, which delivers it
+ * in order or fails the connection. At most one is in flight; its completion is reaped by the
+ * next wait on the QP. */
+int peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d);
 
 /* grant.c */
 uint32_t grant_ceiling_rights(uint32_t perms);
@@ -235,8 +257,9 @@ int grant_count_locked(void);
 
 /* Has this process called rz_rdma_init()? */
 bool rdma_initialized(void);
-/* An arena's memzone is being freed: drop its registration. */
-void rdma_arena_released(uint32_t arena_idx);
+/* Arena @arena_idx (sequence @seq) is about to be freed: drop this process's registration of it.
+ * Without the table lock; takes the RDMA lock. */
+void rdma_arena_released(uint32_t arena_idx, uint64_t seq);
 
 /* seed.c: the seed calls on peer ids (remote_ops.h says what each does). */
 int rdma_peer_map(struct rz_region *r, pid_t peer, void *virtual_base, uint32_t perms);

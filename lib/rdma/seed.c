@@ -378,13 +378,6 @@ ops_device_name(void)
 }
 
 static void
-ops_arena_freed(uint32_t arena, uint64_t seq)
-{
-	RTE_SET_USED(seq);
-	rdma_arena_released(arena);
-}
-
-static void
 ops_fini(void)
 {
 	rz_rdma_fini();
@@ -401,7 +394,7 @@ static const struct remote_ops ops = {
 	.cap_is_remote = rdma_capability_is_peer,
 	.region_owner = rdma_region_remote_owner,
 	.revoke_region = rdma_revoke_region,
-	.arena_freed = ops_arena_freed,
+	.arena_freed = rdma_arena_released,
 	.numa_node = ops_numa_node,
 	.device_name = ops_device_name,
 	.fini = ops_fini,

@@ -331,7 +331,7 @@ static const struct raw_shape raw_shape_ctrl = {
 	.mtu = IBV_MTU_1024,
 };
 
-/* What rzone asks for its peer QP (lib/rdma/peer.c, peer_setup_qp_locked() and conn_param();
+/* What rzone asks for its peer QP (lib/rdma/cm.c, peer_setup_qp_locked() and conn_param();
  * RZ_PEER_SQ_DEPTH, RZ_PEER_RECV_SLOTS and RZ_PEER_SLOT_SIZE in lib/rdma/rdma_private.h). The
  * library does not export them: keep these in step with it. */
 #define RZ_QP_SQ_DEPTH		256
