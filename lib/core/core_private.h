@@ -32,7 +32,7 @@ extern int rzone_logtype;
 
 #define RZ_TABLE_MZ	"rz_table"
 #define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
-#define RZ_TABLE_VERSION 1
+#define RZ_TABLE_VERSION 2
 
 /* Region ids: (sequence << RZ_SLOT_BITS) | slot. The sequence never repeats. */
 #define RZ_SLOT_BITS	16
@@ -152,6 +152,7 @@ struct rz_table {
 	uint64_t stats_destroyed;
 	uint64_t stats_reaped;
 	uint64_t stats_ipc_rejected;	/* malformed IPC messages dropped, all processes */
+	uint64_t stats_liveness_unknown; /* liveness checks that proved nothing (EMFILE...) */
 	struct proc_entry procs[RZ_MAX_PROCS];
 	struct arena arenas[RZ_MAX_ARENAS];
 	struct region_entry regions[RZ_MAX_REGIONS];

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
@@ -145,6 +146,18 @@ deliver(const struct rz_mp_msg *m)
 	pthread_mutex_unlock(&mp.wlock);
 }
 
+/* Close the file descriptors a message brought: rzone's never carry any, and one that is
+ * dropped must not leave them open (a sender could push the receiver to EMFILE). */
+static void
+close_fds(const struct rte_mp_msg *msg)
+{
+	int i;
+
+	for (i = 0; i < msg->num_fds && i < RTE_MP_MAX_FD_NUM; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+}
+
 /* EAL IPC thread: never blocks. */
 static int
 handle(const struct rte_mp_msg *msg, const void *peer)
@@ -154,6 +167,7 @@ handle(const struct rte_mp_msg *msg, const void *peer)
 	int ret;
 
 	RTE_SET_USED(peer);
+	close_fds(msg);
 	if (local_proc.tbl == NULL || local_proc.self == RZ_NO_SLOT)
 		return 0;	/* left rzone: nothing to do, nobody waits for us */
 	ret = mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,36 +25,54 @@
 #include "core_private.h"
 #include "proc_private.h"
 
-uint64_t
-proc_start_time(pid_t pid)
+/* Start time of @pid (field 22 of /proc/<pid>/stat) in *@st. 0, -ENOENT (no such process), or
+ * another -errno (EMFILE, ENOMEM...: cannot tell). */
+static int
+start_time_of(pid_t pid, uint64_t *st)
 {
 	char path[64], buf[1024];
-	unsigned long long st = 0;
+	unsigned long long v = 0;
 	const char *p;
 	ssize_t n;
 	int fd, field;
 
+	if (pid <= 0)
+		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return errno == ESRCH ? -ENOENT : -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n == -ESRCH ? -ENOENT : (int)n;
+	}
 	close(fd);
-	if (n <= 0)
-		return 0;
+	if (n == 0)
+		return -ENOENT;	/* the process went while we read */
 	buf[n] = '\0';
 	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
 	p = strrchr(buf, ')');
 	if (p == NULL)
-		return 0;
+		return -EIO;
 	/* p + 2 is field 3 (state); start time is field 22. */
 	p += 2;
 	for (field = 3; field < 22 && *p != '\0'; p++)
 		if (*p == ' ')
 			field++;
-	if (field != 22 || sscanf(p, "%llu", &st) != 1)
-		return 0;
-	return st;
+	if (field != 22 || sscanf(p, "%llu", &v) != 1)
+		return -EIO;
+	*st = v;
+	return 0;
+}
+
+uint64_t
+proc_start_time(pid_t pid)
+{
+	uint64_t st = 0;
+
+	return start_time_of(pid, &st) == 0 ? st : 0;
 }
 
 pid_t
@@ -69,35 +88,70 @@ proc_pid(uint32_t slot)
  * it was opened for (a later process with the same pid is another pidfd) and polls readable
  * once that process has exited, zombies included. The start time is checked once, when the
  * pidfd is opened. Control path only.
+ *
+ * Only positive evidence makes a process dead: its pidfd polled readable, or its pid does not
+ * exist, or belongs to a process with another start time. Anything else that fails (EMFILE at
+ * the file descriptor limit, ENOMEM) proves nothing: the process is taken as alive, and the
+ * failure is counted (stats_liveness_unknown) and logged once per process.
  */
 static struct {
 	pthread_mutex_t lock;
 	int fd[RZ_MAX_PROCS];
 	uint64_t gen[RZ_MAX_PROCS];
+	uint64_t warned_gen[RZ_MAX_PROCS];
 } pidfds = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static int
-pidfd_for_locked(uint32_t slot, pid_t pid, uint64_t gen, uint64_t start_time)
+enum liveness {
+	LIVE_YES,
+	LIVE_NO,
+	LIVE_UNKNOWN,
+};
+
+/* Without a pidfd: does @pid still name the process that started at @start_time? */
+static enum liveness
+evidence_without_pidfd(pid_t pid, uint64_t start_time)
 {
-	int fd;
+	uint64_t st;
+	int ret;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return LIVE_NO;
+	ret = start_time_of(pid, &st);
+	if (ret == 0)
+		return st == start_time ? LIVE_YES : LIVE_NO;
+	return ret == -ENOENT ? LIVE_NO : LIVE_UNKNOWN;
+}
+
+/* The pidfd of @slot's process in *@fd (LIVE_YES), or what is known without one. */
+static enum liveness
+pidfd_for_locked(uint32_t slot, pid_t pid, uint64_t gen, uint64_t start_time, int *fd)
+{
+	uint64_t st;
+	int ret;
 
 	/* A live slot's generation is never 0: 0 marks an empty cache entry. */
-	if (pidfds.gen[slot] == gen)
-		return pidfds.fd[slot];
+	if (pidfds.gen[slot] == gen) {
+		*fd = pidfds.fd[slot];
+		return LIVE_YES;
+	}
 	if (pidfds.gen[slot] != 0)
 		close(pidfds.fd[slot]);
 	pidfds.gen[slot] = 0;
-	fd = pidfd_open(pid, 0);
-	if (fd < 0)
-		return -1;	/* no such process */
+	*fd = pidfd_open(pid, 0);
+	if (*fd < 0)
+		return errno == ESRCH ? LIVE_NO : evidence_without_pidfd(pid, start_time);
 	/* Opened first, checked second: the pidfd now names this very process. */
-	if (proc_start_time(pid) != start_time) {
-		close(fd);
-		return -1;	/* the pid belongs to another process now */
+	ret = start_time_of(pid, &st);
+	if (ret != 0 || st != start_time) {
+		close(*fd);
+		*fd = -1;
+		if (ret == 0 || ret == -ENOENT)
+			return LIVE_NO;	/* gone, or the pid belongs to another process now */
+		return LIVE_UNKNOWN;
 	}
-	pidfds.fd[slot] = fd;
+	pidfds.fd[slot] = *fd;
 	pidfds.gen[slot] = gen;
-	return fd;
+	return LIVE_YES;
 }
 
 void
@@ -120,20 +174,46 @@ proc_alive(uint32_t slot)
 	const struct proc_entry *p = &tbl()->procs[slot];
 	uint64_t gen = p->gen, start_time = p->start_time;
 	pid_t pid = p->pid;
+	enum liveness v;
 	struct pollfd pfd;
-	bool alive;
+	int err = 0;
 
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROC_LIVE)
 		return false;
 	if (pid == local_proc.pid && slot == local_proc.self)
 		return true;
 	pthread_mutex_lock(&pidfds.lock);
-	pfd.fd = pidfd_for_locked(slot, pid, gen, start_time);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	alive = pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+	v = pidfd_for_locked(slot, pid, gen, start_time, &pfd.fd);
+	if (v == LIVE_UNKNOWN)
+		err = errno;
+	if (v == LIVE_YES) {
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		switch (poll(&pfd, 1, 0)) {
+		case 0:
+			break;
+		case 1:
+			/* Readable: the process has exited. Anything else proves nothing. */
+			if (pfd.revents & POLLIN)
+				v = LIVE_NO;
+			else
+				v = LIVE_UNKNOWN;
+			break;
+		default:
+			err = errno;
+			v = LIVE_UNKNOWN;
+		}
+	}
+	if (v == LIVE_UNKNOWN) {
+		__atomic_add_fetch(&tbl()->stats_liveness_unknown, 1, __ATOMIC_RELAXED);
+		if (pidfds.warned_gen[slot] != gen) {
+			pidfds.warned_gen[slot] = gen;
+			RZ_LOG(WARNING, "cannot tell whether pid %d (slot %u) is alive (%s): taken "
+					"as alive", (int)pid, slot, strerror(err));
+		}
+	}
 	pthread_mutex_unlock(&pidfds.lock);
-	return alive;
+	return v != LIVE_NO;
 }
 
 int

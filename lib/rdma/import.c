@@ -46,6 +46,10 @@ import_handle(const struct rte_mp_msg *msg, const void *peer)
 	struct import_msg m, r;
 	int ret;
 
+	/* A request carries no file descriptor: close any, whatever the answer. */
+	for (ret = 0; ret < msg->num_fds && ret < RTE_MP_MAX_FD_NUM; ret++)
+		if (msg->fds[ret] >= 0)
+			close(msg->fds[ret]);
 	memset(&reply, 0, sizeof(reply));
 	memset(&r, 0, sizeof(r));
 	rte_strlcpy(reply.name, IMPORT_ACTION, sizeof(reply.name));

@@ -9,12 +9,15 @@
  *   pid | lookup ID | map ID PID VADDR PERMS | unmap ID PID | get ID PID | perms ID PID
  *   write ID OFF TEXT | read ID OFF LEN | create SIZE PERMS | destroy ID | transfer ID PID
  *   cap ID PID MODE | capmap TOKEN VADDR | revoke TOKEN | owner ID | rawmp HEX | fini | quit
+ *   fdflood N NFDS (N rzone IPC messages to the primary, NFDS file descriptors each)
+ *   fillfds (open descriptors until EMFILE, keep them) | freefds
  *
  * Numbers may be decimal or 0x-hex. "write" goes through this process's own mapping, so a
  * write through a read-only mapping kills the agent with SIGSEGV, as it should.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +86,43 @@ rawmp(const char *hex)
 	else
 		printf("ok %zu\n", n);
 }
+
+/* N one-way rzone messages with @nfds descriptors (of /dev/null) each, as any local process
+ * can send: the receiver must close them. Answers how many were sent. */
+static void
+fdflood(unsigned int n, unsigned int nfds)
+{
+	unsigned int i, sent = 0, k, tries;
+	struct rte_mp_msg m;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || nfds > RTE_MP_MAX_FD_NUM) {
+		printf("err %d\n", fd < 0 ? errno : EINVAL);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, RZ_MP_ACTION, sizeof(m.name));
+	m.len_param = 4;	/* too short: rejected */
+	m.num_fds = (int)nfds;
+	for (k = 0; k < nfds; k++)
+		m.fds[k] = fd;
+	for (i = 0; i < n; i++) {
+		/* The receiver's socket queue may be full for a moment: retry a while. */
+		for (tries = 0; tries < 1000; tries++) {
+			if (rte_mp_sendmsg(&m) == 0) {
+				sent++;
+				break;
+			}
+			usleep(1000);
+		}
+	}
+	close(fd);
+	printf("ok %u\n", sent);
+}
+
+/* Descriptors held open by fillfds, to keep this process at its limit (EMFILE). */
+static int held_fds[65536];
+static unsigned int held_n;
 
 static void
 command(char *line)
@@ -192,6 +232,19 @@ command(char *line)
 	} else if (!strcmp(argv[0], "rawmp")) {
 		rawmp(argv[1]);
 
+	} else if (!strcmp(argv[0], "fdflood")) {
+		fdflood((unsigned int)num(argv[1]), (unsigned int)num(argv[2]));
+	} else if (!strcmp(argv[0], "fillfds")) {
+		int fd;
+
+		while (held_n < RTE_DIM(held_fds) &&
+				(fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+			held_fds[held_n++] = fd;
+		printf("ok %u\n", held_n);
+	} else if (!strcmp(argv[0], "freefds")) {
+		while (held_n > 0)
+			close(held_fds[--held_n]);
+		printf("ok 0\n");
 	} else if (!strcmp(argv[0], "fini")) {
 		answer(rz_fini());
 	} else if (!strcmp(argv[0], "quit")) {

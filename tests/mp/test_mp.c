@@ -7,6 +7,7 @@
  * secondaries of the same instance (same --file-prefix), driven over pipes.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -607,6 +608,123 @@ test_timeout_changes_nothing(void)
 	agent_stop(&a);
 }
 
+/* Open file descriptors of this process. */
+static unsigned int
+open_fds(void)
+{
+	unsigned int n = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	while ((d = readdir(dir)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n - 1;	/* the directory's own */
+}
+
+/* A local process sends the primary 2,000 rzone messages with 8 descriptors each: every one is
+ * rejected, and every descriptor closed (before, the primary reached EMFILE and its IPC
+ * stopped for good). */
+static void
+test_fd_flood(void)
+{
+	const unsigned int n = 2000, nfds = 8;
+	struct rz_stats before, after;
+	unsigned int base, fds;
+	struct reply rep;
+	struct agent a;
+	double t0;
+
+	START(a);
+	base = open_fds();
+	CU_ASSERT_EQUAL_FATAL(rz_stats_get(&before), 0);
+	rep = agent_cmd(&a, "fdflood %u %u", n, nfds);
+	OK(rep);
+	CU_ASSERT_EQUAL(rep.val, n);
+	t0 = now_s();
+	do {
+		usleep(10000);
+		CU_ASSERT_EQUAL_FATAL(rz_stats_get(&after), 0);
+	} while (after.ipc_rejected - before.ipc_rejected < n && now_s() - t0 < 30.0);
+	fds = open_fds();
+	printf("\n  %u messages x %u fds sent, %" PRIu64 " rejected; primary fds %u before, %u "
+			"after\n", n, nfds, after.ipc_rejected - before.ipc_rejected, base, fds);
+	CU_ASSERT_EQUAL(after.ipc_rejected - before.ipc_rejected, n);
+	CU_ASSERT_EQUAL(fds, base);
+	/* The primary still serves requests, and a new secondary still attaches. */
+	{
+		struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+		struct agent b;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		START(b);
+		CU_ASSERT_EQUAL(rz_region_map(r, b.pid, NULL, RZ_PERM_READ), 0);
+		CU_ASSERT_EQUAL(rz_region_unmap(r, b.pid), 0);
+		CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+		agent_stop(&b);
+	}
+	agent_stop(&a);
+}
+
+/* "liveness_unknown" of /rzone/info. */
+static uint64_t
+liveness_unknown(void)
+{
+	char out[2048];
+	const char *p;
+
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/info", out, sizeof(out)), 0);
+	p = strstr(out, "\"liveness_unknown\":");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	return strtoull(p + strlen("\"liveness_unknown\":"), NULL, 10);
+}
+
+/* A secondary held at its file descriptor limit cannot open a pidfd: that proves nothing, and
+ * it must not reap the live secondary that attaches and uses a region meanwhile. */
+static void
+test_emfile_reaps_nobody(void)
+{
+	struct rz_stats before, after;
+	uint64_t unknown0, id, held;
+	struct agent a, b;
+	struct reply rep;
+
+	START(a);
+	rep = agent_cmd(&a, "fillfds");
+	OK(rep);
+	held = rep.val;
+	CU_ASSERT(held > 0);
+	CU_ASSERT_EQUAL_FATAL(rz_stats_get(&before), 0);
+	unknown0 = liveness_unknown();
+	START(b);
+	rep = agent_cmd(&b, "create %u 3", PAGE);
+	OK(rep);
+	id = rep.val;
+	OK(agent_cmd(&b, "map %#" PRIx64 " 0 0 3", id));
+	OK(agent_cmd(&b, "write %#" PRIx64 " 0 still-here", id));
+	/* A's control thread checks B's liveness every 200 ms, at EMFILE each time. */
+	sleep(2);
+	rep = agent_cmd(&b, "read %#" PRIx64 " 0 10", id);
+	OK(rep);
+	CU_ASSERT_STRING_EQUAL(rep.text, "still-here");
+	CU_ASSERT_EQUAL(rz_process_attached(b.pid), 1);
+	CU_ASSERT_EQUAL(rz_process_attached(a.pid), 1);
+	CU_ASSERT_PTR_NOT_NULL(rz_region_lookup(id));
+	CU_ASSERT_EQUAL_FATAL(rz_stats_get(&after), 0);
+	CU_ASSERT_EQUAL(after.reaped, before.reaped);
+	printf("\n  secondary at EMFILE (%" PRIu64 " fds held): %" PRIu64 " liveness checks proved "
+			"nothing, %" PRIu64 " processes reaped\n", held,
+			liveness_unknown() - unknown0, after.reaped - before.reaped);
+	/* The EMFILE path was taken (A could not tell), and nothing was reaped for it. */
+	CU_ASSERT(liveness_unknown() > unknown0);
+	OK(agent_cmd(&a, "freefds"));
+	OK(agent_cmd(&b, "unmap %#" PRIx64 " 0", id));
+	OK(agent_cmd(&b, "destroy %#" PRIx64, id));
+	agent_stop(&b);
+	agent_stop(&a);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "map by owner over IPC", test_map_by_owner },
 	{ "read-only view in a secondary faults", test_view_in_secondary_faults },
@@ -619,6 +737,8 @@ static const struct rz_test_case cases[] = {
 	{ "IPC fuzz against the live handler", test_ipc_fuzz },
 	{ "bystander secondaries", test_bystander_secondary },
 	{ "a timed-out request changes nothing", test_timeout_changes_nothing },
+	{ "descriptors of rejected messages are closed", test_fd_flood },
+	{ "a process at EMFILE reaps nobody", test_emfile_reaps_nobody },
 	{ NULL, NULL },
 };
 
