@@ -7,7 +7,8 @@
 #   *.c, *.h           at most 100 columns a line (tabs as 8); no trailing
 #                      whitespace; SPDX-License-Identifier in the first 3 lines;
 #                      indented with tabs (no line starts with 8 or more spaces);
-#   *.sh, meson.build  SPDX-License-Identifier in the first 3 lines; no trailing
+#   *.sh, meson.build, Makefile, *.in, and every file under examples/
+#                      SPDX-License-Identifier in the first 3 lines; no trailing
 #                      whitespace.
 # Prints every violation as FILE:LINE: reason, then a one-line summary. Exits 0
 # if there is none, 1 if there is any, 2 if the files could not be listed.
@@ -28,7 +29,8 @@ if [ "$#" -gt 0 ]; then
     FILES=("$@")
 else
     cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
-    if ! listed=$(git ls-files -- '*.c' '*.h' '*.sh' 'meson.build' '*/meson.build'); then
+    if ! listed=$(git ls-files -- '*.c' '*.h' '*.sh' 'meson.build' '*/meson.build' \
+            'Makefile' '*/Makefile' '*.in' 'examples/*'); then
         echo "check-style: error: git ls-files failed in $PWD" >&2
         exit 2
     fi

@@ -23,6 +23,7 @@ set -euo pipefail
 
 RZ_PACKAGES=(
     build-essential pkg-config meson ninja-build
+    doxygen man-db
     dpdk-dev libdpdk-dev dpdk
     libnuma-dev libhwloc-dev libcunit1-dev
     libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils rdmacm-utils

@@ -25,6 +25,75 @@
  *
  * Every function is thread-safe and may be called from any thread of any process of the
  * instance once rz_init() has returned 0 in that process.
+ *
+ * The functions come in groups, one manual page each: rzone_processes(3), rzone_regions(3),
+ * rzone_mappings(3), rzone_capabilities(3), rzone_stats(3); with the RDMA module,
+ * rzone_rdma.h(3) and its groups. Each function has a page of its name that shows its group's.
+ */
+
+/**
+ * @defgroup rzone_processes Processes: attach, detach, who is attached
+ *
+ * @details
+ * rz_init() in every process of the DPDK instance after rte_eal_init(), the primary first;
+ * rz_fini() before rte_eal_cleanup(). A process is named by its OS pid (RZ_PID_SELF is the
+ * caller); a process that dies without rz_fini() is reaped within one second, and its regions
+ * pass to the process that has mapped them the longest (or are destroyed if nobody maps them).
+ *
+ * @code
+ * #include <rzone.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_regions Regions: create, describe, find, hand over, destroy
+ *
+ * @details
+ * A region is hugepage memory on one NUMA node, at the same address in every process of the
+ * instance, with an owner and a permission ceiling. Its handle is valid in every process until
+ * the region is destroyed; its id names it in any process.
+ *
+ * @code
+ * #include <rzone.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_mappings Mappings: map, unmap, look up a process's mapping
+ *
+ * @details
+ * A process holds at most one mapping of a region, at the region's DPDK address (protected to
+ * the mapping's permissions) or as a view at an address of its choice. Only the owner maps:
+ * itself or another process (over DPDK IPC); the others use a capability. A peer id (with
+ * the RDMA module) stands for a remote peer.
+ *
+ * @code
+ * #include <rzone.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_capabilities Capabilities: tokens to map a region
+ *
+ * @details
+ * A capability is a random, unforgeable 64-bit token made by the owner for one target process
+ * (or remote peer), with the rights of a transfer mode; the target maps the region with it once.
+ *
+ * @code
+ * #include <rzone.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_stats Statistics and dumps
+ *
+ * @details
+ * Counters of the whole instance and human-readable dumps of a region, of the attached
+ * processes and of everything (see also the telemetry commands under /rzone/).
+ *
+ * @code
+ * #include <rzone.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
  */
 
 #include <stdint.h>
@@ -37,6 +106,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** @addtogroup rzone_regions
+ * @{
+ */
 
 /** Read access. */
 #define RZ_PERM_READ  (1u << 0)
@@ -52,7 +125,12 @@ extern "C" {
 /** Any NUMA node (with rz_region_create_with_policy()). */
 #define RZ_NUMA_ANY (-1)
 
-/** The calling process, wherever a pid is expected. */
+/** @} */
+
+/**
+ * The calling process, wherever a pid is expected.
+ * @ingroup rzone_processes
+ */
 #define RZ_PID_SELF ((pid_t)0)
 
 /**
@@ -64,12 +142,20 @@ extern "C" {
  * (rz_region_map(), rz_region_unmap(), rz_region_get_mapping(), rz_region_get_mapping_perms(),
  * rz_region_transfer_ownership(), rz_region_create_capability()) accept one: see doc/guide.md,
  * "Peers".
+ *
+ * @ingroup rzone_mappings
  */
 #define RZ_PEER_ID_BASE ((pid_t)0x40000000)
-/** Last peer id. */
+/**
+ * Last peer id.
+ * @ingroup rzone_mappings
+ */
 #define RZ_PEER_ID_MAX ((pid_t)0x7fffffff)
 
-/** Cache policy of a region's memory (see doc/guide.md, "Cache policies"). */
+/**
+ * Cache policy of a region's memory (see doc/guide.md, "Cache policies").
+ * @ingroup rzone_regions
+ */
 enum rz_cache_policy {
 	/** Normal cacheable memory: the only policy userspace can honour. */
 	RZ_CACHE_WRITE_BACK = 0,
@@ -81,7 +167,10 @@ enum rz_cache_policy {
 	RZ_CACHE_WRITE_COMBINING,
 };
 
-/** What a capability gives its target. */
+/**
+ * What a capability gives its target.
+ * @ingroup rzone_capabilities
+ */
 enum rz_transfer_mode {
 	/** Read/write mapping, and the target becomes the owner when it uses the token. */
 	RZ_MODE_MOVE = 0,
@@ -91,7 +180,10 @@ enum rz_transfer_mode {
 	RZ_MODE_COPY_ON_WRITE,
 };
 
-/** A run of IOVA-contiguous memory inside a region. */
+/**
+ * A run of IOVA-contiguous memory inside a region.
+ * @ingroup rzone_regions
+ */
 struct rz_iova_chunk {
 	rte_iova_t iova;  /**< IOVA of the first byte. */
 	size_t len;       /**< Length in bytes. */
@@ -102,6 +194,8 @@ struct rz_iova_chunk {
  * A region handle. It points into memory shared by every process of the instance, so the same
  * handle value is valid in all of them, until the region is destroyed. Handles are opaque: use
  * the accessors.
+ *
+ * @ingroup rzone_regions
  */
 struct rz_region;
 
@@ -117,8 +211,13 @@ struct rz_region;
  *   -ENOENT in a secondary whose primary has not called rz_init();
  *   -ENOSPC if RZ_MAX_PROCS processes are already attached;
  *   -EPROTO if the shared table was made by an incompatible rzone build;
- *   -ENOMEM if the shared table cannot be allocated;
- *   -EINVAL if the EAL is not initialised.
+ *   -ENOMEM if the shared table (or the control thread's queue) cannot be allocated;
+ *   -EINVAL if the EAL is not initialised, or runs without hugepages (--no-huge);
+ *   -ENOTSUP if the EAL has no multi-process IPC (--no-shconf, --in-memory);
+ *   -EIO if /proc/self/stat cannot be read;
+ *   -EAGAIN if the control thread cannot be started.
+ *
+ * @ingroup rzone_processes
  */
 int rz_init(void);
 
@@ -130,7 +229,10 @@ int rz_init(void);
  *
  * @return
  *   0 on success;
- *   -ENODEV if rz_init() was not called.
+ *   -ENODEV if rz_init() was not called;
+ *   -EIO if the instance's lock cannot be taken (nothing is released).
+ *
+ * @ingroup rzone_processes
  */
 int rz_fini(void);
 
@@ -150,8 +252,11 @@ int rz_fini(void);
  *   The region handle, or NULL with rte_errno set to:
  *   EINVAL (size 0, perms empty, unknown bits or without READ);
  *   ESRCH (owner is not an attached process); EPERM (owner is another process);
- *   ENOMEM (not enough free hugepages on the node; the log names the node and the pages missing);
- *   ENOSPC (region table full); ENODEV (rz_init() not called).
+ *   ENOMEM (not enough free hugepages on the node; the log names the node and the pages missing;
+ *   or a size larger than any hugepage pool);
+ *   ENOSPC (region table full, or every arena slot in use); ENODEV (rz_init() not called).
+ *
+ * @ingroup rzone_regions
  */
 struct rz_region *rz_region_create(pid_t owner, size_t size, uint32_t perms);
 
@@ -170,6 +275,8 @@ struct rz_region *rz_region_create(pid_t owner, size_t size, uint32_t perms);
  * @return
  *   The region handle, or NULL with rte_errno set to the errors of rz_region_create() plus:
  *   ENOTSUP (a policy other than write-back); EINVAL (unknown policy, node out of range).
+ *
+ * @ingroup rzone_regions
  */
 struct rz_region *rz_region_create_with_policy(pid_t owner, size_t size,
 		enum rz_cache_policy policy, int numa_node);
@@ -188,6 +295,8 @@ struct rz_region *rz_region_create_with_policy(pid_t owner, size_t size,
  * @return
  *   The region handle, or NULL with rte_errno set to the errors of rz_region_create() plus
  *   EINVAL (node out of range).
+ *
+ * @ingroup rzone_regions
  */
 struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms,
 		int numa_node);
@@ -204,6 +313,8 @@ struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms
  *   -EINVAL (NULL or foreign handle); -ENOENT (region already destroyed);
  *   -EPERM (caller is not the owner); -EBUSY (another process still maps it: nothing changes);
  *   -ENODEV (rz_init() not called).
+ *
+ * @ingroup rzone_regions
  */
 int rz_region_destroy(struct rz_region *r);
 
@@ -214,6 +325,8 @@ int rz_region_destroy(struct rz_region *r);
  *   Region id.
  * @return
  *   The handle, or NULL with rte_errno set to ENOENT (no live region has this id) or ENODEV.
+ *
+ * @ingroup rzone_regions
  */
 struct rz_region *rz_region_lookup(uint64_t id);
 
@@ -228,49 +341,75 @@ struct rz_region *rz_region_lookup(uint64_t id);
  * @return
  *   0 if every region was visited, the first non-zero value @p cb returned, -EINVAL if @p cb is
  *   NULL, -ENODEV if rz_init() was not called.
+ *
+ * @ingroup rzone_regions
  */
 int rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg);
 
 /**
+ * The id of a region.
+ *
  * @param r
  *   Region handle.
  * @return
  *   The region id (unique in the instance, never reused, the same in every process), or 0 with
- *   rte_errno set to EINVAL (bad handle) or ENOENT (destroyed).
+ *   rte_errno set to EINVAL (bad handle), ENOENT (destroyed) or ENODEV (rz_init() not
+ *   called).
+ *
+ * @ingroup rzone_regions
  */
 uint64_t rz_region_id(const struct rz_region *r);
 
 /**
+ * The size of a region.
+ *
  * @param r
  *   Region handle.
  * @return
- *   The size in bytes (a multiple of the hugepage size), or 0 with rte_errno set to EINVAL or
- *   ENOENT.
+ *   The size in bytes (a multiple of the hugepage size), or 0 with rte_errno set to EINVAL,
+ *   ENOENT or ENODEV, as rz_region_id().
+ *
+ * @ingroup rzone_regions
  */
 size_t rz_region_size(const struct rz_region *r);
 
 /**
+ * The NUMA node of a region (seed: numa_node).
+ *
  * @param r
  *   Region handle.
  * @return
  *   The NUMA node the pages really are on (read back from the kernel with libnuma at creation),
- *   or -EINVAL / -ENOENT.
+ *   or -EINVAL (bad handle) / -ENOENT (destroyed) / -ENODEV (rz_init() not called).
+ *
+ * @ingroup rzone_regions
  */
 int rz_region_numa_node(const struct rz_region *r);
 
 /**
+ * The owner of a region. While a remote peer owns it, this is the proxy owner that keeps the
+ * memory: see rz_rdma_region_owner().
+ *
  * @param r
  *   Region handle.
  * @return
- *   The owner's pid, or -EINVAL / -ENOENT.
+ *   The owner's pid, or -EINVAL (bad handle) / -ENOENT (destroyed) / -ENODEV (rz_init() not
+ *   called).
+ *
+ * @ingroup rzone_regions
  */
 pid_t rz_region_owner(const struct rz_region *r);
 
 /**
+ * The permission ceiling of a region.
+ *
  * @param r
  *   Region handle.
  * @return
- *   The permission ceiling (RZ_PERM_* bits), or 0 with rte_errno set to EINVAL or ENOENT.
+ *   The permission ceiling (RZ_PERM_* bits), or 0 with rte_errno set to EINVAL, ENOENT or
+ *   ENODEV, as rz_region_id().
+ *
+ * @ingroup rzone_regions
  */
 uint32_t rz_region_perms(const struct rz_region *r);
 
@@ -282,7 +421,9 @@ uint32_t rz_region_perms(const struct rz_region *r);
  * @param r
  *   Region handle.
  * @return
- *   The address, or NULL with rte_errno set to EINVAL or ENOENT.
+ *   The address, or NULL with rte_errno set to EINVAL, ENOENT or ENODEV, as rz_region_id().
+ *
+ * @ingroup rzone_regions
  */
 void *rz_region_addr(const struct rz_region *r);
 
@@ -293,7 +434,10 @@ void *rz_region_addr(const struct rz_region *r);
  * @param r
  *   Region handle.
  * @return
- *   The IOVA, or RTE_BAD_IOVA with rte_errno set to EINVAL or ENOENT.
+ *   The IOVA, or RTE_BAD_IOVA with rte_errno set to EINVAL, ENOENT or ENODEV, as
+ *   rz_region_id().
+ *
+ * @ingroup rzone_regions
  */
 rte_iova_t rz_region_physical_base(const struct rz_region *r);
 
@@ -308,7 +452,9 @@ rte_iova_t rz_region_physical_base(const struct rz_region *r);
  *   Capacity of @p chunks.
  * @return
  *   The number of chunks the region has (which may exceed @p n: only @p n are written), or
- *   -EINVAL (bad handle, or NULL @p chunks with @p n > 0) / -ENOENT.
+ *   -EINVAL (bad handle, or NULL @p chunks with @p n > 0) / -ENOENT (destroyed) / -ENODEV.
+ *
+ * @ingroup rzone_regions
  */
 int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunks,
 		unsigned int n);
@@ -345,11 +491,15 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  *   region and @p process is not that peer);
  *   -EEXIST (the process or peer already maps this region);
  *   -EADDRINUSE (the view would overlap an existing mapping of that process);
- *   -ETIMEDOUT (the other process did not answer); -ENOMEM; -ENODEV;
+ *   -ENOTSUP (a view, but the EAL keeps no hugepage file behind the region);
+ *   -ETIMEDOUT (the other process did not answer); -EBUSY (too many IPC requests of this
+ *   process in flight); -ENOMEM (no memory for the view or the protection change); -ENODEV;
  *   for a peer also -ENOTCONN (disconnected), -ENOSPC (max_mr / max_mw reached), -EIO (the bind
  *   or the send of the descriptor failed), -EAGAIN (the peer has not taken its previous
  *   descriptor or message: it receives nothing; try again later).
  *   After a failure nothing is mapped or granted and the region is unchanged.
+ *
+ * @ingroup rzone_mappings
  */
 int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t perms);
 
@@ -368,8 +518,12 @@ int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32
  *   Pid of an attached process, RZ_PID_SELF, or the id of an open peer of this process.
  * @return
  *   0 on success; -EINVAL; -ENOENT (region destroyed, or @p process does not map it: for a
- *   peer, holds nothing of it); -ESRCH; -EPERM (caller is neither @p process nor the owner);
- *   -ETIMEDOUT; -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
+ *   peer, holds nothing of it); -ESRCH (process unknown or dead, no open peer with this id);
+ *   -EPERM (caller is neither @p process nor the owner); -ETIMEDOUT (the other process did not
+ *   answer); -EBUSY (too many IPC requests of this process in flight); -EIO (a peer's window
+ *   could be neither invalidated nor freed); -ENODEV.
+ *
+ * @ingroup rzone_mappings
  */
 int rz_region_unmap(struct rz_region *r, pid_t process);
 
@@ -385,7 +539,9 @@ int rz_region_unmap(struct rz_region *r, pid_t process);
  *   The address the process uses (its view, or the DPDK shared address); for a peer, the
  *   remote-visible address of its whole-region grant (by rz_region_map() or a capability).
  *   NULL with rte_errno set to ENOENT (no mapping, or region destroyed), ESRCH (process not
- *   attached, no open peer with this id) or EINVAL.
+ *   attached, no open peer with this id), EINVAL (bad handle) or ENODEV (rz_init() not called).
+ *
+ * @ingroup rzone_mappings
  */
 void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
 
@@ -398,7 +554,9 @@ void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
  *   Pid, RZ_PID_SELF, or a peer id (its grant's rights: RDMA write and atomics read as
  *   RZ_PERM_WRITE).
  * @return
- *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH as rz_region_get_mapping().
+ *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH / -ENODEV as rz_region_get_mapping().
+ *
+ * @ingroup rzone_mappings
  */
 int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
 
@@ -420,8 +578,11 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  * @return
  *   0 on success (also when the peer already owns it); -EINVAL (bad handle, or @p new_owner
  *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
- *   the region); -ESRCH (new owner unknown or dead); -ENODEV; for a peer also -ENOTCONN,
- *   -ENOSPC, -EIO (the new window: nothing changed), -EAGAIN (as rz_region_map()).
+ *   the region); -ESRCH (new owner unknown or dead, no open peer with this id); -ENODEV; for a
+ *   peer also -ENOTCONN, -ENOSPC, -EIO, -ETIMEDOUT, -ENOMEM (the new window: nothing changed),
+ *   -EAGAIN (as rz_region_map()).
+ *
+ * @ingroup rzone_regions
  */
 int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
 
@@ -449,8 +610,12 @@ int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
  *   -ENOENT; -EPERM (caller not owner, the mode's rights do not fit the ceiling at all, or a
  *   remote peer owns the region and @p target is not that peer);
  *   -ESRCH (target unknown or dead, no open peer with this id); -ENOSPC (capability table
- *   full; for a peer: max_mr / max_mw reached); -ENODEV; for a peer also -EEXIST (it maps the
- *   region already), -ENOTCONN, -EIO, -EAGAIN (as rz_region_map()).
+ *   full; for a peer: max_mr / max_mw reached); -EIO (no random bytes from getrandom(); for a
+ *   peer also: the bind or the send of the descriptor failed); -ENODEV; for a peer also
+ *   -EEXIST (it maps the region already), -ENOTCONN, -ETIMEDOUT, -ENOMEM, -EAGAIN (as
+ *   rz_region_map()).
+ *
+ * @ingroup rzone_capabilities
  */
 int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_mode mode,
 		uint64_t *token);
@@ -468,8 +633,12 @@ int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_trans
  *   If not NULL, receives the region handle.
  * @return
  *   0 on success; -ENOENT (no such live capability: forged, used, revoked, or its region is
- *   gone); -EPERM (the caller is not the target, e.g. the token is a peer's); -EEXIST;
- *   -EINVAL; -EADDRINUSE; -ENOMEM; -ENODEV. On failure the token stays as it was.
+ *   gone); -EPERM (the caller is not the target, e.g. the token is a peer's); -EEXIST (the
+ *   caller maps the region already); -EINVAL (unaligned @p virtual_base); -EADDRINUSE (the view
+ *   would overlap a mapping); -ENOTSUP (a view, but the EAL keeps no hugepage file behind the
+ *   region); -ENOMEM; -ENODEV (rz_init() not called). On failure the token stays as it was.
+ *
+ * @ingroup rzone_capabilities
  */
 int rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region);
 
@@ -484,8 +653,11 @@ int rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **reg
  *   Token.
  * @return
  *   0 on success; -ENOENT (no such capability); -EPERM (caller is not the region owner);
- *   -ETIMEDOUT / -ESRCH (the target could not be asked to unmap: the token is revoked anyway);
+ *   -ETIMEDOUT / -ESRCH / -EBUSY (the target could not be asked to unmap: the token is
+ *   revoked anyway);
  *   -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
+ *
+ * @ingroup rzone_capabilities
  */
 int rz_capability_revoke(uint64_t token);
 
@@ -497,7 +669,10 @@ int rz_capability_revoke(uint64_t token);
  * @param r
  *   Region handle.
  * @return
- *   0, or -EINVAL (NULL @p f or bad handle) / -ENOENT.
+ *   0, or -EINVAL (NULL @p f or bad handle) / -ENOENT (destroyed) / -ENODEV (rz_init() not
+ *   called).
+ *
+ * @ingroup rzone_stats
  */
 int rz_region_dump(FILE *f, const struct rz_region *r);
 
@@ -508,6 +683,8 @@ int rz_region_dump(FILE *f, const struct rz_region *r);
  *   Output stream.
  * @return
  *   0, -EINVAL (NULL @p f) or -ENODEV.
+ *
+ * @ingroup rzone_stats
  */
 int rz_process_dump(FILE *f);
 
@@ -518,6 +695,8 @@ int rz_process_dump(FILE *f);
  *   Output stream.
  * @return
  *   0, -EINVAL (NULL @p f) or -ENODEV.
+ *
+ * @ingroup rzone_stats
  */
 int rz_dump(FILE *f);
 
@@ -529,16 +708,25 @@ int rz_dump(FILE *f);
  * @return
  *   1 if attached, 0 if not (peer ids included: a peer is not a process of the instance),
  *   -ENODEV if rz_init() was not called.
+ *
+ * @ingroup rzone_processes
  */
 int rz_process_attached(pid_t pid);
 
 /**
+ * The number of live regions in the instance.
+ *
  * @return
- *   The number of live regions, or -ENODEV.
+ *   The number of live regions, or -ENODEV (rz_init() not called).
+ *
+ * @ingroup rzone_stats
  */
 int rz_region_count(void);
 
-/** Counters of the whole instance (every process), read with rz_stats_get(). */
+/**
+ * Counters of the whole instance (every process), read with rz_stats_get().
+ * @ingroup rzone_stats
+ */
 struct rz_stats {
 	uint64_t regions;	/**< Live regions. */
 	uint64_t capabilities;	/**< Outstanding local capabilities. */
@@ -555,6 +743,8 @@ struct rz_stats {
  *   Where to store them.
  * @return
  *   0, -EINVAL (NULL @p stats) or -ENODEV.
+ *
+ * @ingroup rzone_stats
  */
 int rz_stats_get(struct rz_stats *stats);
 

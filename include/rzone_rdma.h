@@ -27,6 +27,84 @@
  *
  * Errors: int functions return 0 (or a count) on success and a negative errno on failure;
  * pointer functions return NULL and set rte_errno.
+ *
+ * The functions come in groups, one manual page each: rzone_rdma_device(3),
+ * rzone_rdma_registration(3), rzone_rdma_peers(3), rzone_rdma_grants(3), rzone_rdma_remote(3),
+ * rzone_rdma_messages(3). The calls of rzone.h that take a pid also take a peer id: see
+ * rzone_mappings(3).
+ */
+
+/**
+ * @defgroup rzone_rdma_device RDMA device: open, close, describe, housekeeping
+ *
+ * @details
+ * One RDMA device and one protection domain per process, opened by rz_rdma_init() (in an rzone
+ * DPDK process after rz_init(), or in any plain process that only acts as a peer).
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_rdma_registration RDMA registration: local keys for regions and memory
+ *
+ * @details
+ * Region memory is registered once per hugepage arena; plain memory one registration each. The
+ * MR key never leaves the host: remote access goes through the memory windows of grants.
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_rdma_peers RDMA peers: listen, accept, connect, close
+ *
+ * @details
+ * A peer is a remote process connected over librdmacm: one RC queue pair and two completion
+ * queues. Its peer id (rz_peer_id()) names it in the seed calls of rzone.h.
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_rdma_grants RDMA grants: memory windows and capability descriptors
+ *
+ * @details
+ * A grant binds a type-2 memory window over a region, or a range of it, on one peer's queue
+ * pair, with the rights of a transfer mode; the peer gets its capability descriptor (rkey,
+ * address, length, rights). Revocation invalidates the window before it returns.
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_rdma_remote RDMA remote access: read, write, atomics
+ *
+ * @details
+ * RDMA operations through a descriptor a peer granted: synchronous, or posted and polled. A
+ * peer's data path must be driven by one thread at a time; it takes no lock.
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
+ */
+
+/**
+ * @defgroup rzone_rdma_messages RDMA messages: descriptors and small messages from a peer
+ *
+ * @details
+ * Descriptors and plain messages share a peer's connection and keep their order; each side has
+ * 16 receive slots, given back as the application takes its messages.
+ *
+ * @code
+ * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
+ * @endcode
  */
 
 #include <stddef.h>
@@ -37,6 +115,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** @addtogroup rzone_rdma_grants
+ * @{
+ */
 
 /** Remote read right in a descriptor. */
 #define RZ_RDMA_RIGHT_READ   (1u << 0)
@@ -67,7 +149,12 @@ struct rz_rdma_desc {
 	uint64_t expiry_ns;   /**< CLOCK_REALTIME ns after which it is revoked; 0: never. */
 };
 
-/** Locally registered memory: what local work requests need. */
+/** @} */
+
+/**
+ * Locally registered memory: what local work requests need.
+ * @ingroup rzone_rdma_registration
+ */
 struct rz_rdma_mem {
 	void *addr;     /**< First byte. */
 	size_t len;     /**< Length in bytes. */
@@ -76,10 +163,20 @@ struct rz_rdma_mem {
 	void *priv;     /**< rzone's own (the MR of plain memory; NULL for regions). */
 };
 
-/** A connected remote peer. */
+/**
+ * A connected remote peer.
+ * @ingroup rzone_rdma_peers
+ */
 struct rz_peer;
-/** A listening endpoint. */
+/**
+ * A listening endpoint.
+ * @ingroup rzone_rdma_peers
+ */
 struct rz_peer_listener;
+
+/** @addtogroup rzone_rdma_remote
+ * @{
+ */
 
 /** Remote operation, for rz_remote_post(). */
 enum rz_remote_opcode {
@@ -121,6 +218,8 @@ struct rz_remote_cqe {
 	int wc_status;      /**< Raw enum ibv_wc_status. */
 };
 
+/** @} */
+
 /**
  * Open an RDMA device and allocate this process's protection domain. Call once per process
  * (an rzone DPDK process after rz_init(), or any plain process that only acts as a peer).
@@ -133,7 +232,10 @@ struct rz_remote_cqe {
  *   -EALREADY (already initialised);
  *   -ENODEV (no RDMA device, or none named @p dev_name: the log lists the ones there are);
  *   -ENOMEM (context or PD allocation failed);
- *   -EIO (the device could not be queried).
+ *   -EIO (the device could not be queried);
+ *   the negative errno of getrandom(2) if no random identity can be drawn.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_init(const char *dev_name);
 
@@ -143,12 +245,19 @@ int rz_rdma_init(const char *dev_name);
  *
  * @return
  *   0 on success; -ENODEV if rz_rdma_init() was not called.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_fini(void);
 
 /**
+ * The name of the open RDMA device.
+ *
  * @return
- *   The name of the open device, or NULL with rte_errno set to ENODEV.
+ *   The name of the open device, or NULL with rte_errno set to ENODEV (rz_rdma_init() not
+ *   called).
+ *
+ * @ingroup rzone_rdma_device
  */
 const char *rz_rdma_device_name(void);
 
@@ -159,6 +268,8 @@ const char *rz_rdma_device_name(void);
  * @return
  *   The node (>= 0); RZ_NUMA_ANY (-1) if the device reports no locality (software devices);
  *   -ENODEV if rz_rdma_init() was not called.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_numa_node(void);
 
@@ -168,6 +279,8 @@ int rz_rdma_numa_node(void);
  *
  * @return
  *   The identity, or 0 with rte_errno set to ENODEV.
+ *
+ * @ingroup rzone_rdma_device
  */
 uint64_t rz_rdma_self_id(void);
 
@@ -189,6 +302,8 @@ uint64_t rz_rdma_self_id(void);
  *   If not NULL, receives the MWs this process holds (pool included).
  * @return
  *   0, or -ENODEV.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32_t *used_mw);
 
@@ -208,6 +323,8 @@ int rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32
  *   -ENOMEM / -EFAULT / -EPERM (ibv_reg_mr failed: the log says why; -EPERM is usually the
  *   locked-memory limit);
  *   -ENODEV (rz_rdma_init() or rz_init() was not called).
+ *
+ * @ingroup rzone_rdma_registration
  */
 int rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem);
 
@@ -223,6 +340,8 @@ int rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem);
  * @return
  *   0; -EINVAL (NULL, zero length); -ENOSPC (max_mr reached); -ENOMEM / -EFAULT / -EPERM
  *   (ibv_reg_mr failed); -ENODEV.
+ *
+ * @ingroup rzone_rdma_registration
  */
 int rz_rdma_register_mem(void *addr, size_t len, struct rz_rdma_mem *mem);
 
@@ -235,6 +354,8 @@ int rz_rdma_register_mem(void *addr, size_t len, struct rz_rdma_mem *mem);
  * @return
  *   0; -EINVAL (NULL, or not from rz_rdma_register_mem()); -EBUSY (device refused: still in
  *   use); -ENODEV.
+ *
+ * @ingroup rzone_rdma_registration
  */
 int rz_rdma_deregister_mem(struct rz_rdma_mem *mem);
 
@@ -246,7 +367,10 @@ int rz_rdma_deregister_mem(struct rz_rdma_mem *mem);
  * @param lkey
  *   Receives the lkey.
  * @return
- *   0, or the errors of rz_rdma_register().
+ *   0, or -EINVAL (NULL @p lkey), or the errors of rz_rdma_register() (-EINVAL, -ENOENT,
+ *   -ENOSPC, -ENOMEM, -EFAULT, -EPERM, -ENODEV).
+ *
+ * @ingroup rzone_rdma_registration
  */
 int rz_rdma_region_lkey(struct rz_region *r, uint32_t *lkey);
 
@@ -257,6 +381,8 @@ int rz_rdma_region_lkey(struct rz_region *r, uint32_t *lkey);
  *   Stream.
  * @return
  *   0; -EINVAL (NULL @p f); -ENODEV.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_dump(FILE *f);
 
@@ -268,16 +394,23 @@ int rz_rdma_dump(FILE *f);
  * @param port
  *   TCP-style port for rdma_cm; 0 lets the system choose (see rz_peer_listener_port()).
  * @return
- *   The listener, or NULL with rte_errno set to: EINVAL (bad address); EADDRINUSE;
- *   ENODEV (not initialised, or the address is not on the open device); ENOMEM; EIO.
+ *   The listener, or NULL with rte_errno set to: EINVAL (bad address); EADDRINUSE (the port
+ *   is taken); ENODEV (not initialised, or the address is not on the open device); ENOMEM;
+ *   EIO or another errno of rdma_listen(3) (the log names it).
+ *
+ * @ingroup rzone_rdma_peers
  */
 struct rz_peer_listener *rz_peer_listen(const char *ip, uint16_t port);
 
 /**
+ * The port a listener listens on.
+ *
  * @param l
  *   Listener.
  * @return
  *   The port it listens on, or 0 for a NULL listener.
+ *
+ * @ingroup rzone_rdma_peers
  */
 uint16_t rz_peer_listener_port(const struct rz_peer_listener *l);
 
@@ -290,8 +423,12 @@ uint16_t rz_peer_listener_port(const struct rz_peer_listener *l);
  * @param timeout_ms
  *   How long to wait; < 0 waits for ever.
  * @return
- *   The peer, or NULL with rte_errno set to: EINVAL; ETIMEDOUT; EPROTO (the remote is not an
- *   rzone peer or speaks another version); ECONNREFUSED; ENOSPC (QP limits); ENOMEM; EIO.
+ *   The peer, or NULL with rte_errno set to: EINVAL (NULL listener); ENODEV (not
+ *   initialised, or the connection comes through another device); ETIMEDOUT; EPROTO (the
+ *   remote is not an rzone peer or speaks another version); ECONNREFUSED (the remote gave up);
+ *   ENOSPC (QP or max_mr limits, or peer ids exhausted); ENOMEM; EIO.
+ *
+ * @ingroup rzone_rdma_peers
  */
 struct rz_peer *rz_peer_accept(struct rz_peer_listener *l, int timeout_ms);
 
@@ -302,6 +439,8 @@ struct rz_peer *rz_peer_accept(struct rz_peer_listener *l, int timeout_ms);
  *   Listener, may be NULL.
  * @return
  *   0.
+ *
+ * @ingroup rzone_rdma_peers
  */
 int rz_peer_listener_close(struct rz_peer_listener *l);
 
@@ -315,9 +454,12 @@ int rz_peer_listener_close(struct rz_peer_listener *l);
  * @param timeout_ms
  *   How long to wait for each step (resolve, route, establish); < 0 waits for ever.
  * @return
- *   The peer, or NULL with rte_errno set to: EINVAL; ENODEV (not initialised, or the route goes
- *   through another device); ETIMEDOUT; ECONNREFUSED (rejected, or nobody listens); EPROTO;
- *   ENOMEM; EIO.
+ *   The peer, or NULL with rte_errno set to: EINVAL (NULL or non-numeric @p ip, port 0); ENODEV
+ *   (not initialised, or the route goes through another device); ETIMEDOUT; ECONNREFUSED
+ *   (rejected, or nobody listens); EHOSTUNREACH (no address or route to @p ip); EPROTO (not an
+ *   rzone peer); ENOSPC (QP or max_mr limits, or peer ids exhausted); ENOMEM; EIO.
+ *
+ * @ingroup rzone_rdma_peers
  */
 struct rz_peer *rz_peer_connect(const char *ip, uint16_t port, int timeout_ms);
 
@@ -329,6 +471,8 @@ struct rz_peer *rz_peer_connect(const char *ip, uint16_t port, int timeout_ms);
  *   Peer, may be NULL.
  * @return
  *   0.
+ *
+ * @ingroup rzone_rdma_peers
  */
 int rz_peer_close(struct rz_peer *p);
 
@@ -343,15 +487,21 @@ int rz_peer_close(struct rz_peer *p);
  *   Peer.
  * @return
  *   The id (>= RZ_PEER_ID_BASE), or -EINVAL for a NULL peer.
+ *
+ * @ingroup rzone_rdma_peers
  */
 pid_t rz_peer_id(const struct rz_peer *p);
 
 /**
+ * The RDMA identity of a peer.
+ *
  * @param p
  *   Peer.
  * @return
  *   The remote's RDMA identity (its rz_rdma_self_id(), the issuer / target of descriptors), or
  *   0 with rte_errno set to EINVAL.
+ *
+ * @ingroup rzone_rdma_peers
  */
 uint64_t rz_peer_identity(const struct rz_peer *p);
 
@@ -363,6 +513,8 @@ uint64_t rz_peer_identity(const struct rz_peer *p);
  * @return
  *   The peer, or NULL with rte_errno set to ESRCH (no open peer has this id in this process)
  *   or ENODEV (rz_rdma_init() not called).
+ *
+ * @ingroup rzone_rdma_peers
  */
 struct rz_peer *rz_peer_lookup(pid_t id);
 
@@ -375,7 +527,10 @@ struct rz_peer *rz_peer_lookup(pid_t id);
  * @param r
  *   Region handle.
  * @return
- *   A peer id or a pid; -EINVAL (bad handle); -ENOENT (region destroyed).
+ *   A peer id or a pid; -EINVAL (bad handle); -ENOENT (region destroyed); -ENODEV (rz_init()
+ *   not called).
+ *
+ * @ingroup rzone_rdma_grants
  */
 pid_t rz_rdma_region_owner(const struct rz_region *r);
 
@@ -391,14 +546,20 @@ pid_t rz_rdma_region_owner(const struct rz_region *r);
  *   a negative errno: the import was tried, failed with it, and this process uses its own
  *   context (-EOPNOTSUPP on rxe; -ENOTSUP when the import works but rzone cannot use it);
  *   -ENODEV is returned when rz_rdma_init() was not called.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_import_status(void);
 
 /**
+ * The pid a peer announced when it connected.
+ *
  * @param p
  *   Peer.
  * @return
- *   The remote's pid as it announced it, or -EINVAL.
+ *   The remote's pid as it announced it, or -EINVAL (NULL peer).
+ *
+ * @ingroup rzone_rdma_peers
  */
 int rz_peer_pid(const struct rz_peer *p);
 
@@ -409,7 +570,9 @@ int rz_peer_pid(const struct rz_peer *p);
  * @param p
  *   Peer.
  * @return
- *   1 connected, 0 disconnected, -EINVAL.
+ *   1 connected, 0 disconnected, -EINVAL (NULL peer).
+ *
+ * @ingroup rzone_rdma_peers
  */
 int rz_peer_connected(struct rz_peer *p);
 
@@ -419,6 +582,8 @@ int rz_peer_connected(struct rz_peer *p);
  *
  * @return
  *   The number of grants revoked, or -ENODEV.
+ *
+ * @ingroup rzone_rdma_device
  */
 int rz_rdma_progress(void);
 
@@ -451,19 +616,25 @@ int rz_rdma_progress(void);
  *   -EINVAL (NULL region/peer, unknown mode, range outside the region);
  *   -EPERM (the caller is not the region's owner, the ceiling leaves no read right, or another
  *   remote peer owns the region: only it may be granted);
- *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected);
- *   -ENOSPC (max_mw reached); -EIO (the bind, or the previous descriptor's send, completed in
- *   error: nothing stays granted); -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV;
+ *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected, or the bind was flushed);
+ *   -ENOSPC (max_mw reached, or max_mr for the region's registration);
+ *   -EFAULT / -EPERM (the region's registration failed, as rz_rdma_register());
+ *   -EIO (the bind, or the previous descriptor's send, completed in error: nothing stays
+ *   granted); -ETIMEDOUT (no completion in 5 s); -ENOMEM; -ENODEV;
  *   -EAGAIN (the peer has not taken the previous descriptor or message within 100 ms: it posts
  *   no receive, i.e. does not call rz_peer_recv_desc() / rz_peer_recv_msg(), and its 16
  *   receive slots are full; nothing was posted, try again later).
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
 		size_t offset, size_t len, uint64_t lifetime_ns, struct rz_rdma_desc *desc);
 
 /** rz_rdma_grant_ext() flag: bind the window but send nothing; the application delivers the
  * descriptor itself (rz_rdma_desc_pack() gives its 80 wire bytes) on a channel of its own, and
- * the peer validates it with rz_peer_desc_unpack(). */
+ * the peer validates it with rz_peer_desc_unpack().
+ * @ingroup rzone_rdma_grants
+ */
 #define RZ_GRANT_F_NO_SEND (1u << 0)
 
 /**
@@ -492,6 +663,8 @@ int rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode 
  * @return
  *   As rz_rdma_grant(), and -EINVAL also for an unknown flag, or RZ_GRANT_F_NO_SEND with a NULL
  *   @p desc (nothing is granted).
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode,
 		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t flags,
@@ -512,13 +685,15 @@ int rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_m
  *   RZ_RDMA_DESC_SIZE (bytes written); -EINVAL (NULL argument, or @p desc is not a valid
  *   descriptor: zero ids or length, wrapping range, unknown mode or rights, rights beyond the
  *   mode); -ENOSPC (@p len < RZ_RDMA_DESC_SIZE; nothing written).
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_rdma_desc_pack(const struct rz_rdma_desc *desc, void *buf, size_t len);
 
 /**
- * Decode and validate a descriptor that peer @p issued and the application received on a channel
- * of its own: the same checks as rz_peer_recv_desc() (size, version, checksum, issuer is @p p,
- * target is us, not expired).
+ * Decode and validate a descriptor that peer @p p issued and the application received on a
+ * channel of its own: the same checks as rz_peer_recv_desc() (size, version, checksum, issuer is
+ * @p p, target is us, not expired).
  *
  * @param p
  *   The peer that granted it (whose QP the rkey works on).
@@ -532,6 +707,8 @@ int rz_rdma_desc_pack(const struct rz_rdma_desc *desc, void *buf, size_t len);
  *   0; -EINVAL (NULL argument); -EBADMSG (malformed, truncated, oversized, bad checksum or
  *   unknown version); -EPROTO (foreign: another issuer or target; or inconsistent fields);
  *   -ESTALE (expired). The log names the reason.
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_peer_desc_unpack(struct rz_peer *p, const void *buf, size_t len,
 		struct rz_rdma_desc *desc);
@@ -547,6 +724,8 @@ int rz_peer_desc_unpack(struct rz_peer *p, const void *buf, size_t len,
  * @return
  *   0 on success; -EINVAL (NULL); -ENOENT (no such live grant: already revoked or expired);
  *   -EIO (the window could not be invalidated nor freed); -ENODEV.
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_rdma_revoke(const struct rz_rdma_desc *desc);
 
@@ -555,6 +734,8 @@ int rz_rdma_revoke(const struct rz_rdma_desc *desc);
  *
  * @return
  *   The count, or -ENODEV.
+ *
+ * @ingroup rzone_rdma_grants
  */
 int rz_rdma_grant_count(void);
 
@@ -569,12 +750,15 @@ int rz_rdma_grant_count(void);
  * @param timeout_ms
  *   How long to wait; < 0 for ever.
  * @return
- *   0; -EINVAL (NULL); -ETIMEDOUT; -ENOTCONN (the connection failed);
+ *   0; -EINVAL (NULL); -ETIMEDOUT; -ENOTCONN (the connection failed); -EIO (the completion
+ *   queue failed);
  *   -ENOMSG (the next message is a plain message of rz_peer_send_msg(): it stays queued for
  *   rz_peer_recv_msg(), nothing is consumed);
  *   -EBADMSG (malformed, truncated or unknown version); -EPROTO (foreign: another issuer or
  *   target; or inconsistent fields); -ESTALE (expired). The log names the reason. A rejected
  *   descriptor is consumed.
+ *
+ * @ingroup rzone_rdma_messages
  */
 int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms);
 
@@ -596,7 +780,8 @@ int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_
  *   Bytes, > 0.
  * @return
  *   0 on success;
- *   -EINVAL (NULL, zero length, local range outside @p local);
+ *   -EINVAL (NULL, zero length, local range outside @p local; or the remote rejected the
+ *   request as invalid);
  *   -ERANGE (remote range outside the descriptor: nothing sent);
  *   -EACCES (remote access error: revoked window, wrong rights, out of the window);
  *   -ENOTCONN (the QP is in error: flushed); -ETIMEDOUT (transport retries exceeded);
@@ -604,6 +789,8 @@ int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_
  *   -EBUSY (asynchronous operations are outstanding on this peer);
  *   -EAGAIN (a descriptor or message to this peer waits for it to post receives: the
  *   operation would queue behind it; nothing sent).
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_read(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
 		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len);
@@ -625,6 +812,8 @@ int rz_remote_read(struct rz_peer *p, const struct rz_rdma_mem *local, size_t lo
  *   Bytes, > 0.
  * @return
  *   As rz_remote_read().
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_write(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
 		const struct rz_rdma_desc *remote, uint64_t remote_off, size_t len);
@@ -648,6 +837,8 @@ int rz_remote_write(struct rz_peer *p, const struct rz_rdma_mem *local, size_t l
  *   If not NULL, receives the old value.
  * @return
  *   As rz_remote_read(), plus -EINVAL for a misaligned address.
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_fetch_add(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
 		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t add,
@@ -674,6 +865,8 @@ int rz_remote_fetch_add(struct rz_peer *p, const struct rz_rdma_mem *local, size
  *   If not NULL, receives the old value (equal to @p compare iff the swap happened).
  * @return
  *   As rz_remote_fetch_add().
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_t local_off,
 		const struct rz_rdma_desc *remote, uint64_t remote_off, uint64_t compare,
@@ -693,7 +886,10 @@ int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_
  *   0; -EINVAL (bad arguments, as the synchronous calls, bit 63 set in wr_id, or an unknown
  *   flag); -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full, or
  *   RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: post a signaled one);
- *   -ENOTCONN (disconnected, or an earlier operation failed: the QP is in error).
+ *   -ENOTCONN (disconnected, or an earlier operation failed: the QP is in error);
+ *   -EIO (the device refused the work request otherwise).
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
 
@@ -709,7 +905,10 @@ int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
  * @param n
  *   Its capacity.
  * @return
- *   Completions written (0..n), or -EINVAL / -EIO (CQ error).
+ *   Completions written (0..n), or -EINVAL (NULL peer, or NULL @p cqe with @p n > 0) / -EIO
+ *   (CQ error).
+ *
+ * @ingroup rzone_rdma_remote
  */
 int rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n);
 
@@ -723,9 +922,12 @@ int rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
  * @param len
  *   At most 64.
  * @return
- *   0; -EINVAL; -ENOTCONN; -EIO; -ETIMEDOUT (not taken in 5 s: the peer posts no receive;
- *   the message stays queued and goes when it does); -EAGAIN (an earlier descriptor or
- *   message is still not taken: nothing sent).
+ *   0; -EINVAL (NULL peer, NULL @p buf with @p len > 0, @p len > 64); -ENOTCONN; -EIO;
+ *   -ETIMEDOUT (not taken in 5 s: the peer posts no receive; the message stays queued and goes
+ *   when it does); -EAGAIN (an earlier descriptor or message is still not taken: nothing
+ *   sent).
+ *
+ * @ingroup rzone_rdma_messages
  */
 int rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len);
 
@@ -739,9 +941,12 @@ int rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len);
  * @param timeout_ms
  *   < 0: for ever.
  * @return
- *   Bytes received; -EINVAL; -ETIMEDOUT; -ENOTCONN; -ENOMSG (the next message is a
- *   capability descriptor: it stays queued for rz_peer_recv_desc(), nothing is consumed);
+ *   Bytes received; -EINVAL (NULL argument); -ETIMEDOUT; -ENOTCONN; -EIO (the completion
+ *   queue failed); -ENOMSG (the next message is a capability descriptor: it stays queued for
+ *   rz_peer_recv_desc(), nothing is consumed);
  *   -EBADMSG (neither a message nor a descriptor came; it is consumed and logged).
+ *
+ * @ingroup rzone_rdma_messages
  */
 int rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms);
 
