@@ -42,7 +42,7 @@ def main():
     build = os.path.realpath(sys.argv[1])
     root = os.path.realpath(os.path.join(build, ".."))
     with open(os.path.join(build, "lib", "rz-layers.txt"), encoding="utf-8") as f:
-        order = [line.strip() for line in f if line.strip()]
+        order = [line.strip() for line in f if line.strip() and not line.startswith("#")]
     rank = {m: i for i, m in enumerate(order)}
     with open(os.path.join(build, "compile_commands.json"), encoding="utf-8") as f:
         commands = json.load(f)

@@ -47,10 +47,13 @@ fi
 # Bytes, not characters (LC_ALL=C, the same in mawk and gawk); the width of a
 # line skips UTF-8 continuation bytes, so it counts characters.
 LC_ALL=C awk '
-function report(line, reason) {
-    print FILENAME ":" line ": " reason
+function report_in(file, line, reason) {
+    print file ":" line ": " reason
     nviol++
-    bad[FILENAME] = 1
+    bad[file] = 1
+}
+function report(line, reason) {
+    report_in(FILENAME, line, reason)
 }
 # The width of s with tabs expanded to the next multiple of 8.
 function width(s,   n, i, w, part) {
@@ -66,13 +69,15 @@ function width(s,   n, i, w, part) {
     return w + length(part[n])
 }
 function spdx_missing() {
+    # For a file of fewer than 3 lines this runs at the first line of the next: name cur.
     if (!spdx && !spdx_done)
-        report(1, "no SPDX-License-Identifier in the first 3 lines")
+        report_in(cur, 1, "no SPDX-License-Identifier in the first 3 lines")
     spdx_done = 1
 }
 FNR == 1 {
     if (NR > 1)
         spdx_missing()
+    cur = FILENAME
     nfiles++
     seen[FILENAME] = 1
     c = FILENAME ~ /\.[ch]$/

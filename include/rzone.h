@@ -487,6 +487,7 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  *   -EINVAL (bad handle, empty or unknown perms, unaligned @p virtual_base; for a peer: a
  *   @p virtual_base, or RZ_PERM_EXEC);
  *   -ENOENT (region destroyed); -ESRCH (process unknown or dead, or no open peer has the id);
+ *   -ENOTSUP (also: a peer id, but rzone was built without RDMA, -Drdma=disabled);
  *   -EPERM (perms above the ceiling, the caller is not the owner, or a remote peer owns the
  *   region and @p process is not that peer);
  *   -EEXIST (the process or peer already maps this region);
@@ -519,6 +520,7 @@ int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32
  * @return
  *   0 on success; -EINVAL; -ENOENT (region destroyed, or @p process does not map it: for a
  *   peer, holds nothing of it); -ESRCH (process unknown or dead, no open peer with this id);
+ *   -ENOTSUP (a peer id, but rzone was built without RDMA);
  *   -EPERM (caller is neither @p process nor the owner); -ETIMEDOUT (the other process did not
  *   answer); -EBUSY (too many IPC requests of this process in flight); -EIO (a peer's window
  *   could be neither invalidated nor freed); -ENODEV.
@@ -539,7 +541,8 @@ int rz_region_unmap(struct rz_region *r, pid_t process);
  *   The address the process uses (its view, or the DPDK shared address); for a peer, the
  *   remote-visible address of its whole-region grant (by rz_region_map() or a capability).
  *   NULL with rte_errno set to ENOENT (no mapping, or region destroyed), ESRCH (process not
- *   attached, no open peer with this id), EINVAL (bad handle) or ENODEV (rz_init() not called).
+ *   attached, no open peer with this id), ENOTSUP (a peer id, but rzone was built without
+ *   RDMA), EINVAL (bad handle) or ENODEV (rz_init() not called).
  *
  * @ingroup rzone_mappings
  */
@@ -554,7 +557,8 @@ void *rz_region_get_mapping(const struct rz_region *r, pid_t process);
  *   Pid, RZ_PID_SELF, or a peer id (its grant's rights: RDMA write and atomics read as
  *   RZ_PERM_WRITE).
  * @return
- *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH / -ENODEV as rz_region_get_mapping().
+ *   RZ_PERM_* bits (> 0), or -EINVAL / -ENOENT / -ESRCH / -ENOTSUP / -ENODEV as
+ *   rz_region_get_mapping().
  *
  * @ingroup rzone_mappings
  */
@@ -578,7 +582,8 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  * @return
  *   0 on success (also when the peer already owns it); -EINVAL (bad handle, or @p new_owner
  *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
- *   the region); -ESRCH (new owner unknown or dead, no open peer with this id); -ENODEV; for a
+ *   the region); -ESRCH (new owner unknown or dead, no open peer with this id); -ENOTSUP (a
+ *   peer id, but rzone was built without RDMA); -ENODEV; for a
  *   peer also -ENOTCONN, -ENOSPC, -EIO, -ETIMEDOUT, -ENOMEM (the new window: nothing changed),
  *   -EAGAIN (as rz_region_map()).
  *
@@ -609,7 +614,8 @@ int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
  *   0 on success; -EINVAL (bad handle, NULL @p token, unknown mode, target is the caller);
  *   -ENOENT; -EPERM (caller not owner, the mode's rights do not fit the ceiling at all, or a
  *   remote peer owns the region and @p target is not that peer);
- *   -ESRCH (target unknown or dead, no open peer with this id); -ENOSPC (capability table
+ *   -ESRCH (target unknown or dead, no open peer with this id); -ENOTSUP (a peer id, but rzone
+ *   was built without RDMA); -ENOSPC (capability table
  *   full; for a peer: max_mr / max_mw reached); -EIO (no random bytes from getrandom(); for a
  *   peer also: the bind or the send of the descriptor failed); -ENODEV; for a peer also
  *   -EEXIST (it maps the region already), -ENOTCONN, -ETIMEDOUT, -ENOMEM, -EAGAIN (as
