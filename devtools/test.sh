@@ -6,14 +6,10 @@
 #   1. devtools/check-style.sh (line length, whitespace, SPDX headers), counted
 #      as one test whatever the arguments;
 #   2. devtools/setup.sh (packages, hugepages, stale runtime state);
-<<<<<<< HEAD
-#   3. build/ with -Dwerror=true, then every test suite (unit, mp, install, rdma, vm);
-#   3b. build-nordma/ with -Drdma=disabled (no verbs library linked), then the
-#      unit and mp suites;
-=======
 #   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma, vm, install:
 #      rzone installed into a temporary directory, the examples built and run from it);
->>>>>>> docs-install
+#   3b. build-nordma/ with -Drdma=disabled (no verbs library linked), then the
+#      unit and mp suites;
 #   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
 #      the unit, mp and rdma suites;
 #   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
