@@ -191,9 +191,12 @@ struct rz_iova_chunk {
 };
 
 /**
- * A region handle. It points into memory shared by every process of the instance, so the same
- * handle value is valid in all of them, until the region is destroyed. Handles are opaque: use
- * the accessors.
+ * A region handle. It names one region for ever: the same handle value is valid in every
+ * process of the instance (it may be passed between them, as may the region id), and once the
+ * region is destroyed every call with it fails with -ENOENT (getters: their error value with
+ * rte_errno ENOENT), whatever region has been created since. A value that was never a handle
+ * (NULL, or no region ever had it) gives -EINVAL. Handles are opaque, not pointers to memory:
+ * use the accessors.
  *
  * @ingroup rzone_regions
  */
@@ -659,8 +662,9 @@ int rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **reg
  *   Token.
  * @return
  *   0 on success; -ENOENT (no such capability); -EPERM (caller is not the region owner);
- *   -ETIMEDOUT / -ESRCH / -EBUSY (the target could not be asked to unmap: the token is
- *   revoked anyway);
+ *   -ETIMEDOUT / -ESRCH / -EBUSY (the target could not be asked to unmap, or did not answer in
+ *   time: its mapping and the capability stay in force, as before the call; revoke again
+ *   later. A target that dies loses the mapping and the capability with it);
  *   -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
  *
  * @ingroup rzone_capabilities

@@ -91,12 +91,13 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	struct region_entry *e;
 	struct cap_entry *c = NULL;
 	uint32_t i, rights;
-	uint64_t rnd;
+	uint64_t rnd, id;
 	int ret, tslot;
 
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	id = handle_id(r);
 	if (token == NULL || (unsigned int)mode > RZ_MODE_COPY_ON_WRITE) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": %s", e->id, token == NULL ? "NULL token pointer" :
 				"unknown transfer mode");
@@ -107,7 +108,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 
 		return ro == NULL ? ret : ro->capability(r, target, (uint32_t)mode, token);
 	}
-	ret = remote_owner_check(e->id, "capability");
+	ret = remote_owner_check(id, "capability");
 	if (ret < 0)
 		return ret;
 	tslot = proc_slot_of(target);
@@ -132,11 +133,11 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
-	if (e->state != REGION_LIVE || e->id == 0) {
+	if (!region_is(e, id)) {
 		ret = -ENOENT;
 		goto out;
 	}
-	if (e->owner != local_proc.self) {
+	if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner", e->id,
 				(int)local_proc.pid);
 		ret = -EPERM;
@@ -247,7 +248,7 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 		c->state = CAP_USED;
 	}
 	if (region != NULL)
-		*region = (struct rz_region *)e;
+		*region = region_handle(e->id);
 out:
 	table_unlock();
 	return ret;
@@ -282,7 +283,7 @@ rz_capability_revoke(uint64_t token)
 		ret = -ENOENT;
 		goto out;
 	}
-	if (e->owner != local_proc.self) {
+	if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "capability %#" PRIx64 ": pid %d does not own region %#" PRIx64, token,
 				(int)local_proc.pid, e->id);
 		ret = -EPERM;
@@ -301,16 +302,23 @@ rz_capability_revoke(uint64_t token)
 	}
 	table_unlock();
 	ret = mp_remote_unmap(target, region_id);
-	if (table_lock() < 0)
-		return ret;
+	if (ret == 0 || table_lock() < 0)
+		return ret;	/* unmapped: the mapping layer freed the capability */
 	c = cap_find_locked(token);
-	if (c != NULL) {
-		/* The target could not be asked: revoke the token anyway. */
-		e = region_by_id(region_id);
-		if (e != NULL && (e->maps[target].flags & MAP_F_CAP) &&
-				e->maps[target].cap_slot == (uint32_t)(c - tbl()->caps))
-			e->maps[target].flags &= ~MAP_F_CAP;
-		cap_free_locked(c);
+	e = region_by_id(region_id);
+	if (c == NULL || c->state != CAP_USED || e == NULL || e->maps[target].addr == 0 ||
+			!(e->maps[target].flags & MAP_F_CAP) ||
+			e->maps[target].cap_slot != (uint32_t)(c - tbl()->caps)) {
+		/* The mapping went meanwhile (the target unmapped it, or died and was reaped). */
+		if (c != NULL)
+			cap_free_locked(c);
+		ret = 0;
+	} else {
+		/* The target did not unmap: the capability stays in force (and revocable again);
+		 * revoking the token alone would leave the mapping in place silently. */
+		RZ_LOG(ERR, "capability %#" PRIx64 ": pid %d did not unmap region %#" PRIx64
+				" (%s): the capability is still in force, revoke it again",
+				token, (int)proc_pid(target), region_id, strerror(-ret));
 	}
 out:
 	table_unlock();

@@ -61,23 +61,23 @@ struct region_entry *
 region_from_handle(const struct rz_region *r, int *err)
 {
 	struct rz_table *t = local_proc.tbl;
-	uintptr_t p = (uintptr_t)r, base;
+	uint64_t id = handle_id(r);
 	struct region_entry *e;
 
 	if (t == NULL) {
 		*err = -ENODEV;
 		return NULL;
 	}
-	base = (uintptr_t)t->regions;
-	if (r == NULL || p < base || p >= base + sizeof(t->regions) ||
-			(p - base) % sizeof(struct region_entry) != 0) {
-		RZ_LOG(ERR, "invalid region handle %p", (const void *)r);
+	if ((id >> RZ_SLOT_BITS) == 0 || (id & RZ_SLOT_MASK) >= RZ_MAX_REGIONS ||
+			(id >> RZ_SLOT_BITS) >= __atomic_load_n(&t->next_seq, __ATOMIC_RELAXED)) {
+		RZ_LOG(ERR, "invalid region handle %p (no region ever had that id)",
+				(const void *)r);
 		*err = -EINVAL;
 		return NULL;
 	}
-	e = (struct region_entry *)p;
-	if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == 0) {
-		RZ_LOG(ERR, "region handle %p: region destroyed", (const void *)r);
+	e = region_by_id(id);
+	if (e == NULL) {
+		RZ_LOG(ERR, "region handle %#" PRIx64 ": that region is gone", id);
 		*err = -ENOENT;
 		return NULL;
 	}

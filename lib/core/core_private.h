@@ -12,6 +12,7 @@
  * get_mapping) take no lock: they read single words with acquire loads and re-check the id.
  */
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -189,7 +190,44 @@ tbl(void)
 	return local_proc.tbl;
 }
 
-/* Handle <-> entry. Checks the pointer lies on an entry of the table. */
+/*
+ * A region handle is the region's id ((sequence << RZ_SLOT_BITS) | slot) cast to a pointer, not
+ * the address of its slot: it names one region for ever. Once that region is gone, every call
+ * with the handle fails with -ENOENT, whatever region took the slot since (the sequence never
+ * repeats). Every check is one acquire load of the slot's id: lock-free reads stay lock-free.
+ */
+static_assert(sizeof(uintptr_t) >= sizeof(uint64_t), "region handles carry a 64-bit id");
+static inline struct rz_region *
+region_handle(uint64_t id)
+{
+	return (struct rz_region *)(uintptr_t)id;
+}
+
+static inline uint64_t
+handle_id(const struct rz_region *r)
+{
+	return (uint64_t)(uintptr_t)r;
+}
+
+/* Is entry @e still the region @id? (Under the table lock, or lock-free.) */
+static inline bool
+region_is(const struct region_entry *e, uint64_t id)
+{
+	return __atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == id;
+}
+
+/* Does this process own @e? The slot's generation is checked too: a process that was reaped
+ * (declared dead) cannot act as the holder of a slot it once had. Table lock held. */
+static inline bool
+owned_by_self_locked(const struct region_entry *e)
+{
+	return e->owner == local_proc.self && e->owner_gen == local_proc.self_gen &&
+		local_proc.tbl->procs[local_proc.self].gen == local_proc.self_gen;
+}
+
+/* Handle -> live entry: NULL with *@err = -EINVAL (not a handle), -ENOENT (region gone) or
+ * -ENODEV (no table). Callers that go on under the table lock check region_is(e, handle_id(r))
+ * there again. */
 struct region_entry *region_from_handle(const struct rz_region *r, int *err);
 /* Live entry by id, lock-free. */
 struct region_entry *region_by_id(uint64_t id);

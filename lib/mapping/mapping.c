@@ -60,7 +60,8 @@ map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t targ
 				" kB hugepage size", e->id, vaddr, page_sz >> 10);
 		return -EINVAL;
 	}
-	if (!by_cap && requester != e->owner) {
+	if (!by_cap && (requester != e->owner ||
+			(requester == local_proc.self && !owned_by_self_locked(e)))) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not map it into pid %d: only the "
 				"owner (pid %d) maps; others need a capability", e->id,
 				(int)proc_pid(requester), (int)proc_pid(target),
@@ -295,7 +296,7 @@ rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32_t p
 
 		return ro == NULL ? ret : ro->map(r, process, virtual_base, perms);
 	}
-	id = e->id;
+	id = handle_id(r);
 	ret = remote_owner_check(id, "mapping");
 	if (ret < 0)
 		return ret;
@@ -332,7 +333,7 @@ rz_region_unmap(struct rz_region *r, pid_t process)
 
 		return ro == NULL ? ret : ro->unmap(r, process);
 	}
-	id = e->id;
+	id = handle_id(r);
 	target = target_slot(process);
 	if (target < 0)
 		return target;
@@ -343,7 +344,7 @@ rz_region_unmap(struct rz_region *r, pid_t process)
 		return ret;
 	if (region_by_id(id) == NULL) {
 		ret = -ENOENT;
-	} else if (e->owner != local_proc.self) {
+	} else if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner and may not unmap pid %d",
 				id, (int)local_proc.pid, (int)process);
 		ret = -EPERM;
@@ -369,14 +370,14 @@ mapping_of(const struct rz_region *r, pid_t process, uint64_t *addr)
 		rte_errno = -err;
 		return NULL;
 	}
-	id = __atomic_load_n(&e->id, __ATOMIC_ACQUIRE);
+	id = handle_id(r);
 	slot = proc_slot_of(process);
 	if (slot < 0) {
 		rte_errno = ESRCH;
 		return NULL;
 	}
 	*addr = __atomic_load_n(&e->maps[slot].addr, __ATOMIC_ACQUIRE);
-	if (*addr == 0 || __atomic_load_n(&e->id, __ATOMIC_ACQUIRE) != id) {
+	if (*addr == 0 || !region_is(e, id)) {
 		rte_errno = ENOENT;
 		return NULL;
 	}
@@ -435,16 +436,18 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 {
 	struct region_entry *e;
 	int ret, target;
+	uint64_t id;
 
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
+	id = handle_id(r);
 	if (remote_pid_is_peer(new_owner)) {
 		const struct remote_ops *ro = remote_for_peer(new_owner, &ret);
 
 		return ro == NULL ? ret : ro->transfer(r, new_owner);
 	}
-	ret = remote_owner_check(e->id, "transfer");
+	ret = remote_owner_check(id, "transfer");
 	if (ret < 0)
 		return ret;
 	target = target_slot(new_owner);
@@ -453,9 +456,9 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
-	if (e->state != REGION_LIVE || e->id == 0) {
+	if (!region_is(e, id)) {
 		ret = -ENOENT;
-	} else if (e->owner != local_proc.self) {
+	} else if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)local_proc.pid, (int)proc_pid(e->owner));
 		ret = -EPERM;

@@ -78,7 +78,7 @@ rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len, uint64_t *r
 		rte_errno = -err;
 		return NULL;
 	}
-	if (e->id == 0 || e->state != REGION_LIVE || e->arena >= RZ_MAX_ARENAS) {
+	if (!region_is(e, handle_id(r)) || e->arena >= RZ_MAX_ARENAS) {
 		table_unlock();
 		rte_errno = ENOENT;
 		return NULL;

@@ -129,7 +129,7 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 	struct region_entry *e = NULL;
 	uint32_t i, npages, arena, first;
 	int ret, socket, oslot;
-	uint64_t pages64;
+	uint64_t pages64, id;
 
 	if (t == NULL) {
 		rte_errno = ENODEV;
@@ -196,7 +196,6 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 	for (i = t->region_hint; i < RZ_MAX_REGIONS; i++) {
 		if (t->regions[i].state == REGION_FREE) {
 			e = &t->regions[i];
-			t->region_hint = i + 1;
 			break;
 		}
 	}
@@ -212,6 +211,8 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		rte_errno = -ret;
 		return NULL;
 	}
+	/* Only now: a create that fails leaves the hint where it was (the slot is free). */
+	t->region_hint = i + 1;
 	memset(e, 0, sizeof(*e));
 	e->state = REGION_LIVE;
 	e->perms = perms;
@@ -229,11 +230,12 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 	e->created_ns = mono_time_ns();
 	t->nregions++;
 	t->stats_created++;
-	__atomic_store_n(&e->id, (t->next_seq++ << RZ_SLOT_BITS) | i, __ATOMIC_RELEASE);
-	table_unlock();
-	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", e->id, e->size,
+	id = (t->next_seq++ << RZ_SLOT_BITS) | i;
+	__atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
+	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", id, e->size,
 			e->numa_node, (void *)e->va);
-	return (struct rz_region *)e;
+	table_unlock();
+	return region_handle(id);
 }
 
 struct rz_region *
@@ -307,16 +309,34 @@ void
 region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 {
 	struct rz_table *t = tbl();
-	uint32_t i, best = RZ_NO_SLOT;
-	uint64_t best_seq = UINT64_MAX;
+	uint32_t i, best = RZ_NO_SLOT, best_cow = RZ_NO_SLOT;
+	uint64_t best_seq = UINT64_MAX, cow_seq = UINT64_MAX;
 
+	/* The heir is the oldest mapper. A process that maps the region only through a
+	 * Copy-on-write capability (read rights) is taken only if nobody else maps it, and then
+	 * with the ceiling lowered to what its mapping allows: ownership never adds rights. */
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
-		if (i == leaving || e->maps[i].addr == 0 || t->procs[i].state != PROC_LIVE)
+		const struct map_entry *m = &e->maps[i];
+		bool cow;
+
+		if (i == leaving || m->addr == 0 || t->procs[i].state != PROC_LIVE)
 			continue;
-		if (e->maps[i].seq < best_seq) {
-			best_seq = e->maps[i].seq;
+		cow = (m->flags & MAP_F_CAP) && m->cap_slot < RZ_MAX_CAPS &&
+			t->caps[m->cap_slot].state == CAP_USED &&
+			t->caps[m->cap_slot].mode == RZ_MODE_COPY_ON_WRITE;
+		if (cow && m->seq < cow_seq) {
+			cow_seq = m->seq;
+			best_cow = i;
+		} else if (!cow && m->seq < best_seq) {
+			best_seq = m->seq;
 			best = i;
 		}
+	}
+	if (best == RZ_NO_SLOT && best_cow != RZ_NO_SLOT) {
+		best = best_cow;
+		e->perms &= e->maps[best].perms | RZ_PERM_READ;
+		RZ_LOG(NOTICE, "region %#" PRIx64 ": only Copy-on-write mappers are left: the "
+				"heir keeps its rights (ceiling now 0x%x)", e->id, e->perms);
 	}
 	if (best != RZ_NO_SLOT) {
 		RZ_LOG(NOTICE, "region %#" PRIx64 ": owner pid %d left; pid %d (oldest mapper) "
@@ -331,20 +351,20 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 	region_free_locked(e);
 }
 
-static int region_destroy(struct region_entry *e);
+static int region_destroy(struct region_entry *e, uint64_t id);
 
 /* Would destroy succeed now? Changes nothing. */
 static int
-destroy_precheck(struct region_entry *e)
+destroy_precheck(struct region_entry *e, uint64_t id)
 {
 	uint32_t i;
 	int ret = table_lock();
 
 	if (ret < 0)
 		return ret;
-	if (e->state != REGION_LIVE || e->id == 0)
+	if (!region_is(e, id))
 		ret = -ENOENT;
-	else if (e->owner != local_proc.self)
+	else if (!owned_by_self_locked(e))
 		ret = -EPERM;
 	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++)
 		if (i != local_proc.self && e->maps[i].addr != 0)
@@ -358,30 +378,32 @@ rz_region_destroy(struct rz_region *r)
 {
 	const struct remote_ops *ro;
 	struct region_entry *e;
+	uint64_t id;
 	int ret;
 
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
-	ret = destroy_precheck(e);
+	id = handle_id(r);
+	ret = destroy_precheck(e, id);
 	if (ret == -EBUSY && reap_dead() > 0)
-		ret = destroy_precheck(e);
+		ret = destroy_precheck(e, id);
 	if (ret < 0)
 		return ret;
 	/* Remote peers lose access before the memory is zeroed and reused. */
 	ro = remote_active();
 	if (ro != NULL)
-		ro->revoke_region(e->id);
-	ret = region_destroy(e);
+		ro->revoke_region(id);
+	ret = region_destroy(e, id);
 	if (ret == -EBUSY && reap_dead() > 0)
 		/* A dead process maps nothing: a mapper that died before the reaper's next
 		 * round must not make destroy fail. */
-		ret = region_destroy(e);
+		ret = region_destroy(e, id);
 	return ret;
 }
 
 static int
-region_destroy(struct region_entry *e)
+region_destroy(struct region_entry *e, uint64_t id)
 {
 	struct arena_gone gone;
 	struct released rel;
@@ -392,11 +414,11 @@ region_destroy(struct region_entry *e)
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
-	if (e->state != REGION_LIVE) {
+	if (!region_is(e, id)) {
 		table_unlock();
 		return -ENOENT;
 	}
-	if (e->owner != local_proc.self) {
+	if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)local_proc.pid, (int)proc_pid(e->owner));
 		table_unlock();
@@ -446,7 +468,7 @@ rz_region_lookup(uint64_t id)
 		rte_errno = ENOENT;
 		return NULL;
 	}
-	return (struct rz_region *)e;
+	return region_handle(id);
 }
 
 int
@@ -461,9 +483,11 @@ rz_region_walk(int (*cb)(struct rz_region *r, void *arg), void *arg)
 	if (cb == NULL)
 		return -EINVAL;
 	for (i = 0; i < RZ_MAX_REGIONS; i++) {
-		if (__atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE) == 0)
+		uint64_t id = __atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE);
+
+		if (id == 0)
 			continue;
-		ret = cb((struct rz_region *)&t->regions[i], arg);
+		ret = cb(region_handle(id), arg);
 		if (ret != 0)
 			return ret;
 	}
@@ -506,9 +530,9 @@ rz_stats_get(struct rz_stats *stats)
 			rte_errno = -err_;				\
 			return (errval);				\
 		}							\
-		id_ = __atomic_load_n(&(e)->id, __ATOMIC_ACQUIRE);	\
+		id_ = handle_id(r);					\
 		v_ = (expr);						\
-		if (__atomic_load_n(&(e)->id, __ATOMIC_ACQUIRE) != id_) { \
+		if (!region_is((e), id_)) {				\
 			rte_errno = ENOENT;				\
 			return (errval);				\
 		}							\
@@ -520,7 +544,7 @@ rz_region_id(const struct rz_region *r)
 {
 	struct region_entry *e;
 
-	GETTER(e, r, 0, e->id);
+	GETTER(e, r, 0, id_);
 }
 
 size_t
@@ -601,6 +625,8 @@ rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunks, u
 		}
 		next = iova == RTE_BAD_IOVA ? RTE_BAD_IOVA : iova + page_sz;
 	}
+	if (!region_is(e, handle_id(r)))
+		return -ENOENT;	/* destroyed meanwhile: what was read may be another's */
 	return count;
 }
 
@@ -630,7 +656,7 @@ rz_region_dump(FILE *f, const struct rz_region *r)
 	if (e == NULL)
 		return err;
 	nchunks = rz_region_iova_chunks(r, NULL, 0);
-	fprintf(f, "region %#" PRIx64 " {\n", e->id);
+	fprintf(f, "region %#" PRIx64 " {\n", handle_id(r));
 	fprintf(f, "  size:         %" PRIu64 " bytes (%" PRIu64 " x %" PRIu64 " kB pages)\n",
 			e->size, e->size / t->page_sz, t->page_sz >> 10);
 	fprintf(f, "  ceiling:      %s\n", perms_str(e->perms, pb));
@@ -688,8 +714,11 @@ rz_dump(FILE *f)
 			fprintf(f, "  %s: node %d, %u/%u pages used, at %p\n", a->name, a->socket,
 					a->nused, a->npages, (void *)a->va);
 	}
-	for (i = 0; i < RZ_MAX_REGIONS; i++)
-		if (__atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE) != 0)
-			rz_region_dump(f, (const struct rz_region *)&t->regions[i]);
+	for (i = 0; i < RZ_MAX_REGIONS; i++) {
+		uint64_t id = __atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE);
+
+		if (id != 0)
+			rz_region_dump(f, region_handle(id));
+	}
 	return 0;
 }

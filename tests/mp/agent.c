@@ -12,6 +12,7 @@
  *   fdflood N NFDS (N rzone IPC messages to the primary, NFDS file descriptors each)
  *   fillfds (open descriptors until EMFILE, keep them) | freefds
  *
+ * ID: a region id, or h<handle> (a handle printed by another process, used as it is).
  * Numbers may be decimal or 0x-hex. "write" goes through this process's own mapping, so a
  * write through a read-only mapping kills the agent with SIGSEGV, as it should.
  */
@@ -38,9 +39,15 @@ num(const char *s)
 	return s == NULL ? 0 : strtoull(s, NULL, 0);
 }
 
+/* ID is a region id, or "h<value>": a region handle as another process printed it (handles are
+ * the same in every process of the instance), used as it is, even if its region is gone. */
 static struct rz_region *
 region(const char *s)
 {
+	if (s != NULL && s[0] == 'h') {
+		rte_errno = EINVAL;
+		return (struct rz_region *)(uintptr_t)num(s + 1);
+	}
 	return rz_region_lookup(num(s));
 }
 

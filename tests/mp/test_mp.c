@@ -209,6 +209,80 @@ test_transfer(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);	/* a is dead: not busy */
 }
 
+/* The handle of a region destroyed in another process, whose slot a new region took: every call
+ * fails with -ENOENT in both processes, and the new region is untouched. */
+static void
+test_stale_handle_across_processes(void)
+{
+	struct rz_region *old, *r2;
+	struct agent a;
+	uint64_t id, id2, tok = 0;
+	char h[32], h2[32];
+	struct reply rep;
+
+	START(a);
+	/* a creates a region and destroys it; then a new region takes its slot. */
+	rep = agent_cmd(&a, "create %u 3", PAGE);
+	OK(rep);
+	id = rep.val;
+	old = rz_region_lookup(id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+	snprintf(h, sizeof(h), "h%p", (void *)old);
+	OK(agent_cmd(&a, "destroy %s", h));
+	rep = agent_cmd(&a, "create %u 3", PAGE);
+	OK(rep);
+	id2 = rep.val;
+	CU_ASSERT_EQUAL(id2 & 0xffff, id & 0xffff);
+	CU_ASSERT_NOT_EQUAL(id2, id);
+	r2 = rz_region_lookup(id2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
+	snprintf(h2, sizeof(h2), "h%p", (void *)r2);
+	OK(agent_cmd(&a, "map %s 0 0 3", h2));
+	OK(agent_cmd(&a, "write %s 0 still-here", h2));
+	OK(agent_cmd(&a, "map %s %d 0 3", h2, (int)getpid()));
+
+	/* In the process that destroyed it... */
+	ERR(agent_cmd(&a, "destroy %s", h), ENOENT);
+	ERR(agent_cmd(&a, "map %s 0 0 3", h), ENOENT);
+	ERR(agent_cmd(&a, "map %s %d 0 1", h, (int)getpid()), ENOENT);
+	ERR(agent_cmd(&a, "unmap %s %d", h, (int)getpid()), ENOENT);
+	ERR(agent_cmd(&a, "unmap %s 0", h), ENOENT);
+	ERR(agent_cmd(&a, "get %s 0", h), ENOENT);
+	ERR(agent_cmd(&a, "perms %s 0", h), ENOENT);
+	ERR(agent_cmd(&a, "owner %s", h), ENOENT);
+	ERR(agent_cmd(&a, "transfer %s %d", h, (int)getpid()), ENOENT);
+	ERR(agent_cmd(&a, "cap %s %d 1", h, (int)getpid()), ENOENT);
+	ERR(agent_cmd(&a, "lookup %#" PRIx64, id), ENOENT);
+	/* ... and in another. */
+	CU_ASSERT_EQUAL(rz_region_destroy(old), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_map(old, RZ_PID_SELF, NULL, RZ_PERM_READ), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_map(old, a.pid, NULL, RZ_PERM_READ), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_unmap(old, RZ_PID_SELF), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_unmap(old, a.pid), -ENOENT);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(old, RZ_PID_SELF));
+	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(old, a.pid), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(old, a.pid), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_create_capability(old, a.pid, RZ_MODE_SHARE, &tok), -ENOENT);
+	CU_ASSERT_EQUAL(tok, 0);
+	CU_ASSERT_EQUAL(rz_region_owner(old), -ENOENT);
+	CU_ASSERT_EQUAL(rz_region_size(old), 0);
+	CU_ASSERT_PTR_NULL(rz_region_addr(old));
+	CU_ASSERT_EQUAL(rz_region_id(old), 0);
+	CU_ASSERT_EQUAL(rz_region_dump(stdout, old), -ENOENT);
+
+	/* The region in the slot is untouched: owner, mappings, contents. */
+	CU_ASSERT_EQUAL(rz_region_owner(r2), a.pid);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r2, a.pid), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r2, RZ_PID_SELF), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(memcmp(rz_region_get_mapping(r2, RZ_PID_SELF), "still-here", 10), 0);
+	CU_ASSERT_EQUAL(rz_region_count(), 1);
+	OK(agent_cmd(&a, "unmap %s %d", h2, (int)getpid()));
+	OK(agent_cmd(&a, "destroy %s", h2));
+	agent_stop(&a);
+	CU_ASSERT_EQUAL(rz_region_count(), 0);
+}
+
 static void
 test_secondary_to_secondary(void)
 {
@@ -608,6 +682,50 @@ test_timeout_changes_nothing(void)
 	agent_stop(&a);
 }
 
+/* Revoking a used capability whose target does not answer: -ETIMEDOUT, and the capability and
+ * its mapping stay as they were (before, the token was freed and the mapping left in place,
+ * silently). Revoking again once the target answers takes the mapping away. */
+static void
+test_revoke_unanswered(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	struct rz_stats before, after;
+	struct reply rep;
+	struct agent a;
+	uint64_t tok;
+	int st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	START(a);
+	CU_ASSERT_EQUAL_FATAL(rz_region_create_capability(r, a.pid, RZ_MODE_SHARE, &tok), 0);
+	rep = agent_cmd(&a, "capmap %#" PRIx64 " 0", tok);
+	OK(rep);
+	CU_ASSERT_EQUAL(rep.val, rz_region_id(r));
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_stats_get(&before), 0);
+	kill(a.pid, SIGSTOP);
+	CU_ASSERT_FATAL(waitpid(a.pid, &st, WUNTRACED) == a.pid && WIFSTOPPED(st));
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_stats_get(&after), 0);
+	CU_ASSERT_EQUAL(after.capabilities, before.capabilities);
+	kill(a.pid, SIGCONT);
+	OK(agent_cmd(&a, "pid"));
+	/* The late request is refused by the target (past its deadline): still mapped. */
+	usleep(300 * 1000);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	OK(agent_cmd(&a, "write %#" PRIx64 " 0 mapped", rz_region_id(r)));
+	/* The capability is still revocable, and now it goes with its mapping. */
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), 0);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), -ENOENT);
+	ERR(agent_cmd(&a, "get %#" PRIx64 " 0", rz_region_id(r)), ENOENT);
+	CU_ASSERT_EQUAL(rz_capability_revoke(tok), -ENOENT);
+	CU_ASSERT_EQUAL(rz_stats_get(&after), 0);
+	CU_ASSERT_EQUAL(after.capabilities, before.capabilities - 1);
+	agent_stop(&a);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 /* Open file descriptors of this process. */
 static unsigned int
 open_fds(void)
@@ -729,6 +847,7 @@ static const struct rz_test_case cases[] = {
 	{ "map by owner over IPC", test_map_by_owner },
 	{ "read-only view in a secondary faults", test_view_in_secondary_faults },
 	{ "transfer ownership", test_transfer },
+	{ "stale handle in another process", test_stale_handle_across_processes },
 	{ "secondary maps secondary (relay)", test_secondary_to_secondary },
 	{ "capabilities", test_capabilities },
 	{ "capability table full", test_capability_table_full },
@@ -737,6 +856,7 @@ static const struct rz_test_case cases[] = {
 	{ "IPC fuzz against the live handler", test_ipc_fuzz },
 	{ "bystander secondaries", test_bystander_secondary },
 	{ "a timed-out request changes nothing", test_timeout_changes_nothing },
+	{ "revoke of a used capability, target stopped", test_revoke_unanswered },
 	{ "descriptors of rejected messages are closed", test_fd_flood },
 	{ "a process at EMFILE reaps nobody", test_emfile_reaps_nobody },
 	{ NULL, NULL },

@@ -91,9 +91,10 @@ test_pid_reuse(void)
 		_exit(0);
 	}
 	CU_ASSERT_FATAL(impostor > 0);
-	em = (struct region_entry *)mapped;
-	eo = (struct region_entry *)owned;
-	es = (struct region_entry *)shared;
+	em = region_by_id(rz_region_id(mapped));
+	eo = region_by_id(rz_region_id(owned));
+	es = region_by_id(rz_region_id(shared));
+	CU_ASSERT_FATAL(em != NULL && eo != NULL && es != NULL);
 
 	CU_ASSERT_FATAL(table_lock() == 0);
 	CU_ASSERT_EQUAL_FATAL(t->procs[slot].state, PROC_FREE);

@@ -386,8 +386,9 @@ test_map_bad_input(void)
 	CU_ASSERT_EQUAL(rz_region_map(NULL, RZ_PID_SELF, NULL, RZ_PERM_READ), -EINVAL);
 	CU_ASSERT_EQUAL(rz_region_map((struct rz_region *)&s, RZ_PID_SELF, NULL, RZ_PERM_READ),
 			-EINVAL);
+	/* The id of a slot next to r's, with r's sequence: no region has it. */
 	CU_ASSERT_EQUAL(rz_region_map((struct rz_region *)((uint8_t *)r + 8), RZ_PID_SELF, NULL,
-			RZ_PERM_READ), -EINVAL);
+			RZ_PERM_READ), -ENOENT);
 	ASSERT_UNCHANGED(s, r);
 
 	/* Overlap: the view would land on another region's view. */
@@ -460,6 +461,93 @@ test_destroyed_handle(void)
 	CU_ASSERT_PTR_NULL(rz_region_lookup(0));
 	CU_ASSERT_PTR_NULL(rz_region_lookup(UINT64_MAX));
 	CU_ASSERT_EQUAL(rte_errno, ENOENT);
+}
+
+/* Every call that takes a handle, with the handle of a destroyed region whose table slot a new
+ * region took: -ENOENT (or its getter's equivalent) each time, and the new region untouched. */
+static void
+test_stale_handle_slot_reused(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW), *r2;
+	struct rz_iova_chunk ch;
+	struct snap s;
+	uint64_t id, tok = 0;
+	int round;
+	uint8_t *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	id = rz_region_id(r);
+	CU_ASSERT_EQUAL_FATAL(rz_region_destroy(r), 0);
+	r2 = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
+	/* The new region is in the old one's slot (and on its pages), with another id. */
+	CU_ASSERT_EQUAL(rz_region_id(r2) & 0xffff, id & 0xffff);
+	CU_ASSERT_NOT_EQUAL(rz_region_id(r2), id);
+	CU_ASSERT_PTR_NOT_EQUAL(r2, r);
+	CU_ASSERT_EQUAL(rz_region_map(r2, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	p = rz_region_get_mapping(r2, RZ_PID_SELF);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memset(p, 0x5a, 4096);
+	take(&s, r2);
+	for (round = 0; round < 2; round++) {
+		CU_ASSERT_EQUAL(rz_region_destroy(r), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_transfer_ownership(r, RZ_PID_SELF), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_create_capability(r, getppid(), RZ_MODE_SHARE, &tok),
+				-ENOENT);
+		CU_ASSERT_EQUAL(tok, 0);
+		CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+		CU_ASSERT_EQUAL(rte_errno, ENOENT);
+		CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, RZ_PID_SELF), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_id(r), 0);
+		CU_ASSERT_EQUAL(rte_errno, ENOENT);
+		CU_ASSERT_EQUAL(rz_region_size(r), 0);
+		CU_ASSERT_EQUAL(rz_region_perms(r), 0);
+		CU_ASSERT_PTR_NULL(rz_region_addr(r));
+		CU_ASSERT_EQUAL(rz_region_numa_node(r), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_owner(r), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_physical_base(r), RTE_BAD_IOVA);
+		CU_ASSERT_EQUAL(rz_region_iova_chunks(r, &ch, 1), -ENOENT);
+		CU_ASSERT_EQUAL(rz_region_dump(stdout, r), -ENOENT);
+		CU_ASSERT_PTR_NULL(rz_region_lookup(id));
+		ASSERT_UNCHANGED(s, r2);
+		CU_ASSERT_EQUAL(p[0], 0x5a);
+		CU_ASSERT_EQUAL(p[4095], 0x5a);
+		/* And again after the slot changed hands once more. */
+		CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+		r2 = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
+		CU_ASSERT_EQUAL(rz_region_id(r2) & 0xffff, id & 0xffff);
+		CU_ASSERT_EQUAL(rz_region_map(r2, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+		p = rz_region_get_mapping(r2, RZ_PID_SELF);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		memset(p, 0x5a, 4096);
+		take(&s, r2);
+	}
+	/* Handles are the same in every lookup, and name one region for ever. */
+	CU_ASSERT_PTR_EQUAL(rz_region_lookup(rz_region_id(r2)), r2);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+	CU_ASSERT_EQUAL(rz_region_count(), 0);
+}
+
+/* A failed create leaves no table slot skipped: the next create takes the lowest free one. */
+static void
+test_failed_create_keeps_slot(void)
+{
+	struct rz_region *a = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW), *b;
+	uint64_t slot;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	slot = rz_region_id(a) & 0xffff;
+	CU_ASSERT_EQUAL_FATAL(rz_region_destroy(a), 0);
+	/* Passes every argument check, then finds no memory. */
+	CU_ASSERT_PTR_NULL(rz_region_create(RZ_PID_SELF, (size_t)1 << 40, RZ_PERM_RW));
+	CU_ASSERT_EQUAL(rte_errno, ENOMEM);
+	b = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(rz_region_id(b) & 0xffff, slot);
+	CU_ASSERT_EQUAL(rz_region_destroy(b), 0);
 }
 
 static void
@@ -661,6 +749,8 @@ static const struct rz_test_case cases[] = {
 	{ "protections enforced", test_protection_enforced },
 	{ "map: bad input", test_map_bad_input },
 	{ "destroyed handle", test_destroyed_handle },
+	{ "stale handle, slot reused", test_stale_handle_slot_reused },
+	{ "failed create keeps its slot", test_failed_create_keeps_slot },
 	{ "null handles", test_null_handles },
 	{ "transfer and capabilities: bad input", test_transfer_and_caps_single },
 	{ "remote peer ids", test_peer_ids },
