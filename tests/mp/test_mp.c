@@ -726,6 +726,47 @@ test_revoke_unanswered(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* The owner dies and only a Copy-on-write mapper is left: it inherits the region with the
+ * ceiling lowered to read, so ownership gives it no write power. */
+static void
+test_cow_heir_keeps_its_rights(void)
+{
+	struct rz_region *r;
+	struct agent a, b;
+	struct reply rep;
+	uint64_t id, tok;
+	double t0;
+
+	START(a);
+	START(b);
+	rep = agent_cmd(&b, "create %u 3", PAGE);
+	OK(rep);
+	id = rep.val;
+	r = rz_region_lookup(id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	ERR(agent_cmd(&b, "write h%p 0 x", (void *)r), ENOENT);	/* b does not map it */
+	rep = agent_cmd(&b, "cap %#" PRIx64 " %d 2", id, (int)a.pid);	/* Copy-on-write */
+	OK(rep);
+	tok = rep.val;
+	OK(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok));
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_READ);
+	CU_ASSERT_EQUAL(rz_region_perms(r), RZ_PERM_RW);
+	agent_kill9(&b);
+	t0 = now_s();
+	while (rz_region_owner(r) != a.pid && now_s() - t0 < 3.0)
+		usleep(2000);
+	CU_ASSERT_EQUAL_FATAL(rz_region_owner(r), a.pid);
+	CU_ASSERT_EQUAL(rz_region_perms(r), RZ_PERM_READ);
+	/* The heir cannot hand out (or take) write rights. */
+	ERR(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id, (int)getpid()), EPERM);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 1", id, (int)getpid()));
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, RZ_PID_SELF), RZ_PERM_READ);
+	OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)getpid()));
+	OK(agent_cmd(&a, "destroy %#" PRIx64, id));
+	agent_stop(&a);
+}
+
 /* Open file descriptors of this process. */
 static unsigned int
 open_fds(void)
@@ -857,6 +898,7 @@ static const struct rz_test_case cases[] = {
 	{ "bystander secondaries", test_bystander_secondary },
 	{ "a timed-out request changes nothing", test_timeout_changes_nothing },
 	{ "revoke of a used capability, target stopped", test_revoke_unanswered },
+	{ "a Copy-on-write heir keeps its rights", test_cow_heir_keeps_its_rights },
 	{ "descriptors of rejected messages are closed", test_fd_flood },
 	{ "a process at EMFILE reaps nobody", test_emfile_reaps_nobody },
 	{ NULL, NULL },
