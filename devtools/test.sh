@@ -8,10 +8,11 @@
 #   2. devtools/setup.sh (packages, hugepages, stale runtime state);
 #   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma, vm, install:
 #      rzone installed into a temporary directory, the examples built and run from it);
-#   3b. build-nordma/ with -Drdma=disabled (no verbs library linked), then the
-#      unit and mp suites;
-#   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer, then
-#      the unit, mp and rdma suites;
+#   3b. build-nordma/ with -Drdma=disabled (no verbs library linked) and
+#      -Dfault_injection=true (the mp test that kills a process at every step of
+#      an update), then the unit and mp suites;
+#   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and
+#      -Dfault_injection=true, then the unit, mp and rdma suites;
 #   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
 #      parsers of the IPC message and the capability descriptor.
 # Tests use real hugepages and DPDK instances, so they run one at a time.
@@ -198,8 +199,8 @@ fi
 # The same library without its RDMA module: the local suites (unit, mp) asked for.
 if ! keep_suites "unit mp" "$@"; then
     rm -f "$NORDMA_BUILD/meson-logs/testlog.json"
-elif build nordma "$NORDMA_BUILD" -Drdma=disabled -Dwerror=true -Dperf=false -Dtests=true
-then
+elif build nordma "$NORDMA_BUILD" -Drdma=disabled -Dwerror=true -Dperf=false -Dtests=true \
+        -Dfault_injection=true; then
     run_tests nordma "$NORDMA_BUILD" "${SEL_ARGS[@]}"
 fi
 
@@ -210,7 +211,7 @@ elif ! keep_suites "unit mp rdma" "$@"; then
     rz_say test "asan: skipped (no unit, mp or rdma suite selected)"
     rm -f "$ASAN_BUILD/meson-logs/testlog.json"
 elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false \
-        -Dtests=true; then
+        -Dtests=true -Dfault_injection=true; then
     export ASAN_OPTIONS=$ASAN_OPTS UBSAN_OPTIONS=$UBSAN_OPTS
     # Sanitized code runs slower: give every test three times its timeout.
     run_tests asan "$ASAN_BUILD" --timeout-multiplier 3 "${SEL_ARGS[@]}"

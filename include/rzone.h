@@ -711,6 +711,24 @@ int rz_process_dump(FILE *f);
 int rz_dump(FILE *f);
 
 /**
+ * Check the shared table's invariants, changing nothing: every live region has an id and pages
+ * of a live arena, no two regions share a page, the pages each arena marks in use are exactly
+ * those of its regions (plus those a live process is zeroing after a destroy), no arena
+ * outlives its region, and the region, mapping and capability counts match. The same checks
+ * run, fixing what they find, when a process takes the table lock after its holder died
+ * (see doc/guide.md, "Crash consistency"). Takes the table lock.
+ *
+ * @param f
+ *   If not NULL, each finding is printed there (and logged in any case).
+ * @return
+ *   The number of findings (0: consistent), or -ENODEV (rz_init() not called) or an error of
+ *   the table lock (-EDEADLK, -EINVAL).
+ *
+ * @ingroup rzone_stats
+ */
+int rz_check(FILE *f);
+
+/**
  * Is a pid an attached, live rzone process of this instance?
  *
  * @param pid

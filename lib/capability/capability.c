@@ -232,6 +232,7 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 	if (ret < 0)
 		goto out;
 	slot = (uint32_t)(c - tbl()->caps);
+	fault_point("capmap.locked");
 	if (c->mode == RZ_MODE_MOVE) {
 		ret = map_self_locked(e, virtual_base, c->rights, 0, RZ_NO_SLOT);
 		if (ret < 0)

@@ -9,6 +9,8 @@
  */
 
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,16 +34,40 @@ mono_time_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static table_repair_fn *repair;
+
+void
+table_set_repair(table_repair_fn *fn)
+{
+	repair = fn;
+}
+
+#ifdef RZ_FAULT_INJECTION
+void
+fault_point(const char *point)
+{
+	const char *want = getenv("RZ_FAULT_KILL");
+
+	if (want == NULL || strcmp(want, point) != 0)
+		return;
+	RZ_LOG(WARNING, "fault injection: pid %d killed at %s", (int)getpid(), point);
+	raise(SIGKILL);
+}
+#endif
+
 int
 table_lock(void)
 {
 	int ret = pthread_mutex_lock(&local_proc.tbl->lock);
 
 	if (ret == EOWNERDEAD) {
-		/* The holder died mid-update. Every update is a few word stores that leave the
-		 * table readable; the reaper releases what the dead process held. */
-		RZ_LOG(WARNING, "table lock holder died; recovering the lock");
+		/* The holder died mid-update: restore the invariants before anything else (the
+		 * reaper releases what the dead process held, later). */
+		RZ_LOG(WARNING, "table lock holder died; recovering the lock and repairing");
 		pthread_mutex_consistent(&local_proc.tbl->lock);
+		local_proc.tbl->stats_repairs++;
+		if (repair != NULL)
+			repair();
 		ret = 0;
 	}
 	if (ret != 0) {

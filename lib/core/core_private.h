@@ -33,7 +33,7 @@ extern int rzone_logtype;
 
 #define RZ_TABLE_MZ	"rz_table"
 #define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
-#define RZ_TABLE_VERSION 2
+#define RZ_TABLE_VERSION 3
 
 /* Region ids: (sequence << RZ_SLOT_BITS) | slot. The sequence never repeats. */
 #define RZ_SLOT_BITS	16
@@ -133,6 +133,24 @@ struct cap_entry {
 	uint32_t pad;
 };
 
+/*
+ * Intent record: pages of a region that left the table and that a process is zeroing outside
+ * the table lock before it gives them back to their arena. Written under the lock before the
+ * lock is dropped, cleared with the release. If the process dies meanwhile, the reaper (or the
+ * repair after a lock holder's death) zeroes and releases the pages itself.
+ */
+#define RZ_MAX_INTENTS	64
+
+struct zero_intent {
+	uint32_t active;
+	uint32_t proc;		/* process slot doing the zeroing */
+	uint64_t gen;		/* and its generation */
+	uint32_t arena;
+	uint32_t first_page;
+	uint32_t npages;
+	uint32_t pad;
+};
+
 struct rz_table {
 	uint64_t magic;
 	uint32_t version;
@@ -154,6 +172,8 @@ struct rz_table {
 	uint64_t stats_reaped;
 	uint64_t stats_ipc_rejected;	/* malformed IPC messages dropped, all processes */
 	uint64_t stats_liveness_unknown; /* liveness checks that proved nothing (EMFILE...) */
+	uint64_t stats_repairs;		/* table repairs after a lock holder died */
+	struct zero_intent intents[RZ_MAX_INTENTS];
 	struct proc_entry procs[RZ_MAX_PROCS];
 	struct arena arenas[RZ_MAX_ARENAS];
 	struct region_entry regions[RZ_MAX_REGIONS];
@@ -183,6 +203,25 @@ void table_destroy(void);
 void table_forget(void);
 int table_lock(void);
 void table_unlock(void);
+/* What the next holder runs, with the lock held, when the previous one died holding it
+ * (EOWNERDEAD): the region layer registers its repair (lib/region/repair.c). */
+typedef void table_repair_fn(void);
+void table_set_repair(table_repair_fn *fn);
+
+/*
+ * Fault injection (meson -Dfault_injection=true, testing only): fault_point("create.arena")
+ * kills the process with SIGKILL when RZ_FAULT_KILL names that point; nothing otherwise. The
+ * points are listed in doc/guide.md ("Crash consistency").
+ */
+#ifdef RZ_FAULT_INJECTION
+void fault_point(const char *point);
+#else
+static inline void
+fault_point(const char *point)
+{
+	RTE_SET_USED(point);
+}
+#endif
 uint64_t mono_time_ns(void);
 static inline struct rz_table *
 tbl(void)

@@ -43,6 +43,7 @@ layers_register(void)
 		return ret;
 	}
 	region_set_reaper(proc_reap_dead);
+	region_repair_init();
 	mp_set_tick(reap_tick);
 	return 0;
 }

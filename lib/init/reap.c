@@ -25,6 +25,7 @@ proc_release_locked(uint32_t slot, bool self_leaving)
 	uint32_t i;
 
 	cap_drop_target_locked(slot);
+	zero_intents_finish_locked(slot);
 	for (i = 0; i < RZ_MAX_REGIONS; i++) {
 		struct region_entry *e = &t->regions[i];
 
@@ -87,8 +88,10 @@ proc_reap_dead(void)
 			n++;
 		}
 	}
-	if (n == 0 || table_lock() < 0)
+	if (n == 0 || table_lock() < 0) {
+		arena_flush();	/* what a repair of this process left to free */
 		return 0;
+	}
 	n = 0;
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		/* Re-check under the lock: another process may have reaped it already. */
@@ -96,6 +99,7 @@ proc_reap_dead(void)
 			continue;
 		RZ_LOG(NOTICE, "process %d (slot %u) died: releasing what it held",
 				(int)t->procs[i].pid, i);
+		fault_point("reap.release");
 		proc_release_locked(i, false);
 		t->stats_reaped++;
 		n++;

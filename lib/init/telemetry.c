@@ -32,6 +32,7 @@ tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reaped", t->stats_reaped);
 	rte_tel_data_add_dict_u64(d, "ipc_rejected", t->stats_ipc_rejected);
 	rte_tel_data_add_dict_u64(d, "liveness_unknown", t->stats_liveness_unknown);
+	rte_tel_data_add_dict_u64(d, "repairs", t->stats_repairs);
 	return 0;
 }
 

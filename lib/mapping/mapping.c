@@ -467,7 +467,9 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 				(int)new_owner);
 		ret = -EINVAL;
 	} else {
+		fault_point("transfer.locked");
 		e->owner = (uint32_t)target;
+		fault_point("transfer.owner");
 		e->owner_gen = tbl()->procs[target].gen;
 		RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> pid %d", e->id,
 				(int)local_proc.pid, (int)new_owner);

@@ -24,11 +24,15 @@
 #include "region_private.h"
 #include "remote_ops.h"
 
-/* Arenas this process took out of the table with the table lock held, to free after it. */
+/* Arenas this process took out of the table with the table lock held, to free after it; and
+ * names of memzones whose reservation was cut short (found by the repair), to look up and free
+ * after it. */
 static struct {
 	pthread_mutex_t lock;	/* process-local; taken inside the table lock, never around it */
 	uint32_t n;
 	struct arena_gone gone[RZ_MAX_ARENAS];
+	uint32_t norphans;
+	char orphans[RZ_MAX_ARENAS][RTE_MEMZONE_NAMESIZE];
 } deferred = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uint64_t
@@ -92,7 +96,9 @@ arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 	/* No IOVA_CONTIG: regions need not be IOVA-contiguous (they cannot be in a VM). */
 	mz = rte_memzone_reserve_aligned(a->name, (size_t)npages * t->page_sz, socket, 0,
 			t->page_sz);
+	fault_point("arena.reserved");	/* reserved, not recorded: the repair frees it */
 	if (mz == NULL) {
+		a->name[0] = '\0';
 		long avail = free_hugepages(socket, t->page_sz);
 
 		/* An aligned memzone costs one more page: DPDK's allocator puts its element
@@ -202,10 +208,38 @@ arena_defer_free_locked(const struct arena_gone *gone)
 }
 
 void
+arena_orphan_locked(const char *name)
+{
+	pthread_mutex_lock(&deferred.lock);
+	if (deferred.norphans < RZ_MAX_ARENAS)
+		snprintf(deferred.orphans[deferred.norphans++], RTE_MEMZONE_NAMESIZE, "%s",
+				name);
+	pthread_mutex_unlock(&deferred.lock);
+}
+
+void
 arena_flush(void)
 {
+	char name[RTE_MEMZONE_NAMESIZE];
 	struct arena_gone g;
 
+	for (;;) {
+		const struct rte_memzone *mz;
+
+		pthread_mutex_lock(&deferred.lock);
+		if (deferred.norphans == 0) {
+			pthread_mutex_unlock(&deferred.lock);
+			break;
+		}
+		memcpy(name, deferred.orphans[--deferred.norphans], sizeof(name));
+		pthread_mutex_unlock(&deferred.lock);
+		mz = rte_memzone_lookup(name);
+		if (mz != NULL) {
+			RZ_LOG(NOTICE, "memzone %s: reserved by a process killed before it recorded "
+					"it: freed", name);
+			rte_memzone_free(mz);
+		}
+	}
 	for (;;) {
 		pthread_mutex_lock(&deferred.lock);
 		if (deferred.n == 0) {

@@ -211,6 +211,7 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		rte_errno = -ret;
 		return NULL;
 	}
+	fault_point("create.arena");
 	/* Only now: a create that fails leaves the hint where it was (the slot is free). */
 	t->region_hint = i + 1;
 	memset(e, 0, sizeof(*e));
@@ -230,8 +231,10 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 	e->created_ns = mono_time_ns();
 	t->nregions++;
 	t->stats_created++;
+	fault_point("create.fields");	/* live, no id yet: the repair frees it */
 	id = (t->next_seq++ << RZ_SLOT_BITS) | i;
 	__atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
+	fault_point("create.id");
 	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", id, e->size,
 			e->numa_node, (void *)e->va);
 	table_unlock();
@@ -405,6 +408,7 @@ rz_region_destroy(struct rz_region *r)
 static int
 region_destroy(struct region_entry *e, uint64_t id)
 {
+	struct zero_intent *intent;
 	struct arena_gone gone;
 	struct released rel;
 	bool zero, goes = false;
@@ -434,19 +438,31 @@ region_destroy(struct region_entry *e, uint64_t id)
 	}
 	/* The owner's own mapping is undone by the mapping layer's listener. */
 	region_unlink_locked(e, &rel);
+	fault_point("destroy.unlinked");
 	zero = !arena_zeroes_locked(rel.arena, rel.npages);
+	intent = zero ? zero_intent_add_locked(rel.arena, rel.first_page, rel.npages) : NULL;
+	if (zero && intent == NULL) {
+		/* No intent record free: zero under the lock rather than risk the pages. */
+		memset(rel.va, 0, rel.size);
+		zero = false;
+	}
 	if (!zero)
 		goes = arena_release_locked(rel.arena, rel.first_page, rel.npages, &gone);
 	table_unlock();
 
 	/* Zeroing and freeing take long (2 ms for 64 MiB): not under the instance's lock. The
-	 * pages stay reserved in the arena until they are clean. */
+	 * pages stay reserved in the arena until they are clean; the intent record says whose
+	 * they are, so that they are not lost if this process dies meanwhile. */
 	if (zero) {
-		memset(rel.va, 0, rel.size);
+		memset(rel.va, 0, rel.size / 2);
+		fault_point("destroy.zeroing");
+		memset(rel.va + rel.size / 2, 0, rel.size - rel.size / 2);
 		ret = table_lock();
 		if (ret < 0)
 			return ret;
 		goes = arena_release_locked(rel.arena, rel.first_page, rel.npages, &gone);
+		zero_intent_clear_locked(intent);
+		fault_point("destroy.released");
 		table_unlock();
 	}
 	if (goes)

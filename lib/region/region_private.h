@@ -60,7 +60,21 @@ void arena_defer_free_locked(const struct arena_gone *gone);
  * functions that free regions (region_free_locked, region_owner_leaves_locked,
  * region_free_all_locked) call it once they have released the table lock. */
 void arena_flush(void);
+/* Table lock held: memzone @name was reserved by a process that died before it recorded it;
+ * arena_flush() looks it up and frees it. */
+void arena_orphan_locked(const char *name);
 /* Would releasing @npages (all the arena's used pages) free the arena? */
 bool arena_zeroes_locked(uint32_t arena, uint32_t npages);
+
+/* Intent records of pages being zeroed outside the lock (lib/region/repair.c). Table lock
+ * held. add returns NULL when all RZ_MAX_INTENTS records are in use. */
+struct zero_intent *zero_intent_add_locked(uint32_t arena, uint32_t first_page, uint32_t npages);
+void zero_intent_clear_locked(struct zero_intent *zi);
+/* Process slot @slot is gone: zero and release the pages it was zeroing. */
+void zero_intents_finish_locked(uint32_t slot);
+/* Restore the table's invariants after a lock holder died in the middle of an update (the
+ * table_lock() repair hook, registered by region_repair_init()). Table lock held. */
+void region_repair_locked(void);
+void region_repair_init(void);
 
 #endif /* RZ_REGION_PRIVATE_H */

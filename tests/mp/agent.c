@@ -11,6 +11,7 @@
  *   cap ID PID MODE | capmap TOKEN VADDR | revoke TOKEN | owner ID | rawmp HEX | fini | quit
  *   fdflood N NFDS (N rzone IPC messages to the primary, NFDS file descriptors each)
  *   fillfds (open descriptors until EMFILE, keep them) | freefds
+ *   fault POINT (SIGKILL this process at fault point POINT, in a -Dfault_injection build)
  *
  * ID: a region id, or h<handle> (a handle printed by another process, used as it is).
  * Numbers may be decimal or 0x-hex. "write" goes through this process's own mapping, so a
@@ -252,6 +253,9 @@ command(char *line)
 		while (held_n > 0)
 			close(held_fds[--held_n]);
 		printf("ok 0\n");
+	} else if (!strcmp(argv[0], "fault") && argc >= 2) {
+		/* Fault injection (-Dfault_injection=true): die at that step from now on. */
+		answer(setenv("RZ_FAULT_KILL", argv[1], 1) == 0 ? 0 : -errno);
 	} else if (!strcmp(argv[0], "fini")) {
 		answer(rz_fini());
 	} else if (!strcmp(argv[0], "quit")) {
