@@ -235,8 +235,8 @@ arena_flush(void)
 		pthread_mutex_unlock(&deferred.lock);
 		mz = rte_memzone_lookup(name);
 		if (mz != NULL) {
-			RZ_LOG(NOTICE, "memzone %s: reserved by a process killed before it recorded "
-					"it: freed", name);
+			RZ_LOG(NOTICE, "memzone %s: reserved by a process killed before it "
+					"recorded it: freed", name);
 			rte_memzone_free(mz);
 		}
 	}
