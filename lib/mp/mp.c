@@ -42,6 +42,7 @@
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 #include <rte_string_fns.h>
 
@@ -68,6 +69,11 @@ static struct {
 	bool running;
 	volatile bool stop;
 	bool registered;	/* the action stays registered for the life of the process */
+	/* The IPC thread's way in: handle() counts itself in, then looks at @accepting;
+	 * mp_stop() clears @accepting, then waits for @inflight to drain before it frees what
+	 * handle() uses (both sequentially consistent: one of them sees the other). */
+	bool accepting;
+	uint32_t inflight;
 	uint64_t seq;
 	pthread_mutex_t wlock;	/* process-local, never held across a wait or a send */
 	pthread_cond_t wcond;
@@ -158,18 +164,33 @@ close_fds(const struct rte_mp_msg *msg)
 			close(msg->fds[i]);
 }
 
+static int handle_accepted(const struct rte_mp_msg *msg);
+
 /* EAL IPC thread: never blocks. */
 static int
 handle(const struct rte_mp_msg *msg, const void *peer)
+{
+	int ret = 0;
+
+	RTE_SET_USED(peer);
+	close_fds(msg);
+	__atomic_add_fetch(&mp.inflight, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&mp.accepting, __ATOMIC_SEQ_CST))
+		ret = handle_accepted(msg);
+	/* else: rz_fini() is under way or done: nothing to do, nobody waits for us */
+	__atomic_sub_fetch(&mp.inflight, 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+static int
+handle_accepted(const struct rte_mp_msg *msg)
 {
 	struct rz_mp_msg m, *job;
 	const char *why;
 	int ret;
 
-	RTE_SET_USED(peer);
-	close_fds(msg);
 	if (local_proc.tbl == NULL || local_proc.self == RZ_NO_SLOT)
-		return 0;	/* left rzone: nothing to do, nobody waits for us */
+		return 0;
 	ret = mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
 			RZ_MAX_PROCS, &m, &why);
 	if (ret == 0 && msg->num_fds != 0) {
@@ -414,6 +435,7 @@ mp_start(void)
 		goto fail_sem;
 	}
 	mp.running = true;
+	__atomic_store_n(&mp.accepting, true, __ATOMIC_SEQ_CST);
 	return 0;
 fail_sem:
 	sem_destroy(&mp.wake);
@@ -431,6 +453,10 @@ mp_stop(void)
 
 	if (!mp.running)
 		return;
+	/* No IPC handler is inside once this returns, and none gets in after. */
+	__atomic_store_n(&mp.accepting, false, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&mp.inflight, __ATOMIC_SEQ_CST) != 0)
+		rte_pause();
 	mp.stop = true;
 	sem_post(&mp.wake);
 	pthread_join(mp.thread, NULL);
