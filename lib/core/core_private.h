@@ -63,6 +63,7 @@ struct proc_entry {
 enum arena_state {
 	ARENA_FREE = 0,
 	ARENA_LIVE,
+	ARENA_RESERVING,	/* the primary is reserving its memzone (without the table lock) */
 };
 
 /* A memzone carved into hugepage-sized units. Regions of up to RZ_ARENA_PAGES pages share
@@ -76,6 +77,7 @@ struct arena {
 	const struct rte_memzone *mz;
 	uint8_t *va;
 	uint64_t seq;
+	uint64_t idle_ns;		/* when it was made or last emptied (trim waits 1 s) */
 	char name[RTE_MEMZONE_NAMESIZE];
 };
 

@@ -28,6 +28,7 @@ static void
 reap_tick(void)
 {
 	proc_reap_dead();
+	arena_trim();	/* primary: empty arenas go back to DPDK */
 }
 
 /* Each layer's callbacks into the ones below it. Idempotent. */

@@ -478,13 +478,15 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	return ret;
 }
 
-/* mp's server: a MAP or UNMAP another process asked of this one. */
+/* mp's server: a MAP, UNMAP (or, in the primary, ARENA) another process asked of this one. */
 static int
 serve(const struct rz_mp_msg *m, uint64_t *addr)
 {
 	struct region_entry *e;
 	int ret;
 
+	if (m->op == RZ_MP_OP_ARENA)
+		return arena_reserve(m->socket, m->npages);	/* a secondary asked (primary) */
 	if (m->op == RZ_MP_OP_MAP)
 		ret = map_local(m->region_id, m->requester, (void *)(uintptr_t)m->vaddr, m->perms,
 				m->deadline_ns);

@@ -122,6 +122,8 @@ send_reply(const struct rz_mp_msg *req, int result, uint64_t addr)
 	r.vaddr = addr;
 	r.perms = 0;
 	r.deadline_ns = 0;
+	r.socket = 0;
+	r.npages = 0;
 	send(&r);
 }
 
@@ -213,6 +215,9 @@ handle_accepted(const struct rte_mp_msg *msg)
 		return 0;
 	case RZ_MP_OP_MAP:
 	case RZ_MP_OP_UNMAP:
+	case RZ_MP_OP_ARENA:
+		if (m.op == RZ_MP_OP_ARENA && !local_proc.primary)
+			return 0;	/* only the primary reserves arenas */
 		if (!for_me(m.target, m.target_pid, m.target_gen)) {
 			if (local_proc.primary && (m.flags & RZ_MP_F_RELAY)) {
 				m.flags &= ~RZ_MP_F_RELAY;
@@ -283,8 +288,8 @@ outcome(const struct rz_mp_msg *m)
 	struct region_entry *e;
 	int ret = -ETIMEDOUT;
 
-	if (table_lock() < 0)
-		return ret;
+	if (m->op == RZ_MP_OP_ARENA || table_lock() < 0)
+		return ret;	/* an arena that was made anyway is found by the retry */
 	e = region_by_id(m->region_id);
 	if (m->op == RZ_MP_OP_MAP && e != NULL && e->maps[m->target].addr != 0 &&
 			e->maps[m->target].perms == m->perms &&
@@ -297,7 +302,8 @@ outcome(const struct rz_mp_msg *m)
 }
 
 static int
-mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t perms)
+mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t perms,
+		int socket, uint32_t npages)
 {
 	struct rz_mp_msg body;
 	struct timespec ts;
@@ -313,6 +319,8 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 	body.region_id = region_id;
 	body.vaddr = (uint64_t)(uintptr_t)vaddr;
 	body.perms = perms;
+	body.socket = socket;
+	body.npages = npages;
 	body.requester = local_proc.self;
 	body.requester_gen = local_proc.self_gen;
 	body.target = target;
@@ -355,13 +363,27 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 int
 mp_remote_map(uint32_t target, uint64_t region_id, void *vaddr, uint32_t perms)
 {
-	return mp_call(target, RZ_MP_OP_MAP, region_id, vaddr, perms);
+	return mp_call(target, RZ_MP_OP_MAP, region_id, vaddr, perms, 0, 0);
 }
 
 int
 mp_remote_unmap(uint32_t target, uint64_t region_id)
 {
-	return mp_call(target, RZ_MP_OP_UNMAP, region_id, NULL, 0);
+	return mp_call(target, RZ_MP_OP_UNMAP, region_id, NULL, 0, 0, 0);
+}
+
+int
+mp_remote_arena(int socket, uint32_t npages)
+{
+	struct rz_table *t = tbl();
+	uint32_t i;
+
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
+				t->procs[i].proc_type == RTE_PROC_PRIMARY)
+			return mp_call(i, RZ_MP_OP_ARENA, 0, NULL, 0, socket, npages);
+	RZ_LOG(ERR, "no primary process is attached: it alone reserves arenas");
+	return -ESRCH;
 }
 
 static void *

@@ -37,7 +37,7 @@ mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_m
 		ret = -EBADMSG;
 		goto bad;
 	}
-	if (m.op < RZ_MP_OP_MAP || m.op > RZ_MP_OP_IGNORE) {
+	if (m.op < RZ_MP_OP_MAP || m.op > RZ_MP_OP_ARENA) {
 		reason = "unknown op";
 		goto bad;
 	}
@@ -49,12 +49,26 @@ mp_msg_parse(const void *buf, size_t len, unsigned int max_procs, struct rz_mp_m
 		reason = "process slot out of range";
 		goto bad;
 	}
-	if (m.op == RZ_MP_OP_MAP || m.op == RZ_MP_OP_UNMAP) {
+	if (m.op == RZ_MP_OP_ARENA) {
+		if (m.region_id != 0 || m.vaddr != 0) {
+			reason = "arena request names a region";
+			goto bad;
+		}
+		if (m.npages == 0 || m.npages > RZ_MP_ARENA_MAX_PAGES || m.socket < 0 ||
+				m.socket >= 1024) {
+			reason = "arena size or node out of range";
+			goto bad;
+		}
+	} else if (m.socket != 0 || m.npages != 0) {
+		reason = "arena fields on another message";
+		goto bad;
+	}
+	if (m.op == RZ_MP_OP_MAP || m.op == RZ_MP_OP_UNMAP || m.op == RZ_MP_OP_ARENA) {
 		if (m.deadline_ns == 0) {
 			reason = "request without a deadline";
 			goto bad;
 		}
-		if (m.region_id == 0) {
+		if (m.region_id == 0 && m.op != RZ_MP_OP_ARENA) {
 			reason = "region id 0";
 			goto bad;
 		}

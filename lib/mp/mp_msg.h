@@ -15,13 +15,14 @@
 
 #define RZ_MP_ACTION	"rzone_mp"
 #define RZ_MP_MAGIC	0x504d5a52u	/* "RZMP" little-endian */
-#define RZ_MP_VERSION	2
+#define RZ_MP_VERSION	3
 
 enum rz_mp_op {
 	RZ_MP_OP_MAP = 1,	/* target: map region (vaddr, perms) on behalf of requester */
 	RZ_MP_OP_UNMAP = 2,	/* target: unmap region on behalf of requester */
 	RZ_MP_OP_REPLY = 3,	/* answer to the requester: result, addr */
 	RZ_MP_OP_IGNORE = 4,	/* reserved (version 1 used it); accepted and dropped */
+	RZ_MP_OP_ARENA = 5,	/* primary: reserve an arena memzone (socket, npages) */
 };
 
 #define RZ_MP_F_RELAY	(1u << 0)	/* primary: forward this to the secondaries */
@@ -43,7 +44,11 @@ struct rz_mp_msg {
 	uint32_t target;	/* process slot of the target */
 	uint64_t target_gen;
 	uint64_t deadline_ns;	/* requests: CLOCK_MONOTONIC time after which the target refuses */
+	int32_t socket;		/* ARENA: NUMA node; 0 otherwise */
+	uint32_t npages;	/* ARENA: hugepages (1..RZ_MP_ARENA_MAX_PAGES); 0 otherwise */
 };
+
+#define RZ_MP_ARENA_MAX_PAGES	(UINT32_C(1) << 30)
 
 /* Validate @len bytes at @buf as an rzone message. 0, or -EBADMSG (wrong size, magic, version),
  * -EPROTO (unknown op, flags or values out of range). @why gets a static reason string. */

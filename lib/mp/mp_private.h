@@ -26,5 +26,9 @@ void mp_stop(void);
  * Must be called without the table lock. */
 int mp_remote_map(uint32_t target, uint64_t region_id, void *vaddr, uint32_t perms);
 int mp_remote_unmap(uint32_t target, uint64_t region_id);
+/* Secondary: ask the primary to reserve an arena of @npages hugepages on @socket (it alone
+ * calls DPDK's allocator: DPDK's memory locks are not robust, a secondary killed inside
+ * rte_memzone_reserve() would wedge the instance). 0 once the arena is in the table. */
+int mp_remote_arena(int socket, uint32_t npages);
 
 #endif /* RZ_MP_PRIVATE_H */

@@ -21,6 +21,7 @@
 #include <rte_memzone.h>
 
 #include "core_private.h"
+#include "mp_private.h"
 #include "region_private.h"
 #include "remote_ops.h"
 
@@ -74,14 +75,33 @@ free_hugepages(int socket, uint64_t page_sz)
 	return n;
 }
 
-static int
-arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
+/*
+ * Only the primary reserves (and frees) arena memzones, and never with the table lock held:
+ * DPDK's memzone and memory-hotplug locks are not robust, so a process killed inside
+ * rte_memzone_reserve() or rte_memzone_free() would leave them held and wedge every later
+ * allocation of the instance; the primary's death ends the instance anyway. A secondary that
+ * needs an arena asks the primary (mp_remote_arena()); an arena a secondary empties stays in
+ * the table until the primary's control thread trims it (arena_trim()).
+ */
+static void arena_detach_locked(struct arena *a, struct arena_gone *gone);
+
+int
+arena_reserve(int socket, uint32_t npages)
 {
 	struct rz_table *t = tbl();
 	const struct rte_memzone *mz;
 	struct arena *a = NULL;
+	char name[RTE_MEMZONE_NAMESIZE];
 	uint32_t i;
+	int ret;
 
+	if (!local_proc.primary)
+		return -EPERM;
+	if (npages == 0 || npages > UINT32_MAX / 2 || socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		return -EINVAL;
+	ret = table_lock();
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < RZ_MAX_ARENAS; i++) {
 		if (t->arenas[i].state == ARENA_FREE) {
 			a = &t->arenas[i];
@@ -89,18 +109,23 @@ arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 		}
 	}
 	if (a == NULL) {
+		table_unlock();
 		RZ_LOG(ERR, "all %u arenas are in use", RZ_MAX_ARENAS);
 		return -ENOSPC;
 	}
-	snprintf(a->name, sizeof(a->name), "rz_arena_%" PRIu64, ++t->arena_seq);
-	/* No IOVA_CONTIG: regions need not be IOVA-contiguous (they cannot be in a VM). */
-	mz = rte_memzone_reserve_aligned(a->name, (size_t)npages * t->page_sz, socket, 0,
-			t->page_sz);
-	fault_point("arena.reserved");	/* reserved, not recorded: the repair frees it */
-	if (mz == NULL) {
-		a->name[0] = '\0';
-		long avail = free_hugepages(socket, t->page_sz);
+	memset(a, 0, sizeof(*a));
+	a->state = ARENA_RESERVING;
+	a->seq = ++t->arena_seq;
+	snprintf(a->name, sizeof(a->name), "rz_arena_%" PRIu64, a->seq);
+	memcpy(name, a->name, sizeof(name));
+	table_unlock();
 
+	/* No IOVA_CONTIG: regions need not be IOVA-contiguous (they cannot be in a VM). */
+	mz = rte_memzone_reserve_aligned(name, (size_t)npages * t->page_sz, socket, 0,
+			t->page_sz);
+	fault_point("arena.reserved");
+	if (mz == NULL) {
+		long avail = free_hugepages(socket, t->page_sz);
 		/* An aligned memzone costs one more page: DPDK's allocator puts its element
 		 * header in front of the aligned start. */
 		long need = (long)npages + 1;
@@ -114,64 +139,121 @@ arena_new_locked(int socket, uint32_t npages, uint32_t *arena)
 		else
 			RZ_LOG(ERR, "node %d: cannot reserve %u hugepages of %" PRIu64 " kB: %s",
 					socket, npages, t->page_sz >> 10, rte_strerror(rte_errno));
-		return -ENOMEM;
+		ret = -ENOMEM;
 	}
-	a->mz = mz;
-	a->va = mz->addr;
-	a->socket = socket;
-	a->npages = npages;
-	a->nused = 0;
-	a->used_mask = 0;
-	a->seq = t->arena_seq;
-	a->state = ARENA_LIVE;
-	*arena = (uint32_t)(a - t->arenas);
-	RZ_LOG(DEBUG, "arena %s: %u pages on node %d at %p", a->name, npages, socket, mz->addr);
-	return 0;
+	if (table_lock() < 0) {
+		if (mz != NULL)
+			rte_memzone_free(mz);
+		return -EIO;
+	}
+	if (mz == NULL) {
+		memset(a, 0, sizeof(*a));
+	} else {
+		a->mz = mz;
+		a->va = mz->addr;
+		a->socket = socket;
+		a->npages = npages;
+		a->nused = 0;
+		a->used_mask = 0;
+		a->idle_ns = mono_time_ns();
+		a->state = ARENA_LIVE;
+		RZ_LOG(DEBUG, "arena %s: %u pages on node %d at %p", a->name, npages, socket,
+				mz->addr);
+		ret = 0;
+	}
+	table_unlock();
+	return ret;
 }
 
 int
-arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page)
+arena_grow(int socket, uint32_t npages)
+{
+	int ret;
+
+	if (local_proc.primary)
+		return arena_reserve(socket, npages);
+	fault_point("arena.ask");
+	ret = mp_remote_arena(socket, npages);
+	fault_point("arena.asked");
+	return ret;
+}
+
+int
+arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page,
+		uint32_t *grow)
 {
 	struct rz_table *t = tbl();
-	uint32_t i, idx;
-	int ret, pos;
+	uint32_t i;
+	int pos;
 
-	if (npages <= RZ_ARENA_PAGES) {
-		for (i = 0; i < RZ_MAX_ARENAS; i++) {
-			struct arena *a = &t->arenas[i];
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		struct arena *a = &t->arenas[i];
 
-			if (a->state != ARENA_LIVE || a->socket != socket ||
-					a->npages != RZ_ARENA_PAGES || a->nused == a->npages)
+		if (a->state != ARENA_LIVE || a->socket != socket || a->nused == a->npages)
+			continue;
+		if (a->npages != RZ_ARENA_PAGES) {
+			/* An arena of one region: an empty one of exactly this size. */
+			if (a->nused != 0 || a->npages != npages)
 				continue;
+			pos = 0;
+		} else if (npages > RZ_ARENA_PAGES) {
+			continue;
+		} else {
 			pos = find_run(a->used_mask, a->npages, npages);
-			if (pos >= 0) {
-				a->used_mask |= run_mask(npages) << pos;
-				a->nused += npages;
-				*arena = i;
-				*first_page = (uint32_t)pos;
-				return 0;
-			}
+			if (pos < 0)
+				continue;
 		}
-		ret = arena_new_locked(socket, RZ_ARENA_PAGES, &idx);
-		if (ret == 0) {
-			t->arenas[idx].used_mask = run_mask(npages);
-			t->arenas[idx].nused = npages;
-			*arena = idx;
-			*first_page = 0;
-			return 0;
-		}
-		if (npages == RZ_ARENA_PAGES)
-			return ret;
-		/* Short of hugepages for a whole arena: try exactly what is needed. */
+		a->used_mask |= run_mask(npages) << pos;
+		a->nused += npages;
+		*arena = i;
+		*first_page = (uint32_t)pos;
+		return 0;
 	}
-	ret = arena_new_locked(socket, npages, &idx);
-	if (ret < 0)
-		return ret;
-	t->arenas[idx].nused = npages;
-	t->arenas[idx].used_mask = run_mask(npages);
-	*arena = idx;
-	*first_page = 0;
-	return 0;
+	/* A new arena is needed: the caller drops the lock, calls arena_grow(), tries again. */
+	*grow = npages <= RZ_ARENA_PAGES ? RZ_ARENA_PAGES : npages;
+	return -EAGAIN;
+}
+
+void
+arena_trim(void)
+{
+	struct arena_gone gone[16];
+	struct rz_table *t = tbl();
+	uint64_t now = mono_time_ns();
+	unsigned int n = 0, k;
+	bool spare[RTE_MAX_NUMA_NODES] = { false };
+	uint32_t i;
+
+	if (!local_proc.primary || t == NULL || table_lock() < 0)
+		return;
+	/* The spare of each node first: the shared arena with the lowest index stays. */
+	for (i = 0; i < RZ_MAX_ARENAS; i++) {
+		struct arena *a = &t->arenas[i];
+
+		if (a->state == ARENA_LIVE && a->npages == RZ_ARENA_PAGES && a->nused == 0 &&
+				a->socket >= 0 && a->socket < RTE_MAX_NUMA_NODES &&
+				!spare[a->socket]) {
+			spare[a->socket] = true;
+			a->idle_ns = UINT64_MAX;	/* marks it kept, this round */
+		}
+	}
+	for (i = 0; i < RZ_MAX_ARENAS && n < RTE_DIM(gone); i++) {
+		struct arena *a = &t->arenas[i];
+
+		if (a->state != ARENA_LIVE || a->nused != 0)
+			continue;
+		if (a->idle_ns == UINT64_MAX) {
+			a->idle_ns = now;
+			continue;
+		}
+		/* Left a second to the creator that asked for it (or to the next region). */
+		if (now - a->idle_ns < 1000000000ull)
+			continue;
+		arena_detach_locked(a, &gone[n++]);
+	}
+	table_unlock();
+	for (k = 0; k < n; k++)
+		arena_gone_free(&gone[k]);
 }
 
 /* Take an arena out of the table; its memzone is for the caller to free, after the lock. */
@@ -227,7 +309,8 @@ arena_flush(void)
 		const struct rte_memzone *mz;
 
 		pthread_mutex_lock(&deferred.lock);
-		if (deferred.norphans == 0) {
+		/* Only the primary calls into DPDK's allocator (see arena_reserve()). */
+		if (deferred.norphans == 0 || !local_proc.primary) {
 			pthread_mutex_unlock(&deferred.lock);
 			break;
 		}
@@ -259,8 +342,8 @@ arena_goes_locked(const struct arena *a, uint32_t npages)
 	struct rz_table *t = tbl();
 	uint32_t i;
 
-	if (a->nused != npages)
-		return false;
+	if (a->nused != npages || !local_proc.primary)
+		return false;	/* a secondary leaves an empty arena to the primary's trim */
 	if (a->npages != RZ_ARENA_PAGES)
 		return true;
 	/* An empty shared arena stays as the node's spare unless there is one already. */
@@ -289,6 +372,8 @@ arena_release_locked(uint32_t arena, uint32_t first_page, uint32_t npages,
 
 	a->used_mask &= ~(run_mask(npages) << first_page);
 	a->nused -= npages;
+	if (a->nused == 0)
+		a->idle_ns = mono_time_ns();
 	if (goes)
 		arena_detach_locked(a, gone);
 	return goes;

@@ -127,8 +127,8 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 {
 	struct rz_table *t = tbl();
 	struct region_entry *e = NULL;
-	uint32_t i, npages, arena, first;
-	int ret, socket, oslot;
+	uint32_t i, npages, arena, first, grow = 0;
+	int ret, socket, oslot, tries = 0;
 	uint64_t pages64, id;
 
 	if (t == NULL) {
@@ -187,6 +187,7 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		return NULL;
 	}
 
+again:
 	ret = table_lock();
 	if (ret < 0) {
 		rte_errno = -ret;
@@ -205,10 +206,23 @@ region_create(pid_t owner, size_t size, uint32_t perms, enum rz_cache_policy pol
 		rte_errno = ENOSPC;
 		return NULL;
 	}
-	ret = arena_alloc_locked(socket, npages, &arena, &first);
+	ret = arena_alloc_locked(socket, npages, &arena, &first, &grow);
+	if (ret == -EAGAIN && tries++ < 4) {
+		/* A new arena, reserved without the table lock (by the primary); another
+		 * creator may take it first: try again, a few times. */
+		table_unlock();
+		ret = arena_grow(socket, grow);
+		if (ret == -ENOMEM && grow > npages)
+			/* Short of hugepages for a whole arena: exactly what is needed. */
+			ret = arena_grow(socket, npages);
+		if (ret == 0)
+			goto again;
+		rte_errno = -ret;
+		return NULL;
+	}
 	if (ret < 0) {
 		table_unlock();
-		rte_errno = -ret;
+		rte_errno = ret == -EAGAIN ? ENOMEM : -ret;
 		return NULL;
 	}
 	fault_point("create.arena");

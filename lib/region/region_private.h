@@ -39,7 +39,19 @@ void region_owner_leaves_locked(struct region_entry *e, uint32_t leaving);
 void region_free_all_locked(void);
 
 /* Arena memzones. */
-int arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page);
+/* Carve @npages from an arena of @socket: 0, or -EAGAIN with *@grow = the size of the arena
+ * to make (drop the lock, arena_grow(socket, *grow), try again). */
+int arena_alloc_locked(int socket, uint32_t npages, uint32_t *arena, uint32_t *first_page,
+		uint32_t *grow);
+/* Without the table lock: a new empty arena of @npages on @socket in the table. The primary
+ * reserves it (arena_reserve()); a secondary asks the primary (lib/mp). 0 or -ENOMEM,
+ * -ENOSPC, -ESRCH (no primary), -ETIMEDOUT. */
+int arena_grow(int socket, uint32_t npages);
+/* Primary only, without the table lock: reserve the memzone, record the arena. */
+int arena_reserve(int socket, uint32_t npages);
+/* Primary only, without the table lock (its control thread, every tick): free the arenas
+ * that have been empty for a second, but one spare shared arena per node. */
+void arena_trim(void);
 
 /* An arena that left the table; its memzone is still reserved. */
 struct arena_gone {

@@ -9,7 +9,8 @@
  *   - every live region slot has an id, and every free one none;
  *   - the pages an arena marks in use are exactly those of its live regions plus those that a
  *     live process is zeroing (intent records); others are zeroed and given back;
- *   - a region's own arena (larger than a shared one) exists only while its region does;
+ *   - a region's own arena (larger than a shared one) is used only by its region (empty, it
+ *     waits for its creator or for the primary's trim, arena_trim());
  *   - the region, mapping and capability counts match the entries;
  *   - an arena memzone whose reservation was cut short is freed (after the lock).
  * The same scan, without fixing, is rz_check().
@@ -212,6 +213,8 @@ scan_locked(FILE *f, bool fix)
 	for (i = 0; i < RZ_MAX_ARENAS; i++) {
 		struct arena *a = &t->arenas[i];
 
+		if (a->state == ARENA_RESERVING)
+			continue;	/* the primary is reserving it, without the lock */
 		if (a->state != ARENA_LIVE) {
 			if (a->name[0] != '\0') {
 				/* Named, never recorded: a reservation cut short. */
@@ -226,14 +229,13 @@ scan_locked(FILE *f, bool fix)
 		}
 		if (a->npages != RZ_ARENA_PAGES) {
 			/* A region's own arena. */
-			if (x->npages[i] == 0) {
+			/* Empty is fine: its creator takes it, or the primary's trim frees it. */
+			if (x->npages[i] == 0 && a->nused != 0) {
 				found(f, fix, &n, "own arena of no region", a->seq, a->npages);
 				if (fix) {
-					struct arena_gone gone;
-
-					a->nused = a->npages;
-					if (arena_release_locked(i, 0, a->npages, &gone))
-						arena_defer_free_locked(&gone);
+					a->nused = 0;
+					a->used_mask = 0;
+					a->idle_ns = mono_time_ns();
 				}
 			} else if (a->nused != x->npages[i]) {
 				found(f, fix, &n, "own arena page count", a->seq, a->nused);

@@ -103,7 +103,7 @@ test_header(void)
 	m = valid_map();
 	m.op = 0;
 	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
-	m.op = RZ_MP_OP_IGNORE + 1;
+	m.op = RZ_MP_OP_ARENA + 1;
 	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
 	CU_ASSERT_STRING_EQUAL(why, "unknown op");
 	m = valid_map();
@@ -152,6 +152,46 @@ test_request_fields(void)
 	m.deadline_ns = 0;
 	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
 	CU_ASSERT_STRING_EQUAL(why, "request without a deadline");
+}
+
+/* ARENA: a secondary asks the primary for an arena memzone (socket, npages); no region. */
+static void
+test_arena_fields(void)
+{
+	struct rz_mp_msg m = valid_map(), a;
+	const char *why;
+
+	m.op = RZ_MP_OP_ARENA;
+	m.perms = 0;
+	m.region_id = 0;
+	m.socket = 0;
+	m.npages = 64;
+	a = m;
+	CU_ASSERT_EQUAL(parse(&m, &why), 0);
+	m.npages = 0;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "arena size or node out of range");
+	m.npages = RZ_MP_ARENA_MAX_PAGES + 1;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	m = a;
+	m.socket = -1;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	m = a;
+	m.region_id = 7;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "arena request names a region");
+	m = a;
+	m.deadline_ns = 0;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "request without a deadline");
+	/* The arena fields on any other message. */
+	m = valid_map();
+	m.npages = 1;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(why, "arena fields on another message");
+	m = valid_map();
+	m.socket = 1;
+	CU_ASSERT_EQUAL(parse(&m, &why), -EPROTO);
 }
 
 static void
@@ -207,6 +247,7 @@ test_bit_flips(void)
 
 static const struct rz_test_case cases[] = {
 	{ "valid messages", test_valid },
+	{ "arena requests", test_arena_fields },
 	{ "lengths", test_length },
 	{ "header", test_header },
 	{ "request fields", test_request_fields },
