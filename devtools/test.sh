@@ -13,8 +13,12 @@
 #      an update), then the unit and mp suites;
 #   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and
 #      -Dfault_injection=true, then the unit, mp and rdma suites;
-#   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz) on the
-#      parsers of the IPC message and the capability descriptor.
+#   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz, a short run
+#      of each from tests/fuzz/seeds/) on the parsers of the capability descriptor
+#      (fuzz_desc), the IPC message (fuzz_mp_msg), the rdma_cm hello (fuzz_hello),
+#      the RDMA small-message header (fuzz_peer_msg), the secondary's context request
+#      and its answer (fuzz_import) and the telemetry parameters (fuzz_telemetry).
+#      Longer campaigns: devtools/fuzz.sh MINUTES.
 # Tests use real hugepages and DPDK instances, so they run one at a time.
 # Ends with "rzone: N passed, M failed, K skipped" (counted from the testlog.json
 # of every run, plus the style check); exits non-zero if any build or test
@@ -217,8 +221,8 @@ elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -D
     run_tests asan "$ASAN_BUILD" --timeout-multiplier 3 "${SEL_ARGS[@]}"
 fi
 
-# libFuzzer on the parsers of everything that crosses a process or network boundary (the IPC
-# message, the capability descriptor): with a full run, or when the fuzz suite is asked for.
+# libFuzzer on the parsers of everything that crosses a process or network boundary (step 5):
+# with a full run, or when the fuzz suite is asked for.
 fuzz_wanted() {
     local a
     [ "$#" -eq 0 ] && return 0

@@ -28,4 +28,10 @@ unsigned int proc_reap_dead(void);
  * released first. */
 int proc_register(void);
 
+/* param.c: the parameter of /rzone/region, a region id as strtoull() with base 0 reads it (the
+ * whole string; as strtoull(), a leading '-' negates and an out-of-range number reads as
+ * UINT64_MAX: such ids match no region). 0 and *@id, or -EINVAL (NULL, empty, trailing
+ * bytes). Pure C, no log. */
+int tel_region_param(const char *params, uint64_t *id);
+
 #endif /* RZ_INIT_PRIVATE_H */

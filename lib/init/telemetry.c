@@ -10,6 +10,7 @@
 #include <rte_telemetry.h>
 
 #include "core_private.h"
+#include "init_private.h"
 #include "proc_private.h"
 
 static int
@@ -60,16 +61,12 @@ static int
 tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct region_entry *e;
-	char *end;
 	uint64_t id;
 
 	RTE_SET_USED(cmd);
 	if (tbl() == NULL)
 		return -ENODEV;
-	if (params == NULL || *params == '\0')
-		return -EINVAL;
-	id = strtoull(params, &end, 0);
-	if (*end != '\0')
+	if (tel_region_param(params, &id) != 0)
 		return -EINVAL;
 	e = region_by_id(id);
 	if (e == NULL)

@@ -144,25 +144,14 @@ hello_make(struct hello *h)
 static int
 hello_check(const void *data, uint8_t len, struct hello *h)
 {
-	if (data == NULL || len < sizeof(*h)) {
-		RZ_LOG(ERR, "connection without rzone hello (%u bytes of private data)", len);
-		return -EPROTO;
-	}
-	memcpy(h, data, sizeof(*h));
-	if (h->magic != RZ_HELLO_MAGIC || h->size != sizeof(*h)) {
-		RZ_LOG(ERR, "remote is not an rzone peer");
-		return -EPROTO;
-	}
-	if (h->version != RZ_HELLO_VERSION) {
-		RZ_LOG(ERR, "remote speaks rzone peer version %u, we speak %u", h->version,
+	const char *why;
+	int ret = hello_parse(data, len, rdma_state.self_id, h, &why);
+
+	if (ret != 0)
+		RZ_LOG(ERR, "%s (%u bytes of private data, version %u, identity %016" PRIx64
+				"; we speak version %u)", why, len, h->version, h->id,
 				RZ_HELLO_VERSION);
-		return -EPROTO;
-	}
-	if (h->id == 0 || h->id == rdma_state.self_id) {
-		RZ_LOG(ERR, "remote identity %016" PRIx64 " is invalid", h->id);
-		return -EPROTO;
-	}
-	return 0;
+	return ret;
 }
 
 static void

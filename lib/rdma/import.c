@@ -23,19 +23,7 @@
 #include "rdma_private.h"
 
 #define IMPORT_ACTION	"rzone_rdma"
-#define IMPORT_MAGIC	0x4d525a52u	/* "RZRM" */
-#define IMPORT_VERSION	1
-#define IMPORT_OP_CTX	1
 #define IMPORT_TMO_MS	1000
-
-struct import_msg {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t op;
-	int32_t result;
-	uint32_t pd_handle;
-	char dev[IBV_SYSFS_NAME_MAX];
-};
 
 static bool serving;
 
@@ -43,7 +31,7 @@ static int
 import_handle(const struct rte_mp_msg *msg, const void *peer)
 {
 	struct rte_mp_msg reply;
-	struct import_msg m, r;
+	struct import_msg r;
 	int ret;
 
 	/* A request carries no file descriptor: close any, whatever the answer. */
@@ -56,15 +44,9 @@ import_handle(const struct rte_mp_msg *msg, const void *peer)
 	r.magic = IMPORT_MAGIC;
 	r.version = IMPORT_VERSION;
 	r.op = IMPORT_OP_CTX;
-	if (msg->len_param != sizeof(m)) {
-		r.result = -EBADMSG;
+	r.result = import_req_parse(msg->param, msg->len_param, NULL);
+	if (r.result != 0)
 		goto send;
-	}
-	memcpy(&m, msg->param, sizeof(m));
-	if (m.magic != IMPORT_MAGIC || m.version != IMPORT_VERSION || m.op != IMPORT_OP_CTX) {
-		r.result = -EBADMSG;
-		goto send;
-	}
 	/* The IPC thread must not wait on a lock: the caller retries. */
 	if (pthread_mutex_trylock(&rdma_state.lock) != 0) {
 		r.result = -EAGAIN;
@@ -138,14 +120,8 @@ import_ask(int *fd, uint32_t *pd_handle, char *dev, size_t dev_len)
 		free(rep.msgs);
 		return -ETIMEDOUT;	/* the primary did not call rz_rdma_init() */
 	}
-	ret = -EBADMSG;
-	if (rep.msgs[0].len_param == sizeof(m)) {
-		memcpy(&m, rep.msgs[0].param, sizeof(m));
-		if (m.magic == IMPORT_MAGIC && m.version == IMPORT_VERSION)
-			ret = m.result;
-		if (ret == 0 && rep.msgs[0].num_fds != 1)
-			ret = -EBADMSG;
-	}
+	ret = import_reply_parse(rep.msgs[0].param, rep.msgs[0].len_param, rep.msgs[0].num_fds,
+			&m, NULL);
 	if (ret == 0) {
 		*fd = rep.msgs[0].fds[0];
 		*pd_handle = m.pd_handle;

@@ -112,7 +112,6 @@ int
 rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 {
 	uint8_t *slot;
-	uint32_t hdr[2];
 	int ret;
 
 	if (p == NULL || (buf == NULL && len > 0) || len > RZ_PEER_MSG_MAX)
@@ -126,12 +125,10 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 	if (ret != 0)
 		return ret;
 	slot = p->buf + (size_t)RZ_PEER_RECV_SLOTS * RZ_PEER_SLOT_SIZE;
-	hdr[0] = RZ_MSG_MAGIC;
-	hdr[1] = (uint32_t)len;
-	memcpy(slot, hdr, sizeof(hdr));
-	if (len > 0)
-		memcpy(slot + sizeof(hdr), buf, len);
-	return peer_send_slot(p, sizeof(hdr) + len);
+	ret = msg_encode(slot, buf, len);
+	if (ret < 0)
+		return ret;
+	return peer_send_slot(p, (size_t)ret);
 }
 
 /* Next received message: its slot and length. It stays at the head (held) until taken with
@@ -296,8 +293,9 @@ rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
 int
 rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms)
 {
-	uint32_t slot, len, hdr[2];
-	const uint8_t *s;
+	uint32_t slot, len;
+	const void *payload;
+	const char *why;
 	int ret;
 
 	if (p == NULL || buf == NULL)
@@ -310,19 +308,12 @@ rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms)
 				"rz_peer_recv_desc()", p->remote_id);
 		return -ENOMSG;
 	}
-	s = p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE;
-	ret = -EBADMSG;
-	if (len >= sizeof(hdr)) {
-		memcpy(hdr, s, sizeof(hdr));
-		if (hdr[0] == RZ_MSG_MAGIC && hdr[1] <= RZ_PEER_MSG_MAX &&
-				hdr[1] == len - sizeof(hdr)) {
-			memcpy(buf, s + sizeof(hdr), hdr[1]);
-			ret = (int)hdr[1];
-		}
-	}
-	if (ret < 0)
-		RZ_LOG(ERR, "message from peer %016" PRIx64 " rejected: %u bytes, not a message",
-				p->remote_id, len);
+	ret = msg_parse(p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, len, &payload, &why);
+	if (ret >= 0)
+		memcpy(buf, payload, (size_t)ret);
+	else
+		RZ_LOG(ERR, "message from peer %016" PRIx64 " rejected: %u bytes, not a message "
+				"(%s)", p->remote_id, len, why);
 	peer_take(p);
 	return ret;
 }

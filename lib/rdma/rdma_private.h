@@ -23,12 +23,12 @@
 #include "rzone_rdma.h"
 #include "quirks.h"
 #include "remote_ops.h"
+#include "wire_private.h"
 
 #define RZ_PEER_RECV_SLOTS	16
 #define RZ_PEER_SLOT_SIZE	128
 #define RZ_PEER_SQ_DEPTH	256
 #define RZ_PEER_STASH		RZ_PEER_SQ_DEPTH
-#define RZ_PEER_MSG_MAX		64
 #define RZ_CTRL_TIMEOUT_MS	5000
 /* How long a grant, revoke or message waits for the peer to take the previous SEND (descriptor
  * or message) before giving up: a peer that posts no receive holds it back for ever (RNR retries
@@ -45,20 +45,6 @@
 
 /* wr_id of rzone's own work requests: bit 63 set. */
 #define RZ_WRID_INTERNAL	(UINT64_C(1) << 63)
-
-#define RZ_HELLO_MAGIC		0x49485a52u	/* "RZHI" */
-#define RZ_HELLO_VERSION	1
-#define RZ_MSG_MAGIC		0x534d5a52u	/* "RZMS" */
-
-/* rdma_cm private data of connect and accept. */
-struct hello {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t size;
-	uint64_t id;
-	uint32_t pid;
-	uint32_t reserved;
-};
 
 struct mw_slot {
 	struct ibv_mw *mw;

@@ -82,14 +82,10 @@ static int
 tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rz_peer *p;
-	char *end;
-	long id;
+	int32_t id;
 
 	RTE_SET_USED(cmd);
-	if (params == NULL || *params == '\0')
-		return -EINVAL;
-	id = strtol(params, &end, 0);
-	if (*end != '\0' || id <= 0 || id > INT32_MAX)
+	if (tel_peer_param(params, &id) != 0)
 		return -EINVAL;
 	if (tel_lock() != 0)
 		return -ENODEV;
