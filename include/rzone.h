@@ -76,7 +76,7 @@
  * @defgroup rzone_capabilities Capabilities: tokens to map a region
  *
  * @details
- * A capability is a random, unforgeable 64-bit token made by the owner for one target process
+ * A capability is a random, unguessable 64-bit token made by the owner for one target process
  * (or remote peer), with the rights of a transfer mode; the target maps the region with it once.
  *
  * @code
@@ -595,7 +595,7 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
 int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
 
 /**
- * Create a capability (seed: create_capability): a random, unforgeable 64-bit token that lets
+ * Create a capability (seed: create_capability): a random, unguessable 64-bit token that lets
  * @p target, and only it, map the region once with rz_capability_map(), with the rights of
  * @p mode capped by the ceiling. Only the owner may create capabilities.
  *

@@ -535,16 +535,19 @@ struct rz_peer *rz_peer_lookup(pid_t id);
 pid_t rz_rdma_region_owner(const struct rz_region *r);
 
 /**
- * How this process got its device context. A DPDK secondary asks the primary for its verbs
- * command fd over DPDK IPC and tries ibv_import_device(); where the device does not support it
+ * How this process got its device context. A DPDK secondary started with RZ_RDMA_IMPORT=1
+ * asks the primary for its verbs command fd over DPDK IPC (the primary gives it only if it too
+ * was started with RZ_RDMA_IMPORT=1, else -EPERM) and tries ibv_import_device(); by default no
+ * import is tried and no fd is handed out. Where the device does not support it
  * (rxe: EOPNOTSUPP), or where the import cannot be used (see doc/guide.md, "Secondary
  * processes"), it opens its own context and registers region memory itself.
  *
  * @return
- *   0: own context, no import tried (primary, non-DPDK process, or RZ_RDMA_IMPORT=0);
+ *   0: own context, no import tried (primary, non-DPDK process, or RZ_RDMA_IMPORT not 1);
  *   1: the primary's context was imported and is usable;
  *   a negative errno: the import was tried, failed with it, and this process uses its own
- *   context (-EOPNOTSUPP on rxe; -ENOTSUP when the import works but rzone cannot use it);
+ *   context (-EOPNOTSUPP on rxe; -ENOTSUP when the import works but rzone cannot use it;
+ *   -EPERM when the primary does not enable import);
  *   -ENODEV is returned when rz_rdma_init() was not called.
  *
  * @ingroup rzone_rdma_device

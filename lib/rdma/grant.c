@@ -280,11 +280,13 @@ int
 grant_revoke_locked(struct grant *g)
 {
 	struct rz_peer *p = g->peer;
-	int ret = -ENOTCONN;
+	int ret = -ENOTCONN, backlog = -ENOTCONN;
 
 	/* A local invalidate posted behind a SEND the peer has not taken would wait as long as
 	 * the peer does: free the window instead, which invalidates it at once. */
-	if (p->connected && peer_backlog(p) == 0) {
+	if (p->connected)
+		backlog = peer_backlog(p);
+	if (backlog == 0) {
 		struct ibv_send_wr wr;
 
 		memset(&wr, 0, sizeof(wr));
@@ -297,10 +299,15 @@ grant_revoke_locked(struct grant *g)
 		mw_release_to_peer_locked(p, &g->mw);
 	} else {
 		/* The QP is gone, broken or held up: freeing the window invalidates it too. */
-		if (p->connected)
+		if (p->connected && backlog == -EAGAIN)
 			RZ_LOG(INFO, "grant %" PRIu64 ": the QP of peer %d is held up by a SEND it "
 					"has not taken: window freed instead of invalidated",
 					g->desc.generation, (int)p->local_id);
+		else if (p->connected)
+			RZ_LOG(INFO, "grant %" PRIu64 ": the QP of peer %d cannot invalidate (%s: "
+					"in error, e.g. after a remote access error): window freed "
+					"instead", g->desc.generation, (int)p->local_id,
+					strerror(-(backlog != 0 ? backlog : ret)));
 		if (ibv_dealloc_mw(g->mw.mw) != 0) {
 			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated "
 					"nor freed", g->desc.generation);

@@ -9,6 +9,15 @@
  * its own context and registers region memory itself; that is also what it does when the import
  * works, because rzone's peers are rdma_cm QPs, which must live in librdmacm's own context
  * (doc/guide.md, "Secondary processes").
+ *
+ * The command fd is the primary's whole verbs context (its PD, MRs, windows and QPs can be
+ * imported and destroyed with it), and nothing in rzone uses an import: so it is handed out
+ * only for a real import request, one that both sides asked for. A secondary asks only when
+ * RZ_RDMA_IMPORT=1 is set in its environment, and the primary answers with the fd only when
+ * RZ_RDMA_IMPORT=1 was set in its own environment when it called rz_rdma_init(); otherwise
+ * it answers -EPERM with no fd. By default nobody asks and nobody is given anything. This is
+ * not a defence against a malicious local process (those share all hugepages read-write
+ * anyway, doc/guide.md "Threat model"), but it keeps the context from leaking by accident.
  */
 
 #include <errno.h>
@@ -26,6 +35,16 @@
 #define IMPORT_TMO_MS	1000
 
 static bool serving;
+static bool give_fd;	/* RZ_RDMA_IMPORT=1 in the primary: a real import request is served */
+
+/* RZ_RDMA_IMPORT=1: this process takes part in an import (either side). */
+static bool
+import_wanted(void)
+{
+	const char *env = getenv("RZ_RDMA_IMPORT");
+
+	return env != NULL && strcmp(env, "1") == 0;
+}
 
 static int
 import_handle(const struct rte_mp_msg *msg, const void *peer)
@@ -54,6 +73,11 @@ import_handle(const struct rte_mp_msg *msg, const void *peer)
 	}
 	if (!rdma_state.initialized) {
 		r.result = -ENODEV;
+	} else if (!give_fd) {
+		/* Not a real import: this primary did not enable it. No fd. */
+		r.result = -EPERM;
+		RZ_LOG(NOTICE, "a secondary asked for the verbs context: refused (import not "
+				"enabled in the primary: RZ_RDMA_IMPORT=1)");
 	} else {
 		reply.fds[0] = rdma_state.verbs->cmd_fd;
 		reply.num_fds = 1;
@@ -83,6 +107,7 @@ import_serve_start(void)
 				rte_strerror(rte_errno));
 		return;
 	}
+	give_fd = import_wanted();
 	serving = true;
 }
 
@@ -93,6 +118,7 @@ import_serve_stop(void)
 		return;
 	rte_mp_action_unregister(IMPORT_ACTION);
 	serving = false;
+	give_fd = false;
 }
 
 /* One request to the primary: its command fd in *@fd, PD handle, device name. */
@@ -137,7 +163,6 @@ import_ask(int *fd, uint32_t *pd_handle, char *dev, size_t dev_len)
 int
 import_try(void)
 {
-	const char *env = getenv("RZ_RDMA_IMPORT");
 	char dev[IBV_SYSFS_NAME_MAX] = "";
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
@@ -145,7 +170,8 @@ import_try(void)
 	uint64_t t0 = mono_time_ns(), t1;
 	int fd = -1, ret = 0, tries;
 
-	if (tbl() == NULL || local_proc.primary || (env != NULL && strcmp(env, "0") == 0))
+	/* Only a real import request: the fd is asked for only when import is enabled. */
+	if (tbl() == NULL || local_proc.primary || !import_wanted())
 		return 0;
 	for (tries = 0; tries < 10; tries++) {
 		ret = import_ask(&fd, &handle, dev, sizeof(dev));

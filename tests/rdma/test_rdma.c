@@ -9,6 +9,8 @@
  * descriptor and runs SCRIPT; its exit status is the verdict of its half.
  *
  * Environment: RZ_RDMA_TEST_IP (default 10.0.2.15), RZ_RDMA_DEV (default: first device).
+ * The test sets RZ_RDMA_IMPORT=1 for itself (the primary) and the secondaries it spawns, so the
+ * secondary's context request is a real import request and the primary answers it.
  */
 
 #include <errno.h>
@@ -2093,6 +2095,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "FAIL: rz_init\n");
 		return 1;
 	}
+	/* The secondary test exercises the import path: both sides opt in (import.c). */
+	setenv("RZ_RDMA_IMPORT", "1", 1);
 	/* No device is a FAILURE, never a skip. */
 	ret = rz_rdma_init(NULL);
 	if (ret != 0) {
