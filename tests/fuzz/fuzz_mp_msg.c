@@ -30,10 +30,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (m.magic != RZ_MP_MAGIC || m.version != RZ_MP_VERSION)
 		abort();
-	if (m.op < RZ_MP_OP_MAP || m.op > RZ_MP_OP_IGNORE || (m.flags & ~RZ_MP_F_ALL))
+	if (m.op < RZ_MP_OP_MAP || m.op > RZ_MP_OP_ARENA || (m.flags & ~RZ_MP_F_ALL))
 		abort();
 	if ((m.op == RZ_MP_OP_MAP || m.op == RZ_MP_OP_UNMAP) &&
 			(m.requester >= max_procs || m.target >= max_procs || m.region_id == 0))
+		abort();
+	/* ARENA: a size and a node, no region; the two fields are 0 on every other op. */
+	if (m.op == RZ_MP_OP_ARENA && (m.requester >= max_procs || m.target >= max_procs ||
+			m.region_id != 0 || m.vaddr != 0 || m.npages == 0 ||
+			m.npages > RZ_MP_ARENA_MAX_PAGES || m.socket < 0 || m.deadline_ns == 0))
+		abort();
+	if (m.op != RZ_MP_OP_ARENA && (m.socket != 0 || m.npages != 0))
 		abort();
 	if (m.op == RZ_MP_OP_MAP && (m.perms == 0 || (m.perms & ~RZ_PERM_ALL)))
 		abort();
