@@ -310,6 +310,11 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 	uint32_t i, best = RZ_NO_SLOT;
 	uint64_t best_seq = UINT64_MAX;
 
+	/* The leaving owner's remote grants went with it: revoked by rz_fini(), or destroyed by
+	 * the kernel with its RDMA context when it died. A destroy or transfer it had begun ends
+	 * here: the region is freed, or is the oldest mapper's with nothing pending. */
+	e->rgrants = 0;
+	e->leaving = REGION_STAYS;
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		if (i == leaving || e->maps[i].addr == 0 || t->procs[i].state != PROC_LIVE)
 			continue;
@@ -333,9 +338,15 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 
 static int region_destroy(struct region_entry *e);
 
-/* Would destroy succeed now? Changes nothing. */
+/*
+ * First half of a destroy: the checks that decide it, then the mark that keeps them true
+ * while the owner's remote grants are revoked without the table lock (maps, capabilities,
+ * grants of the region are refused with -EBUSY meanwhile). A destroy that fails here changes
+ * nothing; once marked, it cannot fail. An owner killed while the mark is set leaves a region
+ * nobody else maps: the reaper frees it.
+ */
 static int
-destroy_precheck(struct region_entry *e)
+destroy_begin(struct region_entry *e)
 {
 	uint32_t i;
 	int ret = table_lock();
@@ -346,9 +357,20 @@ destroy_precheck(struct region_entry *e)
 		ret = -ENOENT;
 	else if (e->owner != local_proc.self)
 		ret = -EPERM;
-	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++)
-		if (i != local_proc.self && e->maps[i].addr != 0)
+	else
+		ret = region_busy_locked(e, "destroy");
+	if (ret == -EPERM)
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
+				(int)local_proc.pid, (int)proc_pid(e->owner));
+	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++) {
+		if (i != local_proc.self && e->maps[i].addr != 0) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
+					(int)proc_pid(i));
 			ret = -EBUSY;
+		}
+	}
+	if (ret == 0)
+		e->leaving = REGION_LEAVING_DESTROY;
 	table_unlock();
 	return ret;
 }
@@ -363,21 +385,19 @@ rz_region_destroy(struct rz_region *r)
 	e = region_from_handle(r, &ret);
 	if (e == NULL)
 		return ret;
-	ret = destroy_precheck(e);
-	if (ret == -EBUSY && reap_dead() > 0)
-		ret = destroy_precheck(e);
-	if (ret < 0)
-		return ret;
-	/* Remote peers lose access before the memory is zeroed and reused. */
-	ro = remote_active();
-	if (ro != NULL)
-		ro->revoke_region(e->id);
-	ret = region_destroy(e);
+	ret = destroy_begin(e);
 	if (ret == -EBUSY && reap_dead() > 0)
 		/* A dead process maps nothing: a mapper that died before the reaper's next
 		 * round must not make destroy fail. */
-		ret = region_destroy(e);
-	return ret;
+		ret = destroy_begin(e);
+	if (ret < 0)
+		return ret;
+	/* Remote peers lose access (invalidation completed) before the memory is zeroed and
+	 * reused. */
+	ro = remote_active();
+	if (ro != NULL)
+		ro->revoke_region(e->id);
+	return region_destroy(e);
 }
 
 static int
@@ -396,14 +416,25 @@ region_destroy(struct region_entry *e)
 		table_unlock();
 		return -ENOENT;
 	}
-	if (e->owner != local_proc.self) {
+	if (e->owner != local_proc.self || e->leaving != REGION_LEAVING_DESTROY) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)local_proc.pid, (int)proc_pid(e->owner));
 		table_unlock();
 		return -EPERM;
 	}
+	if (e->rgrants > 0) {
+		/* A window could be neither invalidated nor freed (logged): the memory must
+		 * not be reused under it. */
+		RZ_LOG(ERR, "region %#" PRIx64 ": %u remote grant%s could not be revoked: not "
+				"destroyed", e->id, e->rgrants, e->rgrants == 1 ? "" : "s");
+		e->leaving = REGION_STAYS;
+		table_unlock();
+		return -EIO;
+	}
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		if (i != local_proc.self && e->maps[i].addr != 0) {
+			/* Cannot happen: maps are refused while the region is leaving. */
+			e->leaving = REGION_STAYS;
 			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
 					(int)proc_pid(i));
 			table_unlock();
