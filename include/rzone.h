@@ -230,6 +230,10 @@ int rz_init(void);
  * maps them (the same rules as for a process that dies). In the primary, when no other process
  * is attached, all remaining regions and the table itself are freed.
  *
+ * Before anything else, if rz_rdma_init() was called: rz_rdma_fini(), so every remote grant
+ * of this process is revoked (its invalidation completed) before the regions it owned pass to
+ * another process or are freed (doc/guide.md, "Remote grants and ownership").
+ *
  * @return
  *   0 on success;
  *   -ENODEV if rz_init() was not called;
@@ -309,12 +313,23 @@ struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms
  * outstanding capabilities, local and remote (RDMA grants), are revoked; the memory is zeroed
  * and returned to its arena.
  *
+ * The checks come first (a destroy that fails with -EBUSY revokes nothing); then the region is
+ * marked as being destroyed, this process's remote grants on it are revoked and their
+ * invalidation completed (without the table lock: this waits for the device), and the memory
+ * is freed. While it is marked, other calls on the region (maps, unmaps, capability creation
+ * and use, grants, transfers, destroys) fail with -EBUSY. An owner killed while the region is
+ * marked: the kernel destroys its windows with its RDMA context, and the reaper frees the
+ * region (nobody else maps it).
+ *
  * @param r
  *   Region handle.
  * @return
  *   0 on success;
  *   -EINVAL (NULL or foreign handle); -ENOENT (region already destroyed);
- *   -EPERM (caller is not the owner); -EBUSY (another process still maps it: nothing changes);
+ *   -EPERM (caller is not the owner); -EBUSY (another process still maps it, or the region is
+ *   being destroyed or transferred by another thread: nothing changes, no grant is revoked);
+ *   -EIO (a remote grant could be neither invalidated nor freed: the region is kept, and back
+ *   to normal);
  *   -ENODEV (rz_init() not called).
  *
  * @ingroup rzone_regions
@@ -497,7 +512,8 @@ int rz_region_iova_chunks(const struct rz_region *r, struct rz_iova_chunk *chunk
  *   -EADDRINUSE (the view would overlap an existing mapping of that process);
  *   -ENOTSUP (a view, but the EAL keeps no hugepage file behind the region);
  *   -ETIMEDOUT (the other process did not answer); -EBUSY (too many IPC requests of this
- *   process in flight); -ENOMEM (no memory for the view or the protection change); -ENODEV;
+ *   process in flight, or the owner is destroying or transferring the region: see
+ *   rz_region_destroy()); -ENOMEM (no memory for the view or the protection change); -ENODEV;
  *   for a peer also -ENOTCONN (disconnected), -ENOSPC (max_mr / max_mw reached), -EIO (the bind
  *   or the send of the descriptor failed), -EAGAIN (the peer has not taken its previous
  *   descriptor or message: it receives nothing; try again later).
@@ -525,8 +541,9 @@ int rz_region_map(struct rz_region *r, pid_t process, void *virtual_base, uint32
  *   peer, holds nothing of it); -ESRCH (process unknown or dead, no open peer with this id);
  *   -ENOTSUP (a peer id, but rzone was built without RDMA);
  *   -EPERM (caller is neither @p process nor the owner); -ETIMEDOUT (the other process did not
- *   answer); -EBUSY (too many IPC requests of this process in flight); -EIO (a peer's window
- *   could be neither invalidated nor freed); -ENODEV.
+ *   answer); -EBUSY (too many IPC requests of this process in flight, or the owner is
+ *   destroying or transferring the region: a transfer waits for its new owner's mapping);
+ *   -EIO (a peer's window could be neither invalidated nor freed); -ENODEV.
  *
  * @ingroup rzone_mappings
  */
@@ -571,6 +588,12 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  * Transfer ownership (seed: transfer_ownership). Only the owner may call it, only to a live
  * process that currently maps the region. The old owner keeps its mapping.
  *
+ * Remote grants stay with the process that made them (the windows are its RDMA objects), so
+ * ownership does not leave with them: after the checks, the caller's remote grants on the
+ * region are revoked and their invalidation completed, then ownership passes. Meanwhile the
+ * region is marked (other calls on it: -EBUSY, as for rz_region_destroy()); only the new
+ * owner's death in that time makes the transfer fail after the revoke (-ESRCH).
+ *
  * To a connected peer that maps the region: the peer's window is replaced by one with the
  * owner's rights (read + write + atomics within the ceiling, descriptor mode RZ_MODE_MOVE) and
  * the peer becomes the region's owner: while it is, nothing may be granted to anyone else
@@ -586,7 +609,9 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  *   0 on success (also when the peer already owns it); -EINVAL (bad handle, or @p new_owner
  *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
  *   the region); -ESRCH (new owner unknown or dead, no open peer with this id); -ENOTSUP (a
- *   peer id, but rzone was built without RDMA); -ENODEV; for a
+ *   peer id, but rzone was built without RDMA); -EBUSY (the region is being destroyed or
+ *   transferred by another thread); -EIO (a remote grant could be neither invalidated nor
+ *   freed: not transferred); -ENODEV; for a
  *   peer also -ENOTCONN, -ENOSPC, -EIO, -ETIMEDOUT, -ENOMEM (the new window: nothing changed),
  *   -EAGAIN (as rz_region_map()).
  *
@@ -618,7 +643,8 @@ int rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner);
  *   -ENOENT; -EPERM (caller not owner, the mode's rights do not fit the ceiling at all, or a
  *   remote peer owns the region and @p target is not that peer);
  *   -ESRCH (target unknown or dead, no open peer with this id); -ENOTSUP (a peer id, but rzone
- *   was built without RDMA); -ENOSPC (capability table
+ *   was built without RDMA); -EBUSY (the owner is destroying or transferring the region);
+ *   -ENOSPC (capability table
  *   full; for a peer: max_mr / max_mw reached); -EIO (no random bytes from getrandom(); for a
  *   peer also: the bind or the send of the descriptor failed); -ENODEV; for a peer also
  *   -EEXIST (it maps the region already), -ENOTCONN, -ETIMEDOUT, -ENOMEM, -EAGAIN (as
@@ -634,6 +660,11 @@ int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_trans
  * token works once, and only in its target process. With RZ_MODE_MOVE the caller becomes the
  * owner.
  *
+ * Remote grants on a region are only held by its owner: a Move capability is refused (-EBUSY,
+ * the log names the owner's pid and how many grants it holds) while the owner holds remote
+ * grants on the region; once the owner has revoked them (or transferred the region itself,
+ * which revokes them) the same token works.
+ *
  * @param token
  *   Token from rz_region_create_capability().
  * @param virtual_base
@@ -645,7 +676,9 @@ int rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_trans
  *   gone); -EPERM (the caller is not the target, e.g. the token is a peer's); -EEXIST (the
  *   caller maps the region already); -EINVAL (unaligned @p virtual_base); -EADDRINUSE (the view
  *   would overlap a mapping); -ENOTSUP (a view, but the EAL keeps no hugepage file behind the
- *   region); -ENOMEM; -ENODEV (rz_init() not called). On failure the token stays as it was.
+ *   region); -EBUSY (RZ_MODE_MOVE while the owner holds remote grants on the region, or the
+ *   owner is destroying or transferring it); -ENOMEM; -ENODEV (rz_init() not called). On
+ *   failure the token stays as it was.
  *
  * @ingroup rzone_capabilities
  */

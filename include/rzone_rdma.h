@@ -18,6 +18,18 @@
  * only inside the range and only with the rights of the transfer mode. Revocation invalidates
  * the window and returns once the device has completed the invalidation.
  *
+ * Grants and ownership: remote grants on a region are only ever held by its current owner
+ * process (only the owner grants). Before ownership leaves that process or the region's memory
+ * is freed, the owner's grants on it are revoked and their invalidation completed: the calls
+ * the owner makes (rz_region_destroy(), rz_region_transfer_ownership(), rz_fini(),
+ * rz_rdma_fini()) revoke them themselves once they know the call will succeed; a call of
+ * another process that would take ownership away (rz_capability_map() of an RZ_MODE_MOVE
+ * capability) fails with -EBUSY while the owner holds remote grants on the region; an owner
+ * that dies takes its grants with it (the kernel destroys its windows and MRs when its uverbs
+ * context closes, at exit, before the reaper can see it dead). The count of grants each owner
+ * holds is kept in the shared table for that check (doc/guide.md, "Remote grants and
+ * ownership").
+ *
  * Threading: the control functions (init, register, listen/accept/connect, grant, revoke,
  * progress) are thread-safe. A peer's data path (rz_remote_*) must be driven by one thread at a
  * time; it takes no lock, allocates nothing and copies no payload. A grant or revoke for a peer,
@@ -146,7 +158,10 @@ struct rz_rdma_desc {
 	uint32_t rkey;        /**< Memory window rkey. */
 	uint32_t rights;      /**< RZ_RDMA_RIGHT_* bits. */
 	uint32_t mode;        /**< enum rz_transfer_mode. */
-	uint64_t expiry_ns;   /**< CLOCK_REALTIME ns after which it is revoked; 0: never. */
+	/** CLOCK_REALTIME ns after which the grantor revokes it; 0: never. Advisory: the grantor
+	 * revokes by its own CLOCK_MONOTONIC (a wall-clock step moves nothing), and a receiver
+	 * refuses a descriptor already past it by its own wall clock (-ESTALE). */
+	uint64_t expiry_ns;
 };
 
 /** @} */
@@ -240,8 +255,9 @@ struct rz_remote_cqe {
 int rz_rdma_init(const char *dev_name);
 
 /**
- * Close every peer and listener, revoke every grant, deregister all memory, free the PD and
- * close the device.
+ * Close every peer and listener, revoke every grant (each invalidation completed, or its
+ * window freed), deregister all memory, free the PD and close the device. rz_fini() calls it
+ * first: the regions this process owned pass to another process or are freed only after.
  *
  * @return
  *   0 on success; -ENODEV if rz_rdma_init() was not called.
@@ -312,13 +328,21 @@ int rz_rdma_limits(uint32_t *max_mr, uint32_t *max_mw, uint32_t *used_mr, uint32
  * (ibv_reg_mr with LOCAL_WRITE and MW_BIND) and cached; later calls for any region of that arena
  * cost a table lookup. Never needed on the data path: keep @p mem.
  *
+ * The lkey lets the device read the region (sends, RDMA writes from it) and write into it
+ * (receives, RDMA reads and atomics into it): only a process that maps the region read and
+ * write gets one. The device checks the MR, which covers the whole arena, not this process's
+ * page protections: that check is rzone's, made here.
+ *
  * @param r
- *   Region handle; its memory must be mapped in this process.
+ *   Region handle; its memory must be mapped in this process with RZ_PERM_READ and
+ *   RZ_PERM_WRITE.
  * @param mem
  *   Receives address, length, lkey of the region.
  * @return
  *   0 on success;
  *   -EINVAL (NULL argument, bad handle); -ENOENT (region destroyed);
+ *   -EACCES (this process does not map the region, or maps it without RZ_PERM_WRITE: nothing
+ *   is registered, @p mem is untouched);
  *   -ENOSPC (registering would exceed the device's max_mr);
  *   -ENOMEM / -EFAULT / -EPERM (ibv_reg_mr failed: the log says why; -EPERM is usually the
  *   locked-memory limit);
@@ -368,7 +392,7 @@ int rz_rdma_deregister_mem(struct rz_rdma_mem *mem);
  *   Receives the lkey.
  * @return
  *   0, or -EINVAL (NULL @p lkey), or the errors of rz_rdma_register() (-EINVAL, -ENOENT,
- *   -ENOSPC, -ENOMEM, -EFAULT, -EPERM, -ENODEV).
+ *   -EACCES, -ENOSPC, -ENOMEM, -EFAULT, -EPERM, -ENODEV).
  *
  * @ingroup rzone_rdma_registration
  */
@@ -611,7 +635,8 @@ int rz_rdma_progress(void);
  * @param len
  *   Window length; 0 means up to the end of the region.
  * @param lifetime_ns
- *   Revoke automatically after this long (by rz_rdma_progress()); 0: no expiry.
+ *   Revoke automatically after this long, measured on CLOCK_MONOTONIC (by rz_rdma_progress());
+ *   0: no expiry. The descriptor carries the wall-clock time of the end (advisory).
  * @param desc
  *   If not NULL, receives the descriptor sent.
  * @return
@@ -619,6 +644,7 @@ int rz_rdma_progress(void);
  *   -EINVAL (NULL region/peer, unknown mode, range outside the region);
  *   -EPERM (the caller is not the region's owner, the ceiling leaves no read right, or another
  *   remote peer owns the region: only it may be granted);
+ *   -EBUSY (the owner is destroying or transferring the region: rz_region_destroy());
  *   -ENOENT (region destroyed); -ENOTCONN (peer disconnected, or the bind was flushed);
  *   -ENOSPC (max_mw reached, or max_mr for the region's registration);
  *   -EFAULT / -EPERM (the region's registration failed, as rz_rdma_register());

@@ -143,6 +143,9 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 		ret = -EPERM;
 		goto out;
 	}
+	ret = region_busy_locked(e, "capability");
+	if (ret < 0)
+		goto out;
 	rights = cap_mode_rights(mode) & e->perms;
 	if (!(rights & RZ_PERM_READ)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": the ceiling leaves nothing of this mode", e->id);
@@ -233,6 +236,15 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 		goto out;
 	slot = (uint32_t)(c - tbl()->caps);
 	fault_point("capmap.locked");
+	if (c->mode == RZ_MODE_MOVE && e->rgrants > 0) {
+		/* Remote grants are only held by the owner: it revokes them (or transfers the
+		 * region, which revokes them) before ownership may leave it. */
+		RZ_LOG(ERR, "region %#" PRIx64 ": owner pid %d holds %u remote grant%s on it: not "
+				"moved", e->id, (int)proc_pid(e->owner), e->rgrants,
+				e->rgrants == 1 ? "" : "s");
+		ret = -EBUSY;
+		goto out;
+	}
 	if (c->mode == RZ_MODE_MOVE) {
 		ret = map_self_locked(e, virtual_base, c->rights, 0, RZ_NO_SLOT);
 		if (ret < 0)

@@ -98,6 +98,15 @@ enum region_state {
 	REGION_LIVE,
 };
 
+/* region_entry.leaving: the owner revokes its remote grants before the region goes or passes
+ * to another process; meanwhile maps, unmaps, capability creations and uses, grants, transfers
+ * and destroys of it are refused with -EBUSY (region_busy_locked()). */
+enum region_leaving {
+	REGION_STAYS = 0,
+	REGION_LEAVING_DESTROY,		/* rz_region_destroy() by the owner */
+	REGION_LEAVING_TRANSFER,	/* rz_region_transfer_ownership() by the owner */
+};
+
 struct region_entry {
 	uint64_t id;		/* 0 while free; read lock-free with acquire */
 	uint32_t state;
@@ -114,6 +123,11 @@ struct region_entry {
 	uint64_t created_ns;
 	uint32_t nmaps;
 	uint32_t ncaps;
+	/* Remote grants (memory windows, lib/rdma) the owner holds on the region: the windows
+	 * are the owner process's own, this count is how the others know of them. Kept by the
+	 * owner under the table lock (lib/region/grants.c); reset when ownership changes. */
+	uint32_t rgrants;
+	uint32_t leaving;	/* enum region_leaving */
 	struct map_entry maps[RZ_MAX_PROCS];
 };
 

@@ -55,6 +55,8 @@ map_check_locked(const struct region_entry *e, uint32_t requester, uint32_t targ
 		RZ_LOG(ERR, "region %#" PRIx64 ": bad permissions 0x%x", e->id, perms);
 		return -EINVAL;
 	}
+	if (region_busy_locked(e, by_cap ? "capability use" : "mapping") < 0)
+		return -EBUSY;
 	if ((uintptr_t)vaddr % page_sz != 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": view address %p is not aligned to the %" PRIu64
 				" kB hugepage size", e->id, vaddr, page_sz >> 10);
@@ -243,6 +245,8 @@ unmap_local(uint64_t region_id, uint32_t requester, uint64_t deadline_ns)
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d may not unmap it from pid %d",
 				region_id, (int)proc_pid(requester), (int)local_proc.pid);
 		ret = -EPERM;
+	} else if (region_busy_locked(e, "unmap") < 0) {
+		ret = -EBUSY;	/* a transfer to us may be waiting for our mapping */
 	} else if (e->maps[local_proc.self].addr == 0) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d does not map it", region_id,
 				(int)local_proc.pid);
@@ -431,9 +435,36 @@ rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
 	return (int)perms;
 }
 
+/* The checks of a transfer to process slot @target, table lock held. */
+static int
+transfer_check_locked(struct region_entry *e, uint64_t id, int target, pid_t new_owner)
+{
+	if (!region_is(e, id))
+		return -ENOENT;
+	if (!owned_by_self_locked(e)) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
+				(int)local_proc.pid, (int)proc_pid(e->owner));
+		return -EPERM;
+	}
+	if (e->maps[target].addr == 0) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": new owner pid %d does not map it", e->id,
+				(int)new_owner);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Checks, then (if this process holds remote grants on the region) the leaving mark, the
+ * grants revoked without the table lock, and the transfer; the mark keeps the checks true
+ * meanwhile (the new owner cannot unmap), except the new owner's death: -ESRCH then, with the
+ * grants revoked. An owner killed while the mark is set: the reaper gives the region to its
+ * oldest mapper, as for any owner that dies.
+ */
 int
 rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 {
+	const struct remote_ops *ro;
 	struct region_entry *e;
 	int ret, target;
 	uint64_t id;
@@ -443,7 +474,7 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 		return ret;
 	id = handle_id(r);
 	if (remote_pid_is_peer(new_owner)) {
-		const struct remote_ops *ro = remote_for_peer(new_owner, &ret);
+		ro = remote_for_peer(new_owner, &ret);
 
 		return ro == NULL ? ret : ro->transfer(r, new_owner);
 	}
@@ -456,21 +487,39 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	ret = table_lock();
 	if (ret < 0)
 		return ret;
-	if (!region_is(e, id)) {
-		ret = -ENOENT;
-	} else if (!owned_by_self_locked(e)) {
-		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
-				(int)local_proc.pid, (int)proc_pid(e->owner));
-		ret = -EPERM;
-	} else if (e->maps[target].addr == 0) {
-		RZ_LOG(ERR, "region %#" PRIx64 ": new owner pid %d does not map it", e->id,
-				(int)new_owner);
-		ret = -EINVAL;
-	} else {
+	ret = transfer_check_locked(e, id, target, new_owner);
+	if (ret == 0)
+		ret = region_busy_locked(e, "transfer");
+	ro = remote_active();
+	if (ret == 0 && ro != NULL && e->rgrants > 0) {
+		/* Ownership does not leave with this process's windows still bound. */
+		e->leaving = REGION_LEAVING_TRANSFER;
+		table_unlock();
+		ro->revoke_region(id);
+		ret = table_lock();
+		if (ret < 0)
+			return ret;
+		if (e->leaving == REGION_LEAVING_TRANSFER)
+			e->leaving = REGION_STAYS;
+		ret = transfer_check_locked(e, id, target, new_owner);
+		if (ret == 0 && e->rgrants > 0) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": %u remote grant%s could not be revoked: "
+					"not transferred", e->id, e->rgrants,
+					e->rgrants == 1 ? "" : "s");
+			ret = -EIO;
+		}
+		if (ret == 0 && !proc_alive((uint32_t)target)) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": new owner pid %d died", e->id,
+					(int)new_owner);
+			ret = -ESRCH;
+		}
+	}
+	if (ret == 0) {
 		fault_point("transfer.locked");
 		e->owner = (uint32_t)target;
 		fault_point("transfer.owner");
 		e->owner_gen = tbl()->procs[target].gen;
+		e->rgrants = 0;
 		RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> pid %d", e->id,
 				(int)local_proc.pid, (int)new_owner);
 	}

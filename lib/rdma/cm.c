@@ -691,7 +691,7 @@ rz_rdma_progress(void)
 	before = grant_count_locked();
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		peer_events_locked(p);
-	grant_expire_locked(rdma_now_realtime());
+	grant_expire_locked(mono_time_ns());
 	n = before - grant_count_locked();
 	pthread_mutex_unlock(&rdma_state.lock);
 	return n;

@@ -18,6 +18,7 @@
 
 #include "desc_private.h"
 #include "rdma_private.h"
+#include "region_private.h"
 
 static int
 post_wait(struct rz_peer *p, struct ibv_send_wr *wr, const char *what)
@@ -151,12 +152,6 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		ret = -EINVAL;
 		goto out_free;
 	}
-	if (rz_region_owner(r) != local_proc.pid) {
-		RZ_LOG(ERR, "region %" PRIx64 ": pid %d is not the owner: only the owner grants",
-				region_id, (int)local_proc.pid);
-		ret = -EPERM;
-		goto out_free;
-	}
 	owner = grant_remote_owner_locked(region_id);
 	if (owner != 0 && owner != p->local_id) {
 		RZ_LOG(ERR, "region %" PRIx64 " is owned by peer %d: only it may be granted",
@@ -171,21 +166,26 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		ret = -EPERM;
 		goto out_free;
 	}
+	/* Counted in the shared table, under its lock, with the owner check: from here the
+	 * region can neither leave this process nor be freed before the grant is revoked. */
+	ret = region_grant_hold(region_id);
+	if (ret != 0)
+		goto out_free;
 	if (!rdma_state.quirks->mw_range_enforced) {
 		/* The device checks remote accesses against the MR only: bind the window on an
 		 * MR of exactly the granted range, registered the first time the range is
 		 * granted and kept for the next grants (it opens nothing by itself). */
 		mr = range_mr_get_locked(region_id, (uint8_t *)addr + offset, len, &ret);
 		if (mr == NULL)
-			goto out_free;
+			goto out_release;
 	}
 	ret = mw_get_for_peer_locked(p, &g->mw);
 	if (ret != 0)
-		goto out_free;
+		goto out_release;
 	ret = mw_new_key_locked(&g->mw, &key);
 	if (ret != 0) {
 		mw_drop_locked(&g->mw);
-		goto out_free;
+		goto out_release;
 	}
 	g->desc.rkey = (g->mw.mw->rkey & ~UINT32_C(0xff)) | key;
 
@@ -201,7 +201,7 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	ret = post_wait(p, &wr, "bind memory window");
 	if (ret != 0) {
 		mw_drop_locked(&g->mw);
-		goto out_free;
+		goto out_release;
 	}
 	/* The window's rkey is now the bound one: the next bind of it names it so (rxe checks
 	 * the work request's window rkey against the window's current one). */
@@ -216,6 +216,9 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	g->desc.length = len;
 	g->desc.rights = rights;
 	g->desc.mode = mode;
+	/* Expiry is kept by the monotonic clock here (a wall-clock step moves nothing); the
+	 * descriptor carries the wall-clock time for the peer, advisory. */
+	g->expiry_mono_ns = lifetime_ns ? mono_time_ns() + lifetime_ns : 0;
 	g->desc.expiry_ns = lifetime_ns ? rdma_now_realtime() + lifetime_ns : 0;
 	TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
 	p->ngrants++;
@@ -232,6 +235,8 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 			g->desc.rkey, rights, kind, (int)p->local_id);
 	*out = g;
 	return 0;
+out_release:
+	region_grant_release(region_id);
 out_free:
 	free(g);
 	return ret;
@@ -316,6 +321,7 @@ grant_revoke_locked(struct grant *g)
 		rdma_state.n_mw--;
 	}
 	TAILQ_REMOVE(&rdma_state.grants, g, next);
+	region_grant_release(g->desc.region_id);
 	p->ngrants--;
 	RZ_STAT_INC(stats_revoked, 1);
 	if (g->kind & GRANT_F_OWNER)
@@ -347,7 +353,7 @@ grant_expire_locked(uint64_t now)
 	int n = 0;
 
 	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
-		if (g->desc.expiry_ns != 0 && g->desc.expiry_ns <= now &&
+		if (g->expiry_mono_ns != 0 && g->expiry_mono_ns <= now &&
 				grant_revoke_locked(g) == 0)
 			n++;
 	}

@@ -114,6 +114,28 @@ rdma_region_mr_locked(struct rz_region *r, void **addr, size_t *len, uint64_t *r
 	return am->mr;
 }
 
+/* The lkey lets the device read the region (sends, writes) and write into it (LOCAL_WRITE:
+ * receives, reads, atomics): only a process that maps it read-write may have one. The device
+ * checks the MR (the whole arena), not this process's page protections: rzone checks here. */
+static int
+register_rights_check(struct rz_region *r)
+{
+	int perms = rz_region_get_mapping_perms(r, RZ_PID_SELF);
+
+	if (perms == -ENOENT && rz_region_id(r) != 0)
+		perms = 0;	/* the region exists; this process does not map it */
+	if (perms < 0)
+		return perms;
+	if ((perms & RZ_PERM_RW) != RZ_PERM_RW) {
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d %s: its lkey lets the device read and "
+				"write it; map it read-write first", rz_region_id(r),
+				(int)local_proc.pid, perms == 0 ? "does not map it" :
+				"maps it read-only");
+		return -EACCES;
+	}
+	return 0;
+}
+
 int
 rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
 {
@@ -122,9 +144,13 @@ rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
 	uint32_t perms;
 	void *addr;
 	size_t len;
+	int ret;
 
 	if (r == NULL || mem == NULL)
 		return -EINVAL;
+	ret = register_rights_check(r);
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&rdma_state.lock);
 	if (!rdma_state.initialized) {
 		pthread_mutex_unlock(&rdma_state.lock);
@@ -132,8 +158,7 @@ rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
 	}
 	mr = rdma_region_mr_locked(r, &addr, &len, &id, &perms);
 	if (mr == NULL) {
-		int ret = -rte_errno;
-
+		ret = -rte_errno;
 		pthread_mutex_unlock(&rdma_state.lock);
 		return ret;
 	}

@@ -66,6 +66,7 @@ struct grant {
 	struct mw_slot mw;
 	uint32_t kind;		/* GRANT_F_*; 0: rz_rdma_grant() */
 	uint64_t token;		/* GRANT_F_CAP: the capability token */
+	uint64_t expiry_mono_ns;	/* CLOCK_MONOTONIC ns after which it is revoked; 0: never */
 	struct rz_rdma_desc desc;
 };
 
@@ -238,6 +239,7 @@ int grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint
 pid_t grant_remote_owner_locked(uint64_t region_id);
 int grant_revoke_locked(struct grant *g);
 int grant_revoke_peer_locked(struct rz_peer *p);
+/* Revoke the grants whose lifetime ended by @now (CLOCK_MONOTONIC ns, mono_time_ns()). */
 int grant_expire_locked(uint64_t now);
 int grant_count_locked(void);
 

@@ -329,6 +329,11 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 	uint32_t i, best = RZ_NO_SLOT, best_cow = RZ_NO_SLOT;
 	uint64_t best_seq = UINT64_MAX, cow_seq = UINT64_MAX;
 
+	/* The leaving owner's remote grants went with it: revoked by rz_fini(), or destroyed by
+	 * the kernel with its RDMA context when it died. A destroy or transfer it had begun ends
+	 * here: the region is freed, or is the oldest mapper's with nothing pending. */
+	e->rgrants = 0;
+	e->leaving = REGION_STAYS;
 	/* The heir is the oldest mapper. A process that maps the region only through a
 	 * Copy-on-write capability (read rights) is taken only if nobody else maps it, and then
 	 * with the ceiling lowered to what its mapping allows: ownership never adds rights. */
@@ -370,9 +375,15 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 
 static int region_destroy(struct region_entry *e, uint64_t id);
 
-/* Would destroy succeed now? Changes nothing. */
+/*
+ * First half of a destroy: the checks that decide it, then the mark that keeps them true
+ * while the owner's remote grants are revoked without the table lock (maps, capabilities,
+ * grants of the region are refused with -EBUSY meanwhile). A destroy that fails here changes
+ * nothing; once marked, it cannot fail. An owner killed while the mark is set leaves a region
+ * nobody else maps: the reaper frees it.
+ */
 static int
-destroy_precheck(struct region_entry *e, uint64_t id)
+destroy_begin(struct region_entry *e, uint64_t id)
 {
 	uint32_t i;
 	int ret = table_lock();
@@ -383,9 +394,20 @@ destroy_precheck(struct region_entry *e, uint64_t id)
 		ret = -ENOENT;
 	else if (!owned_by_self_locked(e))
 		ret = -EPERM;
-	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++)
-		if (i != local_proc.self && e->maps[i].addr != 0)
+	else
+		ret = region_busy_locked(e, "destroy");
+	if (ret == -EPERM)
+		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
+				(int)local_proc.pid, (int)proc_pid(e->owner));
+	for (i = 0; ret == 0 && i < RZ_MAX_PROCS; i++) {
+		if (i != local_proc.self && e->maps[i].addr != 0) {
+			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
+					(int)proc_pid(i));
 			ret = -EBUSY;
+		}
+	}
+	if (ret == 0)
+		e->leaving = REGION_LEAVING_DESTROY;
 	table_unlock();
 	return ret;
 }
@@ -402,21 +424,19 @@ rz_region_destroy(struct rz_region *r)
 	if (e == NULL)
 		return ret;
 	id = handle_id(r);
-	ret = destroy_precheck(e, id);
-	if (ret == -EBUSY && reap_dead() > 0)
-		ret = destroy_precheck(e, id);
-	if (ret < 0)
-		return ret;
-	/* Remote peers lose access before the memory is zeroed and reused. */
-	ro = remote_active();
-	if (ro != NULL)
-		ro->revoke_region(id);
-	ret = region_destroy(e, id);
+	ret = destroy_begin(e, id);
 	if (ret == -EBUSY && reap_dead() > 0)
 		/* A dead process maps nothing: a mapper that died before the reaper's next
 		 * round must not make destroy fail. */
-		ret = region_destroy(e, id);
-	return ret;
+		ret = destroy_begin(e, id);
+	if (ret < 0)
+		return ret;
+	/* Remote peers lose access (invalidation completed) before the memory is zeroed and
+	 * reused. */
+	ro = remote_active();
+	if (ro != NULL)
+		ro->revoke_region(id);
+	return region_destroy(e, id);
 }
 
 static int
@@ -436,14 +456,25 @@ region_destroy(struct region_entry *e, uint64_t id)
 		table_unlock();
 		return -ENOENT;
 	}
-	if (!owned_by_self_locked(e)) {
+	if (!owned_by_self_locked(e) || e->leaving != REGION_LEAVING_DESTROY) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)local_proc.pid, (int)proc_pid(e->owner));
 		table_unlock();
 		return -EPERM;
 	}
+	if (e->rgrants > 0) {
+		/* A window could be neither invalidated nor freed (logged): the memory must
+		 * not be reused under it. */
+		RZ_LOG(ERR, "region %#" PRIx64 ": %u remote grant%s could not be revoked: not "
+				"destroyed", e->id, e->rgrants, e->rgrants == 1 ? "" : "s");
+		e->leaving = REGION_STAYS;
+		table_unlock();
+		return -EIO;
+	}
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		if (i != local_proc.self && e->maps[i].addr != 0) {
+			/* Cannot happen: maps are refused while the region is leaving. */
+			e->leaving = REGION_STAYS;
 			RZ_LOG(ERR, "region %#" PRIx64 ": still mapped by pid %d", e->id,
 					(int)proc_pid(i));
 			table_unlock();

@@ -38,6 +38,20 @@ void region_owner_leaves_locked(struct region_entry *e, uint32_t leaving);
 /* Free every region and arena (primary, last process out). Table lock held. */
 void region_free_all_locked(void);
 
+/* grants.c: remote grants held by a region's owner (lib/rdma calls these; lower layers read
+ * region_entry.rgrants and .leaving under the table lock). */
+/* -EBUSY (logged: no @what now) while the owner of @e revokes its remote grants before a
+ * destroy or transfer (e->leaving), else 0. Table lock held. */
+int region_busy_locked(const struct region_entry *e, const char *what);
+/* The calling process is about to bind a remote grant on region @region_id: count it. 0;
+ * -ENOENT (no such region), -EPERM (the caller is not the owner), -EBUSY (leaving). Takes the
+ * table lock: call it with the RDMA lock held, before the grant is bound. */
+int region_grant_hold(uint64_t region_id);
+/* A grant counted by region_grant_hold() is gone (revoked, or its bind failed). */
+void region_grant_release(uint64_t region_id);
+/* The owner's count of remote grants on @region_id (lock-free read), or -ENOENT. */
+int region_remote_grants(uint64_t region_id);
+
 /* Arena memzones. */
 /* Carve @npages from an arena of @socket: 0, or -EAGAIN with *@grow = the size of the arena
  * to make (drop the lock, arena_grow(socket, *grow), try again). */

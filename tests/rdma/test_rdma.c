@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
@@ -814,6 +815,141 @@ secondary_main(int argc, char **argv)
 	rz_fini();
 	rte_eal_cleanup();
 	return rep.status == 0 ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Grantor side: a DPDK secondary A of the test's instance that owns a region R and grants the
+ * test process (P, connected twice) Share on it, then lets its ownership go as MODE says:
+ * "transfer" (to the test process, B), "move" (a Move capability for B), "kill" (B kills it
+ * with -9 and the reaper hands R to B, its mapper), "fini" (rz_fini(): R passes to B, its
+ * mapper). "--grantor PREFIX IP PORT MODE". Its stdin is a pipe: one byte from B lets it go. */
+
+struct grantor_info {
+	uint64_t region_id;
+	uint64_t va;
+	uint64_t token;		/* move: the Move capability for B */
+	int32_t destroy_ret;	/* transfer: rz_region_destroy() while B maps R */
+	int32_t grants;		/* rz_rdma_grant_count() after that */
+};
+
+struct grantor_done {
+	int32_t ret;		/* rz_region_transfer_ownership() / the revokes */
+	int32_t grants;		/* rz_rdma_grant_count() after it */
+};
+
+#define GFAIL(...) do { fprintf(stderr, "grantor: FAIL: " __VA_ARGS__); \
+	fprintf(stderr, "\n"); return 1; } while (0)
+
+static int
+grantor_wait_stdin(int timeout_ms)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, timeout_ms) != 1 || read(0, &c, 1) != 1)
+		return -1;
+	return 0;
+}
+
+static int
+grantor_main(int argc, char **argv)
+{
+	char prefix[96];
+	char *eal[] = { argv[0], "--proc-type=secondary", "--no-pci", "-l", "0",
+		"--log-level=lib.rzone:info", prefix, NULL };
+	struct grantor_info gi;
+	struct grantor_done gd;
+	struct rz_rdma_desc d1, d2;
+	struct rz_region *r;
+	struct rz_peer *p1, *p2;
+	const char *mode;
+	pid_t b = getppid();
+	uint16_t port;
+	char m[64];
+	int ret;
+
+	if (argc < 6)
+		GFAIL("usage: --grantor PREFIX IP PORT MODE");
+	mode = argv[5];
+	port = (uint16_t)atoi(argv[4]);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", argv[2]);
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+		GFAIL("rte_eal_init: %s", rte_strerror(rte_errno));
+	if ((ret = rz_init()) != 0)
+		GFAIL("rz_init: %d", ret);
+	if ((ret = rz_rdma_init(NULL)) != 0)
+		GFAIL("rz_rdma_init: %s", strerror(-ret));
+	r = rz_region_create(RZ_PID_SELF, MB2, RZ_PERM_RW);
+	if (r == NULL)
+		GFAIL("create: %s", rte_strerror(rte_errno));
+	if ((ret = rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW)) != 0)
+		GFAIL("map self: %d", ret);
+	memset(rz_region_addr(r), 0x41, MB2);
+	/* A hands R over unmapped: the new owner could not destroy it while A maps it. */
+	if ((ret = rz_region_unmap(r, RZ_PID_SELF)) != 0)
+		GFAIL("unmap self: %d", ret);
+	p1 = rz_peer_connect(argv[3], port, TMO);
+	p2 = p1 == NULL ? NULL : rz_peer_connect(argv[3], port, TMO);
+	if (p1 == NULL || p2 == NULL)
+		GFAIL("connect: %s", strerror(rte_errno));
+	if ((ret = rz_rdma_grant(r, p1, RZ_MODE_SHARE, 0, 0, 0, &d1)) != 0 ||
+			(ret = rz_rdma_grant(r, p2, RZ_MODE_SHARE, 0, 0, 0, &d2)) != 0)
+		GFAIL("grant: %s", strerror(-ret));
+	memset(&gi, 0, sizeof(gi));
+	gi.region_id = rz_region_id(r);
+	gi.va = (uint64_t)(uintptr_t)rz_region_addr(r);
+	if (strcmp(mode, "move") == 0) {
+		ret = rz_region_create_capability(r, b, RZ_MODE_MOVE, &gi.token);
+		if (ret != 0)
+			GFAIL("Move capability: %d", ret);
+	} else {
+		/* B maps R (it takes R over by the transfer, the reaper or rz_fini()). */
+		if ((ret = rz_region_map(r, b, NULL, RZ_PERM_RW)) != 0)
+			GFAIL("map into pid %d: %d", (int)b, ret);
+		if (strcmp(mode, "transfer") == 0)
+			gi.destroy_ret = rz_region_destroy(r);	/* B maps it: -EBUSY */
+	}
+	gi.grants = rz_rdma_grant_count();
+	if ((ret = rz_peer_send_msg(p1, &gi, sizeof(gi))) != 0)
+		GFAIL("send info: %s", strerror(-ret));
+	if (strcmp(mode, "kill") == 0) {
+		grantor_wait_stdin(2 * TMO);	/* B kills us before */
+		GFAIL("not killed");
+	}
+	ret = rz_peer_recv_msg(p1, m, TMO);
+	if (ret < 1)
+		GFAIL("no command: %d", ret);
+	if (strcmp(mode, "fini") == 0) {
+		/* Grants revoked first, then the slot released: R passes to B. */
+		ret = rz_fini();
+		if (ret != 0)
+			GFAIL("rz_fini: %d", ret);
+		if ((ret = rz_rdma_grant_count()) != -ENODEV)
+			GFAIL("rz_rdma_grant_count after rz_fini: %d, want -ENODEV", ret);
+		rte_eal_cleanup();
+		return 0;
+	}
+	memset(&gd, 0, sizeof(gd));
+	if (strcmp(mode, "transfer") == 0) {
+		gd.ret = rz_region_transfer_ownership(r, b);
+	} else {
+		gd.ret = rz_rdma_revoke(&d1);
+		if (gd.ret == 0)
+			gd.ret = rz_rdma_revoke(&d2);
+	}
+	gd.grants = rz_rdma_grant_count();
+	if ((ret = rz_peer_send_msg(p1, &gd, sizeof(gd))) != 0)
+		GFAIL("send done: %s", strerror(-ret));
+	/* Connected until B has tried the old rkeys: their refusal is the windows', not a
+	 * closed connection's. */
+	if (grantor_wait_stdin(2 * TMO) != 0)
+		GFAIL("B never let us go");
+	rz_peer_close(p1);
+	rz_peer_close(p2);
+	rz_rdma_fini();
+	rz_fini();
+	rte_eal_cleanup();
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2038,6 +2174,367 @@ test_bad_input(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(ro), 0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* A remote grant never outlives its region, in any process (issue 10, section 1). */
+
+static const char *const grantor_modes[] = { "transfer", "move", "kill", "fini" };
+
+static pid_t
+spawn_grantor(const char *mode, int *to_child)
+{
+	char port[16], opt[] = "--grantor", ip[64], pfx[64], md[16];
+	char *argv[] = { self_exe, opt, pfx, ip, port, md, NULL };
+	posix_spawn_file_actions_t fa;
+	int fds[2], rc;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -1;
+	snprintf(port, sizeof(port), "%u", rz_peer_listener_port(lst));
+	snprintf(ip, sizeof(ip), "%s", test_ip);
+	snprintf(pfx, sizeof(pfx), "%s", file_prefix);
+	snprintf(md, sizeof(md), "%s", mode);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	rc = posix_spawn(&pid, self_exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[0]);
+	if (rc != 0) {
+		close(fds[1]);
+		return -1;
+	}
+	*to_child = fds[1];
+	return pid;
+}
+
+/* Wait (bounded) until this process owns region @id. */
+static bool
+wait_owner_self(uint64_t id)
+{
+	uint64_t t0 = now_ms();
+	struct rz_region *r;
+
+	while (now_ms() - t0 < 20000) {
+		r = rz_region_lookup(id);
+		if (r != NULL && rz_region_owner(r) == getpid())
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+static void
+grants_scenario(const char *mode)
+{
+	struct rz_region *pin = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_region *r, *r2 = NULL, *extra[32];
+	struct rz_rdma_desc d1, d2;
+	struct grantor_info gi;
+	struct grantor_done gd;
+	struct rz_rdma_mem mem;
+	struct rz_peer *pa1, *pa2;
+	unsigned int nextra = 0, i;
+	size_t bad = 0, k;
+	uint8_t *buf, *va2;
+	int to_child = -1, ret, rret, wret;
+	bool kill_mode = strcmp(mode, "kill") == 0, fini_mode = strcmp(mode, "fini") == 0;
+	pid_t a;
+
+	printf("\n  mode %s:\n", mode);
+	CU_ASSERT_FATAL(pin != NULL);	/* keeps R's arena alive when R is freed */
+	buf = aligned_alloc(4096, 2 * 4096);
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_register_mem(buf, 2 * 4096, &mem), 0);
+	a = spawn_grantor(mode, &to_child);
+	CU_ASSERT_FATAL(a > 0);
+	pa1 = accept_peer();
+	pa2 = pa1 == NULL ? NULL : accept_peer();
+	CU_ASSERT_FATAL(pa1 != NULL && pa2 != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_desc(pa1, &d1, TMO), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_desc(pa2, &d2, TMO), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(pa1, &gi, TMO), (int)sizeof(gi));
+	r = rz_region_lookup(gi.region_id);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_region_owner(r), a);
+	CU_ASSERT_EQUAL(d1.addr, gi.va);
+	CU_ASSERT_EQUAL(gi.grants, 2);
+	/* The grant works: P reads R's bytes through it. */
+	memset(buf, 0, 4096);
+	CU_ASSERT_EQUAL(rz_remote_read(pa1, &mem, 0, &d1, 0, 4096), 0);
+	CU_ASSERT_EQUAL(buf[0], 0x41);
+	CU_ASSERT_EQUAL(buf[4095], 0x41);
+	if (strcmp(mode, "transfer") == 0) {
+		/* A's destroy failed (-EBUSY: B maps R) and changed nothing: the read above went
+		 * through A's grant after it. */
+		printf("    A's rz_region_destroy() while B maps R: %d (%s); A's grants after it: "
+				"%d; P's READ through the old rkey after it: %d\n", gi.destroy_ret,
+				strerror(-gi.destroy_ret), gi.grants, buf[0] == 0x41 ? 0 : -1);
+		CU_ASSERT_EQUAL(gi.destroy_ret, -EBUSY);
+		CU_ASSERT_PTR_EQUAL(rz_region_lookup(gi.region_id), r);
+	}
+	if (strcmp(mode, "move") == 0) {
+		struct rz_region *got = NULL;
+
+		/* A holds grants on R: B may not take it. State unchanged. */
+		ret = rz_capability_map(gi.token, NULL, &got);
+		printf("    B's rz_capability_map(Move) while A holds 2 grants: %d (%s)\n", ret,
+				strerror(-ret));
+		CU_ASSERT_EQUAL(ret, -EBUSY);
+		CU_ASSERT_PTR_NULL(got);
+		CU_ASSERT_EQUAL(rz_region_owner(r), a);
+		CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, RZ_PID_SELF));
+		memset(buf, 0, 4096);
+		CU_ASSERT_EQUAL(rz_remote_read(pa1, &mem, 0, &d1, 0, 4096), 0);
+		CU_ASSERT_EQUAL(buf[0], 0x41);
+	}
+	if (kill_mode) {
+		CU_ASSERT_EQUAL(kill(a, SIGKILL), 0);
+		CU_ASSERT_EQUAL(wait_peer(a), 128 + SIGKILL);
+		a = 0;
+	} else {
+		CU_ASSERT_EQUAL(rz_peer_send_msg(pa1, "go", 2), 0);
+	}
+	if (fini_mode) {
+		CU_ASSERT_EQUAL(wait_peer(a), 0);	/* its rz_fini() returned 0 */
+		a = 0;
+	}
+	if (!kill_mode && !fini_mode) {
+		CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(pa1, &gd, TMO), (int)sizeof(gd));
+		CU_ASSERT_EQUAL(gd.ret, 0);
+		CU_ASSERT_EQUAL(gd.grants, 0);	/* the transfer revoked them itself */
+		printf("    A's %s: %d, A's grants after it: %d\n", strcmp(mode, "move") == 0 ?
+				"two rz_rdma_revoke()" : "rz_region_transfer_ownership()", gd.ret,
+				gd.grants);
+	}
+	if (strcmp(mode, "move") == 0) {
+		struct rz_region *got = NULL;
+
+		CU_ASSERT_EQUAL(rz_capability_map(gi.token, NULL, &got), 0);
+		CU_ASSERT_PTR_EQUAL(got, r);
+		CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	}
+	/* B owns R now (transfer, Move, the reaper after the kill, A's rz_fini()). */
+	CU_ASSERT_FATAL(wait_owner_self(gi.region_id));
+	if (rz_region_get_mapping(r, RZ_PID_SELF) != NULL)
+		CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_region_destroy(r), 0);
+	/* R2 on R's pages: the arena gives its lowest free page; other free pages of the arena
+	 * may come first. */
+	for (i = 0; i < RTE_DIM(extra); i++) {
+		r2 = new_region(MB2, RZ_PERM_RW, 0x77);
+		CU_ASSERT_FATAL(r2 != NULL);
+		if ((uint64_t)(uintptr_t)rz_region_addr(r2) == gi.va)
+			break;
+		extra[nextra++] = r2;
+		r2 = NULL;
+	}
+	CU_ASSERT_FATAL(r2 != NULL);
+	va2 = rz_region_addr(r2);
+	CU_ASSERT_EQUAL((uint64_t)(uintptr_t)va2, gi.va);
+	if (kill_mode || fini_mode) {
+		/* A is gone, and with it the QPs its windows were bound on (the kernel destroyed
+		 * its RDMA context): the connections end, so no QP can carry the old rkeys. Wait
+		 * (bounded) until both say so; an operation on them fails without being sent. */
+		uint64_t t0 = now_ms();
+
+		while ((rz_peer_connected(pa1) == 1 || rz_peer_connected(pa2) == 1) &&
+				now_ms() - t0 < 15000) {
+			rz_rdma_progress();
+			usleep(20000);
+		}
+		printf("    A's connections ended %" PRIu64 " ms after A was gone\n",
+				now_ms() - t0);
+		CU_ASSERT_EQUAL(rz_peer_connected(pa1), 0);
+		CU_ASSERT_EQUAL(rz_peer_connected(pa2), 0);
+	}
+	/* P's READ and WRITE through the old rkeys. */
+	memset(buf, 0, 4096);
+	rret = rz_peer_connected(pa1) == 1 ? rz_remote_read(pa1, &mem, 0, &d1, 0, 4096) :
+		-ENOTCONN;
+	memset(buf + 4096, 0xee, 4096);
+	wret = rz_peer_connected(pa2) == 1 ? rz_remote_write(pa2, &mem, 4096, &d2, 0, 4096) :
+		-ENOTCONN;
+	for (k = 0; k < MB2; k++)
+		bad += va2[k] != 0x77;
+	printf("    R2 at R's address %p; P's READ through the old rkey: %d (%s), WRITE: %d "
+			"(%s); R2 bytes changed: %zu%s\n", (void *)va2, rret, strerror(-rret), wret,
+			strerror(-wret), bad, buf[0] == 0x77 ? " (READ RETURNED R2's BYTES)" : "");
+	CU_ASSERT_NOT_EQUAL(rret, 0);
+	CU_ASSERT_NOT_EQUAL(wret, 0);
+	CU_ASSERT_NOT_EQUAL(buf[0], 0x77);
+	CU_ASSERT_EQUAL(bad, 0);
+	if (!kill_mode && !fini_mode) {
+		/* A is alive and connected: the windows themselves refused (remote access
+		 * error), not a closed connection. */
+		CU_ASSERT_EQUAL(rret, -EACCES);
+		CU_ASSERT_EQUAL(wret, -EACCES);
+	}
+	if (a > 0) {
+		CU_ASSERT_EQUAL(write(to_child, "q", 1), 1);
+		CU_ASSERT_EQUAL(wait_peer(a), 0);
+	}
+	close(to_child);
+	rz_peer_close(pa1);
+	rz_peer_close(pa2);
+	CU_ASSERT_EQUAL(rz_rdma_deregister_mem(&mem), 0);
+	free(buf);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+	for (i = 0; i < nextra; i++)
+		CU_ASSERT_EQUAL(rz_region_destroy(extra[i]), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(pin), 0);
+}
+
+static void
+test_grant_outlives_transfer(void)
+{
+	grants_scenario(grantor_modes[0]);
+}
+
+static void
+test_grant_outlives_move(void)
+{
+	grants_scenario(grantor_modes[1]);
+}
+
+static void
+test_grant_outlives_kill(void)
+{
+	grants_scenario(grantor_modes[2]);
+}
+
+static void
+test_grant_outlives_fini(void)
+{
+	grants_scenario(grantor_modes[3]);
+}
+
+/* rz_rdma_register(): an lkey (local read and write through the device) only for a process
+ * that maps the region read-write. */
+static void
+test_register_rights(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, MB2, RZ_PERM_RW);
+	struct rz_region *ro = rz_region_create(RZ_PID_SELF, MB2, RZ_PERM_READ);
+	struct rz_rdma_mem m;
+	uint32_t mr0, mr1, lkey = 0;
+
+	CU_ASSERT_FATAL(r != NULL && ro != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &mr0, NULL), 0);
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(rz_rdma_register(r, &m), -EACCES);	/* not mapped */
+	CU_ASSERT_EQUAL(rz_rdma_region_lkey(r, &lkey), -EACCES);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_READ), 0);
+	CU_ASSERT_EQUAL(rz_rdma_register(r, &m), -EACCES);	/* read-only */
+	CU_ASSERT_EQUAL(rz_region_map(ro, RZ_PID_SELF, NULL, RZ_PERM_READ), 0);
+	CU_ASSERT_EQUAL(rz_rdma_register(ro, &m), -EACCES);	/* its ceiling is read-only */
+	/* Refusals changed nothing: no registration, no output. */
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, &mr1, NULL), 0);
+	CU_ASSERT_EQUAL(mr1, mr0);
+	CU_ASSERT_EQUAL(m.lkey, 0);
+	CU_ASSERT_EQUAL(lkey, 0);
+	/* ro goes first: its read-only pages at the DPDK address would make the registration of
+	 * the whole arena fail with EFAULT (a known limit of the one-MR-per-arena design, see
+	 * doc/guide.md, "Remote access"). */
+	CU_ASSERT_EQUAL(rz_region_destroy(ro), 0);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(rz_rdma_register(r, &m), 0);
+	CU_ASSERT_NOT_EQUAL(m.lkey, 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* In the VM lane (kernel command line has rzvm.dir=) the test may step the guest's wall clock. */
+static bool
+in_vm_lane(void)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/cmdline", "r");
+	bool vm = false;
+
+	if (f != NULL) {
+		vm = fgets(line, sizeof(line), f) != NULL && strstr(line, "rzvm.dir=") != NULL;
+		fclose(f);
+	}
+	return vm;
+}
+
+static uint64_t
+realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int
+step_realtime(int64_t delta_s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += delta_s;
+	return clock_settime(CLOCK_REALTIME, &ts);
+}
+
+/* Expiry by the monotonic clock: a wall-clock step changes nothing; the descriptor's wall-clock
+ * expiry is advisory (what the peer checks a descriptor against when it receives it). */
+static void
+test_expiry_monotonic(void)
+{
+	const uint64_t life_ns = 2000000000ull;
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct desc_msg m;
+	struct rz_peer *p;
+	uint64_t rt0, rt1, t0;
+	bool vm = in_vm_lane(), stepped = false;
+	pid_t pid = spawn_peer("cmd", NULL);
+	int live_after_step = -1, expired;
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "D", 1), 0);
+	rt0 = realtime_ns();
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, life_ns, &d), 0);
+	rt1 = realtime_ns();
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(p, &m), 0);	/* the peer took it (before any step) */
+	/* On the wire: wall-clock nanoseconds. */
+	CU_ASSERT(d.expiry_ns >= rt0 + life_ns && d.expiry_ns <= rt1 + life_ns);
+	t0 = now_ms();
+	if (vm) {
+		/* One hour ahead: a wall-clock expiry would revoke the grant at once. */
+		stepped = step_realtime(3600) == 0;
+		CU_ASSERT(stepped);
+		rz_rdma_progress();
+		live_after_step = rz_rdma_grant_count();
+		CU_ASSERT_EQUAL(live_after_step, 1);
+		/* Then one hour behind the truth: a wall-clock expiry would wait an hour. */
+		if (stepped)
+			CU_ASSERT_EQUAL(step_realtime(-7200), 0);
+	}
+	while (rz_rdma_grant_count() > 0 && now_ms() - t0 < 30000) {
+		rz_rdma_progress();
+		usleep(20000);
+	}
+	expired = rz_rdma_grant_count() == 0;
+	if (stepped)
+		CU_ASSERT_EQUAL(step_realtime(3600), 0);	/* back to the truth */
+	printf("\n  grant of 2 s lifetime: %s; live after +1 h wall-clock step: %d; expired "
+			"%" PRIu64 " ms (monotonic) after the grant%s\n", vm ?
+			"VM lane, wall clock stepped +1 h then -2 h then +1 h" :
+			"no clock step (not in the VM lane: the host's clock is left alone)",
+			live_after_step, now_ms() - t0, expired ? "" : " -- NOT EXPIRED");
+	CU_ASSERT(expired);
+	/* The peer's write through it: remote access error (exit status EACCES). */
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "W\x11", 2), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), EACCES);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -2059,6 +2556,12 @@ static const struct rz_test_case cases[] = {
 	{ "a secondary registers and posts", test_secondary_posts },
 	{ "bad input", test_bad_input },
 	{ "limits: max_mr / max_mw refused", test_limits },
+	{ "grants revoked before a transfer; B reuses the pages", test_grant_outlives_transfer },
+	{ "Move capability refused while the owner holds grants", test_grant_outlives_move },
+	{ "owner killed -9 after granting: its grants die with it", test_grant_outlives_kill },
+	{ "owner's rz_fini() revokes its grants first", test_grant_outlives_fini },
+	{ "rz_rdma_register: only for a read-write mapper", test_register_rights },
+	{ "expiry by the monotonic clock", test_expiry_monotonic },
 	{ NULL, NULL },
 };
 
@@ -2076,6 +2579,8 @@ main(int argc, char **argv)
 		return peer_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "--secondary") == 0)
 		return secondary_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--grantor") == 0)
+		return grantor_main(argc, argv);
 	test_ip = getenv("RZ_RDMA_TEST_IP");
 	if (test_ip == NULL)
 		test_ip = "10.0.2.15";
