@@ -154,6 +154,7 @@ map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t fl
 	m->cap_slot = cap_slot;
 	m->seq = ++t->map_seq;
 	e->nmaps++;
+	fault_point("map.counted");	/* counted, not recorded: the repair recounts */
 	__atomic_store_n(&m->addr, (uint64_t)(uintptr_t)addr, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -166,6 +167,7 @@ mapping_clear_locked(struct region_entry *e, uint32_t slot)
 	if (m->addr == 0)
 		return;
 	__atomic_store_n(&m->addr, 0, __ATOMIC_RELEASE);
+	fault_point("unmap.cleared");	/* cleared, still counted */
 	if ((m->flags & MAP_F_CAP) && cap_gone != NULL)
 		cap_gone(m->cap_slot);
 	memset(m, 0, sizeof(*m));

@@ -889,6 +889,21 @@ test_kill_points(void)
 		CU_ASSERT_EQUAL(agent_cmd(&a, "destroy %#" PRIx64, rep.val).err, EPIPE);
 		after_kill(&a, destroy_points[i], mz0, regions0);
 	}
+	/* A secondary mapping and unmapping a region it owns (nobody else maps it: the reaper
+	 * frees it after the kill). */
+	START(a);
+	rep = agent_cmd(&a, "create %u 3", PAGE);
+	OK(rep);
+	OK(agent_cmd(&a, "fault map.counted"));
+	CU_ASSERT_EQUAL(agent_cmd(&a, "map %#" PRIx64 " 0 0 3", rep.val).err, EPIPE);
+	after_kill(&a, "map.counted", mz0, regions0);
+	START(a);
+	rep = agent_cmd(&a, "create %u 3", PAGE);
+	OK(rep);
+	OK(agent_cmd(&a, "map %#" PRIx64 " 0 0 3", rep.val));
+	OK(agent_cmd(&a, "fault unmap.cleared"));
+	CU_ASSERT_EQUAL(agent_cmd(&a, "unmap %#" PRIx64 " 0", rep.val).err, EPIPE);
+	after_kill(&a, "unmap.cleared", mz0, regions0);
 	for (i = 0; i < RTE_DIM(transfer_points); i++) {
 		START(a);
 		rep = agent_cmd(&a, "create %u 3", PAGE);
