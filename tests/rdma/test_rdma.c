@@ -2569,8 +2569,11 @@ int
 main(int argc, char **argv)
 {
 	char prefix[96];
-	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", prefix,
-		NULL };
+	/* The base address of tests/common/rz_test.h: the secondaries of a sanitized build
+	 * (grantors, the secondary test) get the primary's addresses (ASan's own mappings took
+	 * them otherwise, now and then: "Cannot get a virtual area at requested address"). */
+	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice",
+		RZ_TEST_BASE_VA, prefix, NULL };
 	unsigned int failed;
 	ssize_t n;
 	int ret;
