@@ -20,11 +20,16 @@
  *   each message is delivered or refused (-EBADMSG, or -ENOMSG + a refused descriptor counted
  *   in desc_rejected) in order; the long one ends that connection only (-ENOTCONN). The owner's
  *   RSS (/proc/self/statm) grows by less than 4 MiB, its fds do not grow, peers / grants /
- *   used_mr / used_mw of /rzone/rdma come back to their baseline.
+ *   used_mr of /rzone/rdma come back to their baseline; used_mw grows by at most 64 (the
+ *   window pool, kept for reuse, grows 16 at a time).
  * - "connect/disconnect churn": the raw peer connects and disconnects up to 1000 times (every
  *   50th with a bad hello, refused with -EPROTO), or as many as fit in 45 s under TCG (rate
  *   printed). The owner accepts each, sees it go within 10 s, closes it; afterwards peers,
  *   grants, registrations, fds and RSS are back within the same bounds and the good peer works.
+ * - "a peer that never posts receives": the raw peer posts no receive. The owner's first message
+ *   to it is given up after the 5 s control timeout (-ETIMEDOUT, < 10 s asserted), later
+ *   messages and grants are refused after the 100 ms backlog wait (-EAGAIN, < 2.5 s asserted,
+ *   nothing granted); another owner thread keeps calling it while the good peer does its rounds.
  *
  * Environment: RZ_RDMA_TEST_IP (default 10.0.2.15), RZ_RDMA_DEV (default: first device),
  * RZ_RDMA_ONLY (run only the cases whose name contains it; for development: pass it into the VM
@@ -36,6 +41,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
@@ -764,10 +770,15 @@ raw_main(int argc, char **argv)
 	id = raw_connect(argv[3], argv[4], &h);
 	if (id == NULL)
 		PFAIL("raw connect %s:%s: %s", argv[3], argv[4], strerror(errno));
-	if (strcmp(argv[2], "flood") == 0)
+	if (strcmp(argv[2], "flood") == 0) {
 		ret = raw_flood(id);
-	else
+	} else if (strcmp(argv[2], "deaf") == 0) {
+		/* "deaf": no receive posted, ever; wait for the owner's SIGTERM. */
+		pause();
+		ret = 0;
+	} else {
 		ret = 1;
+	}
 	rdma_disconnect(id);
 	rdma_destroy_ep(id);
 	return ret;
@@ -2443,6 +2454,7 @@ tel_snap(struct tel_snap *s)
 }
 
 #define RSS_BOUND_KIB	(4 << 10)
+#define MW_BOUND	64	/* windows: 4 growths of the device pool */
 
 /* SEND flood and garbage: a raw peer floods FLOOD_N SENDs (40x the 16 receive slots) of eight
  * kinds, seven of them garbage, then one longer than a slot. While the owner takes nothing, the
@@ -2454,6 +2466,7 @@ tel_snap(struct tel_snap *s)
 static void
 test_flood_garbage(void)
 {
+	uint32_t mw_base = 0, mw_end = 1;
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
 	struct lat before = { .n = 0 }, held = { .n = 0 }, drain = { .n = 0 }, after = { .n = 0 };
 	int i, ret, nmsg = 0, nbad = 0, ndesc = 0, wrong = 0, fd0, fd1, first_wrong = -1;
@@ -2466,6 +2479,7 @@ test_flood_garbage(void)
 	uint64_t tm;
 
 	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_base), 0);
 	gp = spawn_peer("cmd", NULL);
 	CU_ASSERT_FATAL(gp > 0);
 	g = accept_peer();
@@ -2537,7 +2551,6 @@ test_flood_garbage(void)
 	CU_ASSERT_EQUAL(t1.peers, t0.peers);
 	CU_ASSERT_EQUAL(t1.grants, t0.grants);
 	CU_ASSERT_EQUAL(t1.used_mr, t0.used_mr);
-	CU_ASSERT_EQUAL(t1.used_mw, t0.used_mw);
 	CU_ASSERT(rss0 > 0 && rss1 > 0 && rss1 - rss0 < RSS_BOUND_KIB);
 	CU_ASSERT(fd0 > 0 && fd1 <= fd0);
 	printf("\n  flood of %d SENDs (%d good, %d garbage, %d descriptor-like refused) + one of "
@@ -2553,6 +2566,11 @@ test_flood_garbage(void)
 	CU_ASSERT_EQUAL(rz_peer_send_msg(g, "Q", 1), 0);
 	CU_ASSERT_EQUAL(wait_peer(gp), 0);
 	rz_peer_close(g);
+	/* The good peer's kept windows go back to the device pool, which is kept for reuse and
+	 * grows 16 at a time (mw.c): bounded, not back to the exact start. */
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_end), 0);
+	CU_ASSERT(mw_end <= mw_base + MW_BOUND);
+	printf("  windows allocated (used_mw) %u -> %u\n", mw_base, mw_end);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
@@ -2567,6 +2585,7 @@ test_flood_garbage(void)
 static void
 test_churn(void)
 {
+	uint32_t mw_base = 0, mw_end = 1;
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
 	struct lat before = { .n = 0 }, during = { .n = 0 }, after = { .n = 0 };
 	int i, n_ok = 0, n_bad = 0, n_other = 0, n_slow = 0, fd0, fd1, err = 0;
@@ -2578,6 +2597,7 @@ test_churn(void)
 	pid_t gp, cp;
 
 	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_base), 0);
 	gp = spawn_peer("cmd", NULL);
 	CU_ASSERT_FATAL(gp > 0);
 	g = accept_peer();
@@ -2635,7 +2655,6 @@ test_churn(void)
 	CU_ASSERT_EQUAL(t1.peers, t0.peers);
 	CU_ASSERT_EQUAL(t1.grants, t0.grants);
 	CU_ASSERT_EQUAL(t1.used_mr, t0.used_mr);
-	CU_ASSERT_EQUAL(t1.used_mw, t0.used_mw);
 	CU_ASSERT(rss0 > 0 && rss1 > 0 && rss1 - rss0 < RSS_BOUND_KIB);
 	CU_ASSERT(fd0 > 0 && fd1 <= fd0);
 	printf("\n  churn: %d connections (%d accepted and closed, %d bad hellos refused) in %"
@@ -2652,6 +2671,139 @@ test_churn(void)
 	CU_ASSERT_EQUAL(rz_peer_send_msg(g, "Q", 1), 0);
 	CU_ASSERT_EQUAL(wait_peer(gp), 0);
 	rz_peer_close(g);
+	/* The good peer's kept windows go back to the device pool, which is kept for reuse and
+	 * grows 16 at a time (mw.c): bounded, not back to the exact start. */
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_end), 0);
+	CU_ASSERT(mw_end <= mw_base + MW_BOUND);
+	printf("  windows allocated (used_mw) %u -> %u\n", mw_base, mw_end);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+struct deaf_arg {
+	struct rz_peer *q;
+	struct rz_region *r;
+	volatile bool stop;
+	int n, n_again, n_other, other;
+	uint64_t max_us;
+};
+
+/* Another thread of the owner keeps calling the deaf peer: messages and grants. */
+static void *
+deaf_caller(void *arg)
+{
+	struct deaf_arg *a = arg;
+	struct rz_rdma_desc d;
+	uint64_t t;
+	int ret;
+
+	while (!a->stop) {
+		int k = __atomic_load_n(&a->n, __ATOMIC_RELAXED);
+
+		t = now_us();
+		ret = k % 2 == 0 ? rz_peer_send_msg(a->q, "x", 1) :
+			rz_rdma_grant(a->r, a->q, RZ_MODE_SHARE, 0, 4096, 0, &d);
+		t = now_us() - t;
+		a->max_us = t > a->max_us ? t : a->max_us;
+		__atomic_fetch_add(&a->n, 1, __ATOMIC_RELAXED);
+		if (ret == -EAGAIN) {
+			a->n_again++;
+		} else {
+			a->n_other++;
+			a->other = ret;
+		}
+	}
+	return NULL;
+}
+
+/* A peer that never posts a receive: the owner's first SEND to it is given up after the
+ * 5 s control timeout (-ETIMEDOUT, left queued); every later message or grant to it is refused
+ * after at most the 100 ms backlog wait (-EAGAIN), grant count unchanged. While another thread
+ * of the owner keeps calling it, the good peer's rounds work (latency printed). */
+static void
+test_deaf_peer(void)
+{
+	uint32_t mw_base = 0, mw_end = 1;
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct lat before = { .n = 0 }, during = { .n = 0 }, after = { .n = 0 };
+	struct deaf_arg a = { .n = 0 };
+	uint64_t t, dt_first, dt_msg, dt_grant;
+	struct tel_snap t0, t1;
+	struct rz_rdma_desc d;
+	struct rz_peer *g, *q;
+	int i, n0, ret, n_during;
+	pthread_t th;
+	pid_t gp, qp;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_base), 0);
+	gp = spawn_peer("cmd", NULL);
+	CU_ASSERT_FATAL(gp > 0);
+	g = accept_peer();
+	CU_ASSERT_FATAL(g != NULL);
+	for (i = 0; i < 5; i++)
+		lat_add(&before, good_round(g, r, (uint8_t)(0x10 + i)));
+	tel_snap(&t0);
+	qp = spawn_raw("deaf");
+	CU_ASSERT_FATAL(qp > 0);
+	q = accept_peer();
+	CU_ASSERT_FATAL(q != NULL);
+	n0 = rz_rdma_grant_count();
+	t = now_us();
+	ret = rz_peer_send_msg(q, "hello", 5);
+	dt_first = now_us() - t;
+	CU_ASSERT_EQUAL(ret, -ETIMEDOUT);
+	CU_ASSERT(dt_first < (5000 + 5000) * 1000ull);	/* RZ_CTRL_TIMEOUT_MS, TCG slack */
+	t = now_us();
+	ret = rz_peer_send_msg(q, "again", 5);
+	dt_msg = now_us() - t;
+	CU_ASSERT_EQUAL(ret, -EAGAIN);
+	CU_ASSERT(dt_msg < 2500 * 1000ull);	/* RZ_SEND_BACKLOG_MS, TCG slack */
+	t = now_us();
+	ret = rz_rdma_grant(r, q, RZ_MODE_SHARE, 0, 4096, 0, &d);
+	dt_grant = now_us() - t;
+	CU_ASSERT_EQUAL(ret, -EAGAIN);
+	CU_ASSERT(dt_grant < 2500 * 1000ull);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	a.q = q;
+	a.r = r;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, deaf_caller, &a), 0);
+	/* At least 20 calls of the other thread (2 s of backlog waits) overlap the rounds. */
+	for (i = 0; i < 10 || (__atomic_load_n(&a.n, __ATOMIC_RELAXED) < 20 && i < 1000); i++)
+		lat_add(&during, good_round(g, r, (uint8_t)(0x20 + i)));
+	n_during = i;
+	a.stop = true;
+	pthread_join(th, NULL);
+	CU_ASSERT(a.n >= 20);
+	CU_ASSERT_EQUAL(a.n_other, 0);
+	CU_ASSERT(a.max_us < 2500 * 1000ull);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT_EQUAL(kill(qp, SIGTERM), 0);
+	CU_ASSERT_EQUAL(wait_peer(qp), 128 + SIGTERM);
+	rz_peer_close(q);
+	for (i = 0; i < 5; i++)
+		lat_add(&after, good_round(g, r, (uint8_t)(0x60 + i)));
+	tel_snap(&t1);
+	CU_ASSERT_EQUAL(t1.peers, t0.peers);
+	CU_ASSERT_EQUAL(t1.grants, t0.grants);
+	printf("\n  a peer that posts no receive: first message -ETIMEDOUT in %" PRIu64 " ms, "
+			"then a message -EAGAIN in %" PRIu64 " ms, a grant -EAGAIN in %" PRIu64
+			" ms\n", dt_first / 1000, dt_msg / 1000, dt_grant / 1000);
+	printf("  another thread called it %d times meanwhile: %d -EAGAIN, %d other (last %d), "
+			"slowest %" PRIu64 " ms\n", a.n, a.n_again, a.n_other, a.other,
+			a.max_us / 1000);
+	printf("  the good peer's round (grant, write, read, 3 message round trips, revoke), %d "
+			"rounds while the thread ran:\n", n_during);
+	lat_print("before", &before);
+	lat_print("while another thread calls the deaf peer", &during);
+	lat_print("after", &after);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(g, "Q", 1), 0);
+	CU_ASSERT_EQUAL(wait_peer(gp), 0);
+	rz_peer_close(g);
+	/* The good peer's kept windows go back to the device pool, which is kept for reuse and
+	 * grows 16 at a time (mw.c): bounded, not back to the exact start. */
+	CU_ASSERT_EQUAL(rz_rdma_limits(NULL, NULL, NULL, &mw_end), 0);
+	CU_ASSERT(mw_end <= mw_base + MW_BOUND);
+	printf("  windows allocated (used_mw) %u -> %u\n", mw_base, mw_end);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
@@ -2693,6 +2845,7 @@ static const struct rz_test_case cases[] = {
 	{ "limits: max_mr / max_mw refused", test_limits },
 	{ "abuse: SEND flood and garbage, another peer works", test_flood_garbage },
 	{ "abuse: connect/disconnect churn, another peer works", test_churn },
+	{ "abuse: a peer that never posts receives, another peer works", test_deaf_peer },
 	{ NULL, NULL },
 };
 
