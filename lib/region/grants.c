@@ -44,7 +44,7 @@ region_grant_hold(uint64_t region_id)
 	e = region_by_id(region_id);
 	if (e == NULL) {
 		ret = -ENOENT;
-	} else if (e->owner != local_proc.self || e->owner_gen != local_proc.self_gen) {
+	} else if (!owned_by_self_locked(e)) {
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d): only the owner "
 				"grants", region_id, (int)local_proc.pid, (int)proc_pid(e->owner));
 		ret = -EPERM;
@@ -66,8 +66,7 @@ region_grant_release(uint64_t region_id)
 		return;
 	e = region_by_id(region_id);
 	/* A region that changed hands had its count reset: not ours to decrement. */
-	if (e != NULL && e->owner == local_proc.self && e->owner_gen == local_proc.self_gen &&
-			e->rgrants > 0)
+	if (e != NULL && owned_by_self_locked(e) && e->rgrants > 0)
 		e->rgrants--;
 	table_unlock();
 }
