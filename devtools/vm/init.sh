@@ -11,11 +11,11 @@
 #   ttyS1  the command's stdout                 -> run.sh's stdout
 #   ttyS2  the command's stderr                 -> run.sh's stderr
 # Kernel command line: rzvm.dir=<run dir on the host fs> rzvm.hugepages=<n>
-# [rzvm.9pcache=<9p cache mode>] [rzvm.tmpfs_tmp=1]
+# [rzvm.9pcache=<9p cache mode>] [rzvm.tmpfs_tmp=1] [rzvm.ip=<10.0.2.N>, default 10.0.2.15]
 #
 # The guest mounts the host's / (9p tag "hostroot") on /newroot, gives it
 # fresh /proc, /sys, /dev (devtmpfs), /dev/pts, /dev/shm, /dev/hugepages (the
-# guest's own hugetlbfs) and /run (tmpfs), brings eth0 up as 10.0.2.15/24,
+# guest's own hugetlbfs) and /run (tmpfs), brings eth0 up as 10.0.2.15/24 (or rzvm.ip),
 # adds the Soft-RoCE device rxe0 on it, and runs <run dir>/cmd.sh (written by
 # run.sh) in a chroot there.  The command's exit status goes to
 # <run dir>/status.  Failures to set up are reported on the console as
@@ -24,7 +24,6 @@
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export PATH
 NEWROOT=/newroot
-GID_IPV4=0000:0000:0000:0000:0000:ffff:0a00:020f   # ::ffff:10.0.2.15
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -65,6 +64,7 @@ RD=
 HUGEPAGES=0
 P9CACHE=
 TMPFS_TMP=0
+IP=10.0.2.15
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
     case "$arg" in
@@ -72,9 +72,16 @@ for arg in $cmdline; do
         rzvm.hugepages=*) HUGEPAGES=${arg#rzvm.hugepages=} ;;
         rzvm.9pcache=*) P9CACHE=${arg#rzvm.9pcache=} ;;
         rzvm.tmpfs_tmp=*) TMPFS_TMP=${arg#rzvm.tmpfs_tmp=} ;;
+        rzvm.ip=*) IP=${arg#rzvm.ip=} ;;
     esac
 done
 [ -n "$RD" ] || fail "no rzvm.dir= on the kernel command line"
+case "$IP" in
+    10.0.2.[0-9]|10.0.2.[0-9][0-9]|10.0.2.[0-9][0-9][0-9]) ;;
+    *) fail "rzvm.ip=$IP: not an address of 10.0.2.0/24" ;;
+esac
+# The RoCE v2 GID that rxe derives from the address: ::ffff:10.0.2.N.
+GID_IPV4=$(printf '0000:0000:0000:0000:0000:ffff:0a00:02%02x' "${IP##*.}")
 log "stage: kernel $(uname -r) up"
 
 # The command's stdout/stderr: raw serial ports (no \n -> \r\n, no echo).
@@ -130,7 +137,7 @@ log "stage: network"
 ip link set lo up
 wait_for 5 test -e /sys/class/net/eth0 || fail "eth0: no such device (virtio_net)"
 ip link set eth0 up || fail "eth0: cannot set up"
-ip addr add 10.0.2.15/24 dev eth0 || fail "eth0: cannot add 10.0.2.15/24"
+ip addr add "$IP/24" dev eth0 || fail "eth0: cannot add $IP/24"
 
 log "stage: rdma"
 [ -x "$NEWROOT/usr/bin/rdma" ] || [ -x "$NEWROOT/sbin/rdma" ] || fail "rdma_rxe: no rdma tool on the host (install iproute2)"
@@ -140,7 +147,7 @@ wait_for 10 test -e /sys/class/infiniband/rxe0 || fail "rdma_rxe: rxe0 did not a
 port_active() { grep -q ACTIVE /sys/class/infiniband/rxe0/ports/1/state; }
 wait_for 20 port_active || fail "rdma_rxe: rxe0 port 1 not ACTIVE: $(cat /sys/class/infiniband/rxe0/ports/1/state)"
 has_ipv4_gid() { cat /sys/class/infiniband/rxe0/ports/1/gids/[0-9] 2>/dev/null | grep -q "$GID_IPV4"; }
-wait_for 20 has_ipv4_gid || fail "rdma_rxe: rxe0 has no GID for 10.0.2.15"
+wait_for 20 has_ipv4_gid || fail "rdma_rxe: rxe0 has no GID for $IP"
 wait_for 10 test -c /dev/infiniband/uverbs0 || fail "rdma_rxe: /dev/infiniband/uverbs0 missing"
 test -c /dev/infiniband/rdma_cm || fail "rdma_ucm: /dev/infiniband/rdma_cm missing"
 

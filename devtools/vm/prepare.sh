@@ -29,7 +29,8 @@ INIT_SCRIPT=$HERE/init.sh
 # Modules loaded at boot, in this order (dependencies come from modules.dep).
 # crc32_generic must come before rdma_rxe: without it "rdma link add" fails
 # with "failed to add eth0" (rxe allocates the "crc32" crypto hash).
-REQUIRED_MODULES="crc32_generic virtio_pci virtio_net 9pnet_virtio 9p ib_uverbs rdma_rxe rdma_ucm"
+# sch_netem: the two-host lane's network faults (tc qdisc ... netem loss / delay / reorder).
+REQUIRED_MODULES="crc32_generic virtio_pci virtio_net 9pnet_virtio 9p ib_uverbs rdma_rxe rdma_ucm sch_netem"
 # Loaded when the kernel has them (siw is not enabled in Debian 12's kernel).
 OPTIONAL_MODULES="ib_umad siw"
 

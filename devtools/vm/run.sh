@@ -7,11 +7,19 @@
 # chroots into the host's / (9p), so CMD is the host's own binary and sees
 # the host's files; it runs as root in the caller's working directory.
 #
-# Usage: devtools/vm/run.sh [--timeout SECONDS] [--mem MB] [--smp N] -- CMD [ARGS...]
+# Usage: devtools/vm/run.sh [--timeout SECONDS] [--mem MB] [--smp N] [--ip ADDR]
+#                           [--wire listen:PORT|connect:PORT] -- CMD [ARGS...]
 #
 #   --timeout S  kill the VM after S seconds (default $RZ_VM_TIMEOUT or 1200)
 #   --mem MB     guest memory (default $RZ_VM_MEM or 3072)
 #   --smp N      guest CPUs (default $RZ_VM_SMP or 2)
+#   --ip ADDR    the guest's eth0 address, 10.0.2.N (default 10.0.2.15); its MAC is
+#                52:54:00:12:34:NN (NN = N in hex), rxe0's GID ::ffff:ADDR
+#   --wire listen:PORT|connect:PORT
+#                eth0 on a virtual wire to another guest (QEMU's socket netdev over the
+#                host's loopback, port PORT): one guest listens, the other connects
+#                (devtools/vm/pair.sh starts both). Default: an isolated user-mode
+#                network (nothing leaves the VM).
 #
 # Environment:
 #   RZ_VM_HUGEPAGES  2 MiB hugepages reserved in the guest (default 512)
@@ -54,6 +62,8 @@ timeout_s=${RZ_VM_TIMEOUT:-1200}
 mem=${RZ_VM_MEM:-3072}
 smp=${RZ_VM_SMP:-2}
 hugepages=${RZ_VM_HUGEPAGES:-512}
+ip=10.0.2.15
+wire=
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -63,6 +73,10 @@ while [ $# -gt 0 ]; do
         --mem=*) mem=${1#*=}; shift ;;
         --smp) [ $# -ge 2 ] || usage; smp=$2; shift 2 ;;
         --smp=*) smp=${1#*=}; shift ;;
+        --ip) [ $# -ge 2 ] || usage; ip=$2; shift 2 ;;
+        --ip=*) ip=${1#*=}; shift ;;
+        --wire) [ $# -ge 2 ] || usage; wire=$2; shift 2 ;;
+        --wire=*) wire=${1#*=}; shift ;;
         -h|--help) usage 0 ;;
         --) shift; break ;;
         -*) say "unknown option $1"; usage ;;
@@ -73,6 +87,20 @@ done
 for v in timeout_s mem smp hugepages; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { say "$v must be a number, got '${!v}'"; exit 125; }
 done
+[[ $ip =~ ^10\.0\.2\.([0-9]{1,3})$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] &&
+    [ "${BASH_REMATCH[1]}" -le 254 ] || { say "--ip $ip: not an address 10.0.2.1-254"; exit 125; }
+mac=$(printf '52:54:00:12:34:%02x' "${ip##*.}")
+netdev="user,id=n0,restrict=on"
+case "$wire" in
+    "") ;;
+    listen:[0-9]*|connect:[0-9]*)
+        port=${wire#*:}
+        [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65535 ] ||
+            { say "--wire $wire: port must be 1024-65535"; exit 125; }
+        netdev="socket,id=n0,${wire%%:*}=127.0.0.1:$port"
+        ;;
+    *) say "--wire $wire: want listen:PORT or connect:PORT"; exit 125 ;;
+esac
 [ "$((hugepages * 2 + 512))" -le "$mem" ] ||
     { say "$hugepages hugepages (2 MiB) do not fit in --mem $mem MB"; exit 125; }
 
@@ -156,7 +184,7 @@ cat < "$rd/stderr" >&2 &
 readers+=("$!")
 
 kparams="console=ttyS0,115200 panic=-1 mitigations=off hugepagesz=2M hugepages=$hugepages hugetlb_free_vmemmap=off init_on_alloc=0"
-kparams+=" rzvm.dir=$rd rzvm.hugepages=$hugepages"
+kparams+=" rzvm.dir=$rd rzvm.hugepages=$hugepages rzvm.ip=$ip"
 [ -z "${RZ_VM_9P_CACHE:-}" ] || kparams+=" rzvm.9pcache=$RZ_VM_9P_CACHE"
 [ "${RZ_VM_TMPFS_TMP:-0}" != 1 ] || kparams+=" rzvm.tmpfs_tmp=1"
 [ "${RZ_VM_DEBUG:-0}" = 1 ] || kparams+=" quiet"
@@ -175,7 +203,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -chardev file,id=out,path="$rd/stdout" -serial chardev:out \
     -chardev file,id=err,path="$rd/stderr" -serial chardev:err \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
-    -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
+    -netdev "$netdev" -device virtio-net-pci,netdev=n0,mac="$mac",romfile= \
     </dev/null >"$rd/qemu.log" 2>&1 &
 qpid=$!
 qrc=0

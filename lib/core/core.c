@@ -53,6 +53,14 @@ fault_point(const char *point)
 	RZ_LOG(WARNING, "fault injection: pid %d killed at %s", (int)getpid(), point);
 	raise(SIGKILL);
 }
+
+bool
+fault_skip(const char *what)
+{
+	const char *skip = getenv("RZ_FAULT_SKIP");
+
+	return skip != NULL && strcmp(skip, what) == 0;
+}
 #endif
 
 int

@@ -231,11 +231,20 @@ void table_set_repair(table_repair_fn *fn);
  */
 #ifdef RZ_FAULT_INJECTION
 void fault_point(const char *point);
+/* True while RZ_FAULT_SKIP names @what in this process: a test holds back one of its own
+ * periodic jobs ("reap"), so that another process is the one that meets a fault point. */
+bool fault_skip(const char *what);
 #else
 static inline void
 fault_point(const char *point)
 {
 	RTE_SET_USED(point);
+}
+static inline bool
+fault_skip(const char *what)
+{
+	RTE_SET_USED(what);
+	return false;
 }
 #endif
 uint64_t mono_time_ns(void);

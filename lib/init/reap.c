@@ -28,17 +28,23 @@ proc_release_locked(uint32_t slot, bool self_leaving)
 	zero_intents_finish_locked(slot);
 	for (i = 0; i < RZ_MAX_REGIONS; i++) {
 		struct region_entry *e = &t->regions[i];
+		bool held = false;
 
 		if (e->state != REGION_LIVE)
 			continue;
 		if (e->maps[slot].addr != 0) {
+			held = true;
 			if (self_leaving)
 				unmap_self_locked(e);
 			else
 				mapping_clear_locked(e, slot);
 		}
-		if (e->owner == slot)
+		if (e->owner == slot) {
+			held = true;
 			region_owner_leaves_locked(e, slot);
+		}
+		if (held && !self_leaving)
+			fault_point("reap.region");	/* one region released, the rest not */
 	}
 	proc_free_locked(slot);
 }
@@ -78,6 +84,8 @@ proc_reap_dead(void)
 	unsigned int n = 0;
 	uint32_t i;
 
+	if (fault_skip("reap"))
+		return 0;
 	/* Lock-free pass first: nearly always nothing to do. */
 	for (i = 0; i < RZ_MAX_PROCS; i++) {
 		if (i == local_proc.self ||

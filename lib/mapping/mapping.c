@@ -95,8 +95,13 @@ view_map(const struct region_entry *e, uint8_t *vaddr, int prot)
 		void *p;
 		int fd;
 
-		fd = ms == NULL ? -1 : rte_memseg_get_fd(ms);
-		if (fd < 0 || rte_memseg_get_fd_offset(ms, &fd_off) < 0) {
+		/* The _thread_unsafe variants take no DPDK lock: DPDK's memory lock is not robust,
+		 * and a process killed while it held it (even as a reader) would wedge every later
+		 * allocation of the instance. Safe here: the region is live under the table lock,
+		 * so its arena memzone, its memsegs and this process's descriptors of their
+		 * hugepage files stay as they are (only the primary frees an arena, once empty). */
+		fd = ms == NULL ? -1 : rte_memseg_get_fd_thread_unsafe(ms);
+		if (fd < 0 || rte_memseg_get_fd_offset_thread_unsafe(ms, &fd_off) < 0) {
 			RZ_LOG(ERR, "region %#" PRIx64 ": no hugepage file behind %p (EAL runs "
 					"--in-memory or without hugetlbfs?)", e->id,
 					(void *)(e->va + off));

@@ -18,6 +18,9 @@
 
 #define RZ_DESC_MAGIC	0x44435a52u	/* "RZCD" as little-endian bytes */
 #define RZ_DESC_VERSION	1
+/* A receiver takes a descriptor as expired only this long after its expiry by the receiver's own
+ * wall clock: the hosts' clocks differ a little (doc/wire-format.md). */
+#define RZ_DESC_CLOCK_SKEW_NS	(5ull * 1000000000ull)
 
 /* Byte offsets of the fields. */
 #define RZ_DESC_OFF_MAGIC	0

@@ -229,7 +229,10 @@ peer_parse_desc(struct rz_peer *p, const void *buf, size_t len, struct rz_rdma_d
 	memset(&chk, 0, sizeof(chk));
 	chk.issuer = p->remote_id;
 	chk.target = rdma_state.self_id;
-	chk.now_ns = rdma_now_realtime();
+	/* The expiry is the grantor's wall clock: another host's may be ahead of ours by a
+	 * little (two VM guests differ by up to a second); the grantor enforces the expiry by
+	 * its own monotonic clock in any case. */
+	chk.now_ns = rdma_now_realtime() - RZ_DESC_CLOCK_SKEW_NS;
 	ret = desc_parse(buf, len, &chk, desc, &why);
 	if (ret != 0) {
 		RZ_STAT_INC(stats_desc_rejected, 1);

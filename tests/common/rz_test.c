@@ -3,6 +3,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -34,7 +35,8 @@ rz_test_eal_primary(const char *argv0, const char *name, char *prefix_arg, size_
 unsigned int
 rz_test_run(const char *suite, const struct rz_test_case *cases)
 {
-	unsigned int failed, n = 0;
+	const char *only = getenv("RZ_TEST_ONLY");
+	unsigned int failed, i, n = 0;
 	CU_pSuite s;
 
 	if (CU_initialize_registry() != CUE_SUCCESS) {
@@ -42,12 +44,24 @@ rz_test_run(const char *suite, const struct rz_test_case *cases)
 		return 1;
 	}
 	s = CU_add_suite(suite, NULL, NULL);
-	for (; cases[n].name != NULL; n++)
-		if (s == NULL || CU_add_test(s, cases[n].name, cases[n].fn) == NULL) {
-			fprintf(stderr, "FAIL: cannot register test %s\n", cases[n].name);
+	for (i = 0; cases[i].name != NULL; i++) {
+		/* RZ_TEST_ONLY=TEXT (for developers): only the tests whose name holds TEXT. */
+		if (only != NULL && strstr(cases[i].name, only) == NULL)
+			continue;
+		if (s == NULL || CU_add_test(s, cases[i].name, cases[i].fn) == NULL) {
+			fprintf(stderr, "FAIL: cannot register test %s\n", cases[i].name);
 			CU_cleanup_registry();
 			return 1;
 		}
+		n++;
+	}
+	if (only != NULL)
+		printf("RZ_TEST_ONLY=%s: %u of %u tests selected\n", only, n, i);
+	if (n == 0) {
+		fprintf(stderr, "FAIL: no test selected\n");
+		CU_cleanup_registry();
+		return 1;
+	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -48,10 +48,12 @@ agent_start_mode(struct agent *a, const char *mode)
 
 		dup2(to[0], STDIN_FILENO);
 		dup2(from[1], STDOUT_FILENO);
-		close(to[0]);
-		close(to[1]);
-		close(from[0]);
-		close(from[1]);
+		/* Nothing else of ours goes with it: DPDK opens its files without close-on-exec,
+		 * and a descriptor inherited while another thread of ours held a lock through
+		 * it (the hugepage directory's flock, taken while DPDK allocates or frees pages)
+		 * would keep that lock for the agent's whole life: DPDK's next allocation here
+		 * would wait for it for ever while the agent waits for DPDK's memory lock. */
+		close_range(3, ~0u, 0);
 		execv(path, argv);
 		_exit(127);
 	}

@@ -829,6 +829,69 @@ after_kill(struct agent *a, const char *point, unsigned int mz0, int regions0)
 }
 
 /*
+ * The reaper killed while it releases a dead process: secondary B creates a region it alone
+ * maps (freed when B is reaped) and one this process maps too (handed to us), then dies;
+ * secondary A, with the fault point set, is the only reaper (this process holds its own back
+ * with RZ_FAULT_SKIP) and is killed at @point with the table lock held. Then this process
+ * reaps both: B's regions end as they should, and the table checks consistent.
+ */
+static void
+kill_reaper(const char *point, unsigned int mz0, int regions0)
+{
+	struct reply own, shared;
+	struct agent a, b;
+	double t0;
+	int st;
+
+	START(b);
+	own = agent_cmd(&b, "create %u 3", PAGE);
+	OK(own);
+	OK(agent_cmd(&b, "map %#" PRIx64 " 0 0 3", own.val));
+	shared = agent_cmd(&b, "create %u 3", PAGE);
+	OK(shared);
+	OK(agent_cmd(&b, "map %#" PRIx64 " 0 0 3", shared.val));
+	OK(agent_cmd(&b, "map %#" PRIx64 " %d 0 3", shared.val, (int)getpid()));
+	START(a);
+	OK(agent_cmd(&a, "fault %s", point));
+	CU_ASSERT_EQUAL_FATAL(setenv("RZ_FAULT_SKIP", "reap", 1), 0);
+	kill(b.pid, SIGKILL);
+	st = agent_wait(&b);
+	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* A's control thread finds B dead within a reaper period or two and dies at @point. */
+	t0 = now_s();
+	while (!a.reaped && now_s() - t0 < 5.0) {
+		if (waitpid(a.pid, &a.status, WNOHANG) == a.pid)
+			a.reaped = 1;
+		else
+			usleep(5000);
+	}
+	unsetenv("RZ_FAULT_SKIP");
+	if (!a.reaped)
+		kill(a.pid, SIGKILL);
+	st = agent_wait(&a);
+	CU_ASSERT_FATAL(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);	/* A died at @point */
+	t0 = now_s();
+	while ((rz_region_lookup(own.val) != NULL || rz_region_count() != regions0 + 1 ||
+			rz_process_attached(b.pid) != 0 || rz_process_attached(a.pid) != 0 ||
+			rz_region_owner(rz_region_lookup(shared.val)) != getpid()) &&
+			now_s() - t0 < 3.0) {
+		rz_check(NULL);
+		usleep(5000);
+	}
+	printf("\n  %-18s released in %4.0f ms, check: %d finding(s)", point,
+			(now_s() - t0) * 1000, rz_check(stderr));
+	CU_ASSERT_EQUAL(rz_check(stderr), 0);
+	CU_ASSERT_PTR_NULL(rz_region_lookup(own.val));	/* B alone mapped it: freed */
+	CU_ASSERT_EQUAL(rz_region_owner(rz_region_lookup(shared.val)), getpid());
+	CU_ASSERT_EQUAL(rz_region_count(), regions0 + 1);
+	CU_ASSERT_EQUAL(rz_process_attached(a.pid), 0);
+	CU_ASSERT_EQUAL(rz_process_attached(b.pid), 0);
+	CU_ASSERT(arena_memzones() <= mz0);
+	CU_ASSERT_EQUAL(rz_region_destroy(rz_region_lookup(shared.val)), 0);
+	CU_ASSERT_EQUAL(rz_check(stderr), 0);
+}
+
+/*
  * A secondary is SIGKILLed at each step of create, destroy, transfer and capability use (the
  * fault points of a -Dfault_injection build), with the table lock held or, for the zeroing of
  * a destroyed region, without it. After each: the invariants hold (rz_check), no page or
@@ -845,6 +908,7 @@ test_kill_points(void)
 	};
 	static const char *const transfer_points[] = { "transfer.locked", "transfer.owner" };
 	static const char *const grow_points[] = { "arena.ask", "arena.asked" };
+	static const char *const reap_points[] = { "reap.release", "reap.region" };
 	/* Keeps the shared arena alive, so that a destroy zeroes outside the lock. */
 	struct rz_region *keep = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
 	unsigned int i, mz0;
@@ -924,6 +988,8 @@ test_kill_points(void)
 	CU_ASSERT_EQUAL(agent_cmd(&a, "capmap %#" PRIx64 " 0", tok).err, EPIPE);
 	after_kill(&a, "capmap.locked", mz0, regions0);
 	CU_ASSERT_EQUAL(rz_capability_revoke(tok), -ENOENT);	/* went with its target */
+	for (i = 0; i < RTE_DIM(reap_points); i++)
+		kill_reaper(reap_points[i], mz0, regions0);
 	printf("\n");
 	CU_ASSERT_EQUAL(rz_region_destroy(keep), 0);
 }
