@@ -105,8 +105,18 @@ channel_expect(struct rdma_event_channel *ch, enum rdma_cm_event_type want, int 
 		return ret;
 	}
 	if (ev->event != want) {
+		struct hello h;
+
 		RZ_LOG(ERR, "expected %s, got %s (status %d)", rdma_event_str(want),
 				rdma_event_str(ev->event), ev->status);
+		/* An rzone owner refuses a bad hello with its own (cm.c, rz_peer_accept()). */
+		if (ev->event == RDMA_CM_EVENT_REJECTED &&
+				ev->param.conn.private_data_len >= RZ_HELLO_SIZE &&
+				(hello_parse(ev->param.conn.private_data,
+					ev->param.conn.private_data_len, 0, &h, NULL),
+				h.magic == RZ_HELLO_MAGIC))
+			RZ_LOG(ERR, "the remote refused our hello: it speaks rzone peer version "
+					"%u, we speak %u", h.version, RZ_HELLO_VERSION);
 		switch (ev->event) {
 		case RDMA_CM_EVENT_REJECTED:
 		case RDMA_CM_EVENT_UNREACHABLE:
@@ -130,15 +140,12 @@ channel_expect(struct rdma_event_channel *ch, enum rdma_cm_event_type want, int 
 	return 0;
 }
 
+/* Our hello, in @h as the RZ_HELLO_SIZE little-endian bytes that go on the wire. */
 static void
 hello_make(struct hello *h)
 {
-	memset(h, 0, sizeof(*h));
-	h->magic = RZ_HELLO_MAGIC;
-	h->version = RZ_HELLO_VERSION;
-	h->size = sizeof(*h);
-	h->id = rdma_state.self_id;
-	h->pid = (uint32_t)getpid();
+	RTE_BUILD_BUG_ON(sizeof(*h) != RZ_HELLO_SIZE);
+	hello_encode((uint8_t *)h, rdma_state.self_id, (uint32_t)getpid());
 }
 
 static int
@@ -460,7 +467,9 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	their_resp = ev->param.conn.responder_resources;
 	rdma_ack_cm_event(ev);
 	if (ret != 0) {
-		rdma_reject(p->id, NULL, 0);
+		/* Our hello with the refusal: the remote can tell which version we speak. */
+		hello_make(&mine);
+		rdma_reject(p->id, &mine, sizeof(mine));
 		goto fail;
 	}
 	p->ch = channel_new();

@@ -30,15 +30,63 @@ ok(const char **why, int ret)
 	return ret;
 }
 
+static uint16_t
+get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
+}
+
+static uint64_t
+get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void
+put_le(uint8_t *p, uint64_t v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void
+hello_encode(uint8_t out[RZ_HELLO_SIZE], uint64_t id, uint32_t pid)
+{
+	memset(out, 0, RZ_HELLO_SIZE);
+	put_le(out + 0, RZ_HELLO_MAGIC, 4);
+	put_le(out + 4, RZ_HELLO_VERSION, 2);
+	put_le(out + 6, RZ_HELLO_SIZE, 2);
+	put_le(out + 8, id, 8);
+	put_le(out + 16, pid, 4);
+}
+
 int
 hello_parse(const void *data, size_t len, uint64_t self_id, struct hello *h, const char **why)
 {
+	const uint8_t *b = data;
+
 	memset(h, 0, sizeof(*h));
-	if (data == NULL || len < sizeof(*h))
+	if (data == NULL || len < RZ_HELLO_SIZE)
 		return reject(why, "connection without rzone hello", -EPROTO);
-	memcpy(h, data, sizeof(*h));
-	if (h->magic != RZ_HELLO_MAGIC || h->size != sizeof(*h))
+	h->magic = get_le32(b + 0);
+	h->version = get_le16(b + 4);
+	h->size = get_le16(b + 6);
+	h->id = get_le64(b + 8);
+	h->pid = get_le32(b + 16);
+	h->reserved = get_le32(b + 20);
+	if (h->magic != RZ_HELLO_MAGIC || h->size != RZ_HELLO_SIZE)
 		return reject(why, "remote is not an rzone peer", -EPROTO);
+	if (h->version == 1)
+		return reject(why, "remote speaks rzone peer version 1 (host byte order hello), "
+				"no longer spoken", -EPROTO);
 	if (h->version != RZ_HELLO_VERSION)
 		return reject(why, "remote speaks another rzone peer version", -EPROTO);
 	if (h->id == 0 || h->id == self_id)

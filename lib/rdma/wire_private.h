@@ -22,11 +22,13 @@
 
 #define RZ_PEER_MSG_MAX		64
 #define RZ_HELLO_MAGIC		0x49485a52u	/* "RZHI" */
-#define RZ_HELLO_VERSION	1
+#define RZ_HELLO_VERSION	2		/* 2: every field little-endian (1: host order) */
+#define RZ_HELLO_SIZE		24
 #define RZ_MSG_MAGIC		0x534d5a52u	/* "RZMS" */
 #define RZ_MSG_HDR_SIZE		8		/* magic, payload length (host order) */
 
-/* rdma_cm private data of connect and accept. */
+/* rdma_cm private data of connect and accept, as this host reads it (host byte order).
+ * hello_encode() writes it as RZ_HELLO_SIZE little-endian bytes (doc/wire-format.md). */
 struct hello {
 	uint32_t magic;
 	uint16_t version;
@@ -50,9 +52,13 @@ struct import_msg {
 	char dev[IBV_SYSFS_NAME_MAX];
 };
 
+/* Our hello (version RZ_HELLO_VERSION, identity @id, pid @pid) as RZ_HELLO_SIZE bytes. */
+void hello_encode(uint8_t out[RZ_HELLO_SIZE], uint64_t id, uint32_t pid);
+
 /* The hello in @len bytes of private data (rdma_cm may pad it: bytes past the hello are
- * ignored), from a remote that is not us (@self_id). 0 and *@h filled, or -EPROTO: NULL or short
- * (*@h zeroed), bad magic or size field, other version, identity 0 or @self_id. */
+ * ignored), from a remote that is not us (@self_id), decoded into *@h. 0, or -EPROTO: NULL or
+ * short (*@h zeroed), bad magic or size field, version 1 (host byte order, no longer spoken) or
+ * another version (*@h holds what was read, for the log line), identity 0 or @self_id. */
 int hello_parse(const void *data, size_t len, uint64_t self_id, struct hello *h,
 		const char **why);
 

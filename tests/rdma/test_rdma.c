@@ -565,8 +565,9 @@ static void
 raw_hello_make(struct raw_hello *h, bool good)
 {
 	memset(h, 0, sizeof(*h));
+	/* Version 2: every field little-endian, which this x86_64 host's order is. */
 	h->magic = good ? RAW_HELLO_MAGIC : 0x0badbeefu;
-	h->version = 1;
+	h->version = 2;
 	h->size = sizeof(*h);
 	h->id = ((uint64_t)getpid() << 32) | (uint64_t)(now_us() & 0xffffffffu) | 1;
 	h->pid = (uint32_t)getpid();
@@ -778,6 +779,16 @@ raw_main(int argc, char **argv)
 	if (strcmp(argv[2], "churn") == 0) {
 		signal(SIGUSR1, raw_on_usr1);
 		return raw_churn(argv[3], argv[4]);
+	}
+	if (strcmp(argv[2], "v1") == 0) {
+		/* A peer of version 1 (host byte order hello): refused by the owner. */
+		raw_hello_make(&h, true);
+		h.version = 1;
+		id = raw_connect(argv[3], argv[4], &h);
+		if (id != NULL)
+			PFAIL("v1: a version-1 hello was accepted");
+		fprintf(stderr, "peer: v1: refused (%s), as it should be\n", strerror(errno));
+		return 0;
 	}
 	raw_hello_make(&h, true);
 	id = raw_connect(argv[3], argv[4], &h);
@@ -3494,6 +3505,23 @@ test_wire_loss(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* Wire format v2: a version-1 hello (host byte order) is refused on the owner's side
+ * (-EPROTO, a log line naming version 1) and the remote's connect fails. */
+static void
+test_hello_v1_refused(void)
+{
+	pid_t pid = spawn_raw("v1");
+	struct rz_peer *p;
+	int n0 = rz_rdma_grant_count();
+
+	CU_ASSERT_FATAL(pid > 0);
+	p = rz_peer_accept(lst, TMO);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_EQUAL(rte_errno, EPROTO);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -3524,6 +3552,7 @@ static const struct rz_test_case cases[] = {
 	{ "abuse: SEND flood and garbage, another peer works", test_flood_garbage },
 	{ "abuse: connect/disconnect churn, another peer works", test_churn },
 	{ "abuse: a peer that never posts receives, another peer works", test_deaf_peer },
+	{ "hello of version 1 refused", test_hello_v1_refused },
 	{ NULL, NULL },
 };
 
