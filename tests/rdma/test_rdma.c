@@ -874,6 +874,59 @@ peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char 
 	return peer_wait_msg(p, "bye");
 }
 
+#define LD_SLOTS	64	/* sequence records, 4 KiB apart, in the granted region */
+
+/* "linkdown": sequence-numbered 4 KiB writes (record n, all its bytes (uint8_t)n and its first 8
+ * bytes n, into slot n % LD_SLOTS) for as long as the owner takes its link down and up, until
+ * it says "stop"; report { writes done, writes failed, first failure (-errno), slowest write in
+ * us, last sequence number written }. A write that fails ends the stream (the connection is in
+ * error: the owner sees it go). */
+static int
+peer_linkdown(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf)
+{
+	uint64_t res[5] = { 0 }, seq, t, dt;
+	struct rz_rdma_desc d;
+	char m[64];
+	int ret;
+
+	ret = rz_peer_recv_desc(p, &d, TMO);
+	if (ret != 0)
+		PFAIL("linkdown: rz_peer_recv_desc: %s", strerror(-ret));
+	if (rz_peer_send_msg(p, "running", 7) != 0)
+		PFAIL("linkdown: send running");
+	for (seq = 1; seq < 1000000; seq++) {
+		size_t slot = (size_t)(seq % LD_SLOTS) * 4096;
+
+		if (seq % 8 == 0) {
+			ret = rz_peer_recv_msg(p, m, 0);
+			if (ret == 4 && memcmp(m, "stop", 4) == 0)
+				break;
+		}
+		memset(buf + slot, (int)(seq & 0xff), 4096);
+		memcpy(buf + slot, &seq, sizeof(seq));
+		t = now_us();
+		ret = rz_remote_write(p, mem, slot, &d, slot, 4096);
+		dt = now_us() - t;
+		res[3] = dt > res[3] ? dt : res[3];
+		if (ret != 0) {
+			res[1]++;
+			res[2] = (uint64_t)(int64_t)ret;
+			break;
+		}
+		res[0]++;
+		res[4] = seq;
+	}
+	fprintf(stderr, "peer: linkdown: %" PRIu64 " writes, %" PRIu64 " failed (%d), slowest %"
+			PRIu64 " us, last sequence %" PRIu64 "\n", res[0], res[1], (int)res[2],
+			res[3], res[4]);
+	if (res[1] != 0)
+		return 0;	/* the connection is gone: the owner reads the outcome itself */
+	ret = rz_peer_send_msg(p, res, sizeof(res));
+	if (ret != 0)
+		PFAIL("linkdown: send result: %s", strerror(-ret));
+	return peer_wait_msg(p, "bye");
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -932,6 +985,14 @@ peer_main(int argc, char **argv)
 		rz_rdma_fini();
 		free(buf);
 		return ret == 0 ? 0 : 1;
+	}
+	if (strcmp(script, "linkdown") == 0) {
+		ret = peer_linkdown(p, &mem, buf);
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
 	}
 	if (strcmp(script, "lossy") == 0) {
 		ret = peer_lossy(p, &mem, buf, argc > 5 ? argv[5] : NULL);
@@ -3505,6 +3566,82 @@ test_wire_loss(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* The owner's link down for 2 s, then up, while the peer streams sequence-numbered writes
+ * through a grant. RC retransmits across the outage (local ACK timeout about 0.5 s, 7
+ * retries): every write either completes, late, or fails with an error, none takes longer
+ * than the outage plus the retry budget, and the records in the region are exactly the last
+ * LD_SLOTS the peer wrote (none lost, none duplicated). If the connection did not survive, its
+ * grant is revoked on this side; either way a new grant to a new connection works. */
+static void
+test_wire_link_down(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	uint64_t res[5] = { 0 }, t_down, n, first;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	bool survived;
+	char m[64];
+	uint8_t *va;
+	pid_t pid;
+	int ret, bad = 0;
+
+	CU_ASSERT_FATAL(r != NULL);
+	va = rz_region_addr(r);
+	pid = spawn_peer("linkdown", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, LD_SLOTS * 4096, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, m, TMO), 7);
+	usleep(500000);		/* the stream flows */
+	t_down = now_ms();
+	CU_ASSERT_EQUAL(system("ip link set eth0 down && sleep 2 && ip link set eth0 up"), 0);
+	printf("\n  link down for %" PRIu64 " ms, then up\n", now_ms() - t_down);
+	usleep(1000000);
+	ret = rz_peer_send_msg(p, "stop", 4);
+	survived = ret == 0 && rz_peer_recv_msg(p, res, 30000) == (int)sizeof(res);
+	if (survived) {
+		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+		CU_ASSERT(res[0] > 0);
+		CU_ASSERT_EQUAL(res[1], 0);
+		/* The records: the last LD_SLOTS sequence numbers, each whole. */
+		first = res[4] >= LD_SLOTS ? res[4] - LD_SLOTS + 1 : 1;
+		for (n = first; n <= res[4]; n++) {
+			const uint8_t *rec = va + (n % LD_SLOTS) * 4096;
+			uint64_t got;
+			size_t i;
+
+			memcpy(&got, rec, sizeof(got));
+			bad += got != n;
+			for (i = sizeof(got); i < 4096; i++)
+				bad += rec[i] != (uint8_t)n;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		printf("  the connection survived: %" PRIu64 " writes, slowest %" PRIu64 " ms, "
+				"last record %" PRIu64 ", %d bad bytes in the last %d records\n",
+				res[0], res[3] / 1000, res[4], bad, LD_SLOTS);
+		/* Bound: the outage, then 8 local ACK timeouts of about 0.5 s, with TCG slack. */
+		CU_ASSERT(res[3] < (2000 + 8 * 600 + 5000) * 1000ull);
+	} else {
+		uint64_t t0 = now_ms();
+
+		/* The connection broke: this side sees it go and revokes its grant. */
+		while (rz_rdma_grant_count() > 0 && now_ms() - t0 < 30000) {
+			rz_rdma_progress();
+			usleep(10000);
+		}
+		printf("  the connection broke (send: %d); its grant revoked %" PRIu64 " ms after "
+				"the stop\n", ret, now_ms() - t0);
+		CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	}
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	/* Afterwards: a new connection, a new grant, the usual Share round. */
+	test_share_write_lands();
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 /* Wire format v2: a version-1 hello (host byte order) is refused on the owner's side
  * (-EPROTO, a log line naming version 1) and the remote's connect fails. */
 static void
@@ -3559,6 +3696,7 @@ static const struct rz_test_case cases[] = {
 /* Cases that need two hosts (netem on the wire): the wire suite only. */
 static const struct rz_test_case wire_only_cases[] = {
 	{ "wire: loss 1% and 5%: every operation completes, every byte", test_wire_loss },
+	{ "wire: link down 2 s, then up", test_wire_link_down },
 	{ NULL, NULL },
 };
 
