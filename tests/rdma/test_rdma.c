@@ -877,14 +877,16 @@ peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char 
 #define LD_SLOTS	64	/* sequence records, 4 KiB apart, in the granted region */
 
 /* "linkdown": sequence-numbered 4 KiB writes (record n, all its bytes (uint8_t)n and its first 8
- * bytes n, into slot n % LD_SLOTS) for as long as the owner takes its link down and up, until
- * it says "stop"; report { writes done, writes failed, first failure (-errno), slowest write in
- * us, last sequence number written }. A write that fails ends the stream (the connection is in
- * error: the owner sees it go). */
+ * bytes n, into slot n % LD_SLOTS) while the owner cuts the network, until it says "stop";
+ * report { writes done, writes failed, first failure (-errno), slowest write in us, last
+ * sequence number written, what the old rkey did on a new connection (0: not tried) }. A write
+ * that fails ends the stream: the peer connects again (the network back), tries the old grant's
+ * rkey on the new connection (it must fail) and reports there. */
 static int
-peer_linkdown(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf)
+peer_linkdown(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char *ip,
+		const char *port)
 {
-	uint64_t res[5] = { 0 }, seq, t, dt;
+	uint64_t res[6] = { 0 }, seq, t, dt;
 	struct rz_rdma_desc d;
 	char m[64];
 	int ret;
@@ -919,12 +921,31 @@ peer_linkdown(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf)
 	fprintf(stderr, "peer: linkdown: %" PRIu64 " writes, %" PRIu64 " failed (%d), slowest %"
 			PRIu64 " us, last sequence %" PRIu64 "\n", res[0], res[1], (int)res[2],
 			res[3], res[4]);
-	if (res[1] != 0)
-		return 0;	/* the connection is gone: the owner reads the outcome itself */
+	if (res[1] != 0) {
+		/* The connection is gone: a new one, and the old rkey tried on it. */
+		rz_peer_close(p);
+		p = rz_peer_connect(ip, (uint16_t)atoi(port), TMO);
+		if (p == NULL)
+			PFAIL("linkdown: reconnect: %s", strerror(rte_errno));
+		ret = rz_remote_write(p, mem, 0, &d, 0, 8);
+		res[5] = (uint64_t)(int64_t)(ret == 0 ? 1 : ret);
+		fprintf(stderr, "peer: linkdown: reconnected; the old rkey on the new connection: "
+				"%d (%s)\n", ret, ret == 0 ? "it worked!" : strerror(-ret));
+		if (ret != 0) {
+			/* The failed write put this connection in error too: one more. */
+			rz_peer_close(p);
+			p = rz_peer_connect(ip, (uint16_t)atoi(port), TMO);
+			if (p == NULL)
+				PFAIL("linkdown: reconnect: %s", strerror(rte_errno));
+		}
+	}
 	ret = rz_peer_send_msg(p, res, sizeof(res));
 	if (ret != 0)
 		PFAIL("linkdown: send result: %s", strerror(-ret));
-	return peer_wait_msg(p, "bye");
+	ret = peer_wait_msg(p, "bye");
+	if (res[1] != 0)
+		rz_peer_close(p);
+	return ret;
 }
 
 static int
@@ -987,7 +1008,7 @@ peer_main(int argc, char **argv)
 		return ret == 0 ? 0 : 1;
 	}
 	if (strcmp(script, "linkdown") == 0) {
-		ret = peer_linkdown(p, &mem, buf);
+		ret = peer_linkdown(p, &mem, buf, argv[3], argv[4]);
 		rz_peer_close(p);
 		rz_rdma_deregister_mem(&mem);
 		rz_rdma_fini();
@@ -3566,21 +3587,23 @@ test_wire_loss(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
-/* The owner's link down for 2 s, then up, while the peer streams sequence-numbered writes
- * through a grant. RC retransmits across the outage (local ACK timeout about 0.5 s, 7
- * retries): every write either completes, late, or fails with an error, none takes longer
- * than the outage plus the retry budget, and the records in the region are exactly the last
- * LD_SLOTS the peer wrote (none lost, none duplicated). If the connection did not survive, its
- * grant is revoked on this side; either way a new grant to a new connection works. */
+/* The owner's link down (or, @drop, every packet it sends lost) for @down_s seconds, then
+ * back, while the peer streams sequence-numbered writes through a grant. RC retransmits for a
+ * while (local ACK timeout about 0.5 s, 7 retries, about 4 s in all): every write either
+ * completes, late, or fails with an error, none takes longer than the outage plus that budget,
+ * and the records in the region are exactly the last ones the peer wrote (none lost, none
+ * duplicated). If the connection breaks (a partition longer than the budget), this side
+ * revokes its grant, the peer connects again and the old rkey fails on the new connection.
+ * Either way a new grant on a new connection works. */
 static void
-test_wire_link_down(void)
+link_down(int down_s, bool drop)
 {
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
-	uint64_t res[5] = { 0 }, t_down, n, first;
+	uint64_t res[6] = { 0 }, t_down, n, first, last;
+	struct rz_peer *p, *p2 = NULL;
 	struct rz_rdma_desc d;
-	struct rz_peer *p;
+	char m[64], cmd[128];
 	bool survived;
-	char m[64];
 	uint8_t *va;
 	pid_t pid;
 	int ret, bad = 0;
@@ -3595,51 +3618,91 @@ test_wire_link_down(void)
 	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, m, TMO), 7);
 	usleep(500000);		/* the stream flows */
 	t_down = now_ms();
-	CU_ASSERT_EQUAL(system("ip link set eth0 down && sleep 2 && ip link set eth0 up"), 0);
-	printf("\n  link down for %" PRIu64 " ms, then up\n", now_ms() - t_down);
+	/* Link down: the device knows (it queues and waits); drop: every packet this host sends
+	 * is lost on the wire (netem loss 100 %), so the peer's retries run out. */
+	if (drop)
+		snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem loss 100%% && "
+				"sleep %d && tc qdisc del dev eth0 root", down_s);
+	else
+		snprintf(cmd, sizeof(cmd), "ip link set eth0 down && sleep %d && "
+				"ip link set eth0 up", down_s);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	printf("\n  %s for %d s (the command took %" PRIu64 " ms), then back\n",
+			drop ? "every packet dropped" : "link down", down_s, now_ms() - t_down);
 	usleep(1000000);
 	ret = rz_peer_send_msg(p, "stop", 4);
-	survived = ret == 0 && rz_peer_recv_msg(p, res, 30000) == (int)sizeof(res);
-	if (survived) {
-		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
-		CU_ASSERT(res[0] > 0);
-		CU_ASSERT_EQUAL(res[1], 0);
-		/* The records: the last LD_SLOTS sequence numbers, each whole. */
-		first = res[4] >= LD_SLOTS ? res[4] - LD_SLOTS + 1 : 1;
-		for (n = first; n <= res[4]; n++) {
-			const uint8_t *rec = va + (n % LD_SLOTS) * 4096;
-			uint64_t got;
-			size_t i;
-
-			memcpy(&got, rec, sizeof(got));
-			bad += got != n;
-			for (i = sizeof(got); i < 4096; i++)
-				bad += rec[i] != (uint8_t)n;
-		}
-		CU_ASSERT_EQUAL(bad, 0);
-		printf("  the connection survived: %" PRIu64 " writes, slowest %" PRIu64 " ms, "
-				"last record %" PRIu64 ", %d bad bytes in the last %d records\n",
-				res[0], res[3] / 1000, res[4], bad, LD_SLOTS);
-		/* Bound: the outage, then 8 local ACK timeouts of about 0.5 s, with TCG slack. */
-		CU_ASSERT(res[3] < (2000 + 8 * 600 + 5000) * 1000ull);
-	} else {
+	survived = ret == 0 && rz_peer_recv_msg(p, res, 30000) == (int)sizeof(res) && res[1] == 0;
+	if (!survived) {
 		uint64_t t0 = now_ms();
 
-		/* The connection broke: this side sees it go and revokes its grant. */
+		/* The connection broke: this side sees it go and revokes its grant; the peer
+		 * comes back on a new connection (two: its try of the old rkey ends the first). */
 		while (rz_rdma_grant_count() > 0 && now_ms() - t0 < 30000) {
 			rz_rdma_progress();
 			usleep(10000);
 		}
-		printf("  the connection broke (send: %d); its grant revoked %" PRIu64 " ms after "
-				"the stop\n", ret, now_ms() - t0);
+		printf("  the connection broke; its grant revoked %" PRIu64 " ms after the stop\n",
+				now_ms() - t0);
 		CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+		p2 = accept_peer();
+		CU_ASSERT_FATAL(p2 != NULL);
+		if (rz_peer_recv_msg(p2, res, 30000) != (int)sizeof(res)) {
+			rz_peer_close(p2);
+			p2 = accept_peer();
+			CU_ASSERT_FATAL(p2 != NULL);
+			CU_ASSERT_EQUAL(rz_peer_recv_msg(p2, res, TMO), (int)sizeof(res));
+		}
+		CU_ASSERT_EQUAL(res[1], 1);
+		CU_ASSERT((int64_t)res[5] < 0);	/* the old rkey failed on the new connection */
+		CU_ASSERT_EQUAL(rz_peer_send_msg(p2, "bye", 3), 0);
+	} else {
+		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	}
+	CU_ASSERT(res[0] > 0);
+	/* The records: the last LD_SLOTS - 1 written, each whole (the slot of a write that failed
+	 * may hold part of it, and is not checked). */
+	last = res[4];
+	first = last >= LD_SLOTS - 1 ? last - (LD_SLOTS - 1) + 1 : 1;
+	for (n = first; n <= last; n++) {
+		const uint8_t *rec = va + (n % LD_SLOTS) * 4096;
+		uint64_t got;
+		size_t i;
+
+		memcpy(&got, rec, sizeof(got));
+		bad += got != n;
+		for (i = sizeof(got); i < 4096; i++)
+			bad += rec[i] != (uint8_t)n;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	printf("  %s: %" PRIu64 " writes, %" PRIu64 " failed (%d), slowest %" PRIu64 " ms, "
+			"last record %" PRIu64 ", %d bad bytes in the last %d records; old rkey "
+			"on a new connection: %d\n", survived ? "the connection survived" :
+			"the connection broke", res[0], res[1], (int)res[2], res[3] / 1000, last,
+			bad, LD_SLOTS - 1, (int)res[5]);
+	/* Bound: the outage, then 8 local ACK timeouts of about 0.5 s, with TCG slack. */
+	CU_ASSERT(res[3] < ((uint64_t)down_s * 1000 + 8 * 600 + 5000) * 1000ull);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
+	if (p2 != NULL)
+		rz_peer_close(p2);
 	/* Afterwards: a new connection, a new grant, the usual Share round. */
 	test_share_write_lands();
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static void
+test_wire_link_down(void)
+{
+	link_down(2, false);
+}
+
+/* A partition (every packet of this host dropped) longer than RC's retry budget (about 4 s):
+ * the connection breaks. */
+static void
+test_wire_partition(void)
+{
+	link_down(12, true);
 }
 
 /* Wire format v2: a version-1 hello (host byte order) is refused on the owner's side
@@ -3697,6 +3760,7 @@ static const struct rz_test_case cases[] = {
 static const struct rz_test_case wire_only_cases[] = {
 	{ "wire: loss 1% and 5%: every operation completes, every byte", test_wire_loss },
 	{ "wire: link down 2 s, then up", test_wire_link_down },
+	{ "wire: partition of 12 s that heals", test_wire_partition },
 	{ NULL, NULL },
 };
 
