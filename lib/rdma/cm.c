@@ -294,6 +294,7 @@ peer_add_locked(struct rz_peer *p)
 	}
 	p->local_id = RZ_PEER_ID_BASE + (pid_t)rdma_state.next_peer++;
 	TAILQ_INSERT_TAIL(&rdma_state.peers, p, next);
+	rdma_publish_locked();
 	return 0;
 }
 
@@ -655,6 +656,7 @@ peer_close_locked(struct rz_peer *p)
 	p->connected = 0;
 	TAILQ_REMOVE(&rdma_state.peers, p, next);
 	peer_free(p);
+	rdma_publish_locked();
 }
 
 int

@@ -208,6 +208,7 @@ rz_rdma_init(const char *dev_name)
 	rdma_state.import_status = import_status;
 	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
 	rdma_state.initialized = true;
+	rdma_publish_locked();
 	import_serve_start();
 	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %u, max_mw %u, id %016" PRIx64,
 			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name,
@@ -240,6 +241,7 @@ rz_rdma_fini(void)
 	rdma_state.devs = NULL;
 	rdma_state.verbs = NULL;
 	rdma_state.initialized = false;
+	rdma_publish_locked();
 	pthread_mutex_unlock(&rdma_state.lock);
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <rte_tailq.h>
 
+#include "audit_private.h"
 #include "desc_private.h"
 #include "rdma_private.h"
 #include "region_private.h"
@@ -125,6 +126,8 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	if (!p->connected) {
 		RZ_LOG(ERR, "peer %d (%016" PRIx64 ") is disconnected", (int)p->local_id,
 				p->remote_id);
+		audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+				p->local_id, rights, -ENOTCONN, offset, len, 0);
 		return -ENOTCONN;
 	}
 	/* Nothing is posted behind a SEND the peer has not taken: the bind would wait behind it
@@ -134,8 +137,11 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 		RZ_LOG(WARNING, "peer %d (%016" PRIx64 ") has not taken its previous descriptor or "
 				"message (it receives nothing): no grant now, try again",
 				(int)p->local_id, p->remote_id);
-	if (ret != 0)
+	if (ret != 0) {
+		audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+				p->local_id, rights, ret, offset, len, 0);
 		return ret;
+	}
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return -ENOMEM;
@@ -234,10 +240,14 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 			"kind 0x%x to peer %d", g->desc.generation, region_id, offset, len,
 			g->desc.rkey, rights, kind, (int)p->local_id);
 	*out = g;
+	rdma_audit_grant(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, g, 0);
+	rdma_publish_locked();
 	return 0;
 out_release:
 	region_grant_release(region_id);
 out_free:
+	audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+			p->local_id, rights, ret, offset, len, 0);
 	free(g);
 	return ret;
 }
@@ -279,6 +289,8 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 {
 	return rz_rdma_grant_ext(r, p, mode, offset, len, lifetime_ns, 0, desc);
 }
+
+uint16_t grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 
 /* Invalidate the window and forget the grant. Lock held. */
 int
@@ -329,7 +341,9 @@ grant_revoke_locked(struct grant *g)
 				g->desc.region_id, (int)p->local_id, (int)local_proc.pid);
 	RZ_LOG(DEBUG, "grant %" PRIu64 " (rkey 0x%08x) revoked", g->desc.generation,
 			g->desc.rkey);
+	rdma_audit_grant(AUDIT_REVOKE, grant_revoke_cause, g, 0);
 	free(g);
+	rdma_publish_locked();
 	return 0;
 }
 
@@ -339,10 +353,12 @@ grant_revoke_peer_locked(struct rz_peer *p)
 	struct grant *g, *t;
 	int ret = 0;
 
+	grant_revoke_cause = AUDIT_CAUSE_PEER_GONE;
 	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
 		if (g->peer == p && grant_revoke_locked(g) != 0)
 			ret = -EIO;
 	}
+	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	return ret;
 }
 
@@ -352,11 +368,13 @@ grant_expire_locked(uint64_t now)
 	struct grant *g, *t;
 	int n = 0;
 
+	grant_revoke_cause = AUDIT_CAUSE_EXPIRY;
 	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
 		if (g->expiry_mono_ns != 0 && g->expiry_mono_ns <= now &&
 				grant_revoke_locked(g) == 0)
 			n++;
 	}
+	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	RZ_STAT_INC(stats_expired, (uint64_t)n);
 	return n;
 }
@@ -392,12 +410,17 @@ rdma_revoke_region(uint64_t region_id)
 
 	pthread_mutex_lock(&rdma_state.lock);
 	if (rdma_state.initialized) {
+		const struct region_entry *e = region_by_id(region_id);
+
+		grant_revoke_cause = e != NULL && e->leaving == REGION_LEAVING_TRANSFER ?
+			AUDIT_CAUSE_TRANSFER : AUDIT_CAUSE_DESTROY;
 		RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, tmp) {
 			if (g->desc.region_id != region_id)
 				continue;
 			grant_revoke_locked(g);
 			n++;
 		}
+		grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	}
 	if (rdma_state.initialized)
 		range_mr_drop_locked(region_id);
