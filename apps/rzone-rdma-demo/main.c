@@ -6,7 +6,7 @@
  * rzone-rdma-demo: a hugepage region shared by the processes of one DPDK instance and, over
  * RDMA, with remote peers.
  *
- *   rzone-rdma-demo --no-pci --file-prefix=rzrdmademo -l 0 -- owner [IP]
+ *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP]]     (--help: its options)
  *
  * IP is the address of the RDMA device's network interface (default 10.0.2.15, the Soft-RoCE
  * VM lane's rxe0). The owner, a DPDK primary process,
@@ -52,6 +52,7 @@
 #include <rzone.h>
 #include <rzone_rdma.h>
 
+#include "app_eal.h"
 #include "rdma_demo.h"
 
 /* One 2 MiB hugepage. */
@@ -711,11 +712,18 @@ run_secondary(void)
 }
 
 static void
-usage(void)
+usage(const char *prog)
 {
-	fprintf(stderr, "usage: rzone-rdma-demo [EAL options] -- owner [IP]\n"
-			"       (the owner starts \"-- secondary\" and \"peer <n> <ip> "
-			"<port>\")\n");
+	printf("\nUsage: %s [EAL options] [-- owner [IP]]\n"
+		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and with\n"
+		"remote peers over RDMA (Share, Copy-on-write and Move grants, refusals, revokes).\n"
+		"  owner [IP]  run the demo (the default), listening on IP (default %s)\n"
+		"  secondary   what the owner starts (with --proc-type=secondary)\n"
+		"  %s peer N IP PORT: a remote peer (a plain verbs process, no EAL), started by\n"
+		"              the owner\n"
+		"Without --file-prefix the instance gets one of its own, rzone-rdma-demo-<pid>.\n"
+		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first).\n"
+		"Exit status: 0 if every step did what it should.\n", prog, DEFAULT_IP, prog);
 }
 
 int
@@ -730,6 +738,9 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "peer") == 0)
 		return run_peer(argc - 2, argv + 2);
 
+	argv = app_eal_args(&argc, argv, "rzone-rdma-demo", usage);
+	if (argv == NULL)
+		return 1;
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "rzone-rdma-demo: rte_eal_init failed: %s\n",
@@ -740,7 +751,7 @@ main(int argc, char **argv)
 	argv += n;
 	owner = argc < 2 || strcmp(argv[1], "owner") == 0;
 	if ((!owner && strcmp(argv[1], "secondary") != 0) || argc > 3) {
-		usage();
+		usage("rzone-rdma-demo");
 		rte_eal_cleanup();
 		return 2;
 	}
