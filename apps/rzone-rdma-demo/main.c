@@ -716,7 +716,7 @@ usage(const char *prog)
 {
 	printf("\nUsage: %s [EAL options] [-- owner [IP]]\n"
 		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and with\n"
-		"remote peers over RDMA (Share, Copy-on-write and Move grants, refusals, revokes).\n"
+		"remote peers over RDMA (Share, Copy-on-write, Move grants, refusals, revokes).\n"
 		"  owner [IP]  run the demo (the default), listening on IP (default %s)\n"
 		"  secondary   what the owner starts (with --proc-type=secondary)\n"
 		"  %s peer N IP PORT: a remote peer (a plain verbs process, no EAL), started by\n"

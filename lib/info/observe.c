@@ -132,7 +132,8 @@ take_copy(void)
 		memcpy(obs.copy, t, sizeof(*t));
 		obs.consistent = false;
 		problem("the table lock has been held for more than a second (thread %d): "
-				"a process stopped or died holding it", obs.copy->lock.__data.__owner);
+				"a process stopped or died holding it",
+				obs.copy->lock.__data.__owner);
 		return 0;
 	}
 	RZ_LOG(ERR, "the table was being written during each of %u copies", tries);
@@ -288,7 +289,8 @@ nodes_sum(struct node_sum *ns, unsigned int max)
 	}
 	for (j = 0; j < n; j++) {
 		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/"
-				"hugepages-%" PRIu64 "kB/nr_hugepages", ns[j].node, t->page_sz >> 10);
+				"hugepages-%" PRIu64 "kB/nr_hugepages", ns[j].node,
+				t->page_sz >> 10);
 		ns[j].hp_total = read_sys_u64(path);
 		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/"
 				"hugepages-%" PRIu64 "kB/free_hugepages", ns[j].node,
@@ -414,7 +416,8 @@ text_rdma(FILE *f, uint32_t slot, const struct rdma_pub *p)
 		const struct pub_grant *g = &p->grants[j];
 
 		fprintf(f, "  grant: region %#" PRIx64 " range %#" PRIx64 "+%#" PRIx64 " rights %s "
-				"to peer %d rkey %#x, expires %s\n", g->region, g->offset, g->length,
+				"to peer %d rkey %#x, expires %s\n", g->region, g->offset,
+				g->length,
 				fmt_rights(g->rights, rb), (int)g->peer, g->rkey,
 				g->expiry_ns ? fmt_time(g->expiry_ns, tb, sizeof(tb)) : "never");
 	}
@@ -509,7 +512,8 @@ print_text(FILE *f, const struct region_entry *only, const bool alive[RZ_MAX_PRO
 				fprintf(f, "  arena %u (%s): node %d, %u/%u pages used (mask %#"
 						PRIx64 ")%s\n", i, a->name, a->socket, a->nused,
 						a->npages, a->used_mask,
-						a->npages != RZ_ARENA_PAGES ? ", a region's own" : "");
+						a->npages != RZ_ARENA_PAGES ?
+						", a region's own" : "");
 		}
 	}
 	for (i = 0; i < RZ_MAX_REGIONS; i++) {

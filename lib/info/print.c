@@ -195,7 +195,8 @@ audit_rec_text(FILE *f, uint64_t n, const struct audit_rec *r)
 			"rights %s result %d", n, fmt_time(r->time_ns, tb, sizeof(tb)),
 			audit_event_name(r->event), audit_cause_name(r->cause), r->region,
 			(int)r->actor, (int)r->target,
-			remote_event(r->event) ? fmt_rights(r->rights, rb) : fmt_perms(r->rights, rb),
+			remote_event(r->event) ? fmt_rights(r->rights, rb) :
+			fmt_perms(r->rights, rb),
 			(int)r->result);
 	switch (r->event) {
 	case AUDIT_REGION_CREATE:
