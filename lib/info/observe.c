@@ -333,7 +333,7 @@ text_region(FILE *f, const struct region_entry *e, const bool alive[RZ_MAX_PROCS
 
 		if (c->state == CAP_FREE || c->region_id != e->id)
 			continue;
-		fprintf(f, "    slot %#x: %s for pid %d, rights %s, %s\n", j, mode_name(c->mode),
+		fprintf(f, "    slot 0x%x: %s for pid %d, rights %s, %s\n", j, mode_name(c->mode),
 				(int)slot_pid(t, c->target), fmt_perms(c->rights, pb),
 				c->state == CAP_USED ? "used" : "not used yet");
 	}

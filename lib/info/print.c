@@ -191,7 +191,7 @@ audit_rec_text(FILE *f, uint64_t n, const struct audit_rec *r)
 {
 	char tb[40], rb[4];
 
-	fprintf(f, "#%-6" PRIu64 " %s %-10s %-16s region %#" PRIx64 " actor %d target %d "
+	fprintf(f, "#%-6" PRIu64 " %s %-10s %-16s region 0x%" PRIx64 " actor %d target %d "
 			"rights %s result %d", n, fmt_time(r->time_ns, tb, sizeof(tb)),
 			audit_event_name(r->event), audit_cause_name(r->cause), r->region,
 			(int)r->actor, (int)r->target,
@@ -205,11 +205,11 @@ audit_rec_text(FILE *f, uint64_t n, const struct audit_rec *r)
 	case AUDIT_CAP_CREATE:
 	case AUDIT_CAP_USE:
 	case AUDIT_CAP_REVOKE:
-		fprintf(f, " capability slot %#" PRIx64 " mode %s", r->a, mode_name(r->aux));
+		fprintf(f, " capability slot 0x%" PRIx64 " mode %s", r->a, mode_name(r->aux));
 		break;
 	case AUDIT_GRANT:
 	case AUDIT_REVOKE:
-		fprintf(f, " range %#" PRIx64 "+%#" PRIx64, r->a, r->b);
+		fprintf(f, " range 0x%" PRIx64 "+0x%" PRIx64, r->a, r->b);
 		if (r->event == AUDIT_GRANT && r->aux != 0)
 			fprintf(f, " lifetime %u ms", r->aux);
 		break;
