@@ -140,7 +140,7 @@ setup(struct owner *o)
 		return fail("rz_rdma_init(): %s (no usable RDMA device)", strerror(-ret));
 	node = rz_rdma_numa_node();
 	say("rz_init(), rz_rdma_init(): device %s, nearest NUMA node %d%s; my RDMA identity "
-			"%016" PRIx64, rz_rdma_device_name(), node,
+			"0x%016" PRIx64, rz_rdma_device_name(), node,
 			node < 0 ? " (none reported: a software device)" : "", rz_rdma_self_id());
 
 	o->r = rz_region_create(RZ_PID_SELF, REGION_SIZE, RZ_PERM_RW);
@@ -255,7 +255,7 @@ start_peer(struct owner *o, int n)
 			strcmp(ready, "ready") != 0)
 		return fail("peer %d did not start", n);
 	say("rz_peer_accept(): peer %d connected: peer id %d (%#x), OS pid %d, RDMA identity "
-			"%016" PRIx64, n, (int)o->peer_id[n], (unsigned int)o->peer_id[n],
+			"0x%016" PRIx64, n, (int)o->peer_id[n], (unsigned int)o->peer_id[n],
 			rz_peer_pid(p), rz_peer_identity(p));
 	if (o->peer_id[n] < RZ_PEER_ID_BASE || rz_peer_pid(p) != c->pid ||
 			rz_peer_lookup(o->peer_id[n]) != p)

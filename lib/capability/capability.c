@@ -91,7 +91,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	struct rz_table *t = tbl();
 	struct region_entry *e;
 	struct cap_entry *c = NULL;
-	uint32_t i, rights;
+	uint32_t i = 0, rights = 0;
 	uint64_t rnd, id;
 	int ret, tslot;
 

@@ -148,7 +148,7 @@ hello_check(const void *data, uint8_t len, struct hello *h)
 	int ret = hello_parse(data, len, rdma_state.self_id, h, &why);
 
 	if (ret != 0)
-		RZ_LOG(ERR, "%s (%u bytes of private data, version %u, identity %016" PRIx64
+		RZ_LOG(ERR, "%s (%u bytes of private data, version %u, identity 0x%016" PRIx64
 				"; we speak version %u)", why, len, h->version, h->id,
 				RZ_HELLO_VERSION);
 	return ret;
@@ -490,7 +490,7 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	ret = peer_established(p, &theirs);
 	if (ret != 0)
 		goto fail;
-	RZ_LOG(INFO, "peer %d = %016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
+	RZ_LOG(INFO, "peer %d = 0x%016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
 			p->remote_id, p->remote_pid, p->qp->qp_num);
 	return p;
 fail:
@@ -576,7 +576,7 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	ret = peer_established(p, &theirs);
 	if (ret != 0)
 		goto fail_noai;
-	RZ_LOG(INFO, "connected to peer %d = %016" PRIx64 " (pid %d) at %s:%u, qp %u",
+	RZ_LOG(INFO, "connected to peer %d = 0x%016" PRIx64 " (pid %d) at %s:%u, qp %u",
 			(int)p->local_id, p->remote_id, p->remote_pid, ip, port, p->qp->qp_num);
 	return p;
 fail:
@@ -602,7 +602,7 @@ peer_events_locked(struct rz_peer *p)
 		if (t == RDMA_CM_EVENT_DISCONNECTED || t == RDMA_CM_EVENT_DEVICE_REMOVAL ||
 				t == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
 			if (p->connected)
-				RZ_LOG(INFO, "peer %016" PRIx64 " (pid %d): %s", p->remote_id,
+				RZ_LOG(INFO, "peer 0x%016" PRIx64 " (pid %d): %s", p->remote_id,
 						p->remote_pid, rdma_event_str(t));
 			p->connected = 0;
 		}
