@@ -209,7 +209,13 @@ find_problems(bool alive[RZ_MAX_PROCS])
 			problem("region %#" PRIx64 " is owned by pid %d, which is dead", e->id,
 					(int)t->procs[e->owner].pid);
 	}
-	/* rz_check()'s findings on the copy. */
+	/* rz_check()'s findings on the copy (its scan divides by the page size: shared memory,
+	 * checked first). */
+	if (t->page_sz == 0 || (t->page_sz & (t->page_sz - 1)) != 0) {
+		problem("the table's page size (%" PRIu64 ") is corrupt: not checked further",
+				t->page_sz);
+		return;
+	}
 	m = open_memstream(&buf, &len);
 	if (m == NULL)
 		return;
@@ -643,6 +649,7 @@ rz_info_write(FILE *f, uint64_t region_id, uint32_t flags)
 {
 	const struct region_entry *only = NULL;
 	bool alive[RZ_MAX_PROCS];
+	uint32_t i;
 	int ret;
 
 	if (f == NULL || (flags & ~RZ_INFO_F_JSON)) {
@@ -657,6 +664,8 @@ rz_info_write(FILE *f, uint64_t region_id, uint32_t flags)
 		return ret;
 	if (obs.boot_ns == 0)
 		obs.boot_ns = boot_realtime_ns();
+	for (i = 0; i < RZ_MAX_ARENAS; i++)	/* shared memory: names end where they must */
+		obs.copy->arenas[i].name[sizeof(obs.copy->arenas[i].name) - 1] = '\0';
 	local_proc.tbl = obs.copy;	/* the lower layers' readers see the copy */
 	if (region_id != 0) {
 		only = region_by_id(region_id);
