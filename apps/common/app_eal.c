@@ -2,6 +2,9 @@
  * Copyright (c) 2026 rzone authors
  */
 
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,8 @@
 #include <rte_eal.h>
 
 #include "app_eal.h"
+
+static bool own_prefix;
 
 char **
 app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *prog))
@@ -31,5 +36,31 @@ app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *
 	for (i = 1; i < *argc; i++)
 		out[i + 1] = argv[i];
 	(*argc)++;
+	own_prefix = true;
 	return out;	/* lives as long as the program: rte_eal_init() keeps pointers into it */
+}
+
+void
+app_eal_cleanup(void)
+{
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (!own_prefix || !primary || dir[0] == '\0')
+		return;
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }

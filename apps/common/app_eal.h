@@ -16,4 +16,9 @@
  */
 char **app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *prog));
 
+/* rte_eal_cleanup(), then, if app_eal_args() chose the file prefix and this is the primary,
+ * remove the runtime directory the EAL made for it (DPDK leaves it behind), so that runs leave
+ * nothing. */
+void app_eal_cleanup(void);
+
 #endif /* RZ_APP_EAL_H */

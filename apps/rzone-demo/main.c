@@ -434,7 +434,7 @@ main(int argc, char **argv)
 
 	ret = primary ? run_primary(argv[0]) : run_secondary();
 
-	rte_eal_cleanup();
+	app_eal_cleanup();
 	if (primary)
 		say(ret == 0 ? "demo complete: every step did what it should" : "demo FAILED");
 	return ret == 0 ? 0 : 1;

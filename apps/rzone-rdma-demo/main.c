@@ -767,7 +767,7 @@ main(int argc, char **argv)
 
 	ret = owner ? run_owner(argv[0], ip) : run_secondary();
 
-	rte_eal_cleanup();
+	app_eal_cleanup();
 	if (owner)
 		say(ret == 0 ? "RDMA demo complete: every step did what it should" :
 				"RDMA demo FAILED");

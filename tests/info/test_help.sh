@@ -11,11 +11,12 @@ fail=0
 for spec in "$@"; do
     app=${spec%%:*}
     IFS=: read -r -a want <<<"${spec#*:}"
-    before=$(ls /var/run/dpdk 2>/dev/null | sort)
+    name=${app##*/}
+    # Only what this app would name (<app>-<pid>): other instances come and go meanwhile.
+    before=$(ls /var/run/dpdk 2>/dev/null | grep -F -- "$name-" | sort)
     out=$("$app" --help 2>&1)
     rc=$?
-    after=$(ls /var/run/dpdk 2>/dev/null | sort)
-    name=${app##*/}
+    after=$(ls /var/run/dpdk 2>/dev/null | grep -F -- "$name-" | sort)
     if [ "$rc" -ne 0 ]; then
         echo "FAIL: $name --help: exit status $rc"
         fail=1
