@@ -15,6 +15,7 @@
 #include "app_eal.h"
 
 static bool own_prefix;
+static char **eal_argv;	/* the copy with the prefix: rte_eal_init() keeps pointers into it */
 
 char **
 app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *prog))
@@ -37,7 +38,8 @@ app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *
 		out[i + 1] = argv[i];
 	(*argc)++;
 	own_prefix = true;
-	return out;	/* lives as long as the program: rte_eal_init() keeps pointers into it */
+	eal_argv = out;
+	return out;
 }
 
 void
