@@ -14,32 +14,34 @@
 
 #include "app_eal.h"
 
+#define MAX_ARGS 256
+
 static bool own_prefix;
-static char **eal_argv;	/* the copy with the prefix: rte_eal_init() keeps pointers into it */
+static char *eal_argv[MAX_ARGS + 2];	/* the copy: rte_eal_init() keeps pointers into it */
 
 char **
 app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *prog))
 {
 	static char prefix_arg[128];
-	char **out;
 	int i;
 
 	rte_set_application_usage_hook(usage);
 	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++)
 		if (strncmp(argv[i], "--file-prefix", strlen("--file-prefix")) == 0)
 			return argv;
-	out = calloc((size_t)*argc + 2, sizeof(*out));
-	if (out == NULL)
+	if (*argc > MAX_ARGS) {
+		fprintf(stderr, "%s: more than %d arguments\n", app, MAX_ARGS);
 		return NULL;
+	}
 	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s-%d", app, (int)getpid());
-	out[0] = argv[0];
-	out[1] = prefix_arg;
+	eal_argv[0] = argv[0];
+	eal_argv[1] = prefix_arg;
 	for (i = 1; i < *argc; i++)
-		out[i + 1] = argv[i];
+		eal_argv[i + 1] = argv[i];
+	eal_argv[*argc + 1] = NULL;
 	(*argc)++;
 	own_prefix = true;
-	eal_argv = out;
-	return out;
+	return eal_argv;
 }
 
 void

@@ -12,7 +12,7 @@
  * options), and give the instance a file prefix of its own, "<app>-<pid>", unless the EAL
  * options (those before "--") name one: two runs never share runtime state by accident.
  * Returns the argument vector to give rte_eal_init() (@argv itself, or a copy with the prefix
- * added; *@argc updated), NULL if out of memory.
+ * added; *@argc updated), NULL if there are more than 256 arguments.
  */
 char **app_eal_args(int *argc, char **argv, const char *app, void (*usage)(const char *prog));
 
