@@ -3185,6 +3185,12 @@ grants_scenario(const char *mode)
 	}
 	/* B owns R now (transfer, Move, the reaper after the kill, A's rz_fini()). */
 	CU_ASSERT_FATAL(wait_owner_self(gi.region_id));
+	/* The audit trail says how (A's records too: the ring is the instance's). */
+	CU_ASSERT(audit_has("transfer", strcmp(mode, "transfer") == 0 ? "explicit" :
+				strcmp(mode, "move") == 0 ? "capability" : "owner-left",
+				gi.region_id));
+	if (strcmp(mode, "transfer") == 0)
+		CU_ASSERT(audit_has("revoke", "transfer", gi.region_id));
 	if (rz_region_get_mapping(r, RZ_PID_SELF) != NULL)
 		CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
 	CU_ASSERT_EQUAL_FATAL(rz_region_destroy(r), 0);
