@@ -101,7 +101,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *eal_argv[MAX_EAL_ARGS + 8], prefix_arg[300];
+	char *eal_argv[MAX_EAL_ARGS + 8], prefix_arg[300], config[600];
 	const char *prefix = "rte";
 	uint64_t region = 0, watch = 0, audit_n = 0;
 	bool json = false, audit = false, own_eal = false;
@@ -148,6 +148,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "rzone-info: bad file prefix '%s'\n", prefix);
 		return EXIT_ERROR;
 	}
+	/* No instance: say so without starting the EAL, which would make its runtime directory
+	 * (and leave it behind). The EAL's own rule for where that directory is. */
+	snprintf(config, sizeof(config), "%s/dpdk/%s/config", getuid() == 0 ? "/var/run" :
+			getenv("XDG_RUNTIME_DIR") != NULL ? getenv("XDG_RUNTIME_DIR") : "/tmp",
+			prefix);
+	if (access(config, F_OK) != 0) {
+		fprintf(stderr, "rzone-info: no DPDK instance '%s' on this machine (no %s)\n",
+				prefix, config);
+		return EXIT_ERROR;
+	}
 	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
 	eal_argv[eal_argc++] = argv[0];
 	eal_argv[eal_argc++] = (char *)(uintptr_t)"--proc-type=secondary";
@@ -171,9 +181,9 @@ main(int argc, char **argv)
 	eal_argv[eal_argc] = NULL;
 	rte_set_application_usage_hook(usage_hook);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "rzone-info: cannot join instance '%s' as a secondary: %s (is "
-				"its primary running? /var/run/dpdk/%s/)\n", prefix,
-				rte_strerror(rte_errno), prefix);
+		fprintf(stderr, "rzone-info: cannot join instance '%s' as a secondary%s%s (is "
+				"its primary running?)\n", prefix, rte_errno != 0 ? ": " : "",
+				rte_errno != 0 ? rte_strerror(rte_errno) : "");
 		return EXIT_ERROR;
 	}
 	ret = rz_observe_open();

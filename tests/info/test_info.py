@@ -152,6 +152,12 @@ def main():
 
 
 def run(p, s):
+    # No such instance: exit status 2, and no runtime directory made for it.
+    ghost = PREFIX + "-none"
+    r = subprocess.run([INFO, "-f", ghost], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "no DPDK instance" in r.stderr and
+          not os.path.exists("/var/run/dpdk/" + ghost),
+          "no such instance: exit %d, %r" % (r.returncode, r.stderr))
     head0 = info_json("--audit")["written"]
     # What the test makes.
     r1 = p.ok("create %d 3" % (2 * PAGE))
