@@ -38,12 +38,29 @@ case "${1:-}" in
 esac
 
 BUILD=${RZ_BUILD_DIR:-build}
-PREFIX=rzdemo
-RDMA_PREFIX=rzrdmademo
+# Prefixes of this run's own (two runs never share runtime state); only what they made is
+# cleaned at the end, never another instance's.
+PREFIX=rzone-demo-$$
+RDMA_PREFIX=rzone-rdma-demo-$$
 VM_IP=10.0.2.15
 
 cd "$RZ_ROOT"
-trap 'rz_clean_runtime demo || true' EXIT
+# demo_clean: remove the runtime state of this run's two instances (runtime directories and
+# hugepage files), if no process uses them any more.
+demo_clean() {
+    local p in_use
+    in_use=$(rz_runtime_in_use | sed -e 's#^/var/run/#/run/#' | sort -u)
+    for p in "$PREFIX" "$RDMA_PREFIX"; do
+        if grep -qF -e "/run/dpdk/$p/" -e "/run/dpdk/$p" -e "$RZ_HUGE_DIR/${p}map_" \
+                <<<"$in_use"; then
+            rz_say demo "runtime state of $p still in use: kept"
+            continue
+        fi
+        rm -rf -- "${RZ_DPDK_RUNDIR:?}/$p"
+        rm -f -- "${RZ_HUGE_DIR:?}/${p}"map_*
+    done
+}
+trap 'demo_clean || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -211,6 +211,7 @@ struct rz_region;
  * @return
  *   0 on success;
  *   -EALREADY if this process already called rz_init();
+ *   -EBUSY if this process is an observer (rz_observe_open(), include/rzone_observe.h);
  *   -ENOENT in a secondary whose primary has not called rz_init();
  *   -ENOSPC if RZ_MAX_PROCS processes are already attached;
  *   -EPROTO if the shared table was made by an incompatible rzone build;

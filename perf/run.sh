@@ -101,7 +101,7 @@ fi
 if [ ! -f "$BUILD/build.ninja" ]; then
     meson setup "$BUILD" "$ROOT" -Dwerror=true -Dtests=false -Dperf=true
 fi
-ninja -C "$BUILD" perf/rz-bench-region perf/rz-bench-ipc
+ninja -C "$BUILD" perf/rz-bench-region perf/rz-bench-ipc perf/rz-bench-audit
 
 # 3. Run. Each output goes to a .tmp file, moved into place when the benchmark ends (with its
 # exit status if not 0); an interrupted run leaves the previous result alone.
@@ -142,6 +142,8 @@ run rz-bench-region-socket-mem "$BUILD/perf/rz-bench-region" "${EAL[@]}" -l "$LC
     --socket-mem=512 --file-prefix="$PREFIX-region-sm" -- --lifecycle-only "${REGION_ARGS[@]}"
 run rz-bench-ipc "$BUILD/perf/rz-bench-ipc" "${EAL[@]}" --lcores "$IPC_LCORES" \
     --file-prefix="$PREFIX-ipc" -- "${IPC_ARGS[@]}"
+run rz-bench-audit "$BUILD/perf/rz-bench-audit" "${EAL[@]}" -l "$LCORE" \
+    --file-prefix="$PREFIX-audit"
 
 echo
 echo "results in $RESULTS/"

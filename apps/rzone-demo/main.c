@@ -5,7 +5,7 @@
 /*
  * rzone-demo: two processes of one DPDK instance share a hugepage region.
  *
- *   rzone-demo --no-pci --file-prefix=rzdemo -l 0 -- primary
+ *   rzone-demo --no-pci -l 0 [-- primary]     (--help: its options)
  *
  * The primary process
  *   1. attaches to rzone and creates a region on its own NUMA node;
@@ -39,6 +39,7 @@
 
 #include <rzone.h>
 
+#include "app_eal.h"
 #include "demo.h"
 
 /* Two 2 MiB hugepages: the primary writes in the second one. */
@@ -388,6 +389,18 @@ run_secondary(void)
 	return demo_secondary_run("primary", 60000, serve);
 }
 
+static void
+usage(const char *prog)
+{
+	printf("\nUsage: %s [EAL options] [-- primary|secondary]\n"
+		"The local demo: a primary creates a region, starts a secondary of the same\n"
+		"instance and the two share it, hand it over and protect it.\n"
+		"  primary     run the demo (the default); it starts the secondary itself\n"
+		"  secondary   what the primary starts (with --proc-type=secondary)\n"
+		"Without --file-prefix the instance gets one of its own, rzone-demo-<pid>.\n"
+		"Exit status: 0 if every step did what it should.\n", prog);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -395,6 +408,9 @@ main(int argc, char **argv)
 	int n, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	argv = app_eal_args(&argc, argv, "rzone-demo", usage);
+	if (argv == NULL)
+		return 1;
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "rzone-demo: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -404,7 +420,7 @@ main(int argc, char **argv)
 	argv += n;
 	primary = argc < 2 || strcmp(argv[1], "primary") == 0;
 	if (!primary && strcmp(argv[1], "secondary") != 0) {
-		fprintf(stderr, "usage: rzone-demo [EAL options] -- primary|secondary\n");
+		usage("rzone-demo");
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -418,7 +434,7 @@ main(int argc, char **argv)
 
 	ret = primary ? run_primary(argv[0]) : run_secondary();
 
-	rte_eal_cleanup();
+	app_eal_cleanup();
 	if (primary)
 		say(ret == 0 ? "demo complete: every step did what it should" : "demo FAILED");
 	return ret == 0 ? 0 : 1;

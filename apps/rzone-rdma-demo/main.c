@@ -6,7 +6,7 @@
  * rzone-rdma-demo: a hugepage region shared by the processes of one DPDK instance and, over
  * RDMA, with remote peers.
  *
- *   rzone-rdma-demo --no-pci --file-prefix=rzrdmademo -l 0 -- owner [IP]
+ *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP]]     (--help: its options)
  *
  * IP is the address of the RDMA device's network interface (default 10.0.2.15, the Soft-RoCE
  * VM lane's rxe0). The owner, a DPDK primary process,
@@ -52,6 +52,7 @@
 #include <rzone.h>
 #include <rzone_rdma.h>
 
+#include "app_eal.h"
 #include "rdma_demo.h"
 
 /* One 2 MiB hugepage. */
@@ -139,7 +140,7 @@ setup(struct owner *o)
 		return fail("rz_rdma_init(): %s (no usable RDMA device)", strerror(-ret));
 	node = rz_rdma_numa_node();
 	say("rz_init(), rz_rdma_init(): device %s, nearest NUMA node %d%s; my RDMA identity "
-			"%016" PRIx64, rz_rdma_device_name(), node,
+			"0x%016" PRIx64, rz_rdma_device_name(), node,
 			node < 0 ? " (none reported: a software device)" : "", rz_rdma_self_id());
 
 	o->r = rz_region_create(RZ_PID_SELF, REGION_SIZE, RZ_PERM_RW);
@@ -254,7 +255,7 @@ start_peer(struct owner *o, int n)
 			strcmp(ready, "ready") != 0)
 		return fail("peer %d did not start", n);
 	say("rz_peer_accept(): peer %d connected: peer id %d (%#x), OS pid %d, RDMA identity "
-			"%016" PRIx64, n, (int)o->peer_id[n], (unsigned int)o->peer_id[n],
+			"0x%016" PRIx64, n, (int)o->peer_id[n], (unsigned int)o->peer_id[n],
 			rz_peer_pid(p), rz_peer_identity(p));
 	if (o->peer_id[n] < RZ_PEER_ID_BASE || rz_peer_pid(p) != c->pid ||
 			rz_peer_lookup(o->peer_id[n]) != p)
@@ -711,11 +712,18 @@ run_secondary(void)
 }
 
 static void
-usage(void)
+usage(const char *prog)
 {
-	fprintf(stderr, "usage: rzone-rdma-demo [EAL options] -- owner [IP]\n"
-			"       (the owner starts \"-- secondary\" and \"peer <n> <ip> "
-			"<port>\")\n");
+	printf("\nUsage: %s [EAL options] [-- owner [IP]]\n"
+		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and with\n"
+		"remote peers over RDMA (Share, Copy-on-write, Move grants, refusals, revokes).\n"
+		"  owner [IP]  run the demo (the default), listening on IP (default %s)\n"
+		"  secondary   what the owner starts (with --proc-type=secondary)\n"
+		"  %s peer N IP PORT: a remote peer (a plain verbs process, no EAL), started by\n"
+		"              the owner\n"
+		"Without --file-prefix the instance gets one of its own, rzone-rdma-demo-<pid>.\n"
+		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first).\n"
+		"Exit status: 0 if every step did what it should.\n", prog, DEFAULT_IP, prog);
 }
 
 int
@@ -730,6 +738,9 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "peer") == 0)
 		return run_peer(argc - 2, argv + 2);
 
+	argv = app_eal_args(&argc, argv, "rzone-rdma-demo", usage);
+	if (argv == NULL)
+		return 1;
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "rzone-rdma-demo: rte_eal_init failed: %s\n",
@@ -740,7 +751,7 @@ main(int argc, char **argv)
 	argv += n;
 	owner = argc < 2 || strcmp(argv[1], "owner") == 0;
 	if ((!owner && strcmp(argv[1], "secondary") != 0) || argc > 3) {
-		usage();
+		usage("rzone-rdma-demo");
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -756,7 +767,7 @@ main(int argc, char **argv)
 
 	ret = owner ? run_owner(argv[0], ip) : run_secondary();
 
-	rte_eal_cleanup();
+	app_eal_cleanup();
 	if (owner)
 		say(ret == 0 ? "RDMA demo complete: every step did what it should" :
 				"RDMA demo FAILED");

@@ -93,7 +93,7 @@ peer_connect(struct peer *pr)
 		return fail("rz_peer_connect(%s:%u): %s", pr->ip, pr->port,
 				rte_strerror(rte_errno));
 	say("rz_peer_connect(%s:%u): connected (one RC queue pair); my RDMA identity %016"
-			PRIx64 ", the owner's %016" PRIx64 " (pid %d)", pr->ip, pr->port,
+			PRIx64 ", the owner's 0x%016" PRIx64 " (pid %d)", pr->ip, pr->port,
 			rz_rdma_self_id(), rz_peer_identity(pr->conn), rz_peer_pid(pr->conn));
 	return 0;
 }
@@ -138,7 +138,7 @@ peer_serve(struct peer *pr, const char *cmd, char *answer, size_t len)
 		pr->have_desc = true;
 		say("rz_peer_recv_desc(): a %s capability for region %#" PRIx64 ": window "
 				"%#" PRIx64 "+%" PRIu64 ", rkey %#010x, rights %s (issuer %016"
-				PRIx64 ", target %016" PRIx64 ": me)", mode_name(d->mode),
+				PRIx64 ", target 0x%016" PRIx64 ": me)", mode_name(d->mode),
 				d->region_id, d->addr, d->length, d->rkey, rights_name(d->rights),
 				d->issuer, d->target);
 		snprintf(answer, len, "%#" PRIx64 " %#" PRIx64 " %" PRIu64 " %#x %u %u",

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "capability_private.h"
+#include "audit_private.h"
 #include "core_private.h"
 #include "mapping_private.h"
 #include "mp_private.h"
@@ -90,7 +91,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	struct rz_table *t = tbl();
 	struct region_entry *e;
 	struct cap_entry *c = NULL;
-	uint32_t i, rights;
+	uint32_t i = 0, rights = 0;
 	uint64_t rnd, id;
 	int ret, tslot;
 
@@ -176,6 +177,9 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	*token = c->token;
 	ret = 0;
 out:
+	/* The token's random part is a secret: the trail keeps only its slot. */
+	audit_record(AUDIT_CAP_CREATE, AUDIT_CAUSE_EXPLICIT, id, local_proc.pid, target,
+			ret == 0 ? rights : cap_mode_rights(mode), ret, ret == 0 ? i : 0, 0, mode);
 	table_unlock();
 	return ret;
 }
@@ -197,9 +201,9 @@ cap_find_locked(uint64_t token)
 int
 rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 {
+	struct cap_entry *c, seen = { .token = 0 };
 	const struct remote_ops *ro;
 	struct region_entry *e;
-	struct cap_entry *c;
 	uint32_t slot;
 	int ret;
 
@@ -215,6 +219,8 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 	if (ret < 0)
 		return ret;
 	c = cap_find_locked(token);
+	if (c != NULL)
+		seen = *c;	/* for the audit record (a Move frees it) */
 	if (c == NULL || c->state != CAP_ACTIVE) {
 		RZ_LOG(ERR, "no such capability %#" PRIx64 " (forged, used or revoked)", token);
 		ret = -ENOENT;
@@ -251,6 +257,8 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 			goto out;
 		RZ_LOG(INFO, "region %#" PRIx64 ": moved from pid %d to pid %d by capability",
 				e->id, (int)proc_pid(e->owner), (int)local_proc.pid);
+		audit_record(AUDIT_TRANSFER, AUDIT_CAUSE_CAPABILITY, e->id, proc_pid(e->owner),
+				local_proc.pid, c->rights, 0, token & RZ_CAP_SLOT_MASK, 0, c->mode);
 		e->owner = local_proc.self;
 		e->owner_gen = local_proc.self_gen;
 		cap_free_locked(c);
@@ -263,6 +271,9 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 	if (region != NULL)
 		*region = region_handle(e->id);
 out:
+	audit_record(AUDIT_CAP_USE, AUDIT_CAUSE_EXPLICIT, seen.region_id, local_proc.pid,
+			seen.token != 0 ? proc_pid(seen.target) : 0, seen.rights, ret,
+			token & RZ_CAP_SLOT_MASK, 0, seen.mode);
 	table_unlock();
 	return ret;
 }
@@ -315,8 +326,11 @@ rz_capability_revoke(uint64_t token)
 	}
 	table_unlock();
 	ret = mp_remote_unmap(target, region_id);
-	if (ret == 0 || table_lock() < 0)
+	if (ret == 0 || table_lock() < 0) {
+		audit_record(AUDIT_CAP_REVOKE, AUDIT_CAUSE_EXPLICIT, region_id, local_proc.pid,
+				proc_pid(target), 0, ret, token & RZ_CAP_SLOT_MASK, 0, 0);
 		return ret;	/* unmapped: the mapping layer freed the capability */
+	}
 	c = cap_find_locked(token);
 	e = region_by_id(region_id);
 	if (c == NULL || c->state != CAP_USED || e == NULL || e->maps[target].addr == 0 ||
@@ -334,6 +348,8 @@ rz_capability_revoke(uint64_t token)
 				token, (int)proc_pid(target), region_id, strerror(-ret));
 	}
 out:
+	audit_record(AUDIT_CAP_REVOKE, AUDIT_CAUSE_EXPLICIT, e != NULL ? e->id : 0,
+			local_proc.pid, 0, 0, ret, token & RZ_CAP_SLOT_MASK, 0, 0);
 	table_unlock();
 	return ret;
 }

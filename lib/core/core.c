@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_atomic.h>
 #include <rte_eal.h>
 #include <rte_memzone.h>
 #include <inttypes.h>
 
+#include "audit_private.h"
 #include "core_private.h"
 
 RTE_LOG_REGISTER_DEFAULT(rzone_logtype, INFO);
@@ -63,6 +65,23 @@ fault_skip(const char *what)
 }
 #endif
 
+/* The observers' write count: odd from the lock to the unlock (a holder that died leaves it
+ * odd: the next one makes it odd again, a step further). */
+static void
+table_wseq_bump(bool locking)
+{
+	struct rz_table *t = local_proc.tbl;
+	uint64_t w = __atomic_load_n(&t->wseq, __ATOMIC_RELAXED);
+
+	if (locking) {
+		__atomic_store_n(&t->wseq, (w | 1) + 2, __ATOMIC_RELAXED);
+		rte_smp_wmb();	/* the count is seen before what the holder writes */
+	} else {
+		rte_smp_wmb();	/* what the holder wrote is seen before the count */
+		__atomic_store_n(&t->wseq, (w | 1) + 1, __ATOMIC_RELAXED);
+	}
+}
+
 int
 table_lock(void)
 {
@@ -82,12 +101,14 @@ table_lock(void)
 		RZ_LOG(ERR, "table lock failed: %s", strerror(ret));
 		return -ret;
 	}
+	table_wseq_bump(true);
 	return 0;
 }
 
 void
 table_unlock(void)
 {
+	table_wseq_bump(false);
 	pthread_mutex_unlock(&local_proc.tbl->lock);
 }
 
@@ -152,7 +173,7 @@ table_create(void)
 				return -ENOMEM;
 			local_proc.mz = mz;
 			local_proc.tbl = mz->addr;
-			return 0;
+			return audit_create();
 		}
 		RZ_LOG(ERR, "cannot reserve the region table (%zu bytes): %s", sizeof(*t),
 				rte_strerror(rte_errno));
@@ -175,6 +196,10 @@ table_create(void)
 	__atomic_store_n(&t->magic, RZ_TABLE_MAGIC, __ATOMIC_RELEASE);
 	local_proc.mz = mz;
 	local_proc.tbl = t;
+	if (audit_create() < 0) {
+		table_destroy();
+		return -ENOMEM;
+	}
 	RZ_LOG(DEBUG, "region table: %zu bytes, %u regions, %u processes, %u capabilities",
 			sizeof(*t), RZ_MAX_REGIONS, RZ_MAX_PROCS, RZ_MAX_CAPS);
 	return 0;
@@ -202,7 +227,7 @@ table_attach(void)
 	}
 	local_proc.mz = mz;
 	local_proc.tbl = t;
-	return 0;
+	return audit_attach();
 }
 
 void
@@ -210,6 +235,7 @@ table_destroy(void)
 {
 	__atomic_store_n(&local_proc.tbl->magic, 0, __ATOMIC_RELEASE);
 	rte_memzone_free(local_proc.mz);
+	audit_destroy();
 	table_forget();
 }
 
@@ -218,4 +244,5 @@ table_forget(void)
 {
 	local_proc.tbl = NULL;
 	local_proc.mz = NULL;
+	audit_forget();
 }

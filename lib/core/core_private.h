@@ -33,7 +33,7 @@ extern int rzone_logtype;
 
 #define RZ_TABLE_MZ	"rz_table"
 #define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
-#define RZ_TABLE_VERSION 3
+#define RZ_TABLE_VERSION 4
 
 /* Region ids: (sequence << RZ_SLOT_BITS) | slot. The sequence never repeats. */
 #define RZ_SLOT_BITS	16
@@ -176,6 +176,10 @@ struct rz_table {
 	uint64_t table_size;
 	uint64_t page_sz;
 	pthread_mutex_t lock;
+	/* Odd while a process holds the lock (bumped by table_lock() and table_unlock()): an
+	 * observer (rz_observe_open()) copies the table without the lock and keeps the copy only
+	 * if the count was even and unchanged across it. */
+	uint64_t wseq;
 	uint64_t next_seq;	/* region id sequence */
 	uint64_t map_seq;
 	uint64_t arena_seq;
@@ -204,6 +208,7 @@ struct local_proc {
 	uint64_t self_gen;
 	pid_t pid;
 	bool primary;
+	bool observer;		/* rz_observe_open(): tbl is a private copy, no slot */
 };
 
 extern struct local_proc local_proc;

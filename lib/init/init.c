@@ -54,6 +54,10 @@ rz_init(void)
 {
 	int ret;
 
+	if (local_proc.observer) {
+		RZ_LOG(ERR, "this process is an observer (rz_observe_open()): rz_init() refused");
+		return -EBUSY;
+	}
 	if (local_proc.tbl != NULL && local_proc.self != RZ_NO_SLOT) {
 		RZ_LOG(ERR, "rz_init() called twice");
 		return -EALREADY;

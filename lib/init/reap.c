@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "audit_private.h"
 #include "capability_private.h"
 #include "core_private.h"
 #include "init_private.h"
@@ -46,6 +47,7 @@ proc_release_locked(uint32_t slot, bool self_leaving)
 		if (held && !self_leaving)
 			fault_point("reap.region");	/* one region released, the rest not */
 	}
+	rdma_pub_clear(slot);
 	proc_free_locked(slot);
 }
 
@@ -67,6 +69,8 @@ proc_register(void)
 		/* Our pid, an earlier life: that process died unreaped. */
 		RZ_LOG(NOTICE, "pid %d reused: releasing the dead process's slot %d",
 				(int)local_proc.pid, stale);
+		audit_record(AUDIT_REAP, AUDIT_CAUSE_NONE, 0, local_proc.pid, local_proc.pid, 0, 0,
+				(uint32_t)stale, 0, 0);
 		proc_release_locked((uint32_t)stale, false);
 		t->stats_reaped++;
 	}
@@ -108,6 +112,8 @@ proc_reap_dead(void)
 		RZ_LOG(NOTICE, "process %d (slot %u) died: releasing what it held",
 				(int)t->procs[i].pid, i);
 		fault_point("reap.release");
+		audit_record(AUDIT_REAP, AUDIT_CAUSE_NONE, 0, local_proc.pid, t->procs[i].pid, 0, 0,
+				i, 0, 0);
 		proc_release_locked(i, false);
 		t->stats_reaped++;
 		n++;

@@ -5,6 +5,8 @@
 /* Read-only telemetry under /rzone/ (dpdk-telemetry.py, or the telemetry socket). */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <rte_telemetry.h>
@@ -47,11 +49,15 @@ tel_regions(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(params);
 	if (t == NULL)
 		return -ENODEV;
-	rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	for (i = 0; i < RZ_MAX_REGIONS; i++) {
 		uint64_t id = __atomic_load_n(&t->regions[i].id, __ATOMIC_ACQUIRE);
+		char hex[24];
 
-		if (id != 0 && rte_tel_data_add_array_u64(d, id) < 0)
+		if (id == 0)
+			continue;
+		snprintf(hex, sizeof(hex), "%#" PRIx64, id);
+		if (rte_tel_data_add_array_string(d, hex) < 0)
 			break;	/* telemetry's array is full: the list is truncated */
 	}
 	return 0;
@@ -61,6 +67,7 @@ static int
 tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct region_entry *e;
+	char hex[24];
 	uint64_t id;
 
 	RTE_SET_USED(cmd);
@@ -72,12 +79,15 @@ tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (e == NULL)
 		return -ENOENT;
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "id", e->id);
+	/* Ids and addresses as the logs and dumps print them: 0x-hex strings. */
+	snprintf(hex, sizeof(hex), "%#" PRIx64, e->id);
+	rte_tel_data_add_dict_string(d, "id", hex);
 	rte_tel_data_add_dict_u64(d, "size", e->size);
 	rte_tel_data_add_dict_u64(d, "perms", e->perms);
 	rte_tel_data_add_dict_int(d, "owner_pid", proc_pid(e->owner));
 	rte_tel_data_add_dict_int(d, "numa_node", e->numa_node);
-	rte_tel_data_add_dict_u64(d, "addr", (uint64_t)(uintptr_t)e->va);
+	snprintf(hex, sizeof(hex), "%#" PRIx64, (uint64_t)(uintptr_t)e->va);
+	rte_tel_data_add_dict_string(d, "addr", hex);
 	rte_tel_data_add_dict_u64(d, "mappings", e->nmaps);
 	rte_tel_data_add_dict_u64(d, "capabilities", e->ncaps);
 	return 0;
@@ -107,7 +117,7 @@ RTE_INIT(rz_telemetry_init)
 	rte_telemetry_register_cmd("/rzone/regions", tel_regions,
 			"Ids of the live regions. Takes no parameters");
 	rte_telemetry_register_cmd("/rzone/region", tel_region,
-			"One region. Parameters: region id");
+			"One region. Parameters: region id (0x-hex or decimal)");
 	rte_telemetry_register_cmd("/rzone/procs", tel_procs,
 			"Pids of the attached processes. Takes no parameters");
 }

@@ -21,6 +21,7 @@
 
 #include <rte_memory.h>
 
+#include "audit_private.h"
 #include "core_private.h"
 #include "mapping_private.h"
 #include "mp_private.h"
@@ -530,6 +531,8 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 		RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> pid %d", e->id,
 				(int)local_proc.pid, (int)new_owner);
 	}
+	audit_record(AUDIT_TRANSFER, AUDIT_CAUSE_EXPLICIT, id, local_proc.pid, new_owner,
+			ret == 0 ? e->perms : 0, ret, 0, 0, 0);
 	table_unlock();
 	return ret;
 }

@@ -155,7 +155,7 @@ hello_check(const void *data, uint8_t len, struct hello *h)
 	int ret = hello_parse(data, len, rdma_state.self_id, h, &why);
 
 	if (ret != 0)
-		RZ_LOG(ERR, "%s (%u bytes of private data, version %u, identity %016" PRIx64
+		RZ_LOG(ERR, "%s (%u bytes of private data, version %u, identity 0x%016" PRIx64
 				"; we speak version %u)", why, len, h->version, h->id,
 				RZ_HELLO_VERSION);
 	return ret;
@@ -301,6 +301,7 @@ peer_add_locked(struct rz_peer *p)
 	}
 	p->local_id = RZ_PEER_ID_BASE + (pid_t)rdma_state.next_peer++;
 	TAILQ_INSERT_TAIL(&rdma_state.peers, p, next);
+	rdma_publish_locked();
 	return 0;
 }
 
@@ -498,7 +499,7 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 	ret = peer_established(p, &theirs);
 	if (ret != 0)
 		goto fail;
-	RZ_LOG(INFO, "peer %d = %016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
+	RZ_LOG(INFO, "peer %d = 0x%016" PRIx64 " (pid %d) accepted, qp %u", (int)p->local_id,
 			p->remote_id, p->remote_pid, p->qp->qp_num);
 	return p;
 fail:
@@ -584,7 +585,7 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	ret = peer_established(p, &theirs);
 	if (ret != 0)
 		goto fail_noai;
-	RZ_LOG(INFO, "connected to peer %d = %016" PRIx64 " (pid %d) at %s:%u, qp %u",
+	RZ_LOG(INFO, "connected to peer %d = 0x%016" PRIx64 " (pid %d) at %s:%u, qp %u",
 			(int)p->local_id, p->remote_id, p->remote_pid, ip, port, p->qp->qp_num);
 	return p;
 fail:
@@ -610,7 +611,7 @@ peer_events_locked(struct rz_peer *p)
 		if (t == RDMA_CM_EVENT_DISCONNECTED || t == RDMA_CM_EVENT_DEVICE_REMOVAL ||
 				t == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
 			if (p->connected)
-				RZ_LOG(INFO, "peer %016" PRIx64 " (pid %d): %s", p->remote_id,
+				RZ_LOG(INFO, "peer 0x%016" PRIx64 " (pid %d): %s", p->remote_id,
 						p->remote_pid, rdma_event_str(t));
 			p->connected = 0;
 		}
@@ -664,6 +665,7 @@ peer_close_locked(struct rz_peer *p)
 	p->connected = 0;
 	TAILQ_REMOVE(&rdma_state.peers, p, next);
 	peer_free(p);
+	rdma_publish_locked();
 }
 
 int

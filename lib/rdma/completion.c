@@ -70,7 +70,7 @@ peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc)
 	if (wc->status != IBV_WC_SUCCESS)
 		/* The QP is in error: nothing can use the grant's window (it is bound on this QP),
 		 * and the peer's grants go when the connection is seen down. */
-		RZ_LOG(ERR, "descriptor or message to peer %016" PRIx64 " not delivered: %s",
+		RZ_LOG(ERR, "descriptor or message to peer 0x%016" PRIx64 " not delivered: %s",
 				p->remote_id, ibv_wc_status_str(wc->status));
 }
 

@@ -208,8 +208,9 @@ rz_rdma_init(const char *dev_name)
 	rdma_state.import_status = import_status;
 	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
 	rdma_state.initialized = true;
+	rdma_publish_locked();
 	import_serve_start();
-	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %u, max_mw %u, id %016" PRIx64,
+	RZ_LOG(INFO, "device %s (node %d, quirks %s), max_mr %u, max_mw %u, id 0x%016" PRIx64,
 			rdma_state.name, rdma_state.numa_node, rdma_state.quirks->name,
 			rdma_state.max_mr, rdma_state.max_mw, rdma_state.self_id);
 	if (!rdma_state.quirks->mw_range_enforced)
@@ -240,6 +241,7 @@ rz_rdma_fini(void)
 	rdma_state.devs = NULL;
 	rdma_state.verbs = NULL;
 	rdma_state.initialized = false;
+	rdma_publish_locked();
 	pthread_mutex_unlock(&rdma_state.lock);
 	return 0;
 }
@@ -308,7 +310,7 @@ rz_rdma_dump(FILE *f)
 	}
 	for (i = 0; i < RZ_MAX_ARENAS; i++)
 		n += rdma_state.arena_mr[i].mr != NULL;
-	fprintf(f, "rdma device %s: nearest NUMA node %d, id %016" PRIx64 ", quirks %s\n",
+	fprintf(f, "rdma device %s: nearest NUMA node %d, id 0x%016" PRIx64 ", quirks %s\n",
 			rdma_state.name, rdma_state.numa_node, rdma_state.self_id,
 			rdma_state.quirks->name);
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
@@ -331,12 +333,12 @@ rz_rdma_dump(FILE *f)
 					mr->lkey);
 	}
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
-		fprintf(f, "  peer %d = %016" PRIx64 " pid %d qp %u: %s, %u grants\n",
+		fprintf(f, "  peer %d = 0x%016" PRIx64 " pid %d qp %u: %s, %u grants\n",
 				(int)p->local_id, p->remote_id, p->remote_pid,
 				p->qp != NULL ? p->qp->qp_num : 0,
 				p->connected ? "connected" : "disconnected", p->ngrants);
 	TAILQ_FOREACH(g, &rdma_state.grants, next)
-		fprintf(f, "  grant %" PRIu64 ": region %" PRIx64 " [0x%" PRIx64 "+%" PRIu64
+		fprintf(f, "  grant %" PRIu64 ": region %#" PRIx64 " [0x%" PRIx64 "+%" PRIu64
 				"] rkey 0x%08x rights 0x%x mode %u to peer %d%s%s%s%s%s\n",
 				g->desc.generation, g->desc.region_id, g->desc.addr,
 				g->desc.length, g->desc.rkey, g->desc.rights, g->desc.mode,

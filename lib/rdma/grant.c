@@ -16,6 +16,7 @@
 
 #include <rte_tailq.h>
 
+#include "audit_private.h"
 #include "desc_private.h"
 #include "rdma_private.h"
 #include "region_private.h"
@@ -123,19 +124,24 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	int ret;
 
 	if (!p->connected) {
-		RZ_LOG(ERR, "peer %d (%016" PRIx64 ") is disconnected", (int)p->local_id,
+		RZ_LOG(ERR, "peer %d (0x%016" PRIx64 ") is disconnected", (int)p->local_id,
 				p->remote_id);
+		audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+				p->local_id, rights, -ENOTCONN, offset, len, 0);
 		return -ENOTCONN;
 	}
 	/* Nothing is posted behind a SEND the peer has not taken: the bind would wait behind it
 	 * (for ever if the peer receives nothing) and complete after we gave up on it. */
 	ret = peer_backlog(p);
 	if (ret == -EAGAIN)
-		RZ_LOG(WARNING, "peer %d (%016" PRIx64 ") has not taken its previous descriptor or "
-				"message (it receives nothing): no grant now, try again",
+		RZ_LOG(WARNING, "peer %d (0x%016" PRIx64 ") has not taken its previous descriptor "
+				"or message (it receives nothing): no grant now, try again",
 				(int)p->local_id, p->remote_id);
-	if (ret != 0)
+	if (ret != 0) {
+		audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+				p->local_id, rights, ret, offset, len, 0);
 		return ret;
+	}
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return -ENOMEM;
@@ -147,21 +153,21 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	if (len == 0 && offset < size)
 		len = size - offset;
 	if (offset >= size || len > size - offset) {
-		RZ_LOG(ERR, "range %zu+%zu outside region %" PRIx64 " of %zu bytes", offset, len,
+		RZ_LOG(ERR, "range %zu+%zu outside region %#" PRIx64 " of %zu bytes", offset, len,
 				region_id, size);
 		ret = -EINVAL;
 		goto out_free;
 	}
 	owner = grant_remote_owner_locked(region_id);
 	if (owner != 0 && owner != p->local_id) {
-		RZ_LOG(ERR, "region %" PRIx64 " is owned by peer %d: only it may be granted",
+		RZ_LOG(ERR, "region %#" PRIx64 " is owned by peer %d: only it may be granted",
 				region_id, (int)owner);
 		ret = -EPERM;
 		goto out_free;
 	}
 	rights &= grant_ceiling_rights(perms);
 	if (!(rights & RZ_RDMA_RIGHT_READ)) {
-		RZ_LOG(ERR, "region %" PRIx64 ": its ceiling 0x%x leaves no read right", region_id,
+		RZ_LOG(ERR, "region %#" PRIx64 ": its ceiling 0x%x leaves no read right", region_id,
 				perms);
 		ret = -EPERM;
 		goto out_free;
@@ -225,19 +231,23 @@ grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t
 	RZ_STAT_INC(stats_granted, 1);	/* counted live, so that granted - revoked = live */
 	ret = (kind & GRANT_F_NO_SEND) ? 0 : peer_send_desc(p, &g->desc);
 	if (ret != 0) {
-		RZ_LOG(ERR, "descriptor not delivered to peer %016" PRIx64 ": revoking",
+		RZ_LOG(ERR, "descriptor not delivered to peer 0x%016" PRIx64 ": revoking",
 				p->remote_id);
 		grant_revoke_locked(g);
 		return ret;
 	}
-	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
+	RZ_LOG(DEBUG, "grant %" PRIu64 ": region %#" PRIx64 " +%zu/%zu rkey 0x%08x rights 0x%x "
 			"kind 0x%x to peer %d", g->desc.generation, region_id, offset, len,
 			g->desc.rkey, rights, kind, (int)p->local_id);
 	*out = g;
+	rdma_audit_grant(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, g, 0);
+	rdma_publish_locked();
 	return 0;
 out_release:
 	region_grant_release(region_id);
 out_free:
+	audit_record(AUDIT_GRANT, AUDIT_CAUSE_EXPLICIT, rz_region_id(r), local_proc.pid,
+			p->local_id, rights, ret, offset, len, 0);
 	free(g);
 	return ret;
 }
@@ -279,6 +289,8 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 {
 	return rz_rdma_grant_ext(r, p, mode, offset, len, lifetime_ns, 0, desc);
 }
+
+uint16_t grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 
 /* Invalidate the window and forget the grant. Lock held. */
 int
@@ -325,11 +337,13 @@ grant_revoke_locked(struct grant *g)
 	p->ngrants--;
 	RZ_STAT_INC(stats_revoked, 1);
 	if (g->kind & GRANT_F_OWNER)
-		RZ_LOG(INFO, "region %" PRIx64 ": peer %d no longer owns it: pid %d does",
+		RZ_LOG(INFO, "region %#" PRIx64 ": peer %d no longer owns it: pid %d does",
 				g->desc.region_id, (int)p->local_id, (int)local_proc.pid);
 	RZ_LOG(DEBUG, "grant %" PRIu64 " (rkey 0x%08x) revoked", g->desc.generation,
 			g->desc.rkey);
+	rdma_audit_grant(AUDIT_REVOKE, grant_revoke_cause, g, 0);
 	free(g);
+	rdma_publish_locked();
 	return 0;
 }
 
@@ -339,10 +353,12 @@ grant_revoke_peer_locked(struct rz_peer *p)
 	struct grant *g, *t;
 	int ret = 0;
 
+	grant_revoke_cause = AUDIT_CAUSE_PEER_GONE;
 	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
 		if (g->peer == p && grant_revoke_locked(g) != 0)
 			ret = -EIO;
 	}
+	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	return ret;
 }
 
@@ -352,11 +368,13 @@ grant_expire_locked(uint64_t now)
 	struct grant *g, *t;
 	int n = 0;
 
+	grant_revoke_cause = AUDIT_CAUSE_EXPIRY;
 	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
 		if (g->expiry_mono_ns != 0 && g->expiry_mono_ns <= now &&
 				grant_revoke_locked(g) == 0)
 			n++;
 	}
+	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	RZ_STAT_INC(stats_expired, (uint64_t)n);
 	return n;
 }
@@ -392,18 +410,23 @@ rdma_revoke_region(uint64_t region_id)
 
 	pthread_mutex_lock(&rdma_state.lock);
 	if (rdma_state.initialized) {
+		const struct region_entry *e = region_by_id(region_id);
+
+		grant_revoke_cause = e != NULL && e->leaving == REGION_LEAVING_TRANSFER ?
+			AUDIT_CAUSE_TRANSFER : AUDIT_CAUSE_DESTROY;
 		RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, tmp) {
 			if (g->desc.region_id != region_id)
 				continue;
 			grant_revoke_locked(g);
 			n++;
 		}
+		grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	}
 	if (rdma_state.initialized)
 		range_mr_drop_locked(region_id);
 	pthread_mutex_unlock(&rdma_state.lock);
 	if (n > 0)
-		RZ_LOG(INFO, "region %" PRIx64 ": %d remote grant%s revoked with it", region_id, n,
+		RZ_LOG(INFO, "region %#" PRIx64 ": %d remote grant%s revoked with it", region_id, n,
 				n == 1 ? "" : "s");
 	return n;
 }

@@ -288,7 +288,7 @@ range_mr_get_locked(uint64_t region_id, void *addr, size_t len, int *err)
 			continue;
 		if (ibv_dereg_mr(rm->mr) != 0)
 			continue;	/* a window is still bound on it: its grant goes first */
-		RZ_LOG(DEBUG, "region %" PRIx64 " is gone: its range MR %p+%zu deregistered",
+		RZ_LOG(DEBUG, "region %#" PRIx64 " is gone: its range MR %p+%zu deregistered",
 				rm->region_id, (void *)rm->addr, rm->len);
 		rdma_state.n_mr--;
 		TAILQ_REMOVE(&rdma_state.range_mrs, rm, next);

@@ -60,14 +60,14 @@ peer_send_slot(struct rz_peer *p, size_t len)
 		/* Still queued: it goes when the peer posts receives again. Until then the slot
 		 * is in use and later SENDs wait for it (peer_backlog()). */
 		p->send_pending = wr.wr_id;
-		RZ_LOG(ERR, "send to peer %016" PRIx64 ": not taken in %d ms (the peer receives "
+		RZ_LOG(ERR, "send to peer 0x%016" PRIx64 ": not taken in %d ms (the peer receives "
 				"nothing): it stays queued", p->remote_id, RZ_CTRL_TIMEOUT_MS);
 		return ret;
 	}
 	if (ret != 0)
 		return ret;
 	if (wc.status != IBV_WC_SUCCESS) {
-		RZ_LOG(ERR, "send to peer %016" PRIx64 ": %s", p->remote_id,
+		RZ_LOG(ERR, "send to peer 0x%016" PRIx64 ": %s", p->remote_id,
 				ibv_wc_status_str(wc.status));
 		return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
 	}
@@ -120,7 +120,7 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 		return -ENOTCONN;
 	ret = peer_backlog(p);	/* the send slot may still hold a queued SEND */
 	if (ret == -EAGAIN)
-		RZ_LOG(WARNING, "peer %016" PRIx64 " has not taken the previous descriptor or "
+		RZ_LOG(WARNING, "peer 0x%016" PRIx64 " has not taken the previous descriptor or "
 				"message (it receives nothing): message not sent", p->remote_id);
 	if (ret != 0)
 		return ret;
@@ -154,7 +154,7 @@ peer_recv(struct rz_peer *p, int timeout_ms, uint32_t *slot, uint32_t *len)
 			return -EIO;
 		if (n == 1) {
 			if (wc.status != IBV_WC_SUCCESS) {
-				RZ_LOG(ERR, "receive from peer %016" PRIx64 ": %s", p->remote_id,
+				RZ_LOG(ERR, "receive from peer 0x%016" PRIx64 ": %s", p->remote_id,
 						ibv_wc_status_str(wc.status));
 				return -ENOTCONN;
 			}
@@ -236,7 +236,7 @@ peer_parse_desc(struct rz_peer *p, const void *buf, size_t len, struct rz_rdma_d
 	ret = desc_parse(buf, len, &chk, desc, &why);
 	if (ret != 0) {
 		RZ_STAT_INC(stats_desc_rejected, 1);
-		RZ_LOG(ERR, "descriptor from peer %016" PRIx64 " rejected: %s", p->remote_id,
+		RZ_LOG(ERR, "descriptor from peer 0x%016" PRIx64 " rejected: %s", p->remote_id,
 				why);
 	}
 	return ret;
@@ -284,8 +284,8 @@ rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_ms)
 	if (ret != 0)
 		return ret;
 	if (peer_msg_magic(p, slot, len) == RZ_MSG_MAGIC) {
-		RZ_LOG(DEBUG, "peer %016" PRIx64 ": next is a message, not a descriptor: kept for "
-				"rz_peer_recv_msg()", p->remote_id);
+		RZ_LOG(DEBUG, "peer 0x%016" PRIx64 ": next is a message, not a descriptor: kept "
+				"for rz_peer_recv_msg()", p->remote_id);
 		return -ENOMSG;
 	}
 	ret = peer_parse_desc(p, p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, len, desc);
@@ -307,15 +307,15 @@ rz_peer_recv_msg(struct rz_peer *p, void *buf, int timeout_ms)
 	if (ret != 0)
 		return ret;
 	if (peer_msg_magic(p, slot, len) == RZ_DESC_MAGIC) {
-		RZ_LOG(DEBUG, "peer %016" PRIx64 ": next is a descriptor, not a message: kept for "
-				"rz_peer_recv_desc()", p->remote_id);
+		RZ_LOG(DEBUG, "peer 0x%016" PRIx64 ": next is a descriptor, not a message: kept "
+				"for rz_peer_recv_desc()", p->remote_id);
 		return -ENOMSG;
 	}
 	ret = msg_parse(p->buf + (size_t)slot * RZ_PEER_SLOT_SIZE, len, &payload, &why);
 	if (ret >= 0)
 		memcpy(buf, payload, (size_t)ret);
 	else
-		RZ_LOG(ERR, "message from peer %016" PRIx64 " rejected: %u bytes, not a message "
+		RZ_LOG(ERR, "message from peer 0x%016" PRIx64 " rejected: %u bytes, not a message "
 				"(%s)", p->remote_id, len, why);
 	peer_take(p);
 	return ret;

@@ -168,6 +168,13 @@ struct rdma_ctx {
 
 extern struct rdma_ctx rdma_state;
 
+/* publish.c: this process's RDMA state for observers (after a grant or peer came or went),
+ * and an audit record of grant @g. Lock held. */
+void rdma_publish_locked(void);
+void rdma_audit_grant(uint16_t event, uint16_t cause, const struct grant *g, int result);
+/* grant.c: why grant_revoke_locked() revokes (enum audit_cause; explicit unless set). */
+extern uint16_t grant_revoke_cause;
+
 /* device.c */
 int rdma_errno(int e);
 uint64_t rdma_now_realtime(void);

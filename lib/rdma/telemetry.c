@@ -5,6 +5,8 @@
 /* Read-only telemetry of the RDMA half: /rzone/rdma, /rzone/rdma/peers, /rzone/rdma/peer. */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <rte_common.h>
@@ -34,6 +36,7 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rz_peer *p;
 	uint32_t npeers = 0;
+	char hex[24];
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
@@ -44,7 +47,8 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "device", rdma_state.name);
 	rte_tel_data_add_dict_int(d, "numa_node", rdma_state.numa_node);
-	rte_tel_data_add_dict_u64(d, "self_id", rdma_state.self_id);
+	snprintf(hex, sizeof(hex), "%#" PRIx64, rdma_state.self_id);
+	rte_tel_data_add_dict_string(d, "self_id", hex);	/* ids: 0x-hex, as in the logs */
 	rte_tel_data_add_dict_u64(d, "max_mr", rdma_state.max_mr);
 	rte_tel_data_add_dict_u64(d, "max_mw", rdma_state.max_mw);
 	rte_tel_data_add_dict_u64(d, "used_mr", rdma_state.n_mr);
@@ -82,6 +86,7 @@ static int
 tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct rz_peer *p;
+	char hex[24];
 	int32_t id;
 
 	RTE_SET_USED(cmd);
@@ -96,7 +101,8 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "id", p->local_id);
-	rte_tel_data_add_dict_u64(d, "identity", p->remote_id);
+	snprintf(hex, sizeof(hex), "%#" PRIx64, p->remote_id);
+	rte_tel_data_add_dict_string(d, "identity", hex);
 	rte_tel_data_add_dict_int(d, "pid", p->remote_pid);
 	rte_tel_data_add_dict_u64(d, "qp_num", p->qp != NULL ? p->qp->qp_num : 0);
 	rte_tel_data_add_dict_int(d, "connected", p->connected ? 1 : 0);

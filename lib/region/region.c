@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_memory.h>
 
+#include "audit_private.h"
 #include "core_private.h"
 #include "proc_private.h"
 #include "region_private.h"
@@ -249,6 +250,8 @@ again:
 	id = (t->next_seq++ << RZ_SLOT_BITS) | i;
 	__atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
 	fault_point("create.id");
+	audit_record(AUDIT_REGION_CREATE, AUDIT_CAUSE_EXPLICIT, id, local_proc.pid,
+			local_proc.pid, perms, 0, e->size, 0, 0);
 	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", id, e->size,
 			e->numa_node, (void *)e->va);
 	table_unlock();
@@ -366,8 +369,12 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 				(int)t->procs[best].pid);
 		e->owner = best;
 		e->owner_gen = t->procs[best].gen;
+		audit_record(AUDIT_TRANSFER, AUDIT_CAUSE_OWNER_LEFT, e->id, t->procs[leaving].pid,
+				t->procs[best].pid, e->perms, 0, 0, 0, 0);
 		return;
 	}
+	audit_record(AUDIT_REGION_FREE, AUDIT_CAUSE_OWNER_LEFT, e->id, local_proc.pid,
+			t->procs[leaving].pid, e->perms, 0, e->size, 0, 0);
 	RZ_LOG(NOTICE, "region %#" PRIx64 ": owner pid %d left and nobody maps it: freed", e->id,
 			(int)t->procs[leaving].pid);
 	region_free_locked(e);
@@ -482,6 +489,8 @@ region_destroy(struct region_entry *e, uint64_t id)
 		}
 	}
 	/* The owner's own mapping is undone by the mapping layer's listener. */
+	audit_record(AUDIT_REGION_DESTROY, AUDIT_CAUSE_EXPLICIT, id, local_proc.pid, 0, e->perms,
+			0, e->size, 0, 0);
 	region_unlink_locked(e, &rel);
 	fault_point("destroy.unlinked");
 	zero = !arena_zeroes_locked(rel.arena, rel.npages);

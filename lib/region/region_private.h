@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core_private.h"
 
@@ -101,6 +102,8 @@ void zero_intents_finish_locked(uint32_t slot);
 /* Restore the table's invariants after a lock holder died in the middle of an update (the
  * table_lock() repair hook, registered by region_repair_init()). Table lock held. */
 void region_repair_locked(void);
+/* The same scan, fixing nothing, of an observer's private copy of the table (no lock). */
+unsigned int region_check_copy(FILE *f);
 void region_repair_init(void);
 
 #endif /* RZ_REGION_PRIVATE_H */

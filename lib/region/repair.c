@@ -300,6 +300,12 @@ region_repair_init(void)
 	table_set_repair(region_repair_locked);
 }
 
+unsigned int
+region_check_copy(FILE *f)
+{
+	return scan_locked(f, false);
+}
+
 int
 rz_check(FILE *f)
 {
@@ -308,6 +314,8 @@ rz_check(FILE *f)
 
 	if (tbl() == NULL)
 		return -ENODEV;
+	if (local_proc.observer)
+		return (int)region_check_copy(f);	/* the observer's own copy, no lock */
 	ret = table_lock();
 	if (ret < 0)
 		return ret;

@@ -162,8 +162,9 @@ step "man pages"
 if [ "$WITH_MAN" = 1 ]; then
     man3=$D_MAN/man3
     [ -d "$man3" ] || fail "$man3 is not installed"
-    headers=("$SRC/include/rzone.h")
-    groups=(rzone_processes rzone_regions rzone_mappings rzone_capabilities rzone_stats)
+    headers=("$SRC/include/rzone.h" "$SRC/include/rzone_observe.h")
+    groups=(rzone_processes rzone_regions rzone_mappings rzone_capabilities rzone_stats
+        rzone_observe)
     sample=(rz_region_create rz_capability_map rz_init rzone_regions)
     if [ "$WITH_RDMA" = 1 ]; then
         headers+=("$SRC/include/rzone_rdma.h")
@@ -208,9 +209,29 @@ else
 fi
 
 step "apps"
-for app in rzone-demo rzone-rdma-demo; do
+apps=(rzone-demo rzone-info)
+[ "$WITH_RDMA" = 1 ] && apps+=(rzone-rdma-demo)
+for app in "${apps[@]}"; do
     [ -x "$D_BIN/$app" ] || fail "$D_BIN/$app is not installed"
+    # Installed, each answers --help with the EAL's options and its own (exit status 0).
+    LD_LIBRARY_PATH=$D_LIB "$D_BIN/$app" --help >"$TMP/help.out" 2>&1 ||
+        fail "$app --help: exit status $?"
+    grep -q 'EAL common options' "$TMP/help.out" || fail "$app --help shows no EAL options"
+    grep -q "Usage: .*$app" "$TMP/help.out" || fail "$app --help shows no usage of its own"
 done
+
+LD_LIBRARY_PATH=$D_LIB "$D_BIN/rzone-info" --help 2>&1 | grep -q -- '--json' ||
+    fail "rzone-info --help does not show --json"
+# rzone-info(1), in every build.
+[ -f "$D_MAN/man1/rzone-info.1" ] || fail "$D_MAN/man1/rzone-info.1 is not installed"
+if command -v man >/dev/null; then
+    MANWIDTH=100 man --warnings -M "$D_MAN" -P cat rzone-info >"$TMP/man1.out" \
+        2>"$TMP/man1.err" || fail "man rzone-info does not render"
+    [ ! -s "$TMP/man1.err" ] || fail "man rzone-info: warnings: $(head -n 5 "$TMP/man1.err")"
+    grep -q 'EXIT STATUS' "$TMP/man1.out" || fail "man rzone-info has no EXIT STATUS"
+fi
+[ -f "$D_INC/rzone_observe.h" ] || fail "$D_INC/rzone_observe.h is not installed"
+say "installed and answering --help: ${apps[*]}; rzone-info(1)"
 
 step "examples build"
 mkdir -p "$TMP/src"

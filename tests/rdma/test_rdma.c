@@ -1602,6 +1602,50 @@ tel_u64(const char *json, const char *key)
 	return at == NULL ? UINT64_MAX : strtoull(at + strlen(k), NULL, 10);
 }
 
+/* rzone-info (RZ_INFO) against this instance with @args: its output in @out, its exit status
+ * (-1 if it could not run). */
+static int
+run_info(const char *args, char *out, size_t len)
+{
+	const char *info = getenv("RZ_INFO");
+	char cmd[512];
+	size_t n;
+	FILE *f;
+	int st;
+
+	out[0] = '\0';
+	if (info == NULL) {
+		fprintf(stderr, "FAIL: RZ_INFO is not set (run through meson test)\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "%s -f %s %s", info, file_prefix, args);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Is there a record of @event (@cause) on region @id among the newest of the audit trail? */
+static bool
+audit_has(const char *event, const char *cause, uint64_t id)
+{
+	static char out[65536];
+	char want[160];
+
+	if (run_info("--audit=64 --json", out, sizeof(out)) != 0)
+		return false;
+	snprintf(want, sizeof(want), "\"event\":\"%s\",\"cause\":\"%s\",\"region\":\"%#" PRIx64
+			"\"", event, cause, id);
+	if (strstr(out, want) == NULL) {
+		printf("\n  audit trail without %s:\n%s\n", want, out);
+		return false;
+	}
+	return true;
+}
+
 /* RZ_GRANT_F_NO_SEND: the window is bound and live, nothing goes to the peer; the application
  * delivers the packed descriptor itself, and it is revoked like any grant. */
 static void
@@ -1661,6 +1705,29 @@ test_app_delivered_desc(void)
 	CU_ASSERT_EQUAL(tel_u64(tel, "desc_rejected"), rejected + 1);
 	CU_ASSERT_EQUAL(tel_u64(tel, "used_mw"), (uint64_t)rz_rdma_limits(NULL, NULL, NULL,
 				&used_mw2) == 0 ? used_mw2 : UINT64_MAX);
+	/* rzone-info, an observer in another process, sees the grant this process holds. */
+	{
+		static char out[65536];
+		char g[400];
+
+		CU_ASSERT_EQUAL(run_info("--json", out, sizeof(out)), 0);
+		snprintf(g, sizeof(g), "{\"region\":\"%#" PRIx64 "\",\"offset\":4096,"
+				"\"length\":8192,\"rights\":\"%c%c%c\",\"peer\":%d,"
+				"\"peer_remote_id\":\"%#" PRIx64 "\",\"rkey\":\"%#x\","
+				"\"expiry\":null}", rz_region_id(r),
+				(d.rights & RZ_RDMA_RIGHT_READ) ? 'r' : '-',
+				(d.rights & RZ_RDMA_RIGHT_WRITE) ? 'w' : '-',
+				(d.rights & RZ_RDMA_RIGHT_ATOMIC) ? 'a' : '-', (int)rz_peer_id(p),
+				rz_peer_identity(p), d.rkey);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, g));
+		snprintf(g, sizeof(g), "{\"pid\":%d,\"slot\":0,\"device\":\"%s\"",
+				(int)getpid(), rz_rdma_device_name());
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, g));
+		snprintf(g, sizeof(g), "\"remote_grants\":1,");
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, g));
+		if (strstr(out, "\"grants\":[{") == NULL)
+			printf("\n  rzone-info --json: %s\n", out);
+	}
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peers", tel, sizeof(tel)), 0);
 	snprintf(want, sizeof(want), "%d", (int)rz_peer_id(p));
 	CU_ASSERT_PTR_NOT_NULL(strstr(tel, want));
@@ -1670,7 +1737,9 @@ test_app_delivered_desc(void)
 	CU_ASSERT_EQUAL(tel_u64(tel, "connected"), 1);
 	CU_ASSERT_EQUAL(tel_u64(tel, "grants"), 1);
 	CU_ASSERT_EQUAL(tel_u64(tel, "pid"), (uint64_t)pid);
-	CU_ASSERT_EQUAL(tel_u64(tel, "identity"), rz_peer_identity(p));
+	/* Ids are 0x-hex strings, as in the logs. */
+	snprintf(want, sizeof(want), "\"identity\":\"%#" PRIx64 "\"", rz_peer_identity(p));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tel, want));
 	/* Bad parameters answer null, not a crash. */
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma/peer,12x", tel, sizeof(tel)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(tel, "null"));
@@ -1690,6 +1759,9 @@ test_app_delivered_desc(void)
 	CU_ASSERT_EQUAL(va[4095], 0);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	/* The audit trail: the grant, and its revoke by the application. */
+	CU_ASSERT(audit_has("grant", "explicit", rz_region_id(r)));
+	CU_ASSERT(audit_has("revoke", "explicit", rz_region_id(r)));
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/rdma", tel, sizeof(tel)), 0);
 	CU_ASSERT_EQUAL(tel_u64(tel, "revoked"), revoked + 1);
 	CU_ASSERT_EQUAL(tel_u64(tel, "grants"), (uint64_t)n0);
@@ -2083,6 +2155,7 @@ test_expiry(void)
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT(now_ms() - t0 >= 300);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT(audit_has("revoke", "expiry", rz_region_id(r)));
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "go", 2), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
@@ -2112,6 +2185,7 @@ test_dead_peer_revoked(void)
 			now_ms() - t0);
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+	CU_ASSERT(audit_has("revoke", "peer-gone", rz_region_id(r)));
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
@@ -3311,6 +3385,12 @@ grants_scenario(const char *mode)
 	}
 	/* B owns R now (transfer, Move, the reaper after the kill, A's rz_fini()). */
 	CU_ASSERT_FATAL(wait_owner_self(gi.region_id));
+	/* The audit trail says how (A's records too: the ring is the instance's). */
+	CU_ASSERT(audit_has("transfer", strcmp(mode, "transfer") == 0 ? "explicit" :
+				strcmp(mode, "move") == 0 ? "capability" : "owner-left",
+				gi.region_id));
+	if (strcmp(mode, "transfer") == 0)
+		CU_ASSERT(audit_has("revoke", "transfer", gi.region_id));
 	if (rz_region_get_mapping(r, RZ_PID_SELF) != NULL)
 		CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
 	CU_ASSERT_EQUAL_FATAL(rz_region_destroy(r), 0);

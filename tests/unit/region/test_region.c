@@ -718,13 +718,25 @@ test_telemetry(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"regions\":1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"page_size\":2097152"));
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/regions", buf, sizeof(buf)), 0);
-	snprintf(want, sizeof(want), "%" PRIu64, rz_region_id(r));
+	/* Ids are 0x-hex strings, as in the logs and dumps. */
+	snprintf(want, sizeof(want), "\"%#" PRIx64 "\"", rz_region_id(r));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
-	snprintf(cmd, sizeof(cmd), "/rzone/region,%" PRIu64, rz_region_id(r));
+	snprintf(cmd, sizeof(cmd), "/rzone/region,%#" PRIx64, rz_region_id(r));
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry(cmd, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "\"id\":\"%#" PRIx64 "\"", rz_region_id(r));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+	snprintf(want, sizeof(want), "\"addr\":\"%p\"", rz_region_addr(r));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
 	snprintf(want, sizeof(want), "\"owner_pid\":%d", (int)getpid());
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"size\":2097152"));
+	/* The newest audit record is this region's creation. */
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/audit,1", buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"event\":\"create\""));
+	snprintf(want, sizeof(want), "\"region\":\"%#" PRIx64 "\"", rz_region_id(r));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/audit,99", buf, sizeof(buf)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
 	/* Bad parameters answer null, not a crash. */
 	CU_ASSERT_EQUAL_FATAL(rz_test_telemetry("/rzone/region,12x", buf, sizeof(buf)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "null"));
