@@ -3782,7 +3782,7 @@ test_wire_link_down(void)
 static void
 test_wire_partition(void)
 {
-	link_down(12, true);
+	link_down(30, true);
 }
 
 /* Wire format v2: a version-1 hello (host byte order) is refused on the owner's side
@@ -3840,7 +3840,7 @@ static const struct rz_test_case cases[] = {
 static const struct rz_test_case wire_only_cases[] = {
 	{ "wire: loss 1% and 5%: every operation completes, every byte", test_wire_loss },
 	{ "wire: link down 2 s, then up", test_wire_link_down },
-	{ "wire: partition of 12 s that heals", test_wire_partition },
+	{ "wire: partition of 30 s that heals", test_wire_partition },
 	{ NULL, NULL },
 };
 
