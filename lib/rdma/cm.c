@@ -273,7 +273,12 @@ conn_param(struct rdma_conn_param *cp, const struct hello *h, uint8_t their_init
 	cp->private_data_len = sizeof(*h);
 	cp->responder_resources = (uint8_t)RTE_MIN(resp, (int)their_init);
 	cp->initiator_depth = (uint8_t)RTE_MIN(init, (int)their_resp);
-	cp->retry_count = 7;
+	/* 6, not 7: Soft-RoCE (rxe) reads a retry count of 7 as "for ever", like the RNR retry
+	 * count's 7, so a peer whose host is gone would keep a QP retrying without end (seen in
+	 * the wire suite: 30 s of every packet lost, no error). 6 retries of the local ACK
+	 * timeout end such a connection on every device. RNR retries stay infinite: a peer
+	 * that takes nothing is bounded by rzone itself (RZ_SEND_BACKLOG_MS). */
+	cp->retry_count = 6;
 	cp->rnr_retry_count = 7;
 }
 
