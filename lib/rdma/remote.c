@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "rdma_private.h"
@@ -95,6 +96,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
 	struct ibv_wc wc;
+	uint64_t pending;
 	int ret;
 
 	if (p == NULL)
@@ -103,25 +105,36 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 		return -ENOTCONN;
 	if (p->outstanding != 0)
 		return -EBUSY;
-	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does. */
-	if (unlikely(p->send_pending != 0)) {
-		ret = peer_backlog(p);
-		if (ret != 0)
-			return ret;
+	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does.
+	 * (Its completion is reaped by the control calls; here it is only watched.) */
+	pending = __atomic_load_n(&p->send_pending, __ATOMIC_ACQUIRE);
+	if (unlikely(pending != 0) &&
+			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, &wc) == -ETIMEDOUT) {
+		RZ_STAT_INC(stats_backlog_refused, 1);
+		return -EAGAIN;
 	}
-	op->wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	ret = peer_slot_get(p, &op->wr_id);
+	if (ret != 0)
+		return ret;
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
-		return ret;
+		goto out;
 	ret = ibv_post_send(p->qp, &wr, &bad);
-	if (ret != 0)
-		return rdma_errno(ret);
-	/* Busy-poll without deadline: the device always completes a posted WR that waits for
-	 * no receive of the peer (success, error after retries, or flush). */
-	ret = peer_wait_internal(p, op->wr_id, -1, &wc);
-	if (ret != 0)
-		return ret;
-	return wc_errno(wc.status);
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		goto out;
+	}
+	/* The device completes a posted WR that waits for no receive of the peer (success,
+	 * error after its retries, or flush) within the retries' time: p->sync_timeout_ms. */
+	ret = peer_wait_slot(p, op->wr_id, (int)p->sync_timeout_ms, &wc);
+	if (ret == 0)
+		ret = wc_errno(wc.status);
+	else if (ret == -ETIMEDOUT)
+		RZ_LOG(ERR, "peer %016" PRIx64 ": synchronous operation not completed in %u ms",
+				p->remote_id, p->sync_timeout_ms);
+out:
+	peer_slot_put(p, op->wr_id);
+	return ret;
 }
 
 int
@@ -244,6 +257,9 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 
 	if (p == NULL || (cqe == NULL && n > 0))
 		return -EINVAL;
+	/* Shared with the control calls' pollers, for one poll at a time (they stash what is
+	 * ours): completions are handed out in order. */
+	rte_spinlock_lock(&p->cq_lock);
 	while (got < n && p->stash_n > 0) {
 		struct ibv_wc *w = &p->stash[p->stash_head];
 
@@ -259,11 +275,19 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
 
 		k = ibv_poll_cq(p->scq, want, wc);
-		if (k < 0)
+		if (k < 0) {
+			rte_spinlock_unlock(&p->cq_lock);
 			return -EIO;
+		}
 		for (i = 0; i < k; i++) {
 			if (wc[i].wr_id & RZ_WRID_INTERNAL) {
-				peer_ctrl_seen(p, &wc[i]);	/* a descriptor SEND */
+				struct wait_slot *s = &p->slots[wc[i].wr_id & RZ_WRID_SLOT_MASK];
+
+				/* A control call's or a synchronous call's: to its slot. */
+				if (__atomic_load_n(&s->wr_id, __ATOMIC_ACQUIRE) == wc[i].wr_id) {
+					s->wc = wc[i];
+					__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+				}
 				continue;
 			}
 			cqe[got].wr_id = wc[i].wr_id;
@@ -275,5 +299,6 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		if (k < want)
 			break;
 	}
+	rte_spinlock_unlock(&p->cq_lock);
 	return (int)got;
 }
