@@ -785,3 +785,9 @@ rz_rdma_progress(void)
 	rdma_unlock();
 	return n;
 }
+
+int
+rz_peer_sync_timeout_ms(const struct rz_peer *p)
+{
+	return p == NULL ? -EINVAL : (int)p->sync_timeout_ms;
+}

@@ -227,6 +227,63 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	return 0;
 }
 
+int
+rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n)
+{
+	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX], *bad = NULL;
+	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
+	uint32_t outstanding, run;
+	unsigned int i, posted;
+	int ret;
+
+	if (p == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX)
+		return -EINVAL;
+	if (!p->connected || p->qp_failed)
+		return -ENOTCONN;
+	/* All or nothing: each operation checked as rz_remote_post() would, in order. */
+	outstanding = p->outstanding;
+	run = p->unsig_run;
+	for (i = 0; i < n; i++) {
+		const struct rz_remote_op *op = &ops[i];
+		bool unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
+
+		if ((op->wr_id & RZ_WRID_INTERNAL) || (op->flags & ~RZ_REMOTE_F_UNSIGNALED))
+			return -EINVAL;
+		if (outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
+				(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX))
+			return -ENOBUFS;
+		ret = build_wr(p, op, &wr[i], &sge[i]);
+		if (ret != 0)
+			return ret;
+		if (unsig)
+			wr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
+		wr[i].next = i + 1 < n ? &wr[i + 1] : NULL;
+		outstanding++;
+		run = unsig ? run + 1 : 0;
+	}
+	/* One doorbell for the chain. */
+	ret = ibv_post_send(p->qp, wr, &bad);
+	posted = ret == 0 ? n : (unsigned int)(bad - wr);
+	for (i = 0; i < posted; i++) {
+		p->outstanding++;
+		if (!(wr[i].send_flags & IBV_SEND_SIGNALED)) {
+			p->unsig_run++;
+		} else {
+			p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] =
+					(uint16_t)(p->unsig_run + 1);
+			p->sig_n++;
+			p->unsig_run = 0;
+		}
+	}
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		if (posted > 0)
+			return (int)posted;	/* the rest was refused by the device */
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
+	return (int)n;
+}
+
 /* A completion of the user's is handed out: free the send-queue slots it retires. */
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)

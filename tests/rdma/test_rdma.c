@@ -3330,6 +3330,516 @@ test_expiry_monotonic(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Stress (issue 11): control calls for a peer from one thread while two others drive data
+ * paths to the same remote process. Run by the test (a DPDK primary) and by a DPDK secondary
+ * of its instance it spawns ("--stress PREFIX IP PORT SECONDS"), symmetrically: each grants the
+ * other a region on two connections, D and W (each connection its own RC QP and CQs: W is the
+ * data channel of the second worker). In each process, for SECONDS:
+ * - worker 0 on D and worker 1 on W: synchronous WRITE + READ back of 4096 bytes, fetch-add and
+ *   compare-swap on a counter of their own, and a burst of 8 asynchronous WRITEs (signaled, wr_id
+ *   tagged with the worker and a sequence) then a READ, all polled back: every byte verified,
+ *   every completion seen once, with its own wr_id (no loss, none foreign), status 0;
+ * - a control thread on D: grant + revoke, a 20 ms grant left to expire through
+ *   rz_rdma_progress(), rz_peer_send_msg(); the secondary's also closes and reconnects a third
+ *   connection every 8 rounds (the primary accepts it in a fourth thread, waits for it to go,
+ *   closes it);
+ * - a receiver thread on D takes the descriptors and messages the other's control sends.
+ * Every call is timed: synchronous data calls against rz_peer_sync_timeout_ms(), control calls
+ * against their documented bound (STRESS_CTRL_BOUND_MS). Results go to stderr; any failure fails.
+ */
+
+#define STRESS_SLICE	(64u << 10)	/* each worker's part of the other's region */
+#define STRESS_BURST	8
+#define STRESS_CTRL_BOUND_MS	10200	/* grant: backlog 100 ms + bind 5 s + SEND 5 s */
+
+struct stress_ctx {
+	struct rz_peer *pd, *pw;
+	struct rz_region *r;		/* ours: the other writes into it */
+	struct rz_rdma_desc theirs[2];	/* the other's grants to us: on D, on W */
+	const char *ip;
+	uint16_t port;
+	bool primary;
+	volatile bool stop;
+	volatile bool fin_seen;
+	uint64_t deadline_ms;
+	/* results */
+	uint64_t ops[2], bytes_ok[2], async_ok[2];
+	uint64_t sync_max_us[2];
+	uint64_t ctrl_rounds, ctrl_max_us, expired, sent_msgs, eagain, reconnects, accepted;
+	uint64_t rx_desc, rx_msg, rx_stale;
+	int err;			/* first unexpected error */
+	char why[160];
+};
+
+static void
+stress_fail(struct stress_ctx *c, const char *what, int ret)
+{
+	if (__atomic_exchange_n(&c->err, ret == 0 ? -1 : ret, __ATOMIC_ACQ_REL) == 0)
+		snprintf(c->why, sizeof(c->why), "%s: %d (%s)", what, ret, strerror(-ret));
+	c->stop = true;
+}
+
+struct stress_worker {
+	struct stress_ctx *c;
+	int w;
+};
+
+static void *
+stress_worker_main(void *arg)
+{
+	struct stress_worker *sw = arg;
+	struct stress_ctx *c = sw->c;
+	struct rz_peer *p = sw->w == 0 ? c->pd : c->pw;
+	const struct rz_rdma_desc *d = &c->theirs[sw->w];
+	uint64_t bound_us = (uint64_t)rz_peer_sync_timeout_ms(p) * 1000, counter = 0, seq = 0;
+	size_t len = (STRESS_BURST + 3) * 4096;
+	struct rz_rdma_mem mem;
+	uint8_t *buf = aligned_alloc(4096, len);
+	int ret, i;
+
+	if (buf == NULL || rz_rdma_register_mem(buf, len, &mem) != 0) {
+		stress_fail(c, "worker: register", -ENOMEM);
+		return NULL;
+	}
+	/* The counter (last 8 bytes of our slice) starts at 0. */
+	memset(buf, 0, 8);
+	if ((ret = rz_remote_write(p, &mem, 0, d, STRESS_SLICE - 8, 8)) != 0)
+		stress_fail(c, "worker: counter reset", ret);
+	while (!c->stop && now_ms() < c->deadline_ms) {
+		uint8_t b = (uint8_t)(seq * 31 + (uint64_t)sw->w * 7 + 1);
+		struct rz_remote_cqe cqe[STRESS_BURST + 1];
+		bool seen[STRESS_BURST + 1];
+		uint64_t t0, dt, old;
+		int got = 0, k;
+
+		/* Synchronous: write, read back, atomics. */
+		memset(buf, b, 4096);
+		memset(buf + 4096, 0, 4096);
+		t0 = now_us();
+		ret = rz_remote_write(p, &mem, 0, d, 0, 4096);
+		if (ret == 0)
+			ret = rz_remote_read(p, &mem, 4096, d, 0, 4096);
+		dt = now_us() - t0;
+		if (dt > c->sync_max_us[sw->w])
+			c->sync_max_us[sw->w] = dt;
+		if (ret != 0) {
+			stress_fail(c, "worker: sync write/read", ret);
+			break;
+		}
+		if (dt > 2 * bound_us)
+			stress_fail(c, "worker: sync write + read longer than 2 x its bound", -ETIME);
+		for (i = 0; i < 4096; i++)
+			if (buf[4096 + i] != b)
+				break;
+		if (i < 4096) {
+			stress_fail(c, "worker: read back differs", -EILSEQ);
+			break;
+		}
+		c->bytes_ok[sw->w] += 4096;
+		ret = rz_remote_fetch_add(p, &mem, 8192, d, STRESS_SLICE - 8, 1, &old);
+		if (ret != 0 || old != counter) {
+			stress_fail(c, "worker: fetch_add (or its old value)", ret != 0 ? ret :
+					-EILSEQ);
+			break;
+		}
+		counter++;
+		ret = rz_remote_cmp_swap(p, &mem, 8192, d, STRESS_SLICE - 8, counter, counter + 1,
+				&old);
+		if (ret != 0 || old != counter) {
+			stress_fail(c, "worker: cmp_swap (or its old value)", ret != 0 ? ret :
+					-EILSEQ);
+			break;
+		}
+		counter++;
+		/* Asynchronous: a burst of writes, then a read of the first, all polled. */
+		for (k = 0; k < STRESS_BURST; k++) {
+			struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = &mem,
+				.local_off = (size_t)(3 + k) * 4096, .remote = d,
+				.remote_off = (uint64_t)(1 + k) * 4096, .len = 4096,
+				.wr_id = ((uint64_t)sw->w << 56) | (seq << 8) | (uint64_t)k };
+
+			memset(buf + (size_t)(3 + k) * 4096, (uint8_t)(b + k), 4096);
+			ret = rz_remote_post(p, &op);
+			if (ret != 0)
+				break;
+		}
+		if (ret == 0) {
+			struct rz_remote_op op = { .opcode = RZ_REMOTE_READ, .local = &mem,
+				.local_off = 4096, .remote = d, .remote_off = 4096, .len = 4096,
+				.wr_id = ((uint64_t)sw->w << 56) | (seq << 8) | STRESS_BURST };
+
+			ret = rz_remote_post(p, &op);
+		}
+		if (ret != 0) {
+			stress_fail(c, "worker: rz_remote_post", ret);
+			break;
+		}
+		memset(seen, 0, sizeof(seen));
+		t0 = now_us();
+		while (got < STRESS_BURST + 1) {
+			int n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+
+			if (n < 0) {
+				stress_fail(c, "worker: rz_remote_poll", n);
+				break;
+			}
+			for (k = 0; k < n; k++) {
+				uint64_t id = cqe[k].wr_id, slot = id & 0xff;
+
+				if ((id >> 56) != (uint64_t)sw->w || ((id >> 8) & 0xffffffffffffull) !=
+						(seq & 0xffffffffffffull) || slot > STRESS_BURST ||
+						seen[slot]) {
+					stress_fail(c, "worker: foreign or repeated completion",
+							-EILSEQ);
+					break;
+				}
+				if (cqe[k].status != 0) {
+					stress_fail(c, "worker: async completion", cqe[k].status);
+					break;
+				}
+				seen[slot] = true;
+				got++;
+			}
+			if (c->err != 0)
+				break;
+			if (now_us() - t0 > 2 * bound_us) {
+				stress_fail(c, "worker: async completions missing (lost)", -ETIME);
+				break;
+			}
+			if (n == 0)
+				sched_yield();
+		}
+		if (c->err != 0)
+			break;
+		for (i = 0; i < 4096; i++)
+			if (buf[4096 + i] != b)
+				break;
+		if (i < 4096) {
+			stress_fail(c, "worker: async read back differs", -EILSEQ);
+			break;
+		}
+		c->async_ok[sw->w] += STRESS_BURST + 1;
+		c->ops[sw->w] += 4 + STRESS_BURST + 1;
+		seq++;
+	}
+	rz_rdma_deregister_mem(&mem);
+	free(buf);
+	return NULL;
+}
+
+/* A control call: timed against the documented bound; -EAGAIN (the other has not taken the
+ * previous SEND within 100 ms: its receiver was descheduled) is documented and counted. */
+static bool
+stress_ctrl_ok(struct stress_ctx *c, const char *what, int ret, uint64_t t0)
+{
+	uint64_t dt = now_us() - t0;
+
+	if (dt > c->ctrl_max_us)
+		c->ctrl_max_us = dt;
+	if (dt > (uint64_t)STRESS_CTRL_BOUND_MS * 1000)
+		stress_fail(c, what, -ETIME);
+	if (ret == -EAGAIN) {
+		c->eagain++;
+		return false;
+	}
+	if (ret != 0) {
+		stress_fail(c, what, ret);
+		return false;
+	}
+	return true;
+}
+
+static void *
+stress_ctrl_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+	struct rz_rdma_desc g, s;
+	uint64_t t0;
+	int ret, live = 0;
+
+	while (!c->stop && now_ms() < c->deadline_ms) {
+		t0 = now_us();
+		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_SHARE, 2 * STRESS_SLICE, 4096, 0, &g);
+		if (stress_ctrl_ok(c, "control: grant", ret, t0)) {
+			t0 = now_us();
+			ret = rz_rdma_revoke(&g);
+			stress_ctrl_ok(c, "control: revoke", ret, t0);
+		}
+		t0 = now_us();
+		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_COPY_ON_WRITE, 2 * STRESS_SLICE + 4096,
+				4096, 20 * 1000000ull, &s);
+		if (stress_ctrl_ok(c, "control: short-lived grant", ret, t0))
+			live++;
+		t0 = now_us();
+		ret = rz_rdma_progress();
+		if (ret < 0)
+			stress_fail(c, "control: rz_rdma_progress", ret);
+		else
+			c->expired += (uint64_t)ret;
+		stress_ctrl_ok(c, "control: progress", 0, t0);
+		t0 = now_us();
+		ret = rz_peer_send_msg(c->pd, "ctl", 3);
+		if (stress_ctrl_ok(c, "control: send_msg", ret, t0))
+			c->sent_msgs++;
+		if (!c->primary && c->ctrl_rounds % 8 == 7) {
+			struct rz_peer *x;
+
+			t0 = now_us();
+			x = rz_peer_connect(c->ip, c->port, TMO);
+			if (x == NULL) {
+				stress_fail(c, "control: reconnect the third peer", -rte_errno);
+				break;
+			}
+			rz_peer_close(x);
+			c->reconnects++;
+		}
+		c->ctrl_rounds++;
+	}
+	/* The short-lived grants left expire. */
+	t0 = now_ms();
+	while (rz_rdma_grant_count() > 4 && now_ms() - t0 < 10000) {
+		ret = rz_rdma_progress();
+		if (ret > 0)
+			c->expired += (uint64_t)ret;
+		usleep(10000);
+	}
+	(void)live;
+	return NULL;
+}
+
+static void *
+stress_rx_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+	struct rz_rdma_desc d;
+	char m[128];
+	int ret;
+
+	while (!c->fin_seen) {
+		ret = rz_peer_recv_desc(c->pd, &d, 200);
+		if (ret == 0) {
+			c->rx_desc++;
+			continue;
+		}
+		if (ret == -ESTALE) {
+			c->rx_stale++;	/* a 20 ms grant expired before we took it */
+			continue;
+		}
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret != -ENOMSG) {
+			stress_fail(c, "receiver: rz_peer_recv_desc", ret);
+			break;
+		}
+		ret = rz_peer_recv_msg(c->pd, m, 0);
+		if (ret == 3 && memcmp(m, "fin", 3) == 0)
+			c->fin_seen = true;
+		else if (ret >= 0)
+			c->rx_msg++;
+		else if (ret != -ENOMSG && ret != -ETIMEDOUT) {
+			stress_fail(c, "receiver: rz_peer_recv_msg", ret);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The primary's: accept the secondary's third connection, wait for it to go, close it. */
+static void *
+stress_acceptor_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+
+	while (!c->stop && now_ms() < c->deadline_ms + 2000) {
+		struct rz_peer *x = rz_peer_accept(lst, 500);
+		uint64_t t0 = now_ms();
+
+		if (x == NULL)
+			continue;
+		c->accepted++;
+		while (rz_peer_connected(x) == 1 && now_ms() - t0 < 10000)
+			usleep(5000);
+		rz_peer_close(x);
+	}
+	return NULL;
+}
+
+/* The part both processes run once D and W are connected and the grants exchanged. */
+static int
+stress_run(struct stress_ctx *c, unsigned int seconds)
+{
+	struct stress_worker sw[2] = { { c, 0 }, { c, 1 } };
+	pthread_t tw[2], tc, trx, ta;
+	uint64_t t_end;
+	int ret, i;
+
+	c->deadline_ms = now_ms() + (uint64_t)seconds * 1000;
+	if (pthread_create(&trx, NULL, stress_rx_main, c) != 0 ||
+			pthread_create(&tw[0], NULL, stress_worker_main, &sw[0]) != 0 ||
+			pthread_create(&tw[1], NULL, stress_worker_main, &sw[1]) != 0 ||
+			pthread_create(&tc, NULL, stress_ctrl_main, c) != 0 ||
+			(c->primary && pthread_create(&ta, NULL, stress_acceptor_main, c) != 0)) {
+		fprintf(stderr, "stress: pthread_create\n");
+		return -1;
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tw[i], NULL);
+	pthread_join(tc, NULL);
+	/* Then "fin": the receivers stop once each side has the other's. */
+	ret = rz_peer_send_msg(c->pd, "fin", 3);
+	t_end = now_ms();
+	while (ret == -EAGAIN && now_ms() - t_end < 10000) {
+		usleep(10000);
+		ret = rz_peer_send_msg(c->pd, "fin", 3);
+	}
+	if (ret != 0)
+		stress_fail(c, "fin", ret);
+	t_end = now_ms();
+	while (!c->fin_seen && now_ms() - t_end < 30000)
+		usleep(10000);
+	if (!c->fin_seen) {
+		stress_fail(c, "no fin from the other", -ETIMEDOUT);
+		c->fin_seen = true;
+	}
+	pthread_join(trx, NULL);
+	c->stop = true;
+	if (c->primary)
+		pthread_join(ta, NULL);
+	fprintf(stderr, "stress %s: %u s: worker ops %" PRIu64 " + %" PRIu64 " (bytes verified "
+			"%" PRIu64 " + %" PRIu64 ", async completions %" PRIu64 " + %" PRIu64 "), "
+			"sync call max %" PRIu64 " / %" PRIu64 " us (bound %d / %d ms); control "
+			"rounds %" PRIu64 " (max %" PRIu64 " us, bound %d ms), expired %" PRIu64
+			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 ", reconnects %" PRIu64 ", accepted %"
+			PRIu64 "; received desc %" PRIu64 " (+%" PRIu64 " expired first) msgs %"
+			PRIu64 "; %s%s\n", c->primary ? "primary" : "secondary", seconds,
+			c->ops[0], c->ops[1], c->bytes_ok[0], c->bytes_ok[1], c->async_ok[0],
+			c->async_ok[1], c->sync_max_us[0], c->sync_max_us[1],
+			rz_peer_sync_timeout_ms(c->pd), rz_peer_sync_timeout_ms(c->pw),
+			c->ctrl_rounds, c->ctrl_max_us, STRESS_CTRL_BOUND_MS, c->expired,
+			c->sent_msgs, c->eagain, c->reconnects, c->accepted, c->rx_desc,
+			c->rx_stale, c->rx_msg, c->err == 0 ? "OK" : "FAIL: ", c->why);
+	if (c->err == 0 && (c->ops[0] == 0 || c->ops[1] == 0 || c->ctrl_rounds == 0))
+		stress_fail(c, "a thread did nothing", -EIO);
+	return c->err == 0 ? 0 : -1;
+}
+
+/* Grant our region on D and W (slices 0 and 1), take the other's two grants. The primary
+ * grants first. */
+static int
+stress_exchange(struct stress_ctx *c)
+{
+	struct rz_rdma_desc mine[2];
+	int ret, i;
+
+	for (i = 0; i < 2 && c->primary; i++) {
+		ret = rz_rdma_grant(c->r, i == 0 ? c->pd : c->pw, RZ_MODE_SHARE,
+				(size_t)i * STRESS_SLICE, STRESS_SLICE, 0, &mine[i]);
+		if (ret != 0)
+			return ret;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = rz_peer_recv_desc(i == 0 ? c->pd : c->pw, &c->theirs[i], TMO);
+		if (ret != 0)
+			return ret;
+	}
+	for (i = 0; i < 2 && !c->primary; i++) {
+		ret = rz_rdma_grant(c->r, i == 0 ? c->pd : c->pw, RZ_MODE_SHARE,
+				(size_t)i * STRESS_SLICE, STRESS_SLICE, 0, &mine[i]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static unsigned int
+stress_seconds(void)
+{
+	const char *s = getenv("RZ_RDMA_STRESS_S");
+
+	return s != NULL && atoi(s) > 0 ? (unsigned int)atoi(s) : 20;
+}
+
+#define XFAIL(...) do { fprintf(stderr, "stress secondary: FAIL: " __VA_ARGS__); \
+	fprintf(stderr, "\n"); return 1; } while (0)
+
+static int
+stress_main(int argc, char **argv)
+{
+	char prefix[96];
+	char *eal[] = { argv[0], "--proc-type=secondary", "--no-pci", "-l", "0",
+		"--log-level=lib.rzone:notice", prefix, NULL };
+	static struct stress_ctx c;
+	int ret;
+
+	if (argc < 6)
+		XFAIL("usage: --stress PREFIX IP PORT SECONDS");
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", argv[2]);
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+		XFAIL("rte_eal_init: %s", rte_strerror(rte_errno));
+	if ((ret = rz_init()) != 0)
+		XFAIL("rz_init: %d", ret);
+	if ((ret = rz_rdma_init(NULL)) != 0)
+		XFAIL("rz_rdma_init: %s", strerror(-ret));
+	c.ip = argv[3];
+	c.port = (uint16_t)atoi(argv[4]);
+	c.r = rz_region_create(RZ_PID_SELF, MB2, RZ_PERM_RW);
+	if (c.r == NULL || rz_region_map(c.r, RZ_PID_SELF, NULL, RZ_PERM_RW) != 0)
+		XFAIL("region: %s", rte_strerror(rte_errno));
+	c.pd = rz_peer_connect(c.ip, c.port, TMO);
+	c.pw = c.pd == NULL ? NULL : rz_peer_connect(c.ip, c.port, TMO);
+	if (c.pd == NULL || c.pw == NULL)
+		XFAIL("connect: %s", strerror(rte_errno));
+	if ((ret = stress_exchange(&c)) != 0)
+		XFAIL("grant exchange: %s", strerror(-ret));
+	ret = stress_run(&c, (unsigned int)atoi(argv[5]));
+	rz_peer_close(c.pw);
+	rz_peer_close(c.pd);
+	rz_region_destroy(c.r);
+	rz_rdma_fini();
+	rz_fini();
+	rte_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}
+
+static void
+test_stress(void)
+{
+	char port[16], opt[] = "--stress", ip[64], pfx[64], secs[16];
+	char *argv[] = { self_exe, opt, pfx, ip, port, secs, NULL };
+	static struct stress_ctx c;
+	unsigned int seconds = stress_seconds();
+	pid_t pid;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.primary = true;
+	c.r = new_region(MB2, RZ_PERM_RW, 0);
+	CU_ASSERT_FATAL(c.r != NULL);
+	snprintf(port, sizeof(port), "%u", rz_peer_listener_port(lst));
+	snprintf(ip, sizeof(ip), "%s", test_ip);
+	snprintf(pfx, sizeof(pfx), "%s", file_prefix);
+	snprintf(secs, sizeof(secs), "%u", seconds);
+	CU_ASSERT_FATAL(posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) == 0);
+	c.pd = accept_peer();
+	c.pw = c.pd == NULL ? NULL : accept_peer();
+	CU_ASSERT_FATAL(c.pd != NULL && c.pw != NULL);
+	ret = stress_exchange(&c);
+	CU_ASSERT_EQUAL_FATAL(ret, 0);
+	CU_ASSERT_EQUAL(stress_run(&c, seconds), 0);
+	if (c.err != 0)
+		printf("\n  stress: %s\n", c.why);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	printf("\n  stress %u s (RZ_RDMA_STRESS_S): primary workers %" PRIu64 " + %" PRIu64
+			" ops, control rounds %" PRIu64 ", max control call %" PRIu64 " us, max "
+			"sync write+read %" PRIu64 " us\n", seconds, c.ops[0], c.ops[1],
+			c.ctrl_rounds, c.ctrl_max_us, RTE_MAX(c.sync_max_us[0], c.sync_max_us[1]));
+	rz_peer_close(c.pw);
+	rz_peer_close(c.pd);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(c.r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -3360,6 +3870,7 @@ static const struct rz_test_case cases[] = {
 	{ "abuse: SEND flood and garbage, another peer works", test_flood_garbage },
 	{ "abuse: connect/disconnect churn, another peer works", test_churn },
 	{ "abuse: a peer that never posts receives, another peer works", test_deaf_peer },
+	{ "stress: control from one thread, data from two, to one peer", test_stress },
 	{ NULL, NULL },
 };
 
@@ -3387,6 +3898,8 @@ main(int argc, char **argv)
 		return secondary_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "--grantor") == 0)
 		return grantor_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--stress") == 0)
+		return stress_main(argc, argv);
 	test_ip = getenv("RZ_RDMA_TEST_IP");
 	if (test_ip == NULL)
 		test_ip = "10.0.2.15";
