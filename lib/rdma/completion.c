@@ -18,6 +18,8 @@
 #include <inttypes.h>
 #include <sched.h>
 
+#include <rte_pause.h>
+
 #include "rdma_private.h"
 
 int
@@ -48,9 +50,31 @@ void
 peer_slot_put(struct rz_peer *p, uint64_t wr_id)
 {
 	uint32_t i = (uint32_t)(wr_id & RZ_WRID_SLOT_MASK);
+	struct wait_slot *s = &p->slots[i];
+	uint64_t expected = wr_id;
 
-	__atomic_store_n(&p->slots[i].wr_id, 0, __ATOMIC_RELAXED);
+	/* A poller that claimed the slot (wr_id swapped to 0) is writing the completion: let it
+	 * finish before the slot can be reused. */
+	if (!__atomic_compare_exchange_n(&s->wr_id, &expected, 0, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			rte_pause();
 	__atomic_fetch_and(&p->slots_used, ~(UINT64_C(1) << i), __ATOMIC_RELEASE);
+}
+
+void
+peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	struct wait_slot *s = &p->slots[wc->wr_id & RZ_WRID_SLOT_MASK];
+	uint64_t expected = wc->wr_id;
+
+	/* Claimed (wr_id swapped to 0) only if still waited for: a late completion of a work
+	 * request whose slot was given up and reused goes nowhere. */
+	if (!__atomic_compare_exchange_n(&s->wr_id, &expected, 0, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_RELAXED))
+		return;
+	s->wc = *wc;
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
 }
 
 /* Deliver one completion: cq_lock held. */
@@ -58,12 +82,7 @@ static void
 deliver(struct rz_peer *p, const struct ibv_wc *wc)
 {
 	if (wc->wr_id & RZ_WRID_INTERNAL) {
-		struct wait_slot *s = &p->slots[wc->wr_id & RZ_WRID_SLOT_MASK];
-
-		if (__atomic_load_n(&s->wr_id, __ATOMIC_ACQUIRE) != wc->wr_id)
-			return;	/* its waiter gave up and the slot moved on */
-		s->wc = *wc;
-		__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+		peer_deliver_internal(p, wc);
 		return;
 	}
 	if (p->stash_n < RZ_PEER_STASH) {

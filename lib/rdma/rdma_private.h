@@ -266,6 +266,8 @@ int peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv
 /* Poll the send CQ once and deliver what it gives (slots, or the stash of the user's
  * asynchronous completions). Returns without polling if another thread polls. */
 void peer_cq_drain(struct rz_peer *p);
+/* Hand the completion of an internal work request to its slot's waiter (cq_lock held). */
+void peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc);
 /* Post @wr (its wr_id and SIGNALED set here) and wait for it; 0 or -errno. Caller in @p's
  * control (peer_ctrl_enter()). */
 int peer_post_wait(struct rz_peer *p, struct ibv_send_wr *wr, int timeout_ms,

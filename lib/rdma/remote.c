@@ -338,13 +338,8 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		}
 		for (i = 0; i < k; i++) {
 			if (wc[i].wr_id & RZ_WRID_INTERNAL) {
-				struct wait_slot *s = &p->slots[wc[i].wr_id & RZ_WRID_SLOT_MASK];
-
 				/* A control call's or a synchronous call's: to its slot. */
-				if (__atomic_load_n(&s->wr_id, __ATOMIC_ACQUIRE) == wc[i].wr_id) {
-					s->wc = wc[i];
-					__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
-				}
+				peer_deliver_internal(p, &wc[i]);
 				continue;
 			}
 			cqe[got].wr_id = wc[i].wr_id;

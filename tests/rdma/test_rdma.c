@@ -3367,6 +3367,7 @@ struct stress_ctx {
 	uint64_t ops[2], bytes_ok[2], async_ok[2];
 	uint64_t sync_max_us[2];
 	uint64_t ctrl_rounds, ctrl_max_us, expired, sent_msgs, eagain, reconnects, accepted;
+	uint64_t data_eagain;
 	uint64_t rx_desc, rx_msg, rx_stale;
 	int err;			/* first unexpected error */
 	char why[160];
@@ -3384,6 +3385,17 @@ struct stress_worker {
 	struct stress_ctx *c;
 	int w;
 };
+
+/* A synchronous call, again while it is refused with -EAGAIN (documented: a descriptor or
+ * message of the control thread has not been taken by the other side within 100 ms, and the
+ * operation would queue behind it; nothing was sent). Counted. */
+#define STRESS_SYNC(c, ret, call) do { \
+		(ret) = (call); \
+		if ((ret) != -EAGAIN || (c)->stop) \
+			break; \
+		__atomic_fetch_add(&(c)->data_eagain, 1, __ATOMIC_RELAXED); \
+		sched_yield(); \
+	} while (1)
 
 static void *
 stress_worker_main(void *arg)
@@ -3417,9 +3429,9 @@ stress_worker_main(void *arg)
 		memset(buf, b, 4096);
 		memset(buf + 4096, 0, 4096);
 		t0 = now_us();
-		ret = rz_remote_write(p, &mem, 0, d, 0, 4096);
+		STRESS_SYNC(c, ret, rz_remote_write(p, &mem, 0, d, 0, 4096));
 		if (ret == 0)
-			ret = rz_remote_read(p, &mem, 4096, d, 0, 4096);
+			STRESS_SYNC(c, ret, rz_remote_read(p, &mem, 4096, d, 0, 4096));
 		dt = now_us() - t0;
 		if (dt > c->sync_max_us[sw->w])
 			c->sync_max_us[sw->w] = dt;
@@ -3437,15 +3449,16 @@ stress_worker_main(void *arg)
 			break;
 		}
 		c->bytes_ok[sw->w] += 4096;
-		ret = rz_remote_fetch_add(p, &mem, 8192, d, STRESS_SLICE - 8, 1, &old);
+		STRESS_SYNC(c, ret, rz_remote_fetch_add(p, &mem, 8192, d, STRESS_SLICE - 8, 1,
+				&old));
 		if (ret != 0 || old != counter) {
 			stress_fail(c, "worker: fetch_add (or its old value)", ret != 0 ? ret :
 					-EILSEQ);
 			break;
 		}
 		counter++;
-		ret = rz_remote_cmp_swap(p, &mem, 8192, d, STRESS_SLICE - 8, counter, counter + 1,
-				&old);
+		STRESS_SYNC(c, ret, rz_remote_cmp_swap(p, &mem, 8192, d, STRESS_SLICE - 8, counter,
+				counter + 1, &old));
 		if (ret != 0 || old != counter) {
 			stress_fail(c, "worker: cmp_swap (or its old value)", ret != 0 ? ret :
 					-EILSEQ);
@@ -3651,7 +3664,8 @@ stress_acceptor_main(void *arg)
 {
 	struct stress_ctx *c = arg;
 
-	while (!c->stop && now_ms() < c->deadline_ms + 2000) {
+	/* Until the secondary is done (its "fin"), even if we stopped early. */
+	while (!c->fin_seen && now_ms() < c->deadline_ms + 60000) {
 		struct rz_peer *x = rz_peer_accept(lst, 500);
 		uint64_t t0 = now_ms();
 
@@ -3710,14 +3724,14 @@ stress_run(struct stress_ctx *c, unsigned int seconds)
 			"%" PRIu64 " + %" PRIu64 ", async completions %" PRIu64 " + %" PRIu64 "), "
 			"sync call max %" PRIu64 " / %" PRIu64 " us (bound %d / %d ms); control "
 			"rounds %" PRIu64 " (max %" PRIu64 " us, bound %d ms), expired %" PRIu64
-			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 ", reconnects %" PRIu64 ", accepted %"
+			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 " (data path %" PRIu64 "), reconnects %" PRIu64 ", accepted %"
 			PRIu64 "; received desc %" PRIu64 " (+%" PRIu64 " expired first) msgs %"
 			PRIu64 "; %s%s\n", c->primary ? "primary" : "secondary", seconds,
 			c->ops[0], c->ops[1], c->bytes_ok[0], c->bytes_ok[1], c->async_ok[0],
 			c->async_ok[1], c->sync_max_us[0], c->sync_max_us[1],
 			rz_peer_sync_timeout_ms(c->pd), rz_peer_sync_timeout_ms(c->pw),
 			c->ctrl_rounds, c->ctrl_max_us, STRESS_CTRL_BOUND_MS, c->expired,
-			c->sent_msgs, c->eagain, c->reconnects, c->accepted, c->rx_desc,
+			c->sent_msgs, c->eagain, c->data_eagain, c->reconnects, c->accepted, c->rx_desc,
 			c->rx_stale, c->rx_msg, c->err == 0 ? "OK" : "FAIL: ", c->why);
 	if (c->err == 0 && (c->ops[0] == 0 || c->ops[1] == 0 || c->ctrl_rounds == 0))
 		stress_fail(c, "a thread did nothing", -EIO);
@@ -3839,6 +3853,143 @@ test_stress(void)
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_region_destroy(c.r), 0);
 }
+/* ---------------------------------------------------------------------------------------- */
+/* No global stall (issue 11): while a thread of ours is held up in calls about a stalled peer
+ * (it takes nothing: grants and messages to it wait up to 100 ms for its door, the first
+ * message 5 s), another peer's grant + revoke and local calls (a region's unmap + map into
+ * this process, rz_rdma_grant_count()) keep their latency: p99 before and during, asserted
+ * within 4 x before + 50 ms (a call that waited for the stalled peer's 100 ms would exceed it
+ * when the before p99 is under ~15 ms, as it is in the VM lane). Figures printed. */
+
+#define NOSTALL_ROUNDS	40
+
+struct nostall_bg {
+	struct rz_region *r;
+	struct rz_peer *p;
+	volatile bool stop;
+	uint64_t calls, eagain, other;
+};
+
+static void *
+nostall_bg_main(void *arg)
+{
+	struct nostall_bg *b = arg;
+	struct rz_rdma_desc d;
+	int ret;
+
+	while (!b->stop) {
+		ret = rz_rdma_grant(b->r, b->p, RZ_MODE_SHARE, 0, 4096, 0, &d);
+		b->calls++;
+		if (ret == -EAGAIN)
+			b->eagain++;
+		else if (ret != 0)
+			b->other++;
+		ret = rz_peer_send_msg(b->p, "x", 1);
+		b->calls++;
+		if (ret == -EAGAIN)
+			b->eagain++;
+		else if (ret != 0 && ret != -ETIMEDOUT)
+			b->other++;
+	}
+	return NULL;
+}
+
+static uint64_t
+p99_of(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return v[(n * 99 + 99) / 100 - 1];
+}
+
+static int
+nostall_rounds(struct rz_region *r, struct rz_region *r2, struct rz_peer *pb, uint64_t *gr,
+		uint64_t *loc)
+{
+	struct rz_rdma_desc d;
+	int i, ret;
+
+	for (i = 0; i < NOSTALL_ROUNDS; i++) {
+		uint64_t t0 = now_us();
+
+		ret = rz_rdma_grant(r, pb, RZ_MODE_SHARE, 8192, 4096, 0, &d);
+		if (ret == 0)
+			ret = rz_rdma_revoke(&d);
+		gr[i] = now_us() - t0;
+		if (ret != 0)
+			return ret;
+		t0 = now_us();
+		ret = rz_region_unmap(r2, RZ_PID_SELF);
+		if (ret == 0)
+			ret = rz_region_map(r2, RZ_PID_SELF, NULL, RZ_PERM_RW);
+		if (ret == 0 && rz_rdma_grant_count() < 0)
+			ret = -EIO;
+		loc[i] = now_us() - t0;
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void
+test_no_global_stall(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0), *r2 = new_region(MB2, RZ_PERM_RW, 0);
+	static uint64_t g0[NOSTALL_ROUNDS], l0[NOSTALL_ROUNDS], g1[NOSTALL_ROUNDS],
+		l1[NOSTALL_ROUNDS];
+	struct nostall_bg bg = { 0 };
+	uint64_t pg0, pl0, pg1, pl1;
+	struct rz_peer *pa, *pb;
+	char n_arg[16], buf[64];
+	pthread_t t;
+	pid_t a, b;
+	int i;
+
+	CU_ASSERT_FATAL(r != NULL && r2 != NULL);
+	a = spawn_peer("stall", NULL);
+	CU_ASSERT_FATAL(a > 0);
+	pa = accept_peer();
+	CU_ASSERT_FATAL(pa != NULL);
+	snprintf(n_arg, sizeof(n_arg), "%d", 2 * NOSTALL_ROUNDS);
+	b = spawn_peer("drain", n_arg);
+	CU_ASSERT_FATAL(b > 0);
+	pb = accept_peer();
+	CU_ASSERT_FATAL(pb != NULL);
+	CU_ASSERT_EQUAL_FATAL(nostall_rounds(r, r2, pb, g0, l0), 0);
+	/* The stalled peer's door fills first (its 16 slots + 1), then every call waits. */
+	bg.r = r;
+	bg.p = pa;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, nostall_bg_main, &bg) == 0);
+	while (bg.eagain == 0)
+		usleep(10000);
+	CU_ASSERT_EQUAL(nostall_rounds(r, r2, pb, g1, l1), 0);
+	bg.stop = true;
+	pthread_join(t, NULL);
+	pg0 = p99_of(g0, NOSTALL_ROUNDS);
+	pl0 = p99_of(l0, NOSTALL_ROUNDS);
+	pg1 = p99_of(g1, NOSTALL_ROUNDS);
+	pl1 = p99_of(l1, NOSTALL_ROUNDS);
+	printf("\n  another peer's grant+revoke p99 %" PRIu64 " us before, %" PRIu64 " us while "
+			"a thread is held up by a stalled peer (%" PRIu64 " calls to it, %" PRIu64
+			" -EAGAIN after 100 ms); local unmap+map+count p99 %" PRIu64 " us before, %"
+			PRIu64 " us during\n", pg0, pg1, bg.calls, bg.eagain, pl0, pl1);
+	CU_ASSERT(bg.eagain > 0);
+	CU_ASSERT_EQUAL(bg.other, 0);
+	CU_ASSERT(pg1 <= 4 * pg0 + 50000);
+	CU_ASSERT(pl1 <= 4 * pl0 + 50000);
+	/* The drain peer took its descriptors; the stalled one is let go and closed. */
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(pb, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(b), 0);
+	kill(a, SIGKILL);
+	wait_peer(a);
+	rz_peer_close(pa);
+	rz_peer_close(pb);
+	for (i = 0; i < 3 && rz_rdma_grant_count() != 0; i++)
+		rz_rdma_progress();
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+}
 
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
@@ -3870,7 +4021,9 @@ static const struct rz_test_case cases[] = {
 	{ "abuse: SEND flood and garbage, another peer works", test_flood_garbage },
 	{ "abuse: connect/disconnect churn, another peer works", test_churn },
 	{ "abuse: a peer that never posts receives, another peer works", test_deaf_peer },
-	{ "stress: control from one thread, data from two, to one peer", test_stress },
+	{ "concurrency: a stalled peer holds up no other peer, no local call",
+		test_no_global_stall },
+	{ "concurrency: stress, control from one thread, data from two, to one peer", test_stress },
 	{ NULL, NULL },
 };
 
