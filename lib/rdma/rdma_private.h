@@ -103,7 +103,7 @@ struct rz_peer {
 	rte_spinlock_t cq_lock;
 	uint64_t slots_used;	/* bitmap of @slots (atomic) */
 	struct wait_slot slots[RZ_PEER_WAIT_SLOTS];
-	uint32_t sync_timeout_ms;	/* bound of a synchronous data call, from the QP's retries */
+	uint32_t sync_timeout_ms;	/* bound of a synchronous data call (QP retries) */
 	struct rdma_event_channel *ch;
 	struct rdma_cm_id *id;
 	struct ibv_cq *scq;

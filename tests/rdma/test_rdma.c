@@ -3440,7 +3440,7 @@ stress_worker_main(void *arg)
 			break;
 		}
 		if (dt > 2 * bound_us)
-			stress_fail(c, "worker: sync write + read longer than 2 x its bound", -ETIME);
+			stress_fail(c, "worker: sync write + read over 2 x its bound", -ETIME);
 		for (i = 0; i < 4096; i++)
 			if (buf[4096 + i] != b)
 				break;
@@ -3499,10 +3499,11 @@ stress_worker_main(void *arg)
 			}
 			for (k = 0; k < n; k++) {
 				uint64_t id = cqe[k].wr_id, slot = id & 0xff;
+				uint64_t s48 = (id >> 8) & 0xffffffffffffull;
+				bool mine = (id >> 56) == (uint64_t)sw->w &&
+					s48 == (seq & 0xffffffffffffull);
 
-				if ((id >> 56) != (uint64_t)sw->w || ((id >> 8) & 0xffffffffffffull) !=
-						(seq & 0xffffffffffffull) || slot > STRESS_BURST ||
-						seen[slot]) {
+				if (!mine || slot > STRESS_BURST || seen[slot]) {
 					stress_fail(c, "worker: foreign or repeated completion",
 							-EILSEQ);
 					break;
@@ -3724,14 +3725,16 @@ stress_run(struct stress_ctx *c, unsigned int seconds)
 			"%" PRIu64 " + %" PRIu64 ", async completions %" PRIu64 " + %" PRIu64 "), "
 			"sync call max %" PRIu64 " / %" PRIu64 " us (bound %d / %d ms); control "
 			"rounds %" PRIu64 " (max %" PRIu64 " us, bound %d ms), expired %" PRIu64
-			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 " (data path %" PRIu64 "), reconnects %" PRIu64 ", accepted %"
+			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 " (data path %" PRIu64 "), "
+			"reconnects %" PRIu64 ", accepted %"
 			PRIu64 "; received desc %" PRIu64 " (+%" PRIu64 " expired first) msgs %"
 			PRIu64 "; %s%s\n", c->primary ? "primary" : "secondary", seconds,
 			c->ops[0], c->ops[1], c->bytes_ok[0], c->bytes_ok[1], c->async_ok[0],
 			c->async_ok[1], c->sync_max_us[0], c->sync_max_us[1],
 			rz_peer_sync_timeout_ms(c->pd), rz_peer_sync_timeout_ms(c->pw),
 			c->ctrl_rounds, c->ctrl_max_us, STRESS_CTRL_BOUND_MS, c->expired,
-			c->sent_msgs, c->eagain, c->data_eagain, c->reconnects, c->accepted, c->rx_desc,
+			c->sent_msgs, c->eagain, c->data_eagain, c->reconnects, c->accepted,
+			c->rx_desc,
 			c->rx_stale, c->rx_msg, c->err == 0 ? "OK" : "FAIL: ", c->why);
 	if (c->err == 0 && (c->ops[0] == 0 || c->ops[1] == 0 || c->ctrl_rounds == 0))
 		stress_fail(c, "a thread did nothing", -EIO);
