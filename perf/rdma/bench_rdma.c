@@ -19,6 +19,8 @@
  *   rz-bench-rdma mwfloor ITERS SIZE...       the same window steps in plain verbs
  *   rz-bench-rdma reg ARENAS WARM_ITERS       arena registration: ibv_reg_mr vs rz_rdma_register
  *                                             cold and warm
+ *   rz-bench-rdma cg ITERS DEPTH SIZE        rzone and raw-verbs WRITE loops for callgrind
+ *                                             (instructions per operation)
  *   rz-bench-rdma mc NCH SIZE ITERS BATCH GRANTS  1, 2, 4 lcores to one peer (a channel each,
  *                                             bursts of one doorbell) vs as many raw QPs;
  *                                             grant + revoke idle vs 2 lcores busy
@@ -273,8 +275,20 @@ spawn_peer(char **args, int nargs, uint16_t port)
 	pid_t pid;
 	int i, n = 0;
 
+	const char *cg_out = getenv("RZB_PEER_CALLGRIND");
+	char cg_opt[300];
+
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	snprintf(ipstr, sizeof(ipstr), "%s", bench_ip());
+	if (cg_out != NULL) {
+		/* perf/rdma/callgrind.sh: the peer under callgrind (its flags: the guest's 9p /tmp
+		 * cannot hold vgdb's pipe). */
+		snprintf(cg_opt, sizeof(cg_opt), "--callgrind-out-file=%s", cg_out);
+		argv[n++] = (char *)(uintptr_t)"/usr/bin/valgrind";
+		argv[n++] = (char *)(uintptr_t)"--tool=callgrind";
+		argv[n++] = (char *)(uintptr_t)"--vgdb=no";
+		argv[n++] = cg_opt;
+	}
 	argv[n++] = self_exe;
 	argv[n++] = (char *)(uintptr_t)"--peer";
 	argv[n++] = args[0];	/* mode */
@@ -283,7 +297,7 @@ spawn_peer(char **args, int nargs, uint16_t port)
 	for (i = 1; i < nargs && n < (int)RTE_DIM(argv) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) != 0)
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
 		return -1;
 	return pid;
 }
@@ -1011,6 +1025,135 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
 /* Peer process. */
 
 /* ---------------------------------------------------------------------------------------- */
+/* cg (issue 11): user-space instructions per posted + completed operation, rzone vs raw verbs,
+ * for valgrind --tool=callgrind (perf/rdma/callgrind.sh runs the peer under it). Each side's
+ * loop is a function of its own (cg_rz_loop, cg_raw_loop: the same shape, ITERS signaled
+ * WRITEs of SIZE bytes, at most DEPTH outstanding, polled DEPTH at a time), so its inclusive
+ * cost is read per function; the polls that found nothing are counted and their cost is taken
+ * out with the cost of an empty poll, measured by cg_rz_empty / cg_raw_empty (CG_EMPTY polls
+ * with nothing outstanding). "cg" lines print the counts.
+ *
+ *   rz-bench-rdma cg ITERS DEPTH SIZE
+ */
+
+#define CG_EMPTY	1000
+
+static __attribute__((noinline)) int
+cg_rz_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0;
+	int n, i, ret;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			op->wr_id = posted;
+			ret = rz_remote_post(p, op);
+			if (ret != 0)
+				return ret;
+			posted++;
+		}
+		n = rz_remote_poll(p, cqes, depth);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			(*empty)++;
+		for (i = 0; i < n; i++)
+			if (cqes[i].status != 0)
+				return cqes[i].status;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+cg_raw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0;
+	struct ibv_send_wr *bad;
+	int n, i;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			wr->wr_id = posted;
+			if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
+				return -EIO;
+			posted++;
+		}
+		n = ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			(*empty)++;
+		for (i = 0; i < n; i++)
+			if (raw_wcs[i].status != IBV_WC_SUCCESS)
+				return -EIO;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+cg_rz_empty(struct rz_peer *p, uint32_t depth)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CG_EMPTY; i++)
+		n += rz_remote_poll(p, cqes, depth);
+	return n;
+}
+
+static __attribute__((noinline)) int
+cg_raw_empty(const struct raw_data *rd, uint32_t depth)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CG_EMPTY; i++)
+		n += ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
+	return n;
+}
+
+static int
+peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		struct raw_data *rd, int argc, char **argv)
+{
+	uint32_t iters, depth;
+	size_t size;
+	struct rz_remote_op op;
+	struct ibv_send_wr wr;
+	struct ibv_sge sge;
+	uint64_t e_rz = 0, e_raw = 0;
+	int ret, n1, n2;
+
+	if (argc < 3)
+		return -EINVAL;
+	iters = (uint32_t)atoi(argv[0]);
+	depth = (uint32_t)atoi(argv[1]);
+	size = (size_t)atol(argv[2]);
+	if (depth == 0 || depth > MAX_DEPTH || iters == 0 || size == 0 || size > PEER_BUF)
+		return -EINVAL;
+	memset(&op, 0, sizeof(op));
+	op.opcode = RZ_REMOTE_WRITE;
+	op.local = mem;
+	op.remote = d;
+	op.len = size;
+	raw_wr(rd, false, size, &wr, &sge);
+	wr.wr.rdma.rkey = rd->mw_rkey;	/* through a window, as rzone */
+	ret = cg_raw_loop(rd, &wr, iters, depth, &e_raw);
+	if (ret == 0)
+		ret = cg_rz_loop(p, &op, iters, depth, &e_rz);
+	if (ret != 0)
+		return ret;
+	n1 = cg_rz_empty(p, depth);
+	n2 = cg_raw_empty(rd, depth);
+	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
+			" calib_polls %d calib_found %d\n", iters, depth, size, e_rz, e_raw,
+			CG_EMPTY, n1 + n2);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* mc (issue 11): N lcores to one peer. The peer opens MC_MAX channels (rz_peer_connect() each:
  * its own RC QP and CQs) to the owner, which grants its region on each. For N = 1, 2, 4 (up to
  * NCH) threads, each drives its own channel: bursts of BATCH WRITEs of SIZE bytes posted with
@@ -1022,6 +1165,8 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
  * Then grant + revoke (RZ_GRANT_F_NO_SEND: bind + invalidate on channel 0's QP) p50/p99 on the
  * owner while the peer is idle, and while 2 of its lcores keep writing on channels 0 and 1.
  *
+ *   rz-bench-rdma cg ITERS DEPTH SIZE        rzone and raw-verbs WRITE loops for callgrind
+ *                                             (instructions per operation)
  *   rz-bench-rdma mc NCH SIZE ITERS BATCH GRANTS
  */
 
@@ -1403,6 +1548,18 @@ peer_main(int argc, char **argv)
 				rz_peer_close(ch[i]);
 		if (ret != 0)
 			fprintf(stderr, "peer: mc: %s\n", strerror(-ret));
+	} else if (strcmp(mode, "cg") == 0) {
+		struct raw_data rd;
+
+		ret = rz_peer_recv_desc(p, &d, TMO_MS);
+		if (ret == 0)
+			ret = raw_data_up(&rd);
+		if (ret == 0) {
+			ret = peer_cg(p, &mem, &d, &rd, argc - 5, argv + 5);
+			raw_data_close(&rd);
+		}
+		if (ret != 0)
+			fprintf(stderr, "peer: cg: %s\n", strerror(-ret));
 	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
 		/* The in-process raw-verbs baseline, next to the rzone connection. */
 		struct raw_data rd;
@@ -1911,7 +2068,8 @@ owner_main(int argc, char **argv)
 		ret = n > 0 ? pp_setup(p, true, &r, &mem, &d) : -EINVAL;
 		if (ret == 0)
 			ret = pingpong(p, r, &mem, &d, si, n, false);
-	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
+	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0 ||
+			strcmp(mode, "cg") == 0) {
 		r = new_region(REGION_SZ);
 		ret = r == NULL ? -ENOMEM : rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
 		/* The owner is passive while the peer works (as perftest's server is). */

@@ -3667,7 +3667,8 @@ stress_acceptor_main(void *arg)
 
 	/* Until the secondary is done (its "fin"), even if we stopped early. */
 	while (!c->fin_seen && now_ms() < c->deadline_ms + 60000) {
-		struct rz_peer *x = rz_peer_accept(lst, 500);
+		/* The timeout covers the connection's establishment too: generous (TCG). */
+		struct rz_peer *x = rz_peer_accept(lst, 5000);
 		uint64_t t0 = now_ms();
 
 		if (x == NULL)
