@@ -32,10 +32,12 @@ RZB_IN_VM=1 "$src/devtools/vm/run.sh" --timeout 1800 -- env RZB_IN_VM=1 "$0" "$b
     "$iters" "$depth" "$size"
 awk -v iters="$iters" '
     /^cg iters/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
-    /cg_(rz|raw)_(loop|empty)/ {
+    # The per-function summary lines (object in brackets), first one per function: the
+    # inclusive cost of the whole function, not of its inlined parts or its call sites.
+    /cg_(rz|raw)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
         for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|raw)_(loop|empty)/) {
             f = $i; sub(/.*:/, "", f); sub(/[^a-z_].*/, "", f) }
-        c = $1; gsub(/,/, "", c); ir[f] = c }
+        c = $1; gsub(/,/, "", c); if (!(f in ir)) ir[f] = c }
     END {
         n = v["calib_polls"]
         er = ir["cg_rz_empty"] / n; ew = ir["cg_raw_empty"] / n
