@@ -30,12 +30,46 @@
  * holds is kept in the shared table for that check (doc/guide.md, "Remote grants and
  * ownership").
  *
- * Threading: the control functions (init, register, listen/accept/connect, grant, revoke,
- * progress) are thread-safe. A peer's data path (rz_remote_*) must be driven by one thread at a
- * time; it takes no lock, allocates nothing and copies no payload. A grant or revoke for a peer,
- * rz_peer_send_msg() to it, and rz_rdma_progress() when it revokes an expired grant of it, post
- * on that peer's QP and reap its send completions: do not run them while another thread drives
- * that peer's data path (known limitation).
+ * Threading (exact contract, every function of this header):
+ * - Any thread, any time, concurrently with anything (no wait for any peer: they take the
+ *   process's RDMA lock, which no call holds while it waits for a device, a completion or a
+ *   peer): rz_rdma_device_name(), rz_rdma_numa_node(), rz_rdma_self_id(), rz_rdma_limits(),
+ *   rz_rdma_register(), rz_rdma_register_mem(), rz_rdma_deregister_mem(),
+ *   rz_rdma_region_lkey(), rz_rdma_dump(), rz_rdma_region_owner(), rz_rdma_import_status(),
+ *   rz_rdma_grant_count(), rz_rdma_desc_pack(), rz_peer_listen(), rz_peer_listener_port(),
+ *   rz_peer_lookup(), rz_peer_id(), rz_peer_identity(), rz_peer_pid(),
+ *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(). The local calls of
+ *   rzone.h (rz_region_map() of a process, capabilities, telemetry) never wait for a peer
+ *   either.
+ * - Control calls for a peer, from any thread, concurrently with each other and with other
+ *   threads driving that peer's data path: rz_rdma_grant(), rz_rdma_grant_ext(),
+ *   rz_rdma_revoke(), rz_rdma_progress(), rz_peer_send_msg(), and the calls of rzone.h on a
+ *   peer id. Calls for one peer are serialised by that peer's own control lock, held across
+ *   their waits; calls for different peers never wait for each other. Their completions and the
+ *   data path's share the peer's send CQ: whichever thread polls it delivers each completion to
+ *   its owner (by wr_id), nothing is lost or taken by another caller. Bounds for a stalled
+ *   peer (it takes no message, or its QP is in error): a grant waits at most 100 ms for the
+ *   previous SEND (then -EAGAIN), 5 s for the window bind and 5 s for its descriptor's SEND when
+ *   it does not fit inline (-ETIMEDOUT); a revoke at most 100 ms + 5 s (a held-up or broken QP
+ *   frees the window instead: 0); rz_peer_send_msg() 100 ms + 5 s; rz_rdma_progress() the
+ *   revoke bound per expired grant. Another control call for the same peer may first wait for
+ *   the one in progress.
+ * - The data path of a peer (rz_remote_read(), rz_remote_write(), rz_remote_fetch_add(),
+ *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_poll()): one
+ *   thread at a time per peer connection, concurrently with any control call. It takes no
+ *   lock but the peer's CQ poll lock (held for one non-blocking poll, shared with the control
+ *   calls' pollers of that peer only), allocates nothing, copies no payload. N lcores to one
+ *   remote process: one connection each (rz_peer_connect() N times; each its own RC QP and
+ *   CQs, a data channel; the remote grants on each the windows its lcore uses: a type-2
+ *   window is bound to one QP). A synchronous call returns within rz_peer_sync_timeout_ms()
+ *   (-ETIMEDOUT otherwise).
+ * - The receive side of a peer (rz_peer_recv_desc(), rz_peer_recv_msg()): one thread at a
+ *   time per peer, concurrently with everything above.
+ * - Lifetime: rz_peer_accept() / rz_peer_connect() from any thread; rz_peer_close() of a peer
+ *   while other threads' control calls for it run (they end at once: the QP is disconnected and
+ *   their work requests flush), but not while another thread may still pass that peer to any
+ *   call (the handle is freed). rz_peer_listener_close() likewise for its listener. rz_rdma_init()
+ *   and rz_rdma_fini(): once, with no other call of this header in progress.
  *
  * Errors: int functions return 0 (or a count) on success and a negative errno on failure;
  * pointer functions return NULL and set rte_errno.
@@ -100,7 +134,8 @@
  *
  * @details
  * RDMA operations through a descriptor a peer granted: synchronous, or posted and polled. A
- * peer's data path must be driven by one thread at a time; it takes no lock.
+ * peer's data path is driven by one thread at a time (per connection: open one per lcore),
+ * concurrently with any control call for that peer from other threads (header: Threading).
  *
  * @code
  * #include <rzone_rdma.h>	// cc app.c $(pkg-config --cflags --libs librzone)
@@ -591,6 +626,23 @@ int rz_rdma_import_status(void);
 int rz_peer_pid(const struct rz_peer *p);
 
 /**
+ * The bound of a synchronous data call on a peer (rz_remote_read(), rz_remote_write(),
+ * rz_remote_fetch_add(), rz_remote_cmp_swap()): the longest the device takes to give up on a
+ * work request that gets no answer, (retry_cnt + 1) transport timeouts of 4.096 us * 2^timeout
+ * (the QP's settings, read once connected) plus one second; 10000 ms if the QP's timeout is 0
+ * (infinite). A synchronous call that has no completion by then returns -ETIMEDOUT.
+ * Thread-safe, no wait.
+ *
+ * @param p
+ *   Peer.
+ * @return
+ *   The bound in milliseconds, or -EINVAL (NULL peer).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_peer_sync_timeout_ms(const struct rz_peer *p);
+
+/**
  * Is the peer connected? Reads pending connection events without blocking; a disconnected
  * peer's grants are revoked here.
  *
@@ -813,9 +865,12 @@ int rz_peer_recv_desc(struct rz_peer *p, struct rz_rdma_desc *desc, int timeout_
  *   request as invalid);
  *   -ERANGE (remote range outside the descriptor: nothing sent);
  *   -EACCES (remote access error: revoked window, wrong rights, out of the window);
- *   -ENOTCONN (the QP is in error: flushed); -ETIMEDOUT (transport retries exceeded);
+ *   -ENOTCONN (the QP is in error: flushed); -ETIMEDOUT (transport retries exceeded, or no
+ *   completion within rz_peer_sync_timeout_ms(): the QP is dead; the work request may still
+ *   complete later, so @p local's range is undefined until the peer is closed);
  *   -EFAULT (local protection error); -EIO (any other completion error);
- *   -EBUSY (asynchronous operations are outstanding on this peer);
+ *   -EBUSY (asynchronous operations are outstanding on this peer, or 64 internal work
+ *   requests are in flight on it);
  *   -EAGAIN (a descriptor or message to this peer waits for it to post receives: the
  *   operation would queue behind it; nothing sent).
  *
@@ -921,6 +976,32 @@ int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_
  * @ingroup rzone_rdma_remote
  */
 int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
+
+/** Most operations in one rz_remote_post_burst(). */
+#define RZ_REMOTE_BURST_MAX 32
+
+/**
+ * Post @p n operations with one doorbell: one ibv_post_send() of a chained list. Each
+ * operation is checked as rz_remote_post() checks it, all before anything is posted; each
+ * keeps its own flags, so the usual batch is unsignaled operations with a signaled one every
+ * few (and last). Same threading as rz_remote_post() (the data path of @p p: one thread at a
+ * time, no lock, no allocation).
+ *
+ * @param p
+ *   Peer (or data channel: a connection of its own).
+ * @param ops
+ *   Array of @p n operations.
+ * @param n
+ *   1..RZ_REMOTE_BURST_MAX.
+ * @return
+ *   The number posted: @p n, or fewer if the device refused the rest (those are not in
+ *   flight); or, with nothing posted, -EINVAL (bad arguments, as rz_remote_post(), or @p n out
+ *   of range); -ERANGE; -ENOBUFS (the burst does not fit the send queue or the unsignaled
+ *   limit); -ENOTCONN; -EIO.
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n);
 
 /**
  * Collect completions of posted operations. Never blocks. A completion of a signaled operation

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,53 @@ hello_check(const void *data, uint8_t len, struct hello *h)
 	return ret;
 }
 
+/* A new peer structure: its locks initialised. NULL on allocation failure. */
+static struct rz_peer *
+peer_new(void)
+{
+	struct rz_peer *p = calloc(1, sizeof(*p));
+	pthread_mutexattr_t ma;
+
+	if (p == NULL)
+		return NULL;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&p->ctrl, &ma);
+	pthread_mutexattr_destroy(&ma);
+	rte_spinlock_init(&p->cq_lock);
+	p->sync_timeout_ms = RZ_SYNC_DEFAULT_MS;
+	return p;
+}
+
+int
+peer_ctrl_enter(struct rz_peer *p)
+{
+	bool held = rdma_lock_held();
+
+	__atomic_fetch_add(&p->busy, 1, __ATOMIC_ACQUIRE);
+	if (pthread_mutex_trylock(&p->ctrl) != 0) {
+		/* Lock order: a peer's ctrl before the process's lock. */
+		if (held)
+			rdma_unlock();
+		pthread_mutex_lock(&p->ctrl);
+		if (held)
+			rdma_lock();
+	}
+	if (__atomic_load_n(&p->closing, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&p->ctrl);
+		__atomic_fetch_sub(&p->busy, 1, __ATOMIC_RELEASE);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+void
+peer_ctrl_exit(struct rz_peer *p)
+{
+	pthread_mutex_unlock(&p->ctrl);
+	__atomic_fetch_sub(&p->busy, 1, __ATOMIC_RELEASE);
+}
+
 static void
 peer_free(struct rz_peer *p)
 {
@@ -184,6 +232,7 @@ peer_free(struct rz_peer *p)
 	if (p->ch != NULL)
 		rdma_destroy_event_channel(p->ch);
 	free(p->buf);
+	pthread_mutex_destroy(&p->ctrl);
 	free(p);
 }
 
@@ -221,7 +270,7 @@ peer_setup_qp_locked(struct rz_peer *p)
 		RZ_LOG(ERR, "ibv_create_comp_channel: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	p->scq = ibv_create_cq(rdma_state.verbs, RZ_PEER_SQ_DEPTH, NULL, NULL, 0);
+	p->scq = ibv_create_cq(rdma_state.verbs, RZ_PEER_QP_DEPTH, NULL, NULL, 0);
 	p->rcq = ibv_create_cq(rdma_state.verbs, RZ_PEER_RECV_SLOTS, NULL, p->rch, 0);
 	if (p->scq == NULL || p->rcq == NULL) {
 		RZ_LOG(ERR, "ibv_create_cq: %s", strerror(errno));
@@ -232,7 +281,7 @@ peer_setup_qp_locked(struct rz_peer *p)
 	qa.recv_cq = p->rcq;
 	qa.qp_type = IBV_QPT_RC;
 	qa.sq_sig_all = 0;
-	qa.cap.max_send_wr = RZ_PEER_SQ_DEPTH;
+	qa.cap.max_send_wr = RZ_PEER_QP_DEPTH;
 	qa.cap.max_recv_wr = RZ_PEER_RECV_SLOTS;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
@@ -418,6 +467,29 @@ peer_set_rnr_timer(struct rz_peer *p)
 				strerror(ret));
 }
 
+/*
+ * The bound of a synchronous data call (rz_remote_read() ...): the longest the device takes to
+ * give up on a work request that gets no answer, (retry_cnt + 1) transport timeouts of
+ * 4.096 us * 2^timeout each, plus one second; RZ_SYNC_DEFAULT_MS when the QP's timeout is 0
+ * (infinite) or cannot be read.
+ */
+static void
+peer_set_sync_timeout(struct rz_peer *p)
+{
+	struct ibv_qp_init_attr ia;
+	struct ibv_qp_attr a;
+	uint64_t us;
+
+	memset(&a, 0, sizeof(a));
+	if (ibv_query_qp(p->qp, &a, IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT, &ia) != 0 ||
+			a.timeout == 0 || a.timeout > 31) {
+		p->sync_timeout_ms = RZ_SYNC_DEFAULT_MS;
+		return;
+	}
+	us = (uint64_t)(a.retry_cnt + 1) * ((UINT64_C(4096) << a.timeout) / 1000);
+	p->sync_timeout_ms = (uint32_t)RTE_MIN(us / 1000 + 1000, (uint64_t)INT32_MAX);
+}
+
 /* Connected (either side): take the other side's identity and enter the peer table. */
 static int
 peer_established(struct rz_peer *p, const struct hello *theirs)
@@ -425,12 +497,13 @@ peer_established(struct rz_peer *p, const struct hello *theirs)
 	int ret;
 
 	peer_set_rnr_timer(p);
+	peer_set_sync_timeout(p);
 	p->remote_id = theirs->id;
 	p->remote_pid = (int32_t)theirs->pid;
 	p->connected = 1;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	ret = peer_add_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	if (ret != 0)
 		rdma_disconnect(p->id);
 	return ret;
@@ -459,7 +532,7 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 		rte_errno = -ret;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = peer_new();
 	if (p == NULL) {
 		rdma_reject(ev->id, NULL, 0);
 		rdma_destroy_id(ev->id);
@@ -484,9 +557,9 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 		rdma_reject(p->id, NULL, 0);
 		goto fail;
 	}
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	ret = peer_setup_qp_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	if (ret != 0) {
 		rdma_reject(p->id, NULL, 0);
 		goto fail;
@@ -508,9 +581,9 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 			p->remote_id, p->remote_pid, p->qp->qp_num);
 	return p;
 fail:
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	peer_free(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	rte_errno = -ret;
 	return NULL;
 }
@@ -541,7 +614,7 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = peer_new();
 	if (p == NULL) {
 		freeaddrinfo(ai);
 		rte_errno = ENOMEM;
@@ -565,9 +638,9 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	ret = channel_expect(p->ch, RDMA_CM_EVENT_ROUTE_RESOLVED, timeout_ms, NULL);
 	if (ret != 0)
 		goto fail;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	ret = peer_setup_qp_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	if (ret != 0)
 		goto fail;
 	hello_make(&mine);
@@ -596,9 +669,9 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 fail:
 	freeaddrinfo(ai);
 fail_noai:
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	peer_free(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	rte_errno = -ret;
 	return NULL;
 }
@@ -630,9 +703,9 @@ peer_events_locked(struct rz_peer *p)
 void
 peer_events(struct rz_peer *p)
 {
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	peer_events_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 }
 
 int
@@ -660,15 +733,27 @@ rz_peer_identity(const struct rz_peer *p)
 	return p->remote_id;
 }
 
+/*
+ * Close @p: no new control call enters it; disconnecting puts the QP in error, so that the
+ * control calls in progress for it end at once (their work requests flush); once none is left
+ * its grants go (freeing a window invalidates it: nothing to wait for) and it is freed. Lock
+ * held; released while waiting for those calls.
+ */
 static void
 peer_close_locked(struct rz_peer *p)
 {
-	grant_revoke_peer_locked(p);
-	mw_peer_flush_locked(p);
+	__atomic_store_n(&p->closing, true, __ATOMIC_RELEASE);
+	TAILQ_REMOVE(&rdma_state.peers, p, next);
 	if (p->connected)
 		rdma_disconnect(p->id);
 	p->connected = 0;
-	TAILQ_REMOVE(&rdma_state.peers, p, next);
+	while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) != 0) {
+		rdma_unlock();
+		sched_yield();
+		rdma_lock();
+	}
+	grant_revoke_peer_locked(p);
+	mw_peer_flush_locked(p);
 	peer_free(p);
 	rdma_publish_locked();
 }
@@ -678,9 +763,9 @@ rz_peer_close(struct rz_peer *p)
 {
 	if (p == NULL)
 		return 0;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	peer_close_locked(p);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 
@@ -697,18 +782,28 @@ int
 rz_rdma_progress(void)
 {
 	struct rz_peer *p;
-	int n, before;
+	int n = 0;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
-	before = grant_count_locked();
-	TAILQ_FOREACH(p, &rdma_state.peers, next)
+	/* A gone peer's grants go without waiting (its QP is down: windows are freed), so the
+	 * lock is kept for this walk; expiries release it while each invalidation completes. */
+	TAILQ_FOREACH(p, &rdma_state.peers, next) {
+		uint32_t before = p->ngrants;
+
 		peer_events_locked(p);
-	grant_expire_locked(mono_time_ns());
-	n = before - grant_count_locked();
-	pthread_mutex_unlock(&rdma_state.lock);
+		n += (int)(before - p->ngrants);
+	}
+	n += grant_expire_locked(mono_time_ns());
+	rdma_unlock();
 	return n;
+}
+
+int
+rz_peer_sync_timeout_ms(const struct rz_peer *p)
+{
+	return p == NULL ? -EINVAL : (int)p->sync_timeout_ms;
 }

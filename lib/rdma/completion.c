@@ -3,70 +3,160 @@
  */
 
 /*
- * Completions of a peer's send CQ. rzone's own work requests (window binds and invalidations,
- * SENDs of descriptors and messages: wr_id with RZ_WRID_INTERNAL) are waited for one at a
- * time; the completions of the user's asynchronous operations met on the way are stashed for
- * rz_remote_poll(). At most one SEND is in flight; the next one waits for it (backlog).
+ * Completions of a peer's send CQ, delivered to their owner whichever thread polls. The QP
+ * carries rzone's own work requests (window binds and invalidations, SENDs of descriptors and
+ * messages, synchronous data calls: wr_id with RZ_WRID_INTERNAL and the index of a completion
+ * slot) and the user's asynchronous operations. Any thread that waits polls the CQ under the
+ * peer's cq_lock (held for one poll, never across a wait) and delivers each completion: an
+ * internal one to its slot (its waiter sees @done), a user's one to the stash that
+ * rz_remote_poll() hands out. Nothing is discarded but the late completions of internal work
+ * requests whose waiter gave up (their slot has moved on to another wr_id). At most one SEND is
+ * in flight; the next one waits for it (backlog).
  */
 
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
 
+#include <rte_pause.h>
+
 #include "rdma_private.h"
 
-/* Wait for the completion of internal work request @wr_id on the send CQ; other completions
- * (asynchronous operations of the user) are stashed for rz_remote_poll(). */
 int
-peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc *out)
+peer_slot_get(struct rz_peer *p, uint64_t *wr_id)
 {
-	/* No clock is read before 256 empty polls (and never on the data path, which waits
-	 * without a deadline): clock_gettime() is a system call where the clocksource has no vDSO
-	 * support (HPET in the test VM). */
-	uint64_t deadline = 0;
-	struct ibv_wc wc;
-	uint32_t spins = 0;
+	uint64_t used = __atomic_load_n(&p->slots_used, __ATOMIC_RELAXED);
 
 	for (;;) {
-		int n = ibv_poll_cq(p->scq, 1, &wc);
+		uint64_t seq;
+		int i;
 
-		if (n < 0)
-			return -EIO;
-		if (n == 1) {
-			if (wc.wr_id == wr_id) {
-				*out = wc;
-				return 0;
-			}
-			if (wc.wr_id & RZ_WRID_INTERNAL) {
-				peer_ctrl_seen(p, &wc);
-			} else if (p->stash_n < RZ_PEER_STASH) {
-				p->stash[(p->stash_head + p->stash_n) % RZ_PEER_STASH] = wc;
-				p->stash_n++;
-			}
+		if (used == UINT64_MAX)
+			return -EBUSY;
+		i = __builtin_ctzll(~used);
+		if (!__atomic_compare_exchange_n(&p->slots_used, &used, used | (UINT64_C(1) << i),
+				false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			continue;
-		}
-		if (timeout_ms >= 0) {
-			/* A control operation (bind, invalidate, send): on a software device the
-			 * completion is made by kernel work that needs this CPU too. */
-			sched_yield();
-			if ((++spins & 0xff) == 0) {
-				uint64_t now = mono_time_ns();
-
-				if (deadline == 0)
-					deadline = now + (uint64_t)timeout_ms * 1000000;
-				else if (now > deadline)
-					return -ETIMEDOUT;
-			}
-		}
+		seq = __atomic_add_fetch(&p->seq, 1, __ATOMIC_RELAXED);
+		*wr_id = RZ_WRID_INTERNAL | ((seq << 6) & ~RZ_WRID_INTERNAL) | (uint64_t)i;
+		p->slots[i].done = 0;
+		/* Published before the work request is posted (the post is a release). */
+		__atomic_store_n(&p->slots[i].wr_id, *wr_id, __ATOMIC_RELEASE);
+		return 0;
 	}
 }
 
 void
-peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc)
+peer_slot_put(struct rz_peer *p, uint64_t wr_id)
 {
-	if (wc->wr_id != p->send_pending)
-		return;	/* a control WR whose wait timed out earlier */
-	p->send_pending = 0;
+	uint32_t i = (uint32_t)(wr_id & RZ_WRID_SLOT_MASK);
+	struct wait_slot *s = &p->slots[i];
+	uint64_t expected = wr_id;
+
+	/* A poller that claimed the slot (wr_id swapped to 0) is writing the completion: let it
+	 * finish before the slot can be reused. */
+	if (!__atomic_compare_exchange_n(&s->wr_id, &expected, 0, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			rte_pause();
+	__atomic_fetch_and(&p->slots_used, ~(UINT64_C(1) << i), __ATOMIC_RELEASE);
+}
+
+void
+peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	struct wait_slot *s = &p->slots[wc->wr_id & RZ_WRID_SLOT_MASK];
+	uint64_t expected = wc->wr_id;
+
+	/* Claimed (wr_id swapped to 0) only if still waited for: a late completion of a work
+	 * request whose slot was given up and reused goes nowhere. */
+	if (!__atomic_compare_exchange_n(&s->wr_id, &expected, 0, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_RELAXED))
+		return;
+	s->wc = *wc;
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+}
+
+/* Deliver one completion: cq_lock held. */
+static void
+deliver(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	if (wc->wr_id & RZ_WRID_INTERNAL) {
+		peer_deliver_internal(p, wc);
+		return;
+	}
+	if (p->stash_n < RZ_PEER_STASH) {
+		p->stash[(p->stash_head + p->stash_n) % RZ_PEER_STASH] = *wc;
+		p->stash_n++;
+	} else {
+		/* Cannot happen: the asynchronous path has fewer signaled operations in flight. */
+		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64
+				" lost", p->remote_id, wc->wr_id);
+	}
+}
+
+void
+peer_cq_drain(struct rz_peer *p)
+{
+	struct ibv_wc wc[16];
+	int n, i;
+
+	if (!rte_spinlock_trylock(&p->cq_lock))
+		return;	/* another thread polls and delivers */
+	do {
+		n = ibv_poll_cq(p->scq, (int)RTE_DIM(wc), wc);
+		for (i = 0; i < n; i++)
+			deliver(p, &wc[i]);
+	} while (n == (int)RTE_DIM(wc));
+	rte_spinlock_unlock(&p->cq_lock);
+}
+
+int
+peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc *out)
+{
+	struct wait_slot *s = &p->slots[wr_id & RZ_WRID_SLOT_MASK];
+	bool relock = rdma_lock_held();
+	/* No clock is read before 256 empty polls: clock_gettime() is a system call where the
+	 * clocksource has no vDSO support (HPET in the test VM). */
+	uint64_t deadline = 0;
+	uint32_t spins = 0;
+	int ret = 0;
+
+	if (relock)
+		rdma_unlock();	/* no wait with the process's lock */
+	for (;;) {
+		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+			*out = s->wc;
+			break;
+		}
+		peer_cq_drain(p);
+		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			continue;
+		/* On a software device the completion is made by kernel work that needs this
+		 * CPU too. */
+		sched_yield();
+		if ((++spins & 0xff) == 0) {
+			uint64_t now = mono_time_ns();
+
+			if (deadline == 0) {
+				deadline = now + (uint64_t)timeout_ms * 1000000;
+			} else if (now > deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+		}
+	}
+	if (relock)
+		rdma_lock();
+	return ret;
+}
+
+/* The pending SEND's completion, once it came: slot freed, status logged. */
+static void
+send_reaped(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	peer_slot_put(p, p->send_pending);
+	__atomic_store_n(&p->send_pending, 0, __ATOMIC_RELEASE);
 	if (wc->status != IBV_WC_SUCCESS)
 		/* The QP is in error: nothing can use the grant's window (it is bound on this QP),
 		 * and the peer's grants go when the connection is seen down. */
@@ -82,15 +172,35 @@ peer_backlog(struct rz_peer *p)
 
 	if (p->send_pending == 0)
 		return 0;
-	ret = peer_wait_internal(p, p->send_pending, RZ_SEND_BACKLOG_MS, &wc);
+	ret = peer_wait_slot(p, p->send_pending, RZ_SEND_BACKLOG_MS, &wc);
 	if (ret == -ETIMEDOUT) {
 		RZ_STAT_INC(stats_backlog_refused, 1);
 		return -EAGAIN;
 	}
 	if (ret != 0)
 		return ret;
-	peer_ctrl_seen(p, &wc);
+	send_reaped(p, &wc);
 	if (wc.status != IBV_WC_SUCCESS)
 		return wc.status == IBV_WC_WR_FLUSH_ERR ? -ENOTCONN : -EIO;
 	return 0;
+}
+
+int
+peer_post_wait(struct rz_peer *p, struct ibv_send_wr *wr, int timeout_ms, struct ibv_wc *wc)
+{
+	struct ibv_send_wr *bad;
+	int ret;
+
+	ret = peer_slot_get(p, &wr->wr_id);
+	if (ret != 0)
+		return ret;
+	wr->send_flags |= IBV_SEND_SIGNALED;
+	ret = ibv_post_send(p->qp, wr, &bad);
+	if (ret != 0) {
+		peer_slot_put(p, wr->wr_id);
+		return rdma_errno(ret);
+	}
+	ret = peer_wait_slot(p, wr->wr_id, timeout_ms, wc);
+	peer_slot_put(p, wr->wr_id);
+	return ret;
 }

@@ -30,6 +30,39 @@ struct rdma_ctx rdma_state = {
 	.range_mrs = TAILQ_HEAD_INITIALIZER(rdma_state.range_mrs),
 };
 
+/* Does this thread hold rdma_state.lock? (A wait releases it, peer_wait_slot().) */
+static __thread bool lock_held;
+
+void
+rdma_lock(void)
+{
+	pthread_mutex_lock(&rdma_state.lock);
+	lock_held = true;
+}
+
+void
+rdma_unlock(void)
+{
+	lock_held = false;
+	pthread_mutex_unlock(&rdma_state.lock);
+}
+
+int
+rdma_trylock(void)
+{
+	int ret = pthread_mutex_trylock(&rdma_state.lock);
+
+	if (ret == 0)
+		lock_held = true;
+	return ret;
+}
+
+bool
+rdma_lock_held(void)
+{
+	return lock_held;
+}
+
 int
 rdma_errno(int e)
 {
@@ -137,7 +170,7 @@ rz_rdma_init(const char *dev_name)
 	struct ibv_context *verbs = NULL;
 	int n = 0, i, ret, import_status;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (rdma_state.initialized) {
 		ret = -EALREADY;
 		goto out;
@@ -218,16 +251,16 @@ rz_rdma_init(const char *dev_name)
 				"an MR of exactly its range", rdma_state.name);
 	ret = 0;
 out:
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
 int
 rz_rdma_fini(void)
 {
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	import_serve_stop();
@@ -242,7 +275,7 @@ rz_rdma_fini(void)
 	rdma_state.verbs = NULL;
 	rdma_state.initialized = false;
 	rdma_publish_locked();
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 
@@ -303,9 +336,9 @@ rz_rdma_dump(FILE *f)
 
 	if (f == NULL)
 		return -EINVAL;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	for (i = 0; i < RZ_MAX_ARENAS; i++)
@@ -347,7 +380,7 @@ rz_rdma_dump(FILE *f)
 				(g->kind & GRANT_F_CAP) ? " capability" : "",
 				(g->kind & GRANT_F_OWNER) ? " owner" : "",
 				(g->kind & GRANT_F_NO_SEND) ? " app-delivered" : "");
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 

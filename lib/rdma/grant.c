@@ -21,24 +21,17 @@
 #include "rdma_private.h"
 #include "region_private.h"
 
+/* Post a bind or an invalidation on @p's QP and wait for it (without the process's lock).
+ * Caller in @p's control. */
 static int
 post_wait(struct rz_peer *p, struct ibv_send_wr *wr, const char *what)
 {
-	struct ibv_send_wr *bad;
 	struct ibv_wc wc;
 	int ret;
 
-	wr->wr_id = RZ_WRID_INTERNAL | ++p->seq;
-	wr->send_flags |= IBV_SEND_SIGNALED;
-	ret = ibv_post_send(p->qp, wr, &bad);
+	ret = peer_post_wait(p, wr, RZ_CTRL_TIMEOUT_MS, &wc);
 	if (ret != 0) {
-		ret = rdma_errno(ret);
-		RZ_LOG(ERR, "%s: post: %s", what, strerror(-ret));
-		return ret;
-	}
-	ret = peer_wait_internal(p, wr->wr_id, RZ_CTRL_TIMEOUT_MS, &wc);
-	if (ret != 0) {
-		RZ_LOG(ERR, "%s: no completion: %s", what, strerror(-ret));
+		RZ_LOG(ERR, "%s: %s", what, strerror(-ret));
 		return ret;
 	}
 	if (wc.status != IBV_WC_SUCCESS) {
@@ -90,9 +83,9 @@ rz_rdma_grant_count(void)
 {
 	int n;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	n = rdma_state.initialized ? grant_count_locked() : -ENODEV;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return n;
 }
 
@@ -107,8 +100,34 @@ grant_remote_owner_locked(uint64_t region_id)
 	return 0;
 }
 
+static int grant_new_ctrl_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode,
+		uint32_t rights, size_t offset, size_t len, uint64_t lifetime_ns, uint32_t kind,
+		struct grant **out);
+
 int
 grant_new_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t rights,
+		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t kind,
+		struct grant **out)
+{
+	int ret;
+
+	if (!p->connected) {
+		RZ_LOG(ERR, "peer %d (%016" PRIx64 ") is disconnected", (int)p->local_id,
+				p->remote_id);
+		return -ENOTCONN;
+	}
+	/* The peer's control for the whole grant (the RDMA lock is released during its waits;
+	 * the grant is listed only once complete). */
+	ret = peer_ctrl_enter(p);
+	if (ret != 0)
+		return ret;
+	ret = grant_new_ctrl_locked(r, p, mode, rights, offset, len, lifetime_ns, kind, out);
+	peer_ctrl_exit(p);
+	return ret;
+}
+
+static int
+grant_new_ctrl_locked(struct rz_region *r, struct rz_peer *p, uint32_t mode, uint32_t rights,
 		size_t offset, size_t len, uint64_t lifetime_ns, uint32_t kind,
 		struct grant **out)
 {
@@ -270,7 +289,7 @@ rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode 
 		RZ_LOG(ERR, "grant: RZ_GRANT_F_NO_SEND without a descriptor to deliver");
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized)
 		ret = -ENODEV;
 	else
@@ -279,7 +298,7 @@ rz_rdma_grant_ext(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode 
 				(flags & RZ_GRANT_F_NO_SEND) ? GRANT_F_NO_SEND : 0, &g);
 	if (ret == 0 && desc != NULL)
 		*desc = g->desc;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -290,18 +309,50 @@ rz_rdma_grant(struct rz_region *r, struct rz_peer *p, enum rz_transfer_mode mode
 	return rz_rdma_grant_ext(r, p, mode, offset, len, lifetime_ns, 0, desc);
 }
 
-uint16_t grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
+__thread uint16_t grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 
-/* Invalidate the window and forget the grant. Lock held. */
+static struct grant *
+grant_find_locked(uint64_t generation)
+{
+	struct grant *g;
+
+	TAILQ_FOREACH(g, &rdma_state.grants, next)
+		if (g->desc.generation == generation)
+			return g;
+	return NULL;
+}
+
+/*
+ * Invalidate the window and forget the grant. Lock held; released while waiting for the
+ * device (so the caller re-reads the grant list after). -ENOENT if another thread revoked it
+ * meanwhile.
+ */
 int
 grant_revoke_locked(struct grant *g)
 {
 	struct rz_peer *p = g->peer;
+	uint64_t gen = g->desc.generation;
 	int ret = -ENOTCONN, backlog = -ENOTCONN;
+	bool ctrl = false;
 
+	if (p->connected) {
+		/* The peer's control: one revoke (or grant) of its at a time, the invalidation and
+		 * the SEND slot are ours. The RDMA lock may have been released meanwhile: the
+		 * grant is looked up again (-ENOTCONN from the enter: the peer is being closed,
+		 * disconnected already, and waits for this lock to free it). */
+		ctrl = peer_ctrl_enter(p) == 0;
+		g = grant_find_locked(gen);
+		if (g == NULL) {
+			if (ctrl)
+				peer_ctrl_exit(p);
+			return -ENOENT;
+		}
+	}
+	/* Ours alone from here: no other thread finds it. */
+	TAILQ_REMOVE(&rdma_state.grants, g, next);
 	/* A local invalidate posted behind a SEND the peer has not taken would wait as long as
 	 * the peer does: free the window instead, which invalidates it at once. */
-	if (p->connected)
+	if (ctrl && p->connected)
 		backlog = peer_backlog(p);
 	if (backlog == 0) {
 		struct ibv_send_wr wr;
@@ -328,11 +379,15 @@ grant_revoke_locked(struct grant *g)
 		if (ibv_dealloc_mw(g->mw.mw) != 0) {
 			RZ_LOG(ERR, "grant %" PRIu64 ": window can be neither invalidated "
 					"nor freed", g->desc.generation);
+			TAILQ_INSERT_TAIL(&rdma_state.grants, g, next);
+			if (ctrl)
+				peer_ctrl_exit(p);
 			return -EIO;
 		}
 		rdma_state.n_mw--;
 	}
-	TAILQ_REMOVE(&rdma_state.grants, g, next);
+	if (ctrl)
+		peer_ctrl_exit(p);
 	region_grant_release(g->desc.region_id);
 	p->ngrants--;
 	RZ_STAT_INC(stats_revoked, 1);
@@ -347,16 +402,43 @@ grant_revoke_locked(struct grant *g)
 	return 0;
 }
 
+/* Each revoke may release the lock: the list is walked again from its head after each. A
+ * grant that could not be revoked (-EIO, left listed) is skipped: generations below
+ * @min_gen. */
+static struct grant *
+next_match_locked(const struct rz_peer *p, uint64_t region_id, uint64_t now, uint64_t min_gen)
+{
+	struct grant *g;
+
+	TAILQ_FOREACH(g, &rdma_state.grants, next) {
+		if (g->desc.generation < min_gen)
+			continue;
+		if (p != NULL && g->peer != p)
+			continue;
+		if (region_id != 0 && g->desc.region_id != region_id)
+			continue;
+		if (now != 0 && (g->expiry_mono_ns == 0 || g->expiry_mono_ns > now))
+			continue;
+		return g;
+	}
+	return NULL;
+}
+
 int
 grant_revoke_peer_locked(struct rz_peer *p)
 {
-	struct grant *g, *t;
+	struct grant *g;
+	uint64_t min_gen = 0;
 	int ret = 0;
 
 	grant_revoke_cause = AUDIT_CAUSE_PEER_GONE;
-	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
-		if (g->peer == p && grant_revoke_locked(g) != 0)
+	while ((g = next_match_locked(p, 0, 0, min_gen)) != NULL) {
+		uint64_t gen = g->desc.generation;
+
+		if (grant_revoke_locked(g) == -EIO) {
 			ret = -EIO;
+			min_gen = gen + 1;
+		}
 	}
 	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	return ret;
@@ -365,14 +447,19 @@ grant_revoke_peer_locked(struct rz_peer *p)
 int
 grant_expire_locked(uint64_t now)
 {
-	struct grant *g, *t;
-	int n = 0;
+	struct grant *g;
+	uint64_t min_gen = 0;
+	int n = 0, ret;
 
 	grant_revoke_cause = AUDIT_CAUSE_EXPIRY;
-	RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
-		if (g->expiry_mono_ns != 0 && g->expiry_mono_ns <= now &&
-				grant_revoke_locked(g) == 0)
+	while ((g = next_match_locked(NULL, 0, now, min_gen)) != NULL) {
+		uint64_t gen = g->desc.generation;
+
+		ret = grant_revoke_locked(g);
+		if (ret == 0)
 			n++;
+		else if (ret == -EIO)
+			min_gen = gen + 1;
 	}
 	grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	RZ_STAT_INC(stats_expired, (uint64_t)n);
@@ -387,9 +474,9 @@ rz_rdma_revoke(const struct rz_rdma_desc *desc)
 
 	if (desc == NULL)
 		return -EINVAL;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	TAILQ_FOREACH(g, &rdma_state.grants, next) {
@@ -398,33 +485,35 @@ rz_rdma_revoke(const struct rz_rdma_desc *desc)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
 int
 rdma_revoke_region(uint64_t region_id)
 {
-	struct grant *g, *tmp;
+	struct grant *g;
+	uint64_t min_gen = 0;
 	int n = 0;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (rdma_state.initialized) {
 		const struct region_entry *e = region_by_id(region_id);
 
 		grant_revoke_cause = e != NULL && e->leaving == REGION_LEAVING_TRANSFER ?
 			AUDIT_CAUSE_TRANSFER : AUDIT_CAUSE_DESTROY;
-		RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, tmp) {
-			if (g->desc.region_id != region_id)
-				continue;
-			grant_revoke_locked(g);
+		while ((g = next_match_locked(NULL, region_id, 0, min_gen)) != NULL) {
+			uint64_t gen = g->desc.generation;
+
+			if (grant_revoke_locked(g) == -EIO)
+				min_gen = gen + 1;
 			n++;
 		}
 		grant_revoke_cause = AUDIT_CAUSE_EXPLICIT;
 	}
 	if (rdma_state.initialized)
 		range_mr_drop_locked(region_id);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	if (n > 0)
 		RZ_LOG(INFO, "region %#" PRIx64 ": %d remote grant%s revoked with it", region_id, n,
 				n == 1 ? "" : "s");

@@ -67,7 +67,7 @@ import_handle(const struct rte_mp_msg *msg, const void *peer)
 	if (r.result != 0)
 		goto send;
 	/* The IPC thread must not wait on a lock: the caller retries. */
-	if (pthread_mutex_trylock(&rdma_state.lock) != 0) {
+	if (rdma_trylock() != 0) {
 		r.result = -EAGAIN;
 		goto send;
 	}
@@ -87,7 +87,7 @@ import_handle(const struct rte_mp_msg *msg, const void *peer)
 	reply.len_param = sizeof(r);
 	memcpy(reply.param, &r, sizeof(r));
 	ret = rte_mp_reply(&reply, peer);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 send:
 	RZ_LOG(ERR, "bad or untimely context request from a secondary: %s",

@@ -151,15 +151,15 @@ rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
 	ret = register_rights_check(r);
 	if (ret < 0)
 		return ret;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	mr = rdma_region_mr_locked(r, &addr, &len, &id, &perms);
 	if (mr == NULL) {
 		ret = -rte_errno;
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return ret;
 	}
 	mem->addr = addr;
@@ -167,7 +167,7 @@ rz_rdma_register(struct rz_region *r, struct rz_rdma_mem *mem)
 	mem->lkey = mr->lkey;
 	mem->rkey = mr->rkey;
 	mem->priv = NULL;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 
@@ -193,13 +193,13 @@ rz_rdma_register_mem(void *addr, size_t len, struct rz_rdma_mem *mem)
 
 	if (addr == NULL || len == 0 || mem == NULL)
 		return -EINVAL;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	mr = rdma_reg_mr_locked(addr, len, &err);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	if (mr == NULL)
 		return err;
 	mem->addr = addr;
@@ -221,18 +221,18 @@ rz_rdma_deregister_mem(struct rz_rdma_mem *mem)
 	mr = mem->priv;
 	if (mr->addr != mem->addr || mr->lkey != mem->lkey)
 		return -EINVAL;
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENODEV;
 	}
 	ret = ibv_dereg_mr(mr);
 	if (ret != 0) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -EBUSY;
 	}
 	rdma_state.n_mr--;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	mem->priv = NULL;
 	mem->lkey = 0;
 	return 0;
@@ -259,7 +259,7 @@ rdma_arena_released(uint32_t idx, uint64_t seq)
 		return;
 	/* Called without the table lock (lib/region tells us before it frees the memzone), so
 	 * this may wait for the RDMA lock: the MR never outlives the memory under it. */
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	am = &rdma_state.arena_mr[idx];
 	if (rdma_state.initialized && am->mr != NULL && am->seq == seq &&
 			ibv_dereg_mr(am->mr) == 0) {
@@ -267,7 +267,7 @@ rdma_arena_released(uint32_t idx, uint64_t seq)
 		am->mr = NULL;
 		RZ_LOG(DEBUG, "arena %u freed: its registration is dropped", idx);
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 }
 
 struct ibv_mr *

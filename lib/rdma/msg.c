@@ -35,7 +35,8 @@ peer_post_recv(struct rz_peer *p, uint32_t slot)
 	return ret == 0 ? 0 : rdma_errno(ret);
 }
 
-/* Post a SEND of @len bytes that are in the send slot, and wait for it. */
+/* Post a SEND of @len bytes that are in the send slot, and wait for it. Caller in @p's
+ * control. */
 static int
 peer_send_slot(struct rz_peer *p, size_t len)
 {
@@ -47,23 +48,28 @@ peer_send_slot(struct rz_peer *p, size_t len)
 	int ret;
 
 	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	ret = peer_slot_get(p, &wr.wr_id);
+	if (ret != 0)
+		return ret;
 	wr.sg_list = &sge;
 	wr.num_sge = 1;
 	wr.opcode = IBV_WR_SEND;
 	wr.send_flags = IBV_SEND_SIGNALED | (len <= p->max_inline ? IBV_SEND_INLINE : 0);
 	ret = ibv_post_send(p->qp, &wr, &bad);
-	if (ret != 0)
+	if (ret != 0) {
+		peer_slot_put(p, wr.wr_id);
 		return rdma_errno(ret);
-	ret = peer_wait_internal(p, wr.wr_id, RZ_CTRL_TIMEOUT_MS, &wc);
+	}
+	ret = peer_wait_slot(p, wr.wr_id, RZ_CTRL_TIMEOUT_MS, &wc);
 	if (ret == -ETIMEDOUT) {
 		/* Still queued: it goes when the peer posts receives again. Until then the slot
 		 * is in use and later SENDs wait for it (peer_backlog()). */
-		p->send_pending = wr.wr_id;
+		__atomic_store_n(&p->send_pending, wr.wr_id, __ATOMIC_RELEASE);
 		RZ_LOG(ERR, "send to peer 0x%016" PRIx64 ": not taken in %d ms (the peer receives "
 				"nothing): it stays queued", p->remote_id, RZ_CTRL_TIMEOUT_MS);
 		return ret;
 	}
+	peer_slot_put(p, wr.wr_id);
 	if (ret != 0)
 		return ret;
 	if (wc.status != IBV_WC_SUCCESS) {
@@ -94,17 +100,22 @@ peer_send_desc(struct rz_peer *p, const struct rz_rdma_desc *d)
 	if (RZ_RDMA_DESC_SIZE > p->max_inline)
 		return peer_send_slot(p, RZ_RDMA_DESC_SIZE);	/* the slot is in use until done */
 	/* Inline: the bytes are in the work request, the slot is free again at once. The RC
-	 * QP delivers the descriptor in order or the connection fails; no need to wait. */
+	 * QP delivers the descriptor in order or the connection fails; no need to wait: the
+	 * completion is reaped by the next control call (backlog). */
 	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	ret = peer_slot_get(p, &wr.wr_id);
+	if (ret != 0)
+		return ret;
 	wr.sg_list = &sge;
 	wr.num_sge = 1;
 	wr.opcode = IBV_WR_SEND;
 	wr.send_flags = IBV_SEND_SIGNALED | IBV_SEND_INLINE;
 	ret = ibv_post_send(p->qp, &wr, &bad);
-	if (ret != 0)
+	if (ret != 0) {
+		peer_slot_put(p, wr.wr_id);
 		return rdma_errno(ret);
-	p->send_pending = wr.wr_id;
+	}
+	__atomic_store_n(&p->send_pending, wr.wr_id, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -118,17 +129,24 @@ rz_peer_send_msg(struct rz_peer *p, const void *buf, size_t len)
 		return -EINVAL;
 	if (!p->connected)
 		return -ENOTCONN;
+	/* The peer's control: the send slot and its pending SEND are ours. */
+	ret = peer_ctrl_enter(p);
+	if (ret != 0)
+		return ret;
 	ret = peer_backlog(p);	/* the send slot may still hold a queued SEND */
 	if (ret == -EAGAIN)
 		RZ_LOG(WARNING, "peer 0x%016" PRIx64 " has not taken the previous descriptor or "
 				"message (it receives nothing): message not sent", p->remote_id);
 	if (ret != 0)
-		return ret;
+		goto out;
 	slot = p->buf + (size_t)RZ_PEER_RECV_SLOTS * RZ_PEER_SLOT_SIZE;
 	ret = msg_encode(slot, buf, len);
 	if (ret < 0)
-		return ret;
-	return peer_send_slot(p, (size_t)ret);
+		goto out;
+	ret = peer_send_slot(p, (size_t)ret);
+out:
+	peer_ctrl_exit(p);
+	return ret;
 }
 
 /* Next received message: its slot and length. It stays at the head (held) until taken with

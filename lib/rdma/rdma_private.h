@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <rte_spinlock.h>
+
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
@@ -29,6 +31,13 @@
 #define RZ_PEER_SLOT_SIZE	128
 #define RZ_PEER_SQ_DEPTH	256
 #define RZ_PEER_STASH		RZ_PEER_SQ_DEPTH
+/* rzone's own work requests in flight on one peer's QP at once (control: binds, invalidations,
+ * SENDs; synchronous data calls): each has a completion slot. The QP and its send CQ have room
+ * for them beside the RZ_PEER_SQ_DEPTH of the asynchronous data path. */
+#define RZ_PEER_WAIT_SLOTS	64
+#define RZ_PEER_QP_DEPTH	(RZ_PEER_SQ_DEPTH + RZ_PEER_WAIT_SLOTS)
+/* Bound of a synchronous data call when the QP's retry settings give none (timeout 0). */
+#define RZ_SYNC_DEFAULT_MS	10000
 #define RZ_CTRL_TIMEOUT_MS	5000
 /* How long a grant, revoke or message waits for the peer to take the previous SEND (descriptor
  * or message) before giving up: a peer that posts no receive holds it back for ever (RNR retries
@@ -43,8 +52,19 @@
 #define RZ_MW_KEY_USES		128
 #define RZ_RND_BUF		256
 
-/* wr_id of rzone's own work requests: bit 63 set. */
+/* wr_id of rzone's own work requests: bit 63 set, a sequence number above bit 6, the index of
+ * the completion slot (struct wait_slot) in bits 0-5. */
 #define RZ_WRID_INTERNAL	(UINT64_C(1) << 63)
+#define RZ_WRID_SLOT_MASK	((uint64_t)RZ_PEER_WAIT_SLOTS - 1)
+
+/* Where the completion of one of rzone's own work requests is delivered, by whichever thread
+ * polls the send CQ (completion.c): @wr_id is the work request waited for, @done is set (release)
+ * once @wc holds its completion. */
+struct wait_slot {
+	uint64_t wr_id;
+	volatile uint32_t done;
+	struct ibv_wc wc;
+};
 
 struct mw_slot {
 	struct ibv_mw *mw;
@@ -72,6 +92,18 @@ struct grant {
 
 struct rz_peer {
 	TAILQ_ENTRY(rz_peer) next;
+	/* Per-peer control lock (recursive): held by a control call for this peer (grant,
+	 * revoke, message SEND) across its waits for the device or the peer. Taken before the
+	 * process's RDMA lock, never on the data path. */
+	pthread_mutex_t ctrl;
+	uint32_t busy;		/* control calls that hold or wait for @ctrl (RDMA lock) */
+	bool closing;		/* rz_peer_close() runs: no new control call */
+	/* Held only while polling the send CQ and dispatching what it gives (no wait): the
+	 * QP is shared by control and data, so completions go to their owner. */
+	rte_spinlock_t cq_lock;
+	uint64_t slots_used;	/* bitmap of @slots (atomic) */
+	struct wait_slot slots[RZ_PEER_WAIT_SLOTS];
+	uint32_t sync_timeout_ms;	/* bound of a synchronous data call (QP retries) */
 	struct rdma_event_channel *ch;
 	struct rdma_cm_id *id;
 	struct ibv_cq *scq;
@@ -86,8 +118,10 @@ struct rz_peer {
 	pid_t local_id;		/* RZ_PEER_ID_BASE + index: the peer in the seed calls */
 	volatile int connected;
 	uint32_t max_inline;
-	uint64_t seq;		/* internal wr_id sequence */
-	uint64_t send_pending;	/* wr_id of a SEND (descriptor, message) not seen completed */
+	uint64_t seq;		/* internal wr_id sequence (atomic) */
+	/* wr_id of a SEND (descriptor, message) whose completion was not reaped yet (its slot
+	 * stays taken); 0: none. Written under @ctrl; read by the data path (atomic). */
+	uint64_t send_pending;
 	uint32_t outstanding;	/* asynchronous operations not yet retired (send queue slots) */
 	uint32_t unsig_run;	/* unsignaled operations posted since the last signaled one */
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
@@ -173,7 +207,19 @@ extern struct rdma_ctx rdma_state;
 void rdma_publish_locked(void);
 void rdma_audit_grant(uint16_t event, uint16_t cause, const struct grant *g, int result);
 /* grant.c: why grant_revoke_locked() revokes (enum audit_cause; explicit unless set). */
-extern uint16_t grant_revoke_cause;
+extern __thread uint16_t grant_revoke_cause;	/* per thread: a revoke may wait */
+
+/* The process's RDMA lock (rdma_state.lock). Never held across a wait for a device, a
+ * completion or a peer: a wait entered with it held (peer_wait_slot()) releases it and takes it
+ * again, so callers re-read what they found under it. Lock order: peer ctrl, then this one. */
+void rdma_lock(void);
+void rdma_unlock(void);
+int rdma_trylock(void);
+bool rdma_lock_held(void);
+/* Enter a control call for @p: take its ctrl lock (busy counted; may release the RDMA lock
+ * meanwhile if held). 0, or -ENOTCONN if the peer is being closed (nothing held). */
+int peer_ctrl_enter(struct rz_peer *p);
+void peer_ctrl_exit(struct rz_peer *p);
 
 /* device.c */
 int rdma_errno(int e);
@@ -218,10 +264,21 @@ void peer_close_all_locked(void);
 void peer_events(struct rz_peer *p);
 
 /* completion.c */
-int peer_wait_internal(struct rz_peer *p, uint64_t wr_id, int timeout_ms,
-		struct ibv_wc *out);
-/* A completion of rzone's own work requests seen while waiting for another one. */
-void peer_ctrl_seen(struct rz_peer *p, const struct ibv_wc *wc);
+/* A completion slot for an internal work request: its wr_id in *@wr_id. -EBUSY: none free. */
+int peer_slot_get(struct rz_peer *p, uint64_t *wr_id);
+void peer_slot_put(struct rz_peer *p, uint64_t wr_id);
+/* Wait up to @timeout_ms for the completion of @wr_id (its slot stays taken; put it after).
+ * Releases the RDMA lock while waiting if the caller holds it. 0 or -ETIMEDOUT / -EIO. */
+int peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc *out);
+/* Poll the send CQ once and deliver what it gives (slots, or the stash of the user's
+ * asynchronous completions). Returns without polling if another thread polls. */
+void peer_cq_drain(struct rz_peer *p);
+/* Hand the completion of an internal work request to its slot's waiter (cq_lock held). */
+void peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc);
+/* Post @wr (its wr_id and SIGNALED set here) and wait for it; 0 or -errno. Caller in @p's
+ * control (peer_ctrl_enter()). */
+int peer_post_wait(struct rz_peer *p, struct ibv_send_wr *wr, int timeout_ms,
+		struct ibv_wc *wc);
 /* Wait up to RZ_SEND_BACKLOG_MS for the peer's pending SEND, if any. 0: the QP has nothing of
  * ours queued that waits for the peer; -EAGAIN: the peer has not taken it (its receive queue
  * is full); -ENOTCONN / -EIO: it completed in error (the QP is in error). */

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "rdma_private.h"
@@ -95,6 +96,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
 	struct ibv_wc wc;
+	uint64_t pending;
 	int ret;
 
 	if (p == NULL)
@@ -103,25 +105,36 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 		return -ENOTCONN;
 	if (p->outstanding != 0)
 		return -EBUSY;
-	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does. */
-	if (unlikely(p->send_pending != 0)) {
-		ret = peer_backlog(p);
-		if (ret != 0)
-			return ret;
+	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does.
+	 * (Its completion is reaped by the control calls; here it is only watched.) */
+	pending = __atomic_load_n(&p->send_pending, __ATOMIC_ACQUIRE);
+	if (unlikely(pending != 0) &&
+			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, &wc) == -ETIMEDOUT) {
+		RZ_STAT_INC(stats_backlog_refused, 1);
+		return -EAGAIN;
 	}
-	op->wr_id = RZ_WRID_INTERNAL | ++p->seq;
+	ret = peer_slot_get(p, &op->wr_id);
+	if (ret != 0)
+		return ret;
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
-		return ret;
+		goto out;
 	ret = ibv_post_send(p->qp, &wr, &bad);
-	if (ret != 0)
-		return rdma_errno(ret);
-	/* Busy-poll without deadline: the device always completes a posted WR that waits for
-	 * no receive of the peer (success, error after retries, or flush). */
-	ret = peer_wait_internal(p, op->wr_id, -1, &wc);
-	if (ret != 0)
-		return ret;
-	return wc_errno(wc.status);
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		goto out;
+	}
+	/* The device completes a posted WR that waits for no receive of the peer (success,
+	 * error after its retries, or flush) within the retries' time: p->sync_timeout_ms. */
+	ret = peer_wait_slot(p, op->wr_id, (int)p->sync_timeout_ms, &wc);
+	if (ret == 0)
+		ret = wc_errno(wc.status);
+	else if (ret == -ETIMEDOUT)
+		RZ_LOG(ERR, "peer %016" PRIx64 ": synchronous operation not completed in %u ms",
+				p->remote_id, p->sync_timeout_ms);
+out:
+	peer_slot_put(p, op->wr_id);
+	return ret;
 }
 
 int
@@ -214,6 +227,63 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	return 0;
 }
 
+int
+rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n)
+{
+	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX], *bad = NULL;
+	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
+	uint32_t outstanding, run;
+	unsigned int i, posted;
+	int ret;
+
+	if (p == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX)
+		return -EINVAL;
+	if (!p->connected || p->qp_failed)
+		return -ENOTCONN;
+	/* All or nothing: each operation checked as rz_remote_post() would, in order. */
+	outstanding = p->outstanding;
+	run = p->unsig_run;
+	for (i = 0; i < n; i++) {
+		const struct rz_remote_op *op = &ops[i];
+		bool unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
+
+		if ((op->wr_id & RZ_WRID_INTERNAL) || (op->flags & ~RZ_REMOTE_F_UNSIGNALED))
+			return -EINVAL;
+		if (outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
+				(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX))
+			return -ENOBUFS;
+		ret = build_wr(p, op, &wr[i], &sge[i]);
+		if (ret != 0)
+			return ret;
+		if (unsig)
+			wr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
+		wr[i].next = i + 1 < n ? &wr[i + 1] : NULL;
+		outstanding++;
+		run = unsig ? run + 1 : 0;
+	}
+	/* One doorbell for the chain. */
+	ret = ibv_post_send(p->qp, wr, &bad);
+	posted = ret == 0 ? n : (unsigned int)(bad - wr);
+	for (i = 0; i < posted; i++) {
+		p->outstanding++;
+		if (!(wr[i].send_flags & IBV_SEND_SIGNALED)) {
+			p->unsig_run++;
+		} else {
+			p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] =
+					(uint16_t)(p->unsig_run + 1);
+			p->sig_n++;
+			p->unsig_run = 0;
+		}
+	}
+	if (ret != 0) {
+		ret = rdma_errno(ret);
+		if (posted > 0)
+			return (int)posted;	/* the rest was refused by the device */
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
+	return (int)n;
+}
+
 /* A completion of the user's is handed out: free the send-queue slots it retires. */
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)
@@ -244,6 +314,9 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 
 	if (p == NULL || (cqe == NULL && n > 0))
 		return -EINVAL;
+	/* Shared with the control calls' pollers, for one poll at a time (they stash what is
+	 * ours): completions are handed out in order. */
+	rte_spinlock_lock(&p->cq_lock);
 	while (got < n && p->stash_n > 0) {
 		struct ibv_wc *w = &p->stash[p->stash_head];
 
@@ -259,11 +332,14 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
 
 		k = ibv_poll_cq(p->scq, want, wc);
-		if (k < 0)
+		if (k < 0) {
+			rte_spinlock_unlock(&p->cq_lock);
 			return -EIO;
+		}
 		for (i = 0; i < k; i++) {
 			if (wc[i].wr_id & RZ_WRID_INTERNAL) {
-				peer_ctrl_seen(p, &wc[i]);	/* a descriptor SEND */
+				/* A control call's or a synchronous call's: to its slot. */
+				peer_deliver_internal(p, &wc[i]);
 				continue;
 			}
 			cqe[got].wr_id = wc[i].wr_id;
@@ -275,5 +351,6 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		if (k < want)
 			break;
 	}
+	rte_spinlock_unlock(&p->cq_lock);
 	return (int)got;
 }

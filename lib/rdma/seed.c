@@ -35,10 +35,10 @@ seed_region(const struct rz_region *r, uint64_t *id)
 static int
 seed_enter(pid_t id, struct rz_peer **p)
 {
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	*p = rdma_state.initialized ? peer_by_id_locked(id) : NULL;
 	if (*p == NULL) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		RZ_LOG(ERR, "id %d is in the peer range but no open peer of this process has it",
 				(int)id);
 		return -ESRCH;
@@ -120,7 +120,7 @@ rdma_peer_map(struct rz_region *r, pid_t id, void *virtual_base, uint32_t perms)
 			ret = grant_new_locked(r, p, RZ_MODE_SHARE, grant_ceiling_rights(perms), 0,
 					0, 0, GRANT_F_MAP, &g);
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -128,7 +128,7 @@ int
 rdma_peer_unmap(struct rz_region *r, pid_t id)
 {
 	struct rz_peer *p;
-	struct grant *g, *t;
+	struct grant *g, *t = NULL;
 	uint64_t rid;
 	int ret, n = 0;
 
@@ -140,11 +140,17 @@ rdma_peer_unmap(struct rz_region *r, pid_t id)
 		return ret;
 	ret = seed_owner_check(r, rid, id, "unmap it from");
 	if (ret == 0) {
-		RTE_TAILQ_FOREACH_SAFE(g, &rdma_state.grants, next, t) {
-			if (g->peer != p || g->desc.region_id != rid)
-				continue;
-			if (grant_revoke_locked(g) != 0)
+		/* Each revoke may release the lock: walk again from the head after each. */
+		for (;;) {
+			TAILQ_FOREACH(g, &rdma_state.grants, next)
+				if (g->peer == p && g->desc.region_id == rid && g != t)
+					break;
+			if (g == NULL)
+				break;
+			if (grant_revoke_locked(g) == -EIO) {
 				ret = -EIO;
+				t = g;	/* left listed: not again */
+			}
 			n++;
 		}
 		if (n == 0) {
@@ -153,7 +159,7 @@ rdma_peer_unmap(struct rz_region *r, pid_t id)
 			ret = -ENOENT;
 		}
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -178,7 +184,7 @@ rdma_peer_mapping(const struct rz_region *r, pid_t id, uint64_t *addr, uint32_t 
 		*addr = g->desc.addr;
 		*perms = rights_perms(g->desc.rights);
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -213,18 +219,25 @@ rdma_peer_transfer(struct rz_region *r, pid_t id)
 	} else {
 		/* The owner's rights on a new window, then the old one goes: the peer is never
 		 * without access, and never holds two mappings once this returns. */
+		uint64_t old_gen = old->desc.generation, old_token = old->token;
+
+		/* The lock is released while the window is bound: @old is looked up again. */
 		ret = grant_new_locked(r, p, RZ_MODE_MOVE, RZ_RDMA_RIGHT_ALL, 0, 0, 0,
 				(old->kind & (GRANT_F_MAP | GRANT_F_CAP)) | GRANT_F_OWNER, &g);
 		if (ret == 0) {
-			g->token = old->token;
-			grant_revoke_locked(old);
+			g->token = old_token;
+			TAILQ_FOREACH(old, &rdma_state.grants, next)
+				if (old->desc.generation == old_gen)
+					break;
+			if (old != NULL)
+				grant_revoke_locked(old);
 			RZ_LOG(INFO, "region %#" PRIx64 ": owner pid %d -> peer %d (pid %d stays "
 					"the proxy owner)", rid, (int)local_proc.pid, (int)id,
 					(int)local_proc.pid);
 		}
 	}
 out:
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -284,7 +297,7 @@ rdma_peer_capability(struct rz_region *r, pid_t id, uint32_t mode, uint64_t *tok
 					(int)local_proc.pid);
 	}
 out:
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -294,7 +307,7 @@ rdma_capability_revoke(uint64_t token)
 	struct grant *g;
 	int ret = -ENOENT;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (rdma_state.initialized) {
 		TAILQ_FOREACH(g, &rdma_state.grants, next) {
 			if ((g->kind & GRANT_F_CAP) && g->token == token) {
@@ -304,7 +317,7 @@ rdma_capability_revoke(uint64_t token)
 			}
 		}
 	}
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return ret;
 }
 
@@ -313,9 +326,9 @@ rdma_capability_is_peer(uint64_t token)
 {
 	bool found;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	found = rdma_state.initialized && token_used_locked(token);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return found;
 }
 
@@ -324,10 +337,10 @@ rdma_region_remote_owner(uint64_t region_id)
 {
 	pid_t owner = 0;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (rdma_state.initialized)
 		owner = grant_remote_owner_locked(region_id);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return owner;
 }
 
@@ -350,12 +363,12 @@ rz_peer_lookup(pid_t id)
 {
 	struct rz_peer *p = NULL;
 
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (!rdma_state.initialized)
 		rte_errno = ENODEV;
 	else if ((p = peer_by_id_locked(id)) == NULL)
 		rte_errno = ESRCH;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return p;
 }
 

@@ -24,10 +24,10 @@ counter(const uint64_t *v)
 static int
 tel_lock(void)
 {
-	pthread_mutex_lock(&rdma_state.lock);
+	rdma_lock();
 	if (rdma_state.initialized)
 		return 0;
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return -ENODEV;
 }
 
@@ -61,7 +61,7 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "expired", counter(&rdma_state.stats_expired));
 	rte_tel_data_add_dict_u64(d, "desc_rejected", counter(&rdma_state.stats_desc_rejected));
 	rte_tel_data_add_dict_u64(d, "backlog_refused", counter(&rdma_state.stats_backlog_refused));
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 
@@ -78,7 +78,7 @@ tel_peers(const char *cmd, const char *params, struct rte_tel_data *d)
 	TAILQ_FOREACH(p, &rdma_state.peers, next)
 		if (rte_tel_data_add_array_int(d, p->local_id) < 0)
 			break;	/* telemetry's array is full: the list is truncated */
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 
@@ -96,7 +96,7 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	p = peer_by_id_locked((pid_t)id);
 	if (p == NULL) {
-		pthread_mutex_unlock(&rdma_state.lock);
+		rdma_unlock();
 		return -ENOENT;
 	}
 	rte_tel_data_start_dict(d);
@@ -111,7 +111,7 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "async_outstanding",
 			__atomic_load_n(&p->outstanding, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_int(d, "send_pending", p->send_pending != 0);
-	pthread_mutex_unlock(&rdma_state.lock);
+	rdma_unlock();
 	return 0;
 }
 

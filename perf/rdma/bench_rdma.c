@@ -19,6 +19,11 @@
  *   rz-bench-rdma mwfloor ITERS SIZE...       the same window steps in plain verbs
  *   rz-bench-rdma reg ARENAS WARM_ITERS       arena registration: ibv_reg_mr vs rz_rdma_register
  *                                             cold and warm
+ *   rz-bench-rdma cg ITERS DEPTH SIZE        rzone and raw-verbs WRITE loops for callgrind
+ *                                             (instructions per operation)
+ *   rz-bench-rdma mc NCH SIZE ITERS BATCH GRANTS  1, 2, 4 lcores to one peer (a channel each,
+ *                                             bursts of one doorbell) vs as many raw QPs;
+ *                                             grant + revoke idle vs 2 lcores busy
  *
  * The process running the mode is the owner: a DPDK primary (own --file-prefix) that owns the
  * regions and grants them. The initiator of the transfers is a peer: this binary again, started
@@ -55,6 +60,7 @@
 #include <stdbool.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,8 +275,20 @@ spawn_peer(char **args, int nargs, uint16_t port)
 	pid_t pid;
 	int i, n = 0;
 
+	const char *cg_out = getenv("RZB_PEER_CALLGRIND");
+	char cg_opt[300];
+
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	snprintf(ipstr, sizeof(ipstr), "%s", bench_ip());
+	if (cg_out != NULL) {
+		/* perf/rdma/callgrind.sh: the peer under callgrind (its flags: the guest's 9p /tmp
+		 * cannot hold vgdb's pipe). */
+		snprintf(cg_opt, sizeof(cg_opt), "--callgrind-out-file=%s", cg_out);
+		argv[n++] = (char *)(uintptr_t)"/usr/bin/valgrind";
+		argv[n++] = (char *)(uintptr_t)"--tool=callgrind";
+		argv[n++] = (char *)(uintptr_t)"--vgdb=no";
+		argv[n++] = cg_opt;
+	}
 	argv[n++] = self_exe;
 	argv[n++] = (char *)(uintptr_t)"--peer";
 	argv[n++] = args[0];	/* mode */
@@ -279,7 +297,7 @@ spawn_peer(char **args, int nargs, uint16_t port)
 	for (i = 1; i < nargs && n < (int)RTE_DIM(argv) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) != 0)
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
 		return -1;
 	return pid;
 }
@@ -1006,6 +1024,432 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
 /* ---------------------------------------------------------------------------------------- */
 /* Peer process. */
 
+/* ---------------------------------------------------------------------------------------- */
+/* cg (issue 11): user-space instructions per posted + completed operation, rzone vs raw verbs,
+ * for valgrind --tool=callgrind (perf/rdma/callgrind.sh runs the peer under it). Each side's
+ * loop is a function of its own (cg_rz_loop, cg_raw_loop: the same shape, ITERS signaled
+ * WRITEs of SIZE bytes, at most DEPTH outstanding, polled DEPTH at a time), so its inclusive
+ * cost is read per function; the polls that found nothing are counted and their cost is taken
+ * out with the cost of an empty poll, measured by cg_rz_empty / cg_raw_empty (CG_EMPTY polls
+ * with nothing outstanding). "cg" lines print the counts.
+ *
+ *   rz-bench-rdma cg ITERS DEPTH SIZE
+ */
+
+#define CG_EMPTY	1000
+
+static __attribute__((noinline)) int
+cg_rz_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0;
+	int n, i, ret;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			op->wr_id = posted;
+			ret = rz_remote_post(p, op);
+			if (ret != 0)
+				return ret;
+			posted++;
+		}
+		n = rz_remote_poll(p, cqes, depth);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			(*empty)++;
+		for (i = 0; i < n; i++)
+			if (cqes[i].status != 0)
+				return cqes[i].status;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+cg_raw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0;
+	struct ibv_send_wr *bad;
+	int n, i;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			wr->wr_id = posted;
+			if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
+				return -EIO;
+			posted++;
+		}
+		n = ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			(*empty)++;
+		for (i = 0; i < n; i++)
+			if (raw_wcs[i].status != IBV_WC_SUCCESS)
+				return -EIO;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+cg_rz_empty(struct rz_peer *p, uint32_t depth)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CG_EMPTY; i++)
+		n += rz_remote_poll(p, cqes, depth);
+	return n;
+}
+
+static __attribute__((noinline)) int
+cg_raw_empty(const struct raw_data *rd, uint32_t depth)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CG_EMPTY; i++)
+		n += ibv_poll_cq(rd->rw.cq, (int)depth, raw_wcs);
+	return n;
+}
+
+static int
+peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		struct raw_data *rd, int argc, char **argv)
+{
+	uint32_t iters, depth;
+	size_t size;
+	struct rz_remote_op op;
+	struct ibv_send_wr wr;
+	struct ibv_sge sge;
+	uint64_t e_rz = 0, e_raw = 0;
+	int ret, n1, n2;
+
+	if (argc < 3)
+		return -EINVAL;
+	iters = (uint32_t)atoi(argv[0]);
+	depth = (uint32_t)atoi(argv[1]);
+	size = (size_t)atol(argv[2]);
+	if (depth == 0 || depth > MAX_DEPTH || iters == 0 || size == 0 || size > PEER_BUF)
+		return -EINVAL;
+	memset(&op, 0, sizeof(op));
+	op.opcode = RZ_REMOTE_WRITE;
+	op.local = mem;
+	op.remote = d;
+	op.len = size;
+	raw_wr(rd, false, size, &wr, &sge);
+	wr.wr.rdma.rkey = rd->mw_rkey;	/* through a window, as rzone */
+	ret = cg_raw_loop(rd, &wr, iters, depth, &e_raw);
+	if (ret == 0)
+		ret = cg_rz_loop(p, &op, iters, depth, &e_rz);
+	if (ret != 0)
+		return ret;
+	n1 = cg_rz_empty(p, depth);
+	n2 = cg_raw_empty(rd, depth);
+	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
+			" calib_polls %d calib_found %d\n", iters, depth, size, e_rz, e_raw,
+			CG_EMPTY, n1 + n2);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* mc (issue 11): N lcores to one peer. The peer opens MC_MAX channels (rz_peer_connect() each:
+ * its own RC QP and CQs) to the owner, which grants its region on each. For N = 1, 2, 4 (up to
+ * NCH) threads, each drives its own channel: bursts of BATCH WRITEs of SIZE bytes posted with
+ * rz_remote_post_burst() (one doorbell; the last of each burst signaled, the rest unsignaled),
+ * at most MC_DEPTH outstanding, ITERS operations per thread; aggregate MiB/s and Mops/s from the
+ * common start to the last thread's last completion. Baseline in the same run: N raw-verbs
+ * loopback QPs (one context each, shaped like rzone's), N threads, the same bursts chained in
+ * one ibv_post_send() with the same signaling. RZB_BW_INTERLEAVE pairs, alternating first.
+ * Then grant + revoke (RZ_GRANT_F_NO_SEND: bind + invalidate on channel 0's QP) p50/p99 on the
+ * owner while the peer is idle, and while 2 of its lcores keep writing on channels 0 and 1.
+ *
+ *   rz-bench-rdma cg ITERS DEPTH SIZE        rzone and raw-verbs WRITE loops for callgrind
+ *                                             (instructions per operation)
+ *   rz-bench-rdma mc NCH SIZE ITERS BATCH GRANTS
+ */
+
+#define MC_MAX		4
+#define MC_DEPTH	128
+
+struct mc_thread {
+	pthread_t t;
+	struct rz_peer *p;		/* rzone channel, or NULL: raw */
+	struct raw_data *rd;
+	const struct rz_rdma_mem *mem;
+	const struct rz_rdma_desc *d;
+	size_t size;
+	uint32_t iters, batch;
+	volatile bool *stop;		/* loop until set (busy phase), else @iters */
+	uint64_t t_end;
+	int ret;
+	struct rz_remote_cqe cqe[MC_DEPTH];
+	struct ibv_wc wc[MC_DEPTH];
+	struct rz_remote_op ops[RZ_REMOTE_BURST_MAX];
+	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX];
+	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
+};
+
+static volatile uint32_t mc_go;
+
+static void *
+mc_rz_main(void *arg)
+{
+	struct mc_thread *m = arg;
+	uint64_t posted = 0, done = 0;
+	uint32_t i;
+	int n, k;
+
+	for (i = 0; i < m->batch; i++)
+		m->ops[i] = (struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE, .local = m->mem,
+			.remote = m->d, .len = m->size,
+			.flags = i + 1 < m->batch ? RZ_REMOTE_F_UNSIGNALED : 0 };
+	while (!__atomic_load_n(&mc_go, __ATOMIC_ACQUIRE))
+		;
+	while (m->stop != NULL ? !*m->stop : done < m->iters) {
+		if (posted - done + m->batch <= MC_DEPTH &&
+				(m->stop != NULL || posted < m->iters)) {
+			m->ops[m->batch - 1].wr_id = posted + m->batch - 1;
+			n = rz_remote_post_burst(m->p, m->ops, m->batch);
+			if (n == -ENOBUFS)
+				n = 0;
+			else if (n != (int)m->batch) {
+				m->ret = n < 0 ? n : -EIO;
+				return NULL;
+			}
+			posted += (uint64_t)n;
+		}
+		n = rz_remote_poll(m->p, m->cqe, MC_DEPTH);
+		if (n < 0) {
+			m->ret = n;
+			return NULL;
+		}
+		for (k = 0; k < n; k++) {
+			if (m->cqe[k].status != 0) {
+				m->ret = m->cqe[k].status;
+				return NULL;
+			}
+			done = m->cqe[k].wr_id + 1;
+		}
+	}
+	m->t_end = rte_rdtsc_precise();
+	return NULL;
+}
+
+static void *
+mc_raw_main(void *arg)
+{
+	struct mc_thread *m = arg;
+	uint64_t posted = 0, done = 0;
+	struct ibv_send_wr *bad;
+	uint32_t i;
+	int n, k;
+
+	for (i = 0; i < m->batch; i++) {
+		raw_wr(m->rd, false, m->size, &m->wr[i], &m->sge[i]);
+		m->wr[i].wr.rdma.rkey = m->rd->mw_rkey;	/* through a window, as rzone */
+		if (i + 1 < m->batch) {
+			m->wr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
+			m->wr[i].next = &m->wr[i + 1];
+		}
+	}
+	while (!__atomic_load_n(&mc_go, __ATOMIC_ACQUIRE))
+		;
+	while (done < m->iters) {
+		if (posted - done + m->batch <= MC_DEPTH && posted < m->iters) {
+			m->wr[m->batch - 1].wr_id = posted + m->batch - 1;
+			if (ibv_post_send(m->rd->rw.qp, m->wr, &bad) != 0) {
+				m->ret = -EIO;
+				return NULL;
+			}
+			posted += m->batch;
+		}
+		n = ibv_poll_cq(m->rd->rw.cq, MC_DEPTH, m->wc);
+		if (n < 0) {
+			m->ret = -EIO;
+			return NULL;
+		}
+		for (k = 0; k < n; k++) {
+			if (m->wc[k].status != IBV_WC_SUCCESS) {
+				m->ret = -EIO;
+				return NULL;
+			}
+			done = m->wc[k].wr_id + 1;
+		}
+	}
+	m->t_end = rte_rdtsc_precise();
+	return NULL;
+}
+
+/* One run of @n threads; 0 and the aggregate printed, or -errno. */
+static int
+mc_run(bool raw, int n, struct mc_thread *m, uint32_t pair, bool raw_first)
+{
+	uint64_t t0, t_end = 0;
+	double sec;
+	int i, ret = 0;
+
+	__atomic_store_n(&mc_go, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		m[i].ret = 0;
+		if (pthread_create(&m[i].t, NULL, raw ? mc_raw_main : mc_rz_main, &m[i]) != 0)
+			return -EAGAIN;
+	}
+	usleep(10000);
+	t0 = rte_rdtsc_precise();
+	__atomic_store_n(&mc_go, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		pthread_join(m[i].t, NULL);
+		if (m[i].ret != 0)
+			ret = m[i].ret;
+		t_end = RTE_MAX(t_end, m[i].t_end);
+	}
+	if (ret != 0)
+		return ret;
+	sec = us(t_end - t0) / 1e6;
+	printf("%s lcores %d size %zu iters %u batch %u depth %u mib_s %.4f mops %.6f sec %.3f "
+			"pair %u first %s\n", raw ? "mcraw" : "mcrz", n, m[0].size, m[0].iters,
+			m[0].batch, MC_DEPTH, (double)m[0].size * m[0].iters * n / sec / (1 << 20),
+			(double)m[0].iters * n / sec / 1e6, sec, pair, raw_first ? "raw" : "rz");
+	return 0;
+}
+
+static struct mc_thread mc_threads[MC_MAX];
+static struct raw_data mc_raw[MC_MAX];
+
+static int
+peer_mc(struct rz_peer **ch, int nch, const struct rz_rdma_mem *mem,
+		const struct rz_rdma_desc *d, int argc, char **argv)
+{
+	const char *il = getenv("RZB_BW_INTERLEAVE");
+	uint32_t pairs = il != NULL && atoi(il) > 0 ? (uint32_t)atoi(il) : 3, pr;
+	size_t size = (size_t)atol(argv[0]);
+	uint32_t iters = (uint32_t)atoi(argv[1]), batch = (uint32_t)atoi(argv[2]);
+	volatile bool stop = false;
+	char msg[64];
+	int i, n, ret;
+
+	if (batch == 0 || batch > RZ_REMOTE_BURST_MAX || batch > MC_DEPTH || iters % batch)
+		return -EINVAL;
+	for (i = 0; i < nch; i++) {
+		ret = raw_data_up(&mc_raw[i]);
+		if (ret != 0)
+			return ret;
+	}
+	for (n = 1; n <= nch; n *= 2) {
+		for (pr = 0; pr < pairs; pr++) {
+			bool raw_first = (pr + (uint32_t)n) % 2 == 0;
+			int side;
+
+			for (side = 0; side < 2; side++) {
+				bool raw = (side == 0) == raw_first;
+
+				for (i = 0; i < n; i++)
+					mc_threads[i] = (struct mc_thread){ .p = ch[i],
+						.rd = &mc_raw[i], .mem = mem, .d = &d[i],
+						.size = size, .iters = iters, .batch = batch };
+				ret = mc_run(raw, n, mc_threads, pr, raw_first);
+				if (ret != 0)
+					return ret;
+			}
+		}
+	}
+	/* Grant + revoke on the owner: idle, then with 2 lcores writing on channels 0 and 1. */
+	ret = rz_peer_send_msg(ch[0], "idle", 4);
+	if (ret == 0)
+		ret = rz_peer_recv_msg(ch[0], msg, TMO_MS) == 2 ? 0 : -EPROTO;	/* "go" */
+	if (ret != 0)
+		return ret;
+	n = RTE_MIN(nch, 2);
+	__atomic_store_n(&mc_go, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		mc_threads[i] = (struct mc_thread){ .p = ch[i], .mem = mem, .d = &d[i],
+			.size = size, .iters = iters, .batch = batch, .stop = &stop };
+		if (pthread_create(&mc_threads[i].t, NULL, mc_rz_main, &mc_threads[i]) != 0)
+			return -EAGAIN;
+	}
+	__atomic_store_n(&mc_go, 1, __ATOMIC_RELEASE);
+	usleep(100000);
+	ret = rz_peer_send_msg(ch[0], "busy", 4);
+	if (ret == 0 && rz_peer_recv_msg(ch[0], msg, TMO_MS) != 4)	/* "done" */
+		ret = -EPROTO;
+	stop = true;
+	for (i = 0; i < n; i++) {
+		pthread_join(mc_threads[i].t, NULL);
+		if (mc_threads[i].ret != 0 && ret == 0)
+			ret = mc_threads[i].ret;
+	}
+	for (i = 0; i < nch; i++)
+		raw_data_close(&mc_raw[i]);
+	return ret;
+}
+
+static int
+owner_mc_grants(struct rz_region *r, struct rz_peer *p, uint32_t grants, const char *tag)
+{
+	struct rz_rdma_desc d;
+	struct stats s;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < grants && i < MAX_ITERS; i++) {
+		uint64_t t0 = rte_rdtsc_precise();
+
+		ret = rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 4096, 0, RZ_GRANT_F_NO_SEND, &d);
+		if (ret == 0)
+			ret = rz_rdma_revoke(&d);
+		samples[i] = rte_rdtsc_precise() - t0;
+		if (ret != 0)
+			return ret;
+	}
+	stats_of(samples, i, &s);
+	printf("mcgrant %s n %u p50_us %.1f p99_us %.1f\n", tag, i, s.p50, s.p99);
+	return 0;
+}
+
+static int
+owner_mc(struct rz_peer_listener *lst, struct rz_peer *p0, int argc, char **argv)
+{
+	int nch = atoi(argv[0]), i, ret;
+	uint32_t grants = (uint32_t)atoi(argv[4]);
+	struct rz_peer *ch[MC_MAX] = { p0 };
+	struct rz_rdma_desc d;
+	struct rz_region *r;
+	char msg[64];
+
+	if (nch < 1 || nch > MC_MAX || argc < 5)
+		return -EINVAL;
+	for (i = 1; i < nch; i++) {
+		ch[i] = rz_peer_accept(lst, TMO_MS);
+		if (ch[i] == NULL)
+			return -rte_errno;
+	}
+	r = new_region(REGION_SZ);
+	if (r == NULL)
+		return -ENOMEM;
+	for (i = 0; i < nch; i++) {
+		ret = rz_rdma_grant(r, ch[i], RZ_MODE_SHARE, 0, 0, 0, &d);
+		if (ret != 0)
+			return ret;
+	}
+	ret = rz_peer_recv_msg(ch[0], msg, 20 * TMO_MS) == 4 ? 0 : -EPROTO;	/* "idle" */
+	if (ret == 0)
+		ret = owner_mc_grants(r, ch[0], grants, "idle");
+	if (ret == 0)
+		ret = rz_peer_send_msg(ch[0], "go", 2);
+	if (ret == 0 && rz_peer_recv_msg(ch[0], msg, TMO_MS) != 4)	/* "busy" */
+		ret = -EPROTO;
+	if (ret == 0)
+		ret = owner_mc_grants(r, ch[0], grants, "busy2");
+	if (ret == 0)
+		ret = rz_peer_send_msg(ch[0], "done", 4);
+	for (i = 1; i < nch; i++)
+		rz_peer_close(ch[i]);
+	/* The region goes with the owner's exit path (rz_rdma_fini() revokes). */
+	return ret;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -1084,6 +1528,38 @@ peer_main(int argc, char **argv)
 			ret = pingpong(p, own, &mem, &d, si, n, true);
 		if (ret != 0)
 			fprintf(stderr, "peer: ping-pong: %s\n", strerror(-ret));
+	} else if (strcmp(mode, "mc") == 0) {
+		static struct rz_rdma_desc dm[MC_MAX];
+		struct rz_peer *ch[MC_MAX] = { p };
+		int nch = argc > 9 ? atoi(argv[5]) : 0, i;
+
+		ret = nch >= 1 && nch <= MC_MAX ? 0 : -EINVAL;
+		for (i = 1; ret == 0 && i < nch; i++) {
+			ch[i] = rz_peer_connect(argv[3], (uint16_t)atoi(argv[4]), TMO_MS);
+			if (ch[i] == NULL)
+				ret = -rte_errno;
+		}
+		for (i = 0; ret == 0 && i < nch; i++)
+			ret = rz_peer_recv_desc(ch[i], &dm[i], TMO_MS);
+		if (ret == 0)
+			ret = peer_mc(ch, nch, &mem, dm, argc - 6, argv + 6);
+		for (i = 1; i < nch; i++)
+			if (ch[i] != NULL)
+				rz_peer_close(ch[i]);
+		if (ret != 0)
+			fprintf(stderr, "peer: mc: %s\n", strerror(-ret));
+	} else if (strcmp(mode, "cg") == 0) {
+		struct raw_data rd;
+
+		ret = rz_peer_recv_desc(p, &d, TMO_MS);
+		if (ret == 0)
+			ret = raw_data_up(&rd);
+		if (ret == 0) {
+			ret = peer_cg(p, &mem, &d, &rd, argc - 5, argv + 5);
+			raw_data_close(&rd);
+		}
+		if (ret != 0)
+			fprintf(stderr, "peer: cg: %s\n", strerror(-ret));
 	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
 		/* The in-process raw-verbs baseline, next to the rzone connection. */
 		struct raw_data rd;
@@ -1583,6 +2059,8 @@ owner_main(int argc, char **argv)
 	}
 	if (strcmp(mode, "grant") == 0) {
 		ret = owner_grant(p, argc - 2, argv + 2);
+	} else if (strcmp(mode, "mc") == 0) {
+		ret = owner_mc(lst, p, argc - 2, argv + 2);
 	} else if (strcmp(mode, "pp") == 0) {
 		struct size_iters si[MAX_SIZES];
 		int n = parse_sizes(argc - 2, argv + 2, si);
@@ -1590,7 +2068,8 @@ owner_main(int argc, char **argv)
 		ret = n > 0 ? pp_setup(p, true, &r, &mem, &d) : -EINVAL;
 		if (ret == 0)
 			ret = pingpong(p, r, &mem, &d, si, n, false);
-	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
+	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0 ||
+			strcmp(mode, "cg") == 0) {
 		r = new_region(REGION_SZ);
 		ret = r == NULL ? -ENOMEM : rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
 		/* The owner is passive while the peer works (as perftest's server is). */

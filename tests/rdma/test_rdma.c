@@ -2247,7 +2247,7 @@ test_rkey_entropy(void)
 	char buf[64], arg[16];
 	uint64_t t0;
 	pid_t pid;
-	int i, dup = 0;
+	int i, dup = 0, eagain = 0;
 
 	CU_ASSERT_FATAL(r != NULL && keys != NULL && sorted != NULL);
 	snprintf(arg, sizeof(arg), "%d", N_RKEYS);
@@ -2257,8 +2257,14 @@ test_rkey_entropy(void)
 	CU_ASSERT_FATAL(p != NULL);
 	t0 = now_ms();
 	for (i = 0; i < N_RKEYS; i++) {
-		if (rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d) != 0 ||
-				rz_rdma_revoke(&d) != 0)
+		int ret, tries = 0;
+
+		/* -EAGAIN: the peer had not taken the previous descriptor within 100 ms (16 behind,
+		 * slow under ASan in the VM): documented, try again (bounded, counted). */
+		while ((ret = rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 4096, 0, &d)) == -EAGAIN &&
+				++tries < 100)
+			eagain++;
+		if (ret != 0 || rz_rdma_revoke(&d) != 0)
 			break;
 		keys[i] = d.rkey;
 		seq[i] = 0x100u * (uint32_t)i + 1;	/* a sequential allocator, for contrast */
@@ -2274,6 +2280,7 @@ test_rkey_entropy(void)
 	h_key = step_entropy(keys, N_RKEYS, 0xff);
 	h_full = step_entropy(keys, N_RKEYS, UINT32_MAX);
 	h_seq = step_entropy(seq, N_RKEYS, UINT32_MAX);
+	printf("\n  (%d grants refused once with -EAGAIN, the peer behind: tried again)", eagain);
 	printf("\n  %d grants in %" PRIu64 " ms; rkeys e.g. 0x%08x 0x%08x 0x%08x; %d repeated\n"
 			"  H(k_n | k_(n-1)) estimated as the entropy of the step: key byte %.2f "
 			"bits "
@@ -3802,6 +3809,671 @@ test_hello_v1_refused(void)
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Stress (issue 11): control calls for a peer from one thread while two others drive data
+ * paths to the same remote process. Run by the test (a DPDK primary) and by a DPDK secondary
+ * of its instance it spawns ("--stress PREFIX IP PORT SECONDS"), symmetrically: each grants the
+ * other a region on two connections, D and W (each connection its own RC QP and CQs: W is the
+ * data channel of the second worker). In each process, for SECONDS:
+ * - worker 0 on D and worker 1 on W: synchronous WRITE + READ back of 4096 bytes, fetch-add and
+ *   compare-swap on a counter of their own, and a burst of 8 asynchronous WRITEs (signaled, wr_id
+ *   tagged with the worker and a sequence) then a READ, all polled back: every byte verified,
+ *   every completion seen once, with its own wr_id (no loss, none foreign), status 0;
+ * - a control thread on D: grant + revoke, a 20 ms grant left to expire through
+ *   rz_rdma_progress(), rz_peer_send_msg(); the secondary's also closes and reconnects a third
+ *   connection every 8 rounds (the primary accepts it in a fourth thread, waits for it to go,
+ *   closes it);
+ * - a receiver thread on D takes the descriptors and messages the other's control sends.
+ * Every call is timed: synchronous data calls against rz_peer_sync_timeout_ms(), control calls
+ * against their documented bound (STRESS_CTRL_BOUND_MS). Results go to stderr; any failure fails.
+ */
+
+#define STRESS_SLICE	(64u << 10)	/* each worker's part of the other's region */
+#define STRESS_BURST	8
+#define STRESS_CTRL_BOUND_MS	10200	/* grant: backlog 100 ms + bind 5 s + SEND 5 s */
+
+struct stress_ctx {
+	struct rz_peer *pd, *pw;
+	struct rz_region *r;		/* ours: the other writes into it */
+	struct rz_rdma_desc theirs[2];	/* the other's grants to us: on D, on W */
+	const char *ip;
+	uint16_t port;
+	bool primary;
+	volatile bool stop;
+	volatile bool fin_seen;
+	uint64_t deadline_ms;
+	/* results */
+	uint64_t ops[2], bytes_ok[2], async_ok[2];
+	uint64_t sync_max_us[2];
+	uint64_t ctrl_rounds, ctrl_max_us, expired, sent_msgs, eagain, reconnects, accepted;
+	uint64_t data_eagain;
+	uint64_t rx_desc, rx_msg, rx_stale;
+	int err;			/* first unexpected error */
+	char why[160];
+};
+
+static void
+stress_fail(struct stress_ctx *c, const char *what, int ret)
+{
+	if (__atomic_exchange_n(&c->err, ret == 0 ? -1 : ret, __ATOMIC_ACQ_REL) == 0)
+		snprintf(c->why, sizeof(c->why), "%s: %d (%s)", what, ret, strerror(-ret));
+	c->stop = true;
+}
+
+struct stress_worker {
+	struct stress_ctx *c;
+	int w;
+};
+
+/* A synchronous call, again while it is refused with -EAGAIN (documented: a descriptor or
+ * message of the control thread has not been taken by the other side within 100 ms, and the
+ * operation would queue behind it; nothing was sent). Counted. */
+#define STRESS_SYNC(c, ret, call) do { \
+		(ret) = (call); \
+		if ((ret) != -EAGAIN || (c)->stop) \
+			break; \
+		__atomic_fetch_add(&(c)->data_eagain, 1, __ATOMIC_RELAXED); \
+		sched_yield(); \
+	} while (1)
+
+static void *
+stress_worker_main(void *arg)
+{
+	struct stress_worker *sw = arg;
+	struct stress_ctx *c = sw->c;
+	struct rz_peer *p = sw->w == 0 ? c->pd : c->pw;
+	const struct rz_rdma_desc *d = &c->theirs[sw->w];
+	uint64_t bound_us = (uint64_t)rz_peer_sync_timeout_ms(p) * 1000, counter = 0, seq = 0;
+	size_t len = (STRESS_BURST + 3) * 4096;
+	struct rz_rdma_mem mem;
+	uint8_t *buf = aligned_alloc(4096, len);
+	int ret, i;
+
+	if (buf == NULL || rz_rdma_register_mem(buf, len, &mem) != 0) {
+		stress_fail(c, "worker: register", -ENOMEM);
+		return NULL;
+	}
+	/* The counter (last 8 bytes of our slice) starts at 0. */
+	memset(buf, 0, 8);
+	if ((ret = rz_remote_write(p, &mem, 0, d, STRESS_SLICE - 8, 8)) != 0)
+		stress_fail(c, "worker: counter reset", ret);
+	while (!c->stop && now_ms() < c->deadline_ms) {
+		uint8_t b = (uint8_t)(seq * 31 + (uint64_t)sw->w * 7 + 1);
+		struct rz_remote_cqe cqe[STRESS_BURST + 1];
+		bool seen[STRESS_BURST + 1];
+		uint64_t t0, dt, old;
+		int got = 0, k;
+
+		/* Synchronous: write, read back, atomics. */
+		memset(buf, b, 4096);
+		memset(buf + 4096, 0, 4096);
+		t0 = now_us();
+		STRESS_SYNC(c, ret, rz_remote_write(p, &mem, 0, d, 0, 4096));
+		if (ret == 0)
+			STRESS_SYNC(c, ret, rz_remote_read(p, &mem, 4096, d, 0, 4096));
+		dt = now_us() - t0;
+		if (dt > c->sync_max_us[sw->w])
+			c->sync_max_us[sw->w] = dt;
+		if (ret != 0) {
+			stress_fail(c, "worker: sync write/read", ret);
+			break;
+		}
+		if (dt > 2 * bound_us)
+			stress_fail(c, "worker: sync write + read over 2 x its bound", -ETIME);
+		for (i = 0; i < 4096; i++)
+			if (buf[4096 + i] != b)
+				break;
+		if (i < 4096) {
+			stress_fail(c, "worker: read back differs", -EILSEQ);
+			break;
+		}
+		c->bytes_ok[sw->w] += 4096;
+		STRESS_SYNC(c, ret, rz_remote_fetch_add(p, &mem, 8192, d, STRESS_SLICE - 8, 1,
+				&old));
+		if (ret != 0 || old != counter) {
+			stress_fail(c, "worker: fetch_add (or its old value)", ret != 0 ? ret :
+					-EILSEQ);
+			break;
+		}
+		counter++;
+		STRESS_SYNC(c, ret, rz_remote_cmp_swap(p, &mem, 8192, d, STRESS_SLICE - 8, counter,
+				counter + 1, &old));
+		if (ret != 0 || old != counter) {
+			stress_fail(c, "worker: cmp_swap (or its old value)", ret != 0 ? ret :
+					-EILSEQ);
+			break;
+		}
+		counter++;
+		/* Asynchronous: a burst of writes, then a read of the first, all polled. */
+		for (k = 0; k < STRESS_BURST; k++) {
+			struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = &mem,
+				.local_off = (size_t)(3 + k) * 4096, .remote = d,
+				.remote_off = (uint64_t)(1 + k) * 4096, .len = 4096,
+				.wr_id = ((uint64_t)sw->w << 56) | (seq << 8) | (uint64_t)k };
+
+			memset(buf + (size_t)(3 + k) * 4096, (uint8_t)(b + k), 4096);
+			ret = rz_remote_post(p, &op);
+			if (ret != 0)
+				break;
+		}
+		if (ret == 0) {
+			struct rz_remote_op op = { .opcode = RZ_REMOTE_READ, .local = &mem,
+				.local_off = 4096, .remote = d, .remote_off = 4096, .len = 4096,
+				.wr_id = ((uint64_t)sw->w << 56) | (seq << 8) | STRESS_BURST };
+
+			ret = rz_remote_post(p, &op);
+		}
+		if (ret != 0) {
+			stress_fail(c, "worker: rz_remote_post", ret);
+			break;
+		}
+		memset(seen, 0, sizeof(seen));
+		t0 = now_us();
+		while (got < STRESS_BURST + 1) {
+			int n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+
+			if (n < 0) {
+				stress_fail(c, "worker: rz_remote_poll", n);
+				break;
+			}
+			for (k = 0; k < n; k++) {
+				uint64_t id = cqe[k].wr_id, slot = id & 0xff;
+				uint64_t s48 = (id >> 8) & 0xffffffffffffull;
+				bool mine = (id >> 56) == (uint64_t)sw->w &&
+					s48 == (seq & 0xffffffffffffull);
+
+				if (!mine || slot > STRESS_BURST || seen[slot]) {
+					stress_fail(c, "worker: foreign or repeated completion",
+							-EILSEQ);
+					break;
+				}
+				if (cqe[k].status != 0) {
+					stress_fail(c, "worker: async completion", cqe[k].status);
+					break;
+				}
+				seen[slot] = true;
+				got++;
+			}
+			if (c->err != 0)
+				break;
+			if (now_us() - t0 > 2 * bound_us) {
+				stress_fail(c, "worker: async completions missing (lost)", -ETIME);
+				break;
+			}
+			if (n == 0)
+				sched_yield();
+		}
+		if (c->err != 0)
+			break;
+		for (i = 0; i < 4096; i++)
+			if (buf[4096 + i] != b)
+				break;
+		if (i < 4096) {
+			stress_fail(c, "worker: async read back differs", -EILSEQ);
+			break;
+		}
+		c->async_ok[sw->w] += STRESS_BURST + 1;
+		c->ops[sw->w] += 4 + STRESS_BURST + 1;
+		seq++;
+	}
+	rz_rdma_deregister_mem(&mem);
+	free(buf);
+	return NULL;
+}
+
+/* A control call: timed against the documented bound; -EAGAIN (the other has not taken the
+ * previous SEND within 100 ms: its receiver was descheduled) is documented and counted. */
+static bool
+stress_ctrl_ok(struct stress_ctx *c, const char *what, int ret, uint64_t t0)
+{
+	uint64_t dt = now_us() - t0;
+
+	if (dt > c->ctrl_max_us)
+		c->ctrl_max_us = dt;
+	if (dt > (uint64_t)STRESS_CTRL_BOUND_MS * 1000)
+		stress_fail(c, what, -ETIME);
+	if (ret == -EAGAIN) {
+		c->eagain++;
+		return false;
+	}
+	if (ret != 0) {
+		stress_fail(c, what, ret);
+		return false;
+	}
+	return true;
+}
+
+static void *
+stress_ctrl_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+	struct rz_rdma_desc g, s;
+	uint64_t t0;
+	int ret, live = 0;
+
+	while (!c->stop && now_ms() < c->deadline_ms) {
+		t0 = now_us();
+		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_SHARE, 2 * STRESS_SLICE, 4096, 0, &g);
+		if (stress_ctrl_ok(c, "control: grant", ret, t0)) {
+			t0 = now_us();
+			ret = rz_rdma_revoke(&g);
+			stress_ctrl_ok(c, "control: revoke", ret, t0);
+		}
+		t0 = now_us();
+		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_COPY_ON_WRITE, 2 * STRESS_SLICE + 4096,
+				4096, 20 * 1000000ull, &s);
+		if (stress_ctrl_ok(c, "control: short-lived grant", ret, t0))
+			live++;
+		t0 = now_us();
+		ret = rz_rdma_progress();
+		if (ret < 0)
+			stress_fail(c, "control: rz_rdma_progress", ret);
+		else
+			c->expired += (uint64_t)ret;
+		stress_ctrl_ok(c, "control: progress", 0, t0);
+		t0 = now_us();
+		ret = rz_peer_send_msg(c->pd, "ctl", 3);
+		if (stress_ctrl_ok(c, "control: send_msg", ret, t0))
+			c->sent_msgs++;
+		if (!c->primary && c->ctrl_rounds % 8 == 7) {
+			struct rz_peer *x;
+
+			t0 = now_us();
+			x = rz_peer_connect(c->ip, c->port, TMO);
+			if (x == NULL) {
+				stress_fail(c, "control: reconnect the third peer", -rte_errno);
+				break;
+			}
+			rz_peer_close(x);
+			c->reconnects++;
+		}
+		c->ctrl_rounds++;
+	}
+	/* The short-lived grants left expire. */
+	t0 = now_ms();
+	while (rz_rdma_grant_count() > 4 && now_ms() - t0 < 10000) {
+		ret = rz_rdma_progress();
+		if (ret > 0)
+			c->expired += (uint64_t)ret;
+		usleep(10000);
+	}
+	(void)live;
+	return NULL;
+}
+
+static void *
+stress_rx_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+	struct rz_rdma_desc d;
+	char m[128];
+	int ret;
+
+	while (!c->fin_seen) {
+		ret = rz_peer_recv_desc(c->pd, &d, 200);
+		if (ret == 0) {
+			c->rx_desc++;
+			continue;
+		}
+		if (ret == -ESTALE) {
+			c->rx_stale++;	/* a 20 ms grant expired before we took it */
+			continue;
+		}
+		if (ret == -ETIMEDOUT)
+			continue;
+		if (ret != -ENOMSG) {
+			stress_fail(c, "receiver: rz_peer_recv_desc", ret);
+			break;
+		}
+		ret = rz_peer_recv_msg(c->pd, m, 0);
+		if (ret == 3 && memcmp(m, "fin", 3) == 0)
+			c->fin_seen = true;
+		else if (ret >= 0)
+			c->rx_msg++;
+		else if (ret != -ENOMSG && ret != -ETIMEDOUT) {
+			stress_fail(c, "receiver: rz_peer_recv_msg", ret);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* The primary's: accept the secondary's third connection, wait for it to go, close it. */
+static void *
+stress_acceptor_main(void *arg)
+{
+	struct stress_ctx *c = arg;
+
+	/* Until the secondary is done (its "fin"), even if we stopped early. */
+	while (!c->fin_seen && now_ms() < c->deadline_ms + 60000) {
+		/* The timeout covers the connection's establishment too: generous (TCG). */
+		struct rz_peer *x = rz_peer_accept(lst, 5000);
+		uint64_t t0 = now_ms();
+
+		if (x == NULL)
+			continue;
+		c->accepted++;
+		while (rz_peer_connected(x) == 1 && now_ms() - t0 < 10000)
+			usleep(5000);
+		rz_peer_close(x);
+	}
+	return NULL;
+}
+
+/* The part both processes run once D and W are connected and the grants exchanged. */
+static int
+stress_run(struct stress_ctx *c, unsigned int seconds)
+{
+	struct stress_worker sw[2] = { { c, 0 }, { c, 1 } };
+	pthread_t tw[2], tc, trx, ta;
+	uint64_t t_end;
+	int ret, i;
+
+	c->deadline_ms = now_ms() + (uint64_t)seconds * 1000;
+	if (pthread_create(&trx, NULL, stress_rx_main, c) != 0 ||
+			pthread_create(&tw[0], NULL, stress_worker_main, &sw[0]) != 0 ||
+			pthread_create(&tw[1], NULL, stress_worker_main, &sw[1]) != 0 ||
+			pthread_create(&tc, NULL, stress_ctrl_main, c) != 0 ||
+			(c->primary && pthread_create(&ta, NULL, stress_acceptor_main, c) != 0)) {
+		fprintf(stderr, "stress: pthread_create\n");
+		return -1;
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tw[i], NULL);
+	pthread_join(tc, NULL);
+	/* Then "fin": the receivers stop once each side has the other's. */
+	ret = rz_peer_send_msg(c->pd, "fin", 3);
+	t_end = now_ms();
+	while (ret == -EAGAIN && now_ms() - t_end < 10000) {
+		usleep(10000);
+		ret = rz_peer_send_msg(c->pd, "fin", 3);
+	}
+	if (ret != 0)
+		stress_fail(c, "fin", ret);
+	t_end = now_ms();
+	while (!c->fin_seen && now_ms() - t_end < 30000)
+		usleep(10000);
+	if (!c->fin_seen) {
+		stress_fail(c, "no fin from the other", -ETIMEDOUT);
+		c->fin_seen = true;
+	}
+	pthread_join(trx, NULL);
+	c->stop = true;
+	if (c->primary)
+		pthread_join(ta, NULL);
+	fprintf(stderr, "stress %s: %u s: worker ops %" PRIu64 " + %" PRIu64 " (bytes verified "
+			"%" PRIu64 " + %" PRIu64 ", async completions %" PRIu64 " + %" PRIu64 "), "
+			"sync call max %" PRIu64 " / %" PRIu64 " us (bound %d / %d ms); control "
+			"rounds %" PRIu64 " (max %" PRIu64 " us, bound %d ms), expired %" PRIu64
+			", msgs %" PRIu64 ", -EAGAIN %" PRIu64 " (data path %" PRIu64 "), "
+			"reconnects %" PRIu64 ", accepted %"
+			PRIu64 "; received desc %" PRIu64 " (+%" PRIu64 " expired first) msgs %"
+			PRIu64 "; %s%s\n", c->primary ? "primary" : "secondary", seconds,
+			c->ops[0], c->ops[1], c->bytes_ok[0], c->bytes_ok[1], c->async_ok[0],
+			c->async_ok[1], c->sync_max_us[0], c->sync_max_us[1],
+			rz_peer_sync_timeout_ms(c->pd), rz_peer_sync_timeout_ms(c->pw),
+			c->ctrl_rounds, c->ctrl_max_us, STRESS_CTRL_BOUND_MS, c->expired,
+			c->sent_msgs, c->eagain, c->data_eagain, c->reconnects, c->accepted,
+			c->rx_desc,
+			c->rx_stale, c->rx_msg, c->err == 0 ? "OK" : "FAIL: ", c->why);
+	if (c->err == 0 && (c->ops[0] == 0 || c->ops[1] == 0 || c->ctrl_rounds == 0))
+		stress_fail(c, "a thread did nothing", -EIO);
+	return c->err == 0 ? 0 : -1;
+}
+
+/* Grant our region on D and W (slices 0 and 1), take the other's two grants. The primary
+ * grants first. */
+static int
+stress_exchange(struct stress_ctx *c)
+{
+	struct rz_rdma_desc mine[2];
+	int ret, i;
+
+	for (i = 0; i < 2 && c->primary; i++) {
+		ret = rz_rdma_grant(c->r, i == 0 ? c->pd : c->pw, RZ_MODE_SHARE,
+				(size_t)i * STRESS_SLICE, STRESS_SLICE, 0, &mine[i]);
+		if (ret != 0)
+			return ret;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = rz_peer_recv_desc(i == 0 ? c->pd : c->pw, &c->theirs[i], TMO);
+		if (ret != 0)
+			return ret;
+	}
+	for (i = 0; i < 2 && !c->primary; i++) {
+		ret = rz_rdma_grant(c->r, i == 0 ? c->pd : c->pw, RZ_MODE_SHARE,
+				(size_t)i * STRESS_SLICE, STRESS_SLICE, 0, &mine[i]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static unsigned int
+stress_seconds(void)
+{
+	const char *s = getenv("RZ_RDMA_STRESS_S");
+
+	return s != NULL && atoi(s) > 0 ? (unsigned int)atoi(s) : 20;
+}
+
+#define XFAIL(...) do { fprintf(stderr, "stress secondary: FAIL: " __VA_ARGS__); \
+	fprintf(stderr, "\n"); return 1; } while (0)
+
+static int
+stress_main(int argc, char **argv)
+{
+	char prefix[96];
+	char *eal[] = { argv[0], "--proc-type=secondary", "--no-pci", "-l", "0",
+		"--log-level=lib.rzone:notice", prefix, NULL };
+	static struct stress_ctx c;
+	int ret;
+
+	if (argc < 6)
+		XFAIL("usage: --stress PREFIX IP PORT SECONDS");
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", argv[2]);
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0)
+		XFAIL("rte_eal_init: %s", rte_strerror(rte_errno));
+	if ((ret = rz_init()) != 0)
+		XFAIL("rz_init: %d", ret);
+	if ((ret = rz_rdma_init(NULL)) != 0)
+		XFAIL("rz_rdma_init: %s", strerror(-ret));
+	c.ip = argv[3];
+	c.port = (uint16_t)atoi(argv[4]);
+	c.r = rz_region_create(RZ_PID_SELF, MB2, RZ_PERM_RW);
+	if (c.r == NULL || rz_region_map(c.r, RZ_PID_SELF, NULL, RZ_PERM_RW) != 0)
+		XFAIL("region: %s", rte_strerror(rte_errno));
+	c.pd = rz_peer_connect(c.ip, c.port, TMO);
+	c.pw = c.pd == NULL ? NULL : rz_peer_connect(c.ip, c.port, TMO);
+	if (c.pd == NULL || c.pw == NULL)
+		XFAIL("connect: %s", strerror(rte_errno));
+	if ((ret = stress_exchange(&c)) != 0)
+		XFAIL("grant exchange: %s", strerror(-ret));
+	ret = stress_run(&c, (unsigned int)atoi(argv[5]));
+	rz_peer_close(c.pw);
+	rz_peer_close(c.pd);
+	rz_region_destroy(c.r);
+	rz_rdma_fini();
+	rz_fini();
+	rte_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}
+
+static void
+test_stress(void)
+{
+	char port[16], opt[] = "--stress", ip[64], pfx[64], secs[16];
+	char *argv[] = { self_exe, opt, pfx, ip, port, secs, NULL };
+	static struct stress_ctx c;
+	unsigned int seconds = stress_seconds();
+	pid_t pid;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.primary = true;
+	c.r = new_region(MB2, RZ_PERM_RW, 0);
+	CU_ASSERT_FATAL(c.r != NULL);
+	snprintf(port, sizeof(port), "%u", rz_peer_listener_port(lst));
+	snprintf(ip, sizeof(ip), "%s", test_ip);
+	snprintf(pfx, sizeof(pfx), "%s", file_prefix);
+	snprintf(secs, sizeof(secs), "%u", seconds);
+	CU_ASSERT_FATAL(posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) == 0);
+	c.pd = accept_peer();
+	c.pw = c.pd == NULL ? NULL : accept_peer();
+	CU_ASSERT_FATAL(c.pd != NULL && c.pw != NULL);
+	ret = stress_exchange(&c);
+	CU_ASSERT_EQUAL_FATAL(ret, 0);
+	CU_ASSERT_EQUAL(stress_run(&c, seconds), 0);
+	if (c.err != 0)
+		printf("\n  stress: %s\n", c.why);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	printf("\n  stress %u s (RZ_RDMA_STRESS_S): primary workers %" PRIu64 " + %" PRIu64
+			" ops, control rounds %" PRIu64 ", max control call %" PRIu64 " us, max "
+			"sync write+read %" PRIu64 " us\n", seconds, c.ops[0], c.ops[1],
+			c.ctrl_rounds, c.ctrl_max_us, RTE_MAX(c.sync_max_us[0], c.sync_max_us[1]));
+	rz_peer_close(c.pw);
+	rz_peer_close(c.pd);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(c.r), 0);
+}
+/* ---------------------------------------------------------------------------------------- */
+/* No global stall (issue 11): while a thread of ours is held up in calls about a stalled peer
+ * (it takes nothing: grants and messages to it wait up to 100 ms for its door, the first
+ * message 5 s), another peer's grant + revoke and local calls (a region's unmap + map into
+ * this process, rz_rdma_grant_count()) keep their latency: p99 before and during, asserted
+ * within 4 x before + 50 ms (a call that waited for the stalled peer's 100 ms would exceed it
+ * when the before p99 is under ~15 ms, as it is in the VM lane). Figures printed. */
+
+#define NOSTALL_ROUNDS	40
+
+struct nostall_bg {
+	struct rz_region *r;
+	struct rz_peer *p;
+	volatile bool stop;
+	uint64_t calls, eagain, other;
+};
+
+static void *
+nostall_bg_main(void *arg)
+{
+	struct nostall_bg *b = arg;
+	struct rz_rdma_desc d;
+	int ret;
+
+	while (!b->stop) {
+		ret = rz_rdma_grant(b->r, b->p, RZ_MODE_SHARE, 0, 4096, 0, &d);
+		b->calls++;
+		if (ret == -EAGAIN)
+			b->eagain++;
+		else if (ret != 0)
+			b->other++;
+		ret = rz_peer_send_msg(b->p, "x", 1);
+		b->calls++;
+		if (ret == -EAGAIN)
+			b->eagain++;
+		else if (ret != 0 && ret != -ETIMEDOUT)
+			b->other++;
+	}
+	return NULL;
+}
+
+static uint64_t
+p99_of(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return v[(n * 99 + 99) / 100 - 1];
+}
+
+static int
+nostall_rounds(struct rz_region *r, struct rz_region *r2, struct rz_peer *pb, uint64_t *gr,
+		uint64_t *loc)
+{
+	struct rz_rdma_desc d;
+	int i, ret;
+
+	for (i = 0; i < NOSTALL_ROUNDS; i++) {
+		uint64_t t0 = now_us();
+
+		ret = rz_rdma_grant(r, pb, RZ_MODE_SHARE, 8192, 4096, 0, &d);
+		if (ret == 0)
+			ret = rz_rdma_revoke(&d);
+		gr[i] = now_us() - t0;
+		if (ret != 0)
+			return ret;
+		t0 = now_us();
+		ret = rz_region_unmap(r2, RZ_PID_SELF);
+		if (ret == 0)
+			ret = rz_region_map(r2, RZ_PID_SELF, NULL, RZ_PERM_RW);
+		if (ret == 0 && rz_rdma_grant_count() < 0)
+			ret = -EIO;
+		loc[i] = now_us() - t0;
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void
+test_no_global_stall(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0), *r2 = new_region(MB2, RZ_PERM_RW, 0);
+	static uint64_t g0[NOSTALL_ROUNDS], l0[NOSTALL_ROUNDS], g1[NOSTALL_ROUNDS],
+		l1[NOSTALL_ROUNDS];
+	struct nostall_bg bg = { 0 };
+	uint64_t pg0, pl0, pg1, pl1;
+	struct rz_peer *pa, *pb;
+	char n_arg[16], buf[64];
+	pthread_t t;
+	pid_t a, b;
+	int i;
+
+	CU_ASSERT_FATAL(r != NULL && r2 != NULL);
+	a = spawn_peer("stall", NULL);
+	CU_ASSERT_FATAL(a > 0);
+	pa = accept_peer();
+	CU_ASSERT_FATAL(pa != NULL);
+	snprintf(n_arg, sizeof(n_arg), "%d", 2 * NOSTALL_ROUNDS);
+	b = spawn_peer("drain", n_arg);
+	CU_ASSERT_FATAL(b > 0);
+	pb = accept_peer();
+	CU_ASSERT_FATAL(pb != NULL);
+	CU_ASSERT_EQUAL_FATAL(nostall_rounds(r, r2, pb, g0, l0), 0);
+	/* The stalled peer's door fills first (its 16 slots + 1), then every call waits. */
+	bg.r = r;
+	bg.p = pa;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, nostall_bg_main, &bg) == 0);
+	while (bg.eagain == 0)
+		usleep(10000);
+	CU_ASSERT_EQUAL(nostall_rounds(r, r2, pb, g1, l1), 0);
+	bg.stop = true;
+	pthread_join(t, NULL);
+	pg0 = p99_of(g0, NOSTALL_ROUNDS);
+	pl0 = p99_of(l0, NOSTALL_ROUNDS);
+	pg1 = p99_of(g1, NOSTALL_ROUNDS);
+	pl1 = p99_of(l1, NOSTALL_ROUNDS);
+	printf("\n  another peer's grant+revoke p99 %" PRIu64 " us before, %" PRIu64 " us while "
+			"a thread is held up by a stalled peer (%" PRIu64 " calls to it, %" PRIu64
+			" -EAGAIN after 100 ms); local unmap+map+count p99 %" PRIu64 " us before, %"
+			PRIu64 " us during\n", pg0, pg1, bg.calls, bg.eagain, pl0, pl1);
+	CU_ASSERT(bg.eagain > 0);
+	CU_ASSERT_EQUAL(bg.other, 0);
+	CU_ASSERT(pg1 <= 4 * pg0 + 50000);
+	CU_ASSERT(pl1 <= 4 * pl0 + 50000);
+	/* The drain peer took its descriptors; the stalled one is let go and closed. */
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(pb, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pb, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(b), 0);
+	kill(a, SIGKILL);
+	wait_peer(a);
+	rz_peer_close(pa);
+	rz_peer_close(pb);
+	for (i = 0; i < 3 && rz_rdma_grant_count() != 0; i++)
+		rz_rdma_progress();
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -3833,6 +4505,9 @@ static const struct rz_test_case cases[] = {
 	{ "abuse: connect/disconnect churn, another peer works", test_churn },
 	{ "abuse: a peer that never posts receives, another peer works", test_deaf_peer },
 	{ "hello of version 1 refused", test_hello_v1_refused },
+	{ "concurrency: a stalled peer holds up no other peer, no local call",
+		test_no_global_stall },
+	{ "concurrency: stress, control from one thread, data from two, to one peer", test_stress },
 	{ NULL, NULL },
 };
 
@@ -3876,6 +4551,8 @@ main(int argc, char **argv)
 		return secondary_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "--grantor") == 0)
 		return grantor_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--stress") == 0)
+		return stress_main(argc, argv);
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "FAIL: readlink /proc/self/exe\n");
