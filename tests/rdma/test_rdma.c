@@ -818,25 +818,32 @@ stream_byte(size_t off, int run)
 #define STREAM_LEN	(512u << 10)	/* written in 64 KiB WRITEs, read back */
 #define STREAM_SMALL	200		/* then 4 KiB WRITEs, each timed */
 
-/* "lossy LOSS:RUN": with LOSS % netem loss on this host's eth0 too (the owner sets its own),
- * write STREAM_LEN bytes of run RUN's pattern, read them back and compare, then STREAM_SMALL
- * timed 4 KiB writes; report { elapsed us of the big write + read, p50 us, p99 us, errors }. */
+/* What netem does to both hosts' eth0 in the wire suite's "lossy" runs (index K; "": nothing). */
+static const char *const netem_specs[] = {
+	"", "loss 1%", "loss 5%", "delay 1ms reorder 5% 50%", "duplicate 5%",
+};
+
+/* "lossy K:RUN": with netem_specs[K] on this host's eth0 too (the owner sets its own), write
+ * STREAM_LEN bytes of run RUN's pattern, read them back and compare, then STREAM_SMALL timed
+ * 4 KiB writes; report { elapsed us of the big write + read, p50 us, p99 us, errors }. */
 static int
 peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char *arg)
 {
 	uint64_t res[4] = { 0 }, lat[STREAM_SMALL], t;
-	int loss = 0, run = 0, ret, i;
+	int spec = 0, run = 0, ret, i;
 	char cmd[128];
 	size_t off;
 	struct rz_rdma_desc d;
 
-	if (arg == NULL || sscanf(arg, "%d:%d", &loss, &run) != 2)
-		PFAIL("stream: want LOSS:RUN");
+	if (arg == NULL || sscanf(arg, "%d:%d", &spec, &run) != 2 || spec < 0 ||
+			spec >= (int)RTE_DIM(netem_specs))
+		PFAIL("stream: want K:RUN");
 	ret = rz_peer_recv_desc(p, &d, TMO);
 	if (ret != 0)
 		PFAIL("stream: rz_peer_recv_desc: %s", strerror(-ret));
-	if (loss > 0) {
-		snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem loss %d%%", loss);
+	if (spec > 0) {
+		snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem %s",
+				netem_specs[spec]);
 		if (system(cmd) != 0)
 			PFAIL("stream: %s failed", cmd);
 	}
@@ -866,7 +873,7 @@ peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char 
 	qsort(lat, STREAM_SMALL, sizeof(lat[0]), cmp_u64);
 	res[1] = lat[STREAM_SMALL / 2];
 	res[2] = lat[STREAM_SMALL * 99 / 100];
-	if (loss > 0 && system("tc qdisc del dev eth0 root") != 0)
+	if (spec > 0 && system("tc qdisc del dev eth0 root") != 0)
 		PFAIL("stream: tc qdisc del failed");
 	ret = rz_peer_send_msg(p, res, sizeof(res));
 	if (ret != 0)
@@ -3616,16 +3623,16 @@ test_expiry_monotonic(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
-/* Across the wire, with netem loss on both hosts' eth0 (the owner's here, the peer's there):
- * 0 %, 1 % and 5 %. Every operation completes (RC retransmits), the peer reads back what it
+/* Across the wire, with netem on both hosts' eth0 (the owner's here, the peer's there): the
+ * specs of netem_specs[@first..@last]. Every operation completes (RC retransmits, and its
+ * sequence numbers put reordered or duplicated packets right), the peer reads back what it
  * wrote, and the owner finds every byte of the stream in the region; the elapsed time of the
- * 512 KiB write + read and the p50/p99 of 4 KiB writes are printed beside the lossless run. */
+ * 512 KiB write + read and the p50/p99 of 4 KiB writes are printed beside the clean run. */
 static void
-test_wire_loss(void)
+wire_netem(unsigned int first, unsigned int last)
 {
-	static const int losses[] = { 0, 1, 5 };
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
-	uint64_t res[RTE_DIM(losses)][4];
+	uint64_t res[RTE_DIM(netem_specs)][4], base[4] = { 0 };
 	struct rz_rdma_desc d;
 	char arg[32], cmd[128];
 	struct rz_peer *p;
@@ -3634,16 +3641,18 @@ test_wire_loss(void)
 
 	CU_ASSERT_FATAL(r != NULL);
 	va = rz_region_addr(r);
-	for (k = 0; k < RTE_DIM(losses); k++) {
+	for (k = 0; k <= last; k++) {
 		size_t off, bad = 0;
 		pid_t pid;
 		int run = (int)k + 1;
 
+		if (k != 0 && k < first)
+			continue;	/* the clean run (k 0) is the baseline of every call */
 		memset(res[k], 0, sizeof(res[k]));
-		snprintf(arg, sizeof(arg), "%d:%d", losses[k], run);
-		if (losses[k] > 0) {
-			snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem loss %d%%",
-					losses[k]);
+		snprintf(arg, sizeof(arg), "%u:%d", k, run);
+		if (k > 0) {
+			snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem %s",
+					netem_specs[k]);
 			CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
 		}
 		pid = spawn_peer("lossy", arg);
@@ -3659,18 +3668,35 @@ test_wire_loss(void)
 		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 		CU_ASSERT_EQUAL(wait_peer(pid), 0);
 		rz_peer_close(p);
-		if (losses[k] > 0)
+		if (k > 0)
 			CU_ASSERT_EQUAL(system("tc qdisc del dev eth0 root"), 0);
+		if (k == 0)
+			memcpy(base, res[0], sizeof(base));
 	}
-	printf("\n  across the wire (rxe0 <-> rxe0, two guests), netem loss on both hosts:\n");
-	for (k = 0; k < RTE_DIM(losses); k++)
-		printf("  loss %d%%: 512 KiB write + read back %6.1f ms (%.2fx), 4 KiB write p50 %5"
-				PRIu64 " us p99 %6" PRIu64 " us (%.2fx)\n", losses[k],
-				(double)res[k][0] / 1000.0,
-				res[0][0] ? (double)res[k][0] / (double)res[0][0] : 0.0, res[k][1],
-				res[k][2], res[0][2] ? (double)res[k][2] / (double)res[0][2] : 0.0);
+	printf("\n  across the wire (rxe0 <-> rxe0, two guests), netem on both hosts:\n");
+	for (k = 0; k <= last; k++) {
+		if (k != 0 && k < first)
+			continue;
+		printf("  %-26s 512 KiB write + read back %8.1f ms (%6.2fx), 4 KiB write p50 %5"
+				PRIu64 " us p99 %7" PRIu64 " us (%6.2fx)\n",
+				k == 0 ? "(none)" : netem_specs[k], (double)res[k][0] / 1000.0,
+				base[0] ? (double)res[k][0] / (double)base[0] : 0.0, res[k][1],
+				res[k][2], base[2] ? (double)res[k][2] / (double)base[2] : 0.0);
+	}
 	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static void
+test_wire_loss(void)
+{
+	wire_netem(1, 2);
+}
+
+static void
+test_wire_reorder_duplicate(void)
+{
+	wire_netem(3, 4);
 }
 
 /* The owner's link down (or, @drop, every packet it sends lost) for @down_s seconds, then
@@ -4514,6 +4540,7 @@ static const struct rz_test_case cases[] = {
 /* Cases that need two hosts (netem on the wire): the wire suite only. */
 static const struct rz_test_case wire_only_cases[] = {
 	{ "wire: loss 1% and 5%: every operation completes, every byte", test_wire_loss },
+	{ "wire: reordered and duplicated packets: no corruption", test_wire_reorder_duplicate },
 	{ "wire: link down 2 s, then up", test_wire_link_down },
 	{ "wire: partition of 30 s that heals", test_wire_partition },
 	{ NULL, NULL },
