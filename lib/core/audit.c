@@ -167,25 +167,24 @@ audit_record(uint16_t event, uint16_t cause, uint64_t region, int32_t actor, int
 	struct audit_ring *r = audit_ring;
 	struct audit_rec *rec;
 	struct timespec ts;
-	uint64_t n, old;
+	uint64_t n, old, busy;
 
 	if (r == NULL)
 		return;
 	n = __atomic_fetch_add(&r->head, 1, __ATOMIC_RELAXED);
 	rec = &r->recs[n & (RZ_AUDIT_ENTRIES - 1)];
+	busy = RZ_AUDIT_BUSY | (uint64_t)(local_proc.self & 0x7fff) << RZ_AUDIT_SLOT_SHIFT |
+		((n + 1) & RZ_AUDIT_SEQ_MASK);
 	old = __atomic_load_n(&rec->seq, __ATOMIC_RELAXED);
 	for (;;) {
-		/* A writer of a later lap has the slot already, or one of the lap before is still
-		 * in it (give up this record: counted lost). One two laps behind or more died in
-		 * the slot (killed while writing it): take the slot over. */
-		if ((old & ~RZ_AUDIT_BUSY) > n + 1 ||
-				((old & RZ_AUDIT_BUSY) &&
-				 (old & ~RZ_AUDIT_BUSY) + 2 * (uint64_t)RZ_AUDIT_ENTRIES > n + 1)) {
+		/* A writer of a later lap has the slot already, or one of an earlier lap is still
+		 * in it (slow, or dead until the reaper releases it): give this record up. */
+		if ((old & RZ_AUDIT_BUSY) || (old & RZ_AUDIT_SEQ_MASK) > n + 1) {
 			__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
 			return;
 		}
-		if (__atomic_compare_exchange_n(&rec->seq, &old, (n + 1) | RZ_AUDIT_BUSY, false,
-				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&rec->seq, &old, busy, false, __ATOMIC_ACQUIRE,
+				__ATOMIC_RELAXED))
 			break;
 	}
 	rte_smp_wmb();
@@ -201,16 +200,36 @@ audit_record(uint16_t event, uint16_t cause, uint64_t region, int32_t actor, int
 	rec->rights = rights;
 	rec->result = result;
 	rec->aux = aux;
-	old = (n + 1) | RZ_AUDIT_BUSY;
-	if (!__atomic_compare_exchange_n(&rec->seq, &old, n + 1, false, __ATOMIC_RELEASE,
-			__ATOMIC_RELAXED))
-		__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);	/* taken over meanwhile */
+	__atomic_store_n(&rec->seq, n + 1, __ATOMIC_RELEASE);
 	if (log_wanted())
 		RZ_LOG(INFO, "audit #%" PRIu64 ": %s%s%s region %#" PRIx64 " actor %d target %d "
 				"rights 0x%x result %d (%#" PRIx64 " %#" PRIx64 " %u)", n,
 				audit_event_name(event), cause ? " by " : "",
 				audit_cause_name(cause), region, (int)actor, (int)target, rights,
 				(int)result, a, b, aux);
+}
+
+void
+audit_release_proc(uint32_t slot)
+{
+	struct audit_ring *r = audit_ring;
+	uint32_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < RZ_AUDIT_ENTRIES; i++) {
+		struct audit_rec *rec = &r->recs[i];
+		uint64_t w = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+
+		if (!(w & RZ_AUDIT_BUSY) ||
+				((w >> RZ_AUDIT_SLOT_SHIFT) & 0x7fff) != (slot & 0x7fff))
+			continue;
+		/* Half written by a process that is gone: empty (event none), complete. */
+		rec->event = AUDIT_NONE;
+		__atomic_compare_exchange_n(&rec->seq, &w, w & RZ_AUDIT_SEQ_MASK, false,
+				__ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
+	}
 }
 
 bool

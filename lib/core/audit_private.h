@@ -9,7 +9,8 @@
  * The audit trail: a ring of RZ_AUDIT_ENTRIES records in a memzone of its own ("rz_audit",
  * reserved by the primary with the table), written by every process of the instance without a
  * lock: a writer claims record number n with an atomic fetch-add on the head, takes the slot
- * n % RZ_AUDIT_ENTRIES by a compare-and-swap of its sequence word to "n, being written", fills
+ * n % RZ_AUDIT_ENTRIES by a compare-and-swap of its sequence word to "n, being written by
+ * process slot s", fills
  * it, and stores the sequence n + 1 with release. A reader keeps a slot only if its sequence is
  * n + 1 before and after the copy (anything else: overwritten, or torn, and counted as lost).
  * The oldest records are overwritten; the head says how many were ever written.
@@ -29,7 +30,14 @@
 #define RZ_AUDIT_MZ	"rz_audit"
 #define RZ_AUDIT_MAGIC	0x525a415544495431ULL	/* "RZAUDIT1" */
 #define RZ_AUDIT_VERSION 1
-#define RZ_AUDIT_BUSY	(UINT64_C(1) << 63)	/* sequence word: being written */
+/* A record's sequence word: n + 1 when complete; while being written, RZ_AUDIT_BUSY | the
+ * writer's process slot << RZ_AUDIT_SLOT_SHIFT | n + 1. A slot being written is never taken
+ * over by another writer (a writer can be slow, not only dead): the next writers of that slot
+ * give their records up (counted lost) until the writer completes it or, if it died there,
+ * the reaper releases it (audit_release_proc()). */
+#define RZ_AUDIT_BUSY		(UINT64_C(1) << 63)
+#define RZ_AUDIT_SLOT_SHIFT	48
+#define RZ_AUDIT_SEQ_MASK	((UINT64_C(1) << RZ_AUDIT_SLOT_SHIFT) - 1)
 
 enum audit_event {
 	AUDIT_NONE = 0,
@@ -130,6 +138,9 @@ int audit_create(void);
 int audit_attach(void);
 void audit_destroy(void);
 void audit_forget(void);
+/* The reaper: records that process slot @slot was writing when it died are released (left
+ * empty: readers skip them), so that the next writers of those ring slots can use them. */
+void audit_release_proc(uint32_t slot);
 
 /* Record one event. Lock-free, any thread, with or without the table lock. */
 void audit_record(uint16_t event, uint16_t cause, uint64_t region, int32_t actor,

@@ -48,6 +48,8 @@ proc_release_locked(uint32_t slot, bool self_leaving)
 			fault_point("reap.region");	/* one region released, the rest not */
 	}
 	rdma_pub_clear(slot);
+	if (!self_leaving)
+		audit_release_proc(slot);	/* audit records it died writing */
 	proc_free_locked(slot);
 }
 

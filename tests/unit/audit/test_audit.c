@@ -7,8 +7,9 @@
  * it): what is written is read back in order; past the capacity the oldest are gone and counted;
  * two writers and a reader at once: every record the reader accepts is whole (its fields are
  * derived from one another, so a torn copy shows); a writer killed in its slot (its sequence
- * left "being written") costs the next lap's record (counted lost) and its slot is taken over
- * two laps later; garbage in the ring is refused by the reader and printed as nothing.
+ * left "being written") costs the later laps' records of that slot (counted lost), never taken
+ * over by another writer, until the reaper releases it; garbage in the ring is refused by the
+ * reader and printed as nothing.
  */
 
 #include <pthread.h>
@@ -167,26 +168,40 @@ test_dead_writer(void)
 	uint64_t i;
 
 	fresh();
-	/* Record 5's writer was killed after it took its slot. */
+	/* Record 5's writer (process slot 3) was killed after it took its slot. */
 	for (i = 0; i < 5; i++)
 		put(i);
 	ring->head = 6;
-	ring->recs[5].seq = 6 | RZ_AUDIT_BUSY;
+	ring->recs[5].seq = RZ_AUDIT_BUSY | (UINT64_C(3) << RZ_AUDIT_SLOT_SHIFT) | 6;
 	for (i = 6; i < 5 + N; i++)
 		put(i);
 	CU_ASSERT_FALSE(audit_read(ring, 5, &r));
-	/* A lap later, the same slot: still held (maybe by a slow writer): given up, counted. */
+	/* A lap later, and two: the slot is still held (a writer may be slow, not dead): given
+	 * up, counted, never taken over. */
 	put(5 + N);
 	CU_ASSERT_EQUAL(ring->lost, 1);
 	CU_ASSERT_FALSE(audit_read(ring, 5 + N, &r));
-	CU_ASSERT_EQUAL(ring->recs[5].seq, 6 | RZ_AUDIT_BUSY);
-	/* Two laps later: the writer is taken for dead, its slot taken over. */
 	for (i = 6 + N; i < 5 + 2 * N; i++)
 		put(i);
 	put(5 + 2 * N);
-	CU_ASSERT_EQUAL(ring->lost, 1);
-	CU_ASSERT_FATAL(audit_read(ring, 5 + 2 * N, &r));
-	CU_ASSERT(whole(&r) && r.region == 5 + 2 * N);
+	CU_ASSERT_EQUAL(ring->lost, 2);
+	CU_ASSERT_FALSE(audit_read(ring, 5 + 2 * N, &r));
+	CU_ASSERT_EQUAL(ring->recs[5].seq,
+			RZ_AUDIT_BUSY | (UINT64_C(3) << RZ_AUDIT_SLOT_SHIFT) | 6);
+	/* The reaper releases what slot 3 died writing (another slot's would stay); the next lap's
+	 * writer has the slot again. */
+	audit_release_proc(2);
+	CU_ASSERT((ring->recs[5].seq & RZ_AUDIT_BUSY) != 0);
+	audit_release_proc(3);
+	CU_ASSERT_EQUAL(ring->lost, 3);
+	CU_ASSERT_EQUAL(ring->recs[5].seq, 6);
+	CU_ASSERT_FALSE(audit_read(ring, 5, &r));	/* empty, not a torn record */
+	for (i = 6 + 2 * N; i < 5 + 3 * N; i++)
+		put(i);
+	put(5 + 3 * N);
+	CU_ASSERT_EQUAL(ring->lost, 3);
+	CU_ASSERT_FATAL(audit_read(ring, 5 + 3 * N, &r));
+	CU_ASSERT(whole(&r) && r.region == 5 + 3 * N);
 }
 
 static void
