@@ -158,6 +158,7 @@ struct region_entry {
 	uint32_t leaving;	/* enum region_leaving */
 	struct map_entry maps[RZ_MAX_PROCS];
 };
+static_assert(sizeof(struct region_entry) % sizeof(uint64_t) == 0, "zeroed by table_zero()");
 
 enum cap_state {
 	CAP_FREE = 0,
@@ -291,6 +292,18 @@ static inline uint64_t
 handle_id(const struct rz_region *r)
 {
 	return (uint64_t)(uintptr_t)r;
+}
+
+/* Zero a table entry with relaxed atomic 8-byte stores: some of its words (ids, mapping
+ * addresses) are loaded lock-free by other threads, which a plain memset would race with. */
+static inline void
+table_zero(void *p, size_t len)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		__atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 }
 
 /* Is entry @e still the region @id? (Under the table lock, or lock-free.) */

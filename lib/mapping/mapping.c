@@ -149,7 +149,7 @@ map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t fl
 			return ret;
 		flags |= MAP_F_VIEW;
 	}
-	m->perms = perms;
+	__atomic_store_n(&m->perms, perms, __ATOMIC_RELAXED);	/* read lock-free */
 	m->flags = flags;
 	m->cap_slot = cap_slot;
 	m->seq = ++t->map_seq;
@@ -170,7 +170,12 @@ mapping_clear_locked(struct region_entry *e, uint32_t slot)
 	fault_point("unmap.cleared");	/* cleared, still counted */
 	if ((m->flags & MAP_F_CAP) && cap_gone != NULL)
 		cap_gone(m->cap_slot);
-	memset(m, 0, sizeof(*m));
+	/* Not the address word again: lock-free readers load it (a plain store would race). */
+	__atomic_store_n(&m->perms, 0, __ATOMIC_RELAXED);
+	m->flags = 0;
+	m->seq = 0;
+	m->cap_slot = 0;
+	m->pad = 0;
 	e->nmaps--;
 }
 
@@ -431,7 +436,8 @@ rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
 	m = mapping_of(r, process, &addr);
 	if (m == NULL)
 		return -rte_errno;
-	perms = m->perms;
+	perms = __atomic_load_n(&m->perms, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&m->addr, __ATOMIC_ACQUIRE) != addr)
 		return -ENOENT;
 	return (int)perms;

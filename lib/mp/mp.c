@@ -213,7 +213,7 @@ claim(uint32_t from, uint32_t i, struct rz_mp_msg *m, uint32_t *seq)
 				m->target_pid != local_proc.pid)
 			return 0;	/* for another process (or an earlier one of our slot) */
 		if (__atomic_load_n(&rq->state, __ATOMIC_ACQUIRE) != PROC_LIVE ||
-				rq->gen != m->requester_gen)
+				__atomic_load_n(&rq->gen, __ATOMIC_RELAXED) != m->requester_gen)
 			return 0;	/* from a process that is gone: nobody waits */
 		why = request_problem(m, from, *seq);
 	}
@@ -319,8 +319,8 @@ target_alive(uint32_t slot, uint64_t gen)
 {
 	const struct proc_entry *p = &tbl()->procs[slot];
 
-	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PROC_LIVE && p->gen == gen &&
-		proc_alive(slot);
+	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
+		__atomic_load_n(&p->gen, __ATOMIC_RELAXED) == gen && proc_alive(slot);
 }
 
 /* A record for a request to @target: its index, or -EBUSY. Orphans the target answered (or
@@ -341,7 +341,7 @@ record_get(uint32_t target, uint64_t target_gen)
 		p = &tbl()->procs[mp.target[i]];
 		if (TAG_ST(__atomic_load_n(&rec[i].tag, __ATOMIC_ACQUIRE)) != REC_TAKEN ||
 				__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROC_LIVE ||
-				p->gen != mp.target_gen[i]) {
+				__atomic_load_n(&p->gen, __ATOMIC_RELAXED) != mp.target_gen[i]) {
 			mp.use[i] = USE_FREE;
 			mp.per_target[mp.target[i]]--;
 		}
@@ -546,7 +546,8 @@ mp_remote_arena(int socket, uint32_t npages)
 
 	for (i = 0; i < RZ_MAX_PROCS; i++)
 		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
-				t->procs[i].proc_type == RTE_PROC_PRIMARY)
+				__atomic_load_n(&t->procs[i].proc_type, __ATOMIC_RELAXED) ==
+				RTE_PROC_PRIMARY)
 			return mp_call(i, RZ_MP_OP_ARENA, 0, NULL, 0, socket, npages);
 	RZ_LOG(ERR, "no primary process is attached (it died or left): only the primary reserves "
 			"arenas");

@@ -228,7 +228,7 @@ again:
 	fault_point("create.arena");
 	/* Only now: a create that fails leaves the hint where it was (the slot is free). */
 	t->region_hint = i + 1;
-	memset(e, 0, sizeof(*e));
+	table_zero(e, sizeof(*e));
 	e->state = REGION_LIVE;
 	e->perms = perms;
 	e->size = (uint64_t)npages * t->page_sz;
@@ -246,7 +246,8 @@ again:
 	t->nregions++;
 	t->stats_created++;
 	fault_point("create.fields");	/* live, no id yet: the repair frees it */
-	id = (t->next_seq++ << RZ_SLOT_BITS) | i;
+	id = (t->next_seq << RZ_SLOT_BITS) | i;
+	__atomic_store_n(&t->next_seq, t->next_seq + 1, __ATOMIC_RELAXED);	/* read lock-free */
 	__atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
 	fault_point("create.id");
 	RZ_LOG(DEBUG, "region %#" PRIx64 ": %" PRIu64 " bytes on node %d at %p", id, e->size,

@@ -150,7 +150,7 @@ scan_locked(FILE *f, bool fix)
 			found(f, fix, &n, "live region slot without a valid id or pages", e->id, i);
 			if (fix) {
 				__atomic_store_n(&e->id, 0, __ATOMIC_RELEASE);
-				memset(e, 0, sizeof(*e));
+				table_zero(e, sizeof(*e));
 			}
 			continue;
 		}
