@@ -44,7 +44,7 @@ cap_free_locked(struct cap_entry *c)
 
 	if (e != NULL && e->ncaps > 0)
 		e->ncaps--;
-	t->ncaps--;
+	__atomic_sub_fetch(&t->ncaps, 1, __ATOMIC_RELAXED);	/* read lock-free */
 	memset(c, 0, sizeof(*c));
 }
 
@@ -172,7 +172,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	c->creator = local_proc.self;
 	c->state = CAP_ACTIVE;
 	e->ncaps++;
-	t->ncaps++;
+	__atomic_add_fetch(&t->ncaps, 1, __ATOMIC_RELAXED);
 	*token = c->token;
 	ret = 0;
 out:
@@ -251,7 +251,7 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 			goto out;
 		RZ_LOG(INFO, "region %#" PRIx64 ": moved from pid %d to pid %d by capability",
 				e->id, (int)proc_pid(e->owner), (int)local_proc.pid);
-		e->owner = local_proc.self;
+		__atomic_store_n(&e->owner, local_proc.self, __ATOMIC_RELAXED);	/* lock-free getter */
 		e->owner_gen = local_proc.self_gen;
 		cap_free_locked(c);
 	} else {

@@ -62,7 +62,7 @@ proc_register(void)
 		RZ_LOG(NOTICE, "pid %d reused: releasing the dead process's slot %d",
 				(int)local_proc.pid, stale);
 		proc_release_locked((uint32_t)stale, false);
-		t->stats_reaped++;
+		__atomic_add_fetch(&t->stats_reaped, 1, __ATOMIC_RELAXED);
 	}
 	ret = proc_claim_locked(st);
 	table_unlock();
@@ -101,7 +101,7 @@ proc_reap_dead(void)
 				(int)t->procs[i].pid, i);
 		fault_point("reap.release");
 		proc_release_locked(i, false);
-		t->stats_reaped++;
+		__atomic_add_fetch(&t->stats_reaped, 1, __ATOMIC_RELAXED);
 		n++;
 	}
 	table_unlock();

@@ -524,7 +524,7 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	}
 	if (ret == 0) {
 		fault_point("transfer.locked");
-		e->owner = (uint32_t)target;
+		__atomic_store_n(&e->owner, (uint32_t)target, __ATOMIC_RELAXED);	/* lock-free getter */
 		fault_point("transfer.owner");
 		e->owner_gen = tbl()->procs[target].gen;
 		e->rgrants = 0;

@@ -160,7 +160,7 @@ mono_ns(void)
 /*
  * Hostile requests through the shared mailboxes: the body of one of this process's own records
  * is written with noise, or a plausible UNMAP of region @id with one byte changed, posted to
- * process slot @target, and its answer awaited (20 ms). The records are ours: this agent has no
+ * process slot @target, and its answer awaited (20 ms if the target has not taken it). The records are ours: this agent has no
  * request of its own in flight meanwhile.
  */
 static void
@@ -243,11 +243,21 @@ mbfuzz(uint32_t target, unsigned int n, unsigned int seed, uint64_t id)
 				other++;
 			continue;
 		}
-		/* Not taken (not for the target): take it back; or taken and still running. */
+		/* Not taken (not for the target): take it back. Taken: wait for the answer. */
 		tag = TAG(seq, ST_POSTED);
 		if (__atomic_compare_exchange_n(&r->tag, &tag, TAG(seq, ST_FREE), false,
-				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			ignored++;
+			continue;
+		}
+		while (TAG_ST(tag) != ST_DONE && mono_ns() - t0 < 3000000000ull) {
+			usleep(100);
+			tag = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+		}
+		if (TAG_ST(tag) == ST_DONE && TAG_ERR(tag) == EPROTO)
+			answered++;
+		else if (TAG_ST(tag) == ST_DONE && TAG_ERR(tag) == 0)
+			done++;
 		else
 			other++;
 	}
