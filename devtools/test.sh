@@ -13,6 +13,9 @@
 #      an update), then the unit and mp suites;
 #   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and
 #      -Dfault_injection=true, then the unit, mp and rdma suites;
+#   4b. build-tsan/ with clang and ThreadSanitizer (-Db_sanitize=thread), then the
+#      unit and mp suites, with devtools/tsan.supp (suppressions for DPDK itself
+#      only, each explained there);
 #   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz, a short run
 #      of each from tests/fuzz/seeds/) on the parsers of the capability descriptor
 #      (fuzz_desc), the IPC message (fuzz_mp_msg), the rdma_cm hello (fuzz_hello),
@@ -35,7 +38,9 @@
 #   RZ_ASAN_BUILD_DIR  sanitizer build directory (default build-asan)
 #   RZ_FUZZ_BUILD_DIR  fuzzer build directory (default build-fuzz)
 #   RZ_NORDMA_BUILD_DIR  build without RDMA (default build-nordma)
+#   RZ_TSAN_BUILD_DIR  ThreadSanitizer build directory (default build-tsan)
 #   RZ_SKIP_ASAN=1     skip the sanitizer build and run
+#   RZ_SKIP_TSAN=1     skip the ThreadSanitizer build and run
 #   RZ_SKIP_FUZZ=1     skip the fuzzer build and run
 #   RZ_HUGEPAGES, RZ_CLEAN_MIN_AGE: see devtools/setup.sh and devtools/lib.sh
 
@@ -53,6 +58,7 @@ BUILD=${RZ_BUILD_DIR:-build}
 ASAN_BUILD=${RZ_ASAN_BUILD_DIR:-build-asan}
 FUZZ_BUILD=${RZ_FUZZ_BUILD_DIR:-build-fuzz}
 NORDMA_BUILD=${RZ_NORDMA_BUILD_DIR:-build-nordma}
+TSAN_BUILD=${RZ_TSAN_BUILD_DIR:-build-tsan}
 
 # Sanitizer settings for DPDK processes (checked on this project's tests):
 # - detect_leaks=1: DPDK's own allocations stay reachable and do not trip
@@ -66,6 +72,10 @@ NORDMA_BUILD=${RZ_NORDMA_BUILD_DIR:-build-nordma}
 #   huge).
 ASAN_OPTS=detect_leaks=1:halt_on_error=1:abort_on_error=0:print_summary=1:disable_coredump=1
 UBSAN_OPTS=print_stacktrace=1:halt_on_error=1:print_summary=1
+# ThreadSanitizer: a report fails the process (exitcode 66, halt_on_error), DPDK's own code
+# (not instrumented: Debian's shared libraries) is suppressed as devtools/tsan.supp explains.
+TSAN_OPTS="suppressions=$HERE/tsan.supp:halt_on_error=1:exitcode=66:print_suppressions=0"
+TSAN_OPTS="$TSAN_OPTS:second_deadlock_stack=1:report_signal_unsafe=0"
 
 START=$(rz_now)
 FAILED_STEPS=()
@@ -78,7 +88,8 @@ trap 'exit 143' TERM
 cd "$RZ_ROOT"
 # Only this run's results count.
 rm -f "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" \
-    "$FUZZ_BUILD/meson-logs/testlog.json" "$NORDMA_BUILD/meson-logs/testlog.json"
+    "$FUZZ_BUILD/meson-logs/testlog.json" "$NORDMA_BUILD/meson-logs/testlog.json" \
+    "$TSAN_BUILD/meson-logs/testlog.json"
 
 # keep_suites "unit mp rdma" ARGS...: ARGS with only those suites kept (all of them when no
 # suite is named), in SEL_ARGS. Returns 1 (SEL_ARGS empty) if no suite is left.
@@ -221,6 +232,19 @@ elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -D
     run_tests asan "$ASAN_BUILD" --timeout-multiplier 3 "${SEL_ARGS[@]}"
 fi
 
+# ThreadSanitizer (clang): the unit and mp suites asked for. Not the rdma suite: it runs in the
+# Soft-RoCE VM under TCG, where the 5-15x of TSan on top would not fit the CI's time.
+if [ "${RZ_SKIP_TSAN:-0}" = 1 ]; then
+    rz_say test "tsan: skipped (RZ_SKIP_TSAN=1)"
+    rm -f "$TSAN_BUILD/meson-logs/testlog.json"
+elif ! keep_suites "unit mp" "$@"; then
+    rm -f "$TSAN_BUILD/meson-logs/testlog.json"
+elif CC=clang build tsan "$TSAN_BUILD" -Db_sanitize=thread -Db_lundef=false -Dperf=false \
+        -Dtests=true -Dwerror=true; then
+    TSAN_OPTIONS=$TSAN_OPTS run_tests tsan "$TSAN_BUILD" --timeout-multiplier 3 \
+        "${SEL_ARGS[@]}"
+fi
+
 # libFuzzer on the parsers of everything that crosses a process or network boundary (step 5):
 # with a full run, or when the fuzz suite is asked for.
 fuzz_wanted() {
@@ -243,7 +267,7 @@ trap - EXIT
 
 read -r passed failed skipped < <(count_results "$BUILD/meson-logs/testlog.json" \
     "$ASAN_BUILD/meson-logs/testlog.json" "$FUZZ_BUILD/meson-logs/testlog.json" \
-    "$NORDMA_BUILD/meson-logs/testlog.json")
+    "$NORDMA_BUILD/meson-logs/testlog.json" "$TSAN_BUILD/meson-logs/testlog.json")
 passed=$((passed + style_passed))
 failed=$((failed + style_failed))
 summary="rzone: $passed passed, $failed failed, $skipped skipped in $(rz_elapsed "$START")"

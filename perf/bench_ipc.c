@@ -3,27 +3,24 @@
  */
 
 /*
- * rz-bench-ipc: the cost of mapping a region into ANOTHER process, which rzone does over DPDK
- * multi-process IPC (rte_mp) to that process's control thread.
+ * rz-bench-ipc: the cost of mapping a region into ANOTHER process, which rzone asks of that
+ * process's control thread through the mailboxes of the shared table (lib/mp/mp.c).
  *
- * The benchmark (the primary) forks and execs itself as a secondary of the same instance (same
- * binary, same EAL arguments plus --proc-type=secondary, a role flag after "--"). The secondary
- * attaches (rte_eal_init + rz_init), registers two trivial echo actions and waits on a pipe.
- * The primary then times, interleaved, for each of N iterations:
- *   raw:   rte_mp_request_sync() of an echo action to the secondary, whose EAL IPC thread
- *          answers on the spot: the DPDK IPC floor;
- *   hop:   the same, but the IPC thread hands the request to a worker thread that answers, as
- *          rzone must (its handler may not block the EAL IPC thread): the floor of rzone's
- *          design;
- *   rzone: rz_region_map(r, child, NULL, RZ_PERM_RW) and rz_region_unmap(r, child).
- * Then the secondary does the same in the other direction (it owns a region and maps it into
- * the primary) and sends its figures back through a pipe.
+ * The benchmark (the primary) forks and execs itself as secondaries of the same instance (same
+ * binary, same EAL arguments plus --proc-type=secondary, a role flag after "--"). Each secondary
+ * attaches (rte_eal_init + rz_init), registers two trivial rte_mp echo actions, starts a futex
+ * echo thread and waits on a pipe. For each of N iterations, interleaved, one process times:
+ *   fx:    a round trip through a shared futex pair to a thread of the other process, which
+ *          wakes, answers and wakes the caller: the floor of rzone's mailbox (a request is one
+ *          cross-process futex wake to the target's control thread, the answer one back);
+ *   raw:   rte_mp_request_sync() of an echo action, answered in the EAL IPC thread: DPDK's IPC
+ *          floor (primary <-> secondary only: a secondary's rte_mp reaches only the primary);
+ *   hop:   the same, answered by a worker thread (rzone's former design);
+ *   rzone: rz_region_map(r, peer, NULL, RZ_PERM_RW) and rz_region_unmap(r, peer).
+ * Directions: primary -> secondary, secondary -> primary, secondary -> secondary, each with 1, 4
+ * and 8 secondaries attached (the others idle).
  *
- * Last, N more secondaries attach and stay idle, and the primary -> secondary run is repeated:
- * a primary's rte_mp_request_sync() asks every secondary in turn.
- *
- * Usage: rz-bench-ipc <EAL args> [-- [--iters N] [--warmup N] [--no-reverse]
- *                                    [--extra-secondaries N (default 3)]]
+ * Usage: rz-bench-ipc <EAL args> [-- [--iters N] [--warmup N] [--secondaries LIST (1,4,8)]]
  */
 
 #include <errno.h>
@@ -37,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +42,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_memzone.h>
 #include <rte_string_fns.h>
 
 #include "rzone.h"
@@ -60,13 +59,16 @@
 #define READY_TIMEOUT_MS 60000
 #define RESULT_TIMEOUT_MS 300000
 
-#define MAX_EXTRA	16	/* idle secondaries of the scaling run */
+#define MAX_KIDS	16	/* secondaries */
+#define MAX_COUNTS	4	/* entries of --secondaries */
+#define FX_MZ		"rzb_fx"
 
 struct opts {
 	unsigned int iters;
 	unsigned int warmup;
-	unsigned int extra;	/* idle rzone secondaries added for the last run */
-	bool reverse;
+	unsigned int counts[MAX_COUNTS];	/* secondaries attached for each run */
+	unsigned int ncounts;
+	unsigned int index;	/* secondary: its futex echo slot (1..) */
 	bool secondary;
 };
 
@@ -75,7 +77,8 @@ struct dir_result {
 	int32_t status;		/* 0, or -errno of the first failure */
 	uint32_t iters;
 	char what[96];		/* the failing call */
-	struct bc_stats raw, hop, map, unmap, pair, alive;
+	uint32_t has_mp;	/* raw and hop were measured */
+	struct bc_stats fx, raw, hop, map, unmap, pair, alive;
 };
 
 struct ready_msg {
@@ -84,10 +87,120 @@ struct ready_msg {
 };
 
 struct cmd_msg {
-	uint32_t cmd;		/* 'R': run the secondary -> primary direction */
+	uint32_t cmd;		/* 'R': run towards @peer (pid), futex echo slot @peer_index */
 	uint32_t iters;
 	uint32_t warmup;
+	int32_t peer;
+	uint32_t peer_index;
+	uint32_t with_mp;	/* also time raw and hop (the peer is the primary) */
 };
+
+/* ----------------------------------------------------------------------------------------- */
+/* The futex echo: one pair of words per process (slot 0: the primary), in a memzone of the  */
+/* instance. A caller bumps @req and wakes; the echo thread copies it to @ack and wakes.     */
+
+struct fx_slot {
+	uint32_t req;
+	uint32_t ack;
+	uint32_t stop;
+	uint8_t pad[RTE_CACHE_LINE_SIZE - 12];
+};
+
+static struct fx_slot *fx_slots;
+static struct {
+	pthread_t thread;
+	bool running;
+	uint32_t index;
+} fx;
+
+static void
+fx_wait(uint32_t *w, uint32_t v)
+{
+	struct timespec ts = { .tv_sec = IPC_TIMEOUT_S, .tv_nsec = 0 };
+
+	syscall(SYS_futex, w, FUTEX_WAIT, v, &ts, NULL, 0);
+}
+
+static void
+fx_wake(uint32_t *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void *
+fx_thread(void *arg)
+{
+	struct fx_slot *me = &fx_slots[fx.index];
+	uint32_t seen = __atomic_load_n(&me->req, __ATOMIC_ACQUIRE);
+
+	RTE_SET_USED(arg);
+	while (!__atomic_load_n(&me->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t v = __atomic_load_n(&me->req, __ATOMIC_ACQUIRE);
+
+		if (v == seen) {
+			fx_wait(&me->req, v);
+			continue;
+		}
+		seen = v;
+		__atomic_store_n(&me->ack, v, __ATOMIC_RELEASE);
+		fx_wake(&me->ack);
+	}
+	return NULL;
+}
+
+static int
+fx_start(uint32_t index)
+{
+	const struct rte_memzone *mz;
+	int ret;
+
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		mz = rte_memzone_reserve(FX_MZ, sizeof(struct fx_slot) * (MAX_KIDS + 1),
+				SOCKET_ID_ANY, 0);
+	else
+		mz = rte_memzone_lookup(FX_MZ);
+	if (mz == NULL || index > MAX_KIDS)
+		return -ENOMEM;
+	fx_slots = mz->addr;
+	if (index == 0)
+		memset(fx_slots, 0, mz->len);
+	fx.index = index;
+	ret = rte_ctrl_thread_create(&fx.thread, "rzb-fx", NULL, fx_thread, NULL);
+	if (ret != 0)
+		return -ret;
+	fx.running = true;
+	return 0;
+}
+
+static void
+fx_stop(void)
+{
+	if (!fx.running)
+		return;
+	__atomic_store_n(&fx_slots[fx.index].stop, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&fx_slots[fx.index].req, 1, __ATOMIC_RELEASE);
+	fx_wake(&fx_slots[fx.index].req);
+	pthread_join(fx.thread, NULL);
+	fx.running = false;
+}
+
+/* One futex round trip to the echo thread of slot @index. */
+static int
+fx_once(uint32_t index, uint64_t *cycles)
+{
+	struct fx_slot *s = &fx_slots[index];
+	uint64_t t0 = bc_tsc(), deadline = t0 + rte_get_tsc_hz() * IPC_TIMEOUT_S;
+	uint32_t v = __atomic_add_fetch(&s->req, 1, __ATOMIC_ACQ_REL), a;
+
+	fx_wake(&s->req);
+	while ((a = __atomic_load_n(&s->ack, __ATOMIC_ACQUIRE)) != v) {
+		if (bc_tsc() > deadline)
+			return -1;
+		fx_wait(&s->ack, a);
+	}
+	*cycles = bc_tsc() - t0;
+	return 0;
+}
 
 /* ----------------------------------------------------------------------------------------- */
 
@@ -271,23 +384,26 @@ rz_round(struct rz_region *r, pid_t peer, uint64_t t[4], char *what, size_t len)
 }
 
 /*
- * The measurement loop of one direction: this process owns a region and maps it into @peer.
- * Each iteration runs a raw echo, a worker-thread echo and a map+unmap, in an order that
- * rotates so that none of them always follows the same one.
+ * The measurement loop of one direction: this process owns a region and maps it into @peer
+ * (futex echo slot @peer_index). Each iteration runs a futex echo, (@with_mp) a raw and a
+ * worker-thread rte_mp echo, and a map+unmap, in an order that rotates so that none of them
+ * always follows the same one.
  */
 static void
-run_direction(pid_t peer, unsigned int warmup, unsigned int iters, struct dir_result *res)
+run_direction(pid_t peer, uint32_t peer_index, bool with_mp, unsigned int warmup,
+		unsigned int iters, struct dir_result *res)
 {
-	double *v = calloc(6 * (size_t)iters, sizeof(*v));
+	double *v = calloc(7 * (size_t)iters, sizeof(*v));
 	double *raw = v, *hopv = v + iters, *map = v + 2 * (size_t)iters;
 	double *unmap = v + 3 * (size_t)iters, *pair = v + 4 * (size_t)iters;
-	double *alive = v + 5 * (size_t)iters;
+	double *alive = v + 5 * (size_t)iters, *fxv = v + 6 * (size_t)iters;
+	unsigned int i, k, nops = with_mp ? 4 : 2;
 	struct rz_region *r;
-	unsigned int i, k;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->iters = iters;
+	res->has_mp = with_mp;
 	if (v == NULL) {
 		res->status = -ENOMEM;
 		snprintf(res->what, sizeof(res->what), "calloc");
@@ -301,29 +417,35 @@ run_direction(pid_t peer, unsigned int warmup, unsigned int iters, struct dir_re
 		return;
 	}
 	for (i = 0; i < warmup + iters && ret == 0; i++) {
-		uint64_t c_raw = 0, c_hop = 0, t[4] = { 0 };
+		uint64_t c_raw = 0, c_hop = 0, c_fx = 0, t[4] = { 0 };
 
-		for (k = 0; k < 3 && ret == 0; k++) {
-			switch ((i + k) % 3) {
+		for (k = 0; k < nops && ret == 0; k++) {
+			switch ((i + k) % nops) {
 			case 0:
+				ret = rz_round(r, peer, t, res->what, sizeof(res->what));
+				break;
+			case 1:
+				ret = fx_once(peer_index, &c_fx) < 0 ? -ETIMEDOUT : 0;
+				if (ret < 0)
+					snprintf(res->what, sizeof(res->what), "futex echo");
+				break;
+			case 2:
 				ret = ping_once(PING_ACTION, &c_raw) < 0 ? -ETIMEDOUT : 0;
 				if (ret < 0)
 					snprintf(res->what, sizeof(res->what),
 							"rte_mp_request_sync(%s)", PING_ACTION);
 				break;
-			case 1:
+			default:
 				ret = ping_once(HOP_ACTION, &c_hop) < 0 ? -ETIMEDOUT : 0;
 				if (ret < 0)
 					snprintf(res->what, sizeof(res->what),
 							"rte_mp_request_sync(%s)", HOP_ACTION);
 				break;
-			default:
-				ret = rz_round(r, peer, t, res->what, sizeof(res->what));
-				break;
 			}
 		}
 		if (ret < 0 || i < warmup)
 			continue;
+		fxv[i - warmup] = bc_ns(c_fx) / 1e3;
 		raw[i - warmup] = bc_ns(c_raw) / 1e3;
 		hopv[i - warmup] = bc_ns(c_hop) / 1e3;
 		map[i - warmup] = bc_ns(t[1] - t[0]) / 1e3;
@@ -344,6 +466,7 @@ run_direction(pid_t peer, unsigned int warmup, unsigned int iters, struct dir_re
 				break;
 			}
 		}
+		bc_stats_compute(fxv, iters, &res->fx);
 		bc_stats_compute(raw, iters, &res->raw);
 		bc_stats_compute(hopv, iters, &res->hop);
 		bc_stats_compute(map, iters, &res->map);
@@ -362,6 +485,8 @@ run_direction(pid_t peer, unsigned int warmup, unsigned int iters, struct dir_re
 /* ----------------------------------------------------------------------------------------- */
 /* The secondary                                                                             */
 
+static uint32_t o_index;	/* this secondary's futex echo slot */
+
 static int
 secondary_main(void)
 {
@@ -372,6 +497,8 @@ secondary_main(void)
 	ret = rz_init();
 	if (ret == 0)
 		ret = echo_start();
+	if (ret == 0)
+		ret = fx_start(o_index);
 	ready.status = ret;
 	if (write_all(CHILD_RES_FD, &ready, sizeof(ready)) < 0 || ret < 0)
 		goto out;
@@ -381,11 +508,13 @@ secondary_main(void)
 
 		if (cmd.cmd != 'R')
 			break;
-		run_direction(getppid(), cmd.warmup, cmd.iters, &res);
+		run_direction((pid_t)cmd.peer, cmd.peer_index, cmd.with_mp != 0, cmd.warmup,
+				cmd.iters, &res);
 		if (write_all(CHILD_RES_FD, &res, sizeof(res)) < 0)
 			break;
 	}
 out:
+	fx_stop();
 	echo_stop();
 	if (ret == 0)
 		rz_fini();
@@ -422,13 +551,14 @@ save_eal_args(int argc, char **argv)
 }
 
 static pid_t
-spawn_secondary(int *ctl_w, int *res_r)
+spawn_secondary(unsigned int index, int *ctl_w, int *res_r)
 {
 	int ctl[2], res[2], i, n = 0;
-	char **args;
+	char **args, idx[16];
 	pid_t pid;
 
-	args = calloc((size_t)n_eal_args + 8, sizeof(*args));
+	snprintf(idx, sizeof(idx), "%u", index);
+	args = calloc((size_t)n_eal_args + 10, sizeof(*args));
 	if (args == NULL)
 		return -1;
 	args[n++] = (char *)(uintptr_t)"rz-bench-ipc";
@@ -443,6 +573,8 @@ spawn_secondary(int *ctl_w, int *res_r)
 	args[n++] = (char *)(uintptr_t)"--proc-type=secondary";
 	args[n++] = (char *)(uintptr_t)"--";
 	args[n++] = (char *)(uintptr_t)ROLE_FLAG;
+	args[n++] = (char *)(uintptr_t)"--index";
+	args[n++] = idx;
 	args[n] = NULL;
 
 	if (pipe(ctl) < 0)
@@ -496,13 +628,13 @@ fail:
 static void
 print_row(const char *name, const struct bc_stats *x, const struct dir_result *d)
 {
-	printf("%-44s %8.1f %8.1f %9.1f |", name, x->p50, x->p99, x->max);
-	if (x != &d->raw)
-		printf(" %5.2f %5.2f |", x->p50 / d->raw.p50, x->p99 / d->raw.p99);
+	printf("%-46s %8.1f %8.1f %9.1f |", name, x->p50, x->p99, x->max);
+	if (x != &d->fx)
+		printf(" %6.2f %6.2f |", x->p50 / d->fx.p50, x->p99 / d->fx.p99);
 	else
-		printf(" %11s |", "");
-	if (x != &d->raw && x != &d->hop)
-		printf(" %5.2f %5.2f", x->p50 / d->hop.p50, x->p99 / d->hop.p99);
+		printf(" %13s |", "");
+	if (d->has_mp && x != &d->fx && x != &d->raw)
+		printf(" %5.2f %5.2f", x->p50 / d->raw.p50, x->p99 / d->raw.p99);
 	printf("\n");
 }
 
@@ -510,20 +642,22 @@ static void
 print_dir(const char *title, const struct dir_result *d)
 {
 	printf("%s\n", title);
-	printf("%-44s %8s %8s %9s | %11s | %11s\n", "", "", "", "", "/ raw", "/ hop");
-	printf("%-44s %8s %8s %9s | %5s %5s | %5s %5s\n", "op (microseconds)", "p50", "p99",
-			"max", "p50", "p99", "p50", "p99");
-	print_row("raw: echo from the EAL IPC thread (floor)", &d->raw, d);
-	print_row("hop: echo from a worker thread", &d->hop, d);
+	printf("%-46s %8s %8s %9s | %13s | %11s\n", "", "", "", "", "/ fx (floor)",
+			d->has_mp ? "/ raw" : "");
+	printf("%-46s %8s %8s %9s | %6s %6s | %5s %5s\n", "op (microseconds)", "p50", "p99",
+			"max", "p50", "p99", d->has_mp ? "p50" : "", d->has_mp ? "p99" : "");
+	print_row("fx: futex round trip to a thread (floor)", &d->fx, d);
+	if (d->has_mp) {
+		print_row("raw: rte_mp echo from the EAL IPC thread", &d->raw, d);
+		print_row("hop: rte_mp echo from a worker thread", &d->hop, d);
+	}
 	print_row("rz_region_map(r, peer, NULL, RZ_PERM_RW)", &d->map, d);
 	print_row("rz_region_unmap(r, peer)", &d->unmap, d);
-	print_row("map + unmap (two IPC round trips)", &d->pair, d);
-	printf("%-44s %8.2f %8.2f %9.2f |\n", "  each includes: rz_process_attached(peer)",
+	print_row("map + unmap (two round trips)", &d->pair, d);
+	printf("%-46s %8.2f %8.2f %9.2f |\n", "  each includes: rz_process_attached(peer)",
 			d->alive.p50, d->alive.p99, d->alive.max);
-	printf("rzone per IPC round trip ((map+unmap)/2): %.2fx raw, %.2fx hop at p50; "
-			"%.2fx raw, %.2fx hop at p99\n\n",
-			d->pair.p50 / 2 / d->raw.p50, d->pair.p50 / 2 / d->hop.p50,
-			d->pair.p99 / 2 / d->raw.p99, d->pair.p99 / 2 / d->hop.p99);
+	printf("rzone per round trip ((map+unmap)/2): %.2fx the futex floor at p50, %.2fx at "
+			"p99\n\n", d->pair.p50 / 2 / d->fx.p50, d->pair.p99 / 2 / d->fx.p99);
 	fflush(stdout);
 }
 
@@ -534,25 +668,37 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 	o->iters = 2000;
 	o->warmup = 200;
-	o->extra = 3;
-	o->reverse = true;
+	o->counts[0] = 1;
+	o->counts[1] = 4;
+	o->counts[2] = 8;
+	o->ncounts = 3;
+	o->index = 0;
 	o->secondary = false;
 	for (i = 1; i < argc; i++) {
 		char *end;
 
 		if (strcmp(argv[i], ROLE_FLAG) == 0) {
 			o->secondary = true;
-		} else if (strcmp(argv[i], "--no-reverse") == 0) {
-			o->reverse = false;
-		} else if (strcmp(argv[i], "--extra-secondaries") == 0 && i + 1 < argc) {
-			unsigned long v = strtoul(argv[i + 1], &end, 0);
+		} else if (strcmp(argv[i], "--index") == 0 && i + 1 < argc) {
+			o->index = (unsigned int)strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--secondaries") == 0 && i + 1 < argc) {
+			char *p = argv[++i];
 
-			if (*end != '\0' || v > MAX_EXTRA) {
-				printf("--extra-secondaries: 0 .. %d\n", MAX_EXTRA);
-				return -1;
+			o->ncounts = 0;
+			while (*p != '\0' && o->ncounts < MAX_COUNTS) {
+				unsigned long v = strtoul(p, &end, 10);
+
+				bool bad = end == p || v < 1 || v > MAX_KIDS ||
+					(o->ncounts > 0 && v <= o->counts[o->ncounts - 1]);
+
+				if (bad) {
+					printf("--secondaries: increasing numbers 1 .. %d, comma "
+							"separated\n", MAX_KIDS);
+					return -1;
+				}
+				o->counts[o->ncounts++] = (unsigned int)v;
+				p = *end == ',' ? end + 1 : end;
 			}
-			o->extra = (unsigned int)v;
-			i++;
 		} else if ((strcmp(argv[i], "--iters") == 0 || strcmp(argv[i], "--warmup") == 0)
 				&& i + 1 < argc) {
 			unsigned long v = strtoul(argv[i + 1], &end, 0);
@@ -568,8 +714,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			i++;
 		} else {
 			printf("unknown option %s\nusage: %s <EAL args> -- [--iters N] "
-					"[--warmup N] [--no-reverse] [--extra-secondaries N]\n",
-					argv[i], argv[0]);
+					"[--warmup N] [--secondaries 1,4,8]\n", argv[i], argv[0]);
 			return -1;
 		}
 	}
@@ -582,16 +727,16 @@ struct child {
 	int res_r;
 };
 
-/* Start a secondary and wait until it has attached to rzone. */
+/* Start secondary number @index (1..) and wait until it has attached to rzone. */
 static int
-start_child(struct child *c)
+start_child(struct child *c, unsigned int index)
 {
 	struct ready_msg ready;
 	int ret;
 
 	c->ctl_w = -1;
 	c->res_r = -1;
-	c->pid = spawn_secondary(&c->ctl_w, &c->res_r);
+	c->pid = spawn_secondary(index, &c->ctl_w, &c->res_r);
 	if (c->pid < 0) {
 		printf("could not run: cannot start a secondary: %s\n", strerror(errno));
 		return -1;
@@ -623,16 +768,56 @@ stop_children(struct child *c, unsigned int n)
 			printf("secondary pid %d ended with status %#x\n", (int)c[i].pid, status);
 }
 
+/* Have secondary @c run a direction towards @peer (futex slot @peer_index). 0 or -1. */
+static int
+remote_direction(struct child *c, pid_t peer, uint32_t peer_index, bool with_mp,
+		const struct opts *o, struct dir_result *res)
+{
+	struct cmd_msg cmd = {
+		.cmd = 'R', .iters = o->iters, .warmup = o->warmup, .peer = (int32_t)peer,
+		.peer_index = peer_index, .with_mp = with_mp,
+	};
+
+	if (write_all(c->ctl_w, &cmd, sizeof(cmd)) < 0 ||
+			read_all(c->res_r, res, sizeof(*res), RESULT_TIMEOUT_MS) != 0) {
+		memset(res, 0, sizeof(*res));
+		res->status = -EPIPE;
+		snprintf(res->what, sizeof(res->what), "no answer from the secondary");
+		return -1;
+	}
+	return 0;
+}
+
+/* One direction's figures and its target line. */
+static void
+report(const char *dir, unsigned int nsec, const struct dir_result *d)
+{
+	char title[160], name[96];
+
+	snprintf(name, sizeof(name), "%s, %u secondar%s: map+unmap p99 < 200 us", dir, nsec,
+			nsec == 1 ? "y" : "ies");
+	if (d->status != 0) {
+		printf("-- %s, %u secondaries: %s: %s --\n\n", dir, nsec, d->what,
+				strerror(-d->status));
+		bc_target(BC_SKIP, name, "could not run: %s", d->what);
+		return;
+	}
+	snprintf(title, sizeof(title), "-- %s, %u secondar%s attached --", dir, nsec,
+			nsec == 1 ? "y" : "ies");
+	print_dir(title, d);
+	bc_target(d->pair.p99 < 200 ? BC_PASS : BC_FAIL, name,
+			"p99 %.1f us, p50 %.1f us (futex floor p99 %.1f: %.2fx per round trip)",
+			d->pair.p99, d->pair.p50, d->fx.p99, d->pair.p99 / 2 / d->fx.p99);
+}
+
 static int
 primary_main(const struct opts *o)
 {
-	struct child kids[1 + MAX_EXTRA];
-	struct dir_result fwd, rev, many;
-	unsigned int nkids = 0, i;
+	struct child kids[MAX_KIDS];
+	struct dir_result d;
+	unsigned int nkids = 0, c;
 	uint64_t page_sz = 0;
 	struct rz_region *probe;
-	bool rev_ok = false, many_ok = false;
-	struct cmd_msg cmd;
 	int ret, rc = 1;
 
 	ret = rz_init();
@@ -641,6 +826,8 @@ primary_main(const struct opts *o)
 		return 1;
 	}
 	ret = echo_start();
+	if (ret == 0)
+		ret = fx_start(0);
 	if (ret < 0) {
 		printf("could not run: cannot set up the echo actions: %s\n", strerror(-ret));
 		goto fini;
@@ -653,111 +840,36 @@ primary_main(const struct opts *o)
 	}
 	page_sz = rz_region_size(probe);
 	rz_region_destroy(probe);
-	bc_print_platform("rz-bench-ipc: map/unmap of another process over DPDK IPC", page_sz);
+	bc_print_platform("rz-bench-ipc: map/unmap of another process (rzone mailboxes)",
+			page_sz);
+	printf("%u iterations after %u of warm-up, ops interleaved; one-page (%" PRIu64 " kB) "
+			"region mapped at its DPDK address\n\n", o->iters, o->warmup,
+			page_sz >> 10);
 
 	signal(SIGPIPE, SIG_IGN);
-	if (start_child(&kids[nkids++]) < 0)
-		goto reap;
-	printf("secondary: pid %d attached (rz_process_attached = %d); %u iterations after "
-			"%u of warm-up,\nraw, hop and rzone interleaved; one-page (%" PRIu64 " kB) "
-			"region mapped at its DPDK address\n\n", (int)kids[0].pid,
-			rz_process_attached(kids[0].pid), o->iters, o->warmup, page_sz >> 10);
+	for (c = 0; c < o->ncounts; c++) {
+		unsigned int n = o->counts[c];
 
-	run_direction(kids[0].pid, o->warmup, o->iters, &fwd);
-	if (fwd.status != 0) {
-		printf("could not run: %s: %s\n", fwd.what, strerror(-fwd.status));
-		goto reap;
-	}
-	print_dir("-- primary -> secondary: the primary owns the region, maps it into the "
-			"secondary --", &fwd);
-
-	if (o->reverse) {
-		cmd.cmd = 'R';
-		cmd.iters = o->iters;
-		cmd.warmup = o->warmup;
-		ret = write_all(kids[0].ctl_w, &cmd, sizeof(cmd));
-		if (ret == 0)
-			ret = read_all(kids[0].res_r, &rev, sizeof(rev), RESULT_TIMEOUT_MS);
-		if (ret == 0) {
-			if (rev.status == 0) {
-				rev_ok = true;
-				print_dir("-- secondary -> primary: the secondary owns the region, "
-						"maps it into the primary --", &rev);
-			} else {
-				printf("secondary -> primary: %s: %s\n\n", rev.what,
-						strerror(-rev.status));
-			}
-		} else {
-			printf("secondary -> primary: no answer from the secondary\n\n");
+		while (nkids < n) {
+			if (start_child(&kids[nkids], nkids + 1) < 0)
+				goto reap;
+			nkids++;
+		}
+		run_direction(kids[0].pid, 1, true, o->warmup, o->iters, &d);
+		report("primary -> secondary", n, &d);
+		remote_direction(&kids[0], getpid(), 0, true, o, &d);
+		report("secondary -> primary", n, &d);
+		if (n >= 2) {
+			remote_direction(&kids[0], kids[1].pid, 2, false, o, &d);
+			report("secondary -> secondary", n, &d);
 		}
 	}
-
-	if (o->extra > 0) {
-		for (i = 0; i < o->extra; i++)
-			if (start_child(&kids[nkids++]) < 0)
-				break;
-		if (i == o->extra) {
-			run_direction(kids[0].pid, o->warmup, o->iters, &many);
-			if (many.status == 0) {
-				char title[160];
-
-				many_ok = true;
-				snprintf(title, sizeof(title), "-- primary -> secondary again, "
-						"with %u more rzone secondaries attached (idle) --",
-						o->extra);
-				printf("A primary's rte_mp_request_sync() goes to every "
-						"secondary, one after the other, and\nwaits for "
-						"each answer: rzone's requests to one process and "
-						"the raw echo pay them all.\n");
-				print_dir(title, &many);
-			} else {
-				printf("with %u more secondaries: %s: %s\n\n", o->extra, many.what,
-						strerror(-many.status));
-			}
-		}
-	}
-
-	bc_target(fwd.pair.p99 < 1000 ? BC_PASS : BC_FAIL,
-			"map+unmap of another process, p99 < 1 ms",
-			"primary->secondary: map+unmap p99 %.1f us, p50 %.1f us (map p99 %.1f, "
-			"unmap p99 %.1f; raw IPC floor p99 %.1f)", fwd.pair.p99, fwd.pair.p50,
-			fwd.map.p99, fwd.unmap.p99, fwd.raw.p99);
-	if (o->reverse) {
-		if (rev_ok)
-			bc_target(rev.pair.p99 < 1000 ? BC_PASS : BC_FAIL,
-					"same, secondary->primary (optional)",
-					"map+unmap p99 %.1f us, p50 %.1f us (map p99 %.1f, unmap "
-					"p99 %.1f; raw IPC floor p99 %.1f)", rev.pair.p99,
-					rev.pair.p50, rev.map.p99, rev.unmap.p99, rev.raw.p99);
-		else
-			bc_target(BC_SKIP, "same, secondary->primary (optional)",
-					"could not run");
-	}
-	if (o->extra > 0) {
-		char name[96];
-
-		snprintf(name, sizeof(name), "same, %u secondaries attached (extra)",
-				o->extra + 1);
-		if (many_ok)
-			bc_target(many.pair.p99 < 1000 ? BC_PASS : BC_FAIL, name,
-					"map+unmap p99 %.1f us, p50 %.1f us (raw IPC floor p99 "
-					"%.1f, p50 %.1f)", many.pair.p99, many.pair.p50,
-					many.raw.p99, many.raw.p50);
-		else
-			bc_target(BC_SKIP, name, "could not run");
-	}
-	printf("summary, primary->secondary, p50: map %.2fx raw, unmap %.2fx raw; "
-			"map+unmap %.2fx one raw round trip\n", fwd.map.p50 / fwd.raw.p50,
-			fwd.unmap.p50 / fwd.raw.p50, fwd.pair.p50 / fwd.raw.p50);
-	if (fwd.raw.p99 >= 1000)
-		printf("note: the raw DPDK IPC floor alone has a p99 of %.1f us in this run: "
-				"the tail comes from\nscheduling on this machine (see the load "
-				"line above), not from rzone\n", fwd.raw.p99);
 	bc_targets_print();
 	rc = 0;
 reap:
 	stop_children(kids, nkids);
 fini:
+	fx_stop();
 	echo_stop();
 	ret = rz_fini();
 	if (ret < 0)
@@ -794,8 +906,10 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	if (o.secondary)
+	if (o.secondary) {
+		o_index = o.index;
 		return secondary_main();
+	}
 	ret = primary_main(&o);
 	rte_eal_cleanup();
 	return ret;

@@ -45,7 +45,7 @@ cap_free_locked(struct cap_entry *c)
 
 	if (e != NULL && e->ncaps > 0)
 		e->ncaps--;
-	t->ncaps--;
+	__atomic_sub_fetch(&t->ncaps, 1, __ATOMIC_RELAXED);	/* read lock-free */
 	memset(c, 0, sizeof(*c));
 }
 
@@ -173,7 +173,7 @@ rz_region_create_capability(struct rz_region *r, pid_t target, enum rz_transfer_
 	c->creator = local_proc.self;
 	c->state = CAP_ACTIVE;
 	e->ncaps++;
-	t->ncaps++;
+	__atomic_add_fetch(&t->ncaps, 1, __ATOMIC_RELAXED);
 	*token = c->token;
 	ret = 0;
 out:
@@ -259,7 +259,8 @@ rz_capability_map(uint64_t token, void *virtual_base, struct rz_region **region)
 				e->id, (int)proc_pid(e->owner), (int)local_proc.pid);
 		audit_record(AUDIT_TRANSFER, AUDIT_CAUSE_CAPABILITY, e->id, proc_pid(e->owner),
 				local_proc.pid, c->rights, 0, token & RZ_CAP_SLOT_MASK, 0, c->mode);
-		e->owner = local_proc.self;
+		/* Atomic: rz_region_owner() reads it without the lock. */
+		__atomic_store_n(&e->owner, local_proc.self, __ATOMIC_RELAXED);
 		e->owner_gen = local_proc.self_gen;
 		cap_free_locked(c);
 	} else {

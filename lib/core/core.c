@@ -92,7 +92,7 @@ table_lock(void)
 		 * reaper releases what the dead process held, later). */
 		RZ_LOG(WARNING, "table lock holder died; recovering the lock and repairing");
 		pthread_mutex_consistent(&local_proc.tbl->lock);
-		local_proc.tbl->stats_repairs++;
+		__atomic_add_fetch(&local_proc.tbl->stats_repairs, 1, __ATOMIC_RELAXED);
 		if (repair != NULL)
 			repair();
 		ret = 0;

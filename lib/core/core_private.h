@@ -33,7 +33,7 @@ extern int rzone_logtype;
 
 #define RZ_TABLE_MZ	"rz_table"
 #define RZ_TABLE_MAGIC	0x525a4f4e45544231ULL	/* "RZONETB1" */
-#define RZ_TABLE_VERSION 4
+#define RZ_TABLE_VERSION 5	/* 4: mailboxes (lib/mp), or wseq (lib/info); 5: both */
 
 /* Region ids: (sequence << RZ_SLOT_BITS) | slot. The sequence never repeats. */
 #define RZ_SLOT_BITS	16
@@ -58,6 +58,34 @@ struct proc_entry {
 	uint64_t gen;		/* bumped each time the slot is taken */
 	int32_t proc_type;	/* RTE_PROC_PRIMARY / RTE_PROC_SECONDARY */
 	uint32_t pad;
+};
+
+/*
+ * The local control plane's mailboxes (lib/mp/mp.c, doc/wire-format.md "Local mailbox"): one per
+ * process slot, in this table, so every process of the instance reaches every other without
+ * DPDK's IPC or the primary. A process writes requests only into its own RZ_MP_RECORDS records
+ * (struct mp_record, indexed by its slot), then sets bit <record> of pending[<its slot>] in the
+ * target's mailbox and wakes the target's bell (a futex shared by the processes). The target
+ * claims a record, acts, and puts its answer in the record's tag. Every word that two processes
+ * touch is accessed with atomics; every record read is validated (other processes may be buggy).
+ */
+#define RZ_MP_RECORDS	64	/* requests of one process in flight (bits of a pending word) */
+#define RZ_MP_BODY_WORDS 11	/* sizeof(struct rz_mp_msg) / 8 */
+
+struct mp_record {
+	/* seq (bits 63..32) | answer errno (bits 31..16) | state (bits 7..0, enum in mp.c).
+	 * The low 32 bits are also the futex the requester sleeps on. */
+	uint64_t tag;
+	uint64_t body[RZ_MP_BODY_WORDS];	/* struct rz_mp_msg, written by the requester */
+	uint64_t pad[4];
+};
+
+struct mp_mailbox {
+	uint32_t bell;		/* futex: bumped by every sender after it set a pending bit */
+	uint32_t sleeping;	/* the owner's control thread waits on @bell */
+	uint64_t served;	/* requests answered (telemetry, tests) */
+	uint64_t pending[RZ_MAX_PROCS];	/* [sender slot]: bit i = its record i may be for us */
+	struct mp_record rec[RZ_MP_RECORDS];	/* this process's own requests */
 };
 
 enum arena_state {
@@ -130,6 +158,7 @@ struct region_entry {
 	uint32_t leaving;	/* enum region_leaving */
 	struct map_entry maps[RZ_MAX_PROCS];
 };
+static_assert(sizeof(struct region_entry) % sizeof(uint64_t) == 0, "zeroed by table_zero()");
 
 enum cap_state {
 	CAP_FREE = 0,
@@ -198,6 +227,7 @@ struct rz_table {
 	struct arena arenas[RZ_MAX_ARENAS];
 	struct region_entry regions[RZ_MAX_REGIONS];
 	struct cap_entry caps[RZ_MAX_CAPS];
+	struct mp_mailbox mbox[RZ_MAX_PROCS] __rte_cache_aligned;
 };
 
 /* Process-local state. */
@@ -276,6 +306,18 @@ static inline uint64_t
 handle_id(const struct rz_region *r)
 {
 	return (uint64_t)(uintptr_t)r;
+}
+
+/* Zero a table entry with relaxed atomic 8-byte stores: some of its words (ids, mapping
+ * addresses) are loaded lock-free by other threads, which a plain memset would race with. */
+static inline void
+table_zero(void *p, size_t len)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		__atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 }
 
 /* Is entry @e still the region @id? (Under the table lock, or lock-free.) */

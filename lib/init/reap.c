@@ -74,7 +74,7 @@ proc_register(void)
 		audit_record(AUDIT_REAP, AUDIT_CAUSE_NONE, 0, local_proc.pid, local_proc.pid, 0, 0,
 				(uint32_t)stale, 0, 0);
 		proc_release_locked((uint32_t)stale, false);
-		t->stats_reaped++;
+		__atomic_add_fetch(&t->stats_reaped, 1, __ATOMIC_RELAXED);
 	}
 	ret = proc_claim_locked(st);
 	table_unlock();
@@ -117,7 +117,7 @@ proc_reap_dead(void)
 		audit_record(AUDIT_REAP, AUDIT_CAUSE_NONE, 0, local_proc.pid, t->procs[i].pid, 0, 0,
 				i, 0, 0);
 		proc_release_locked(i, false);
-		t->stats_reaped++;
+		__atomic_add_fetch(&t->stats_reaped, 1, __ATOMIC_RELAXED);
 		n++;
 	}
 	table_unlock();

@@ -155,7 +155,7 @@ map_self_locked(struct region_entry *e, void *vaddr, uint32_t perms, uint32_t fl
 			return ret;
 		flags |= MAP_F_VIEW;
 	}
-	m->perms = perms;
+	__atomic_store_n(&m->perms, perms, __ATOMIC_RELAXED);	/* read lock-free */
 	m->flags = flags;
 	m->cap_slot = cap_slot;
 	m->seq = ++t->map_seq;
@@ -176,7 +176,12 @@ mapping_clear_locked(struct region_entry *e, uint32_t slot)
 	fault_point("unmap.cleared");	/* cleared, still counted */
 	if ((m->flags & MAP_F_CAP) && cap_gone != NULL)
 		cap_gone(m->cap_slot);
-	memset(m, 0, sizeof(*m));
+	/* Not the address word again: lock-free readers load it (a plain store would race). */
+	__atomic_store_n(&m->perms, 0, __ATOMIC_RELAXED);
+	m->flags = 0;
+	m->seq = 0;
+	m->cap_slot = 0;
+	m->pad = 0;
 	e->nmaps--;
 }
 
@@ -437,7 +442,8 @@ rz_region_get_mapping_perms(const struct rz_region *r, pid_t process)
 	m = mapping_of(r, process, &addr);
 	if (m == NULL)
 		return -rte_errno;
-	perms = m->perms;
+	perms = __atomic_load_n(&m->perms, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&m->addr, __ATOMIC_ACQUIRE) != addr)
 		return -ENOENT;
 	return (int)perms;
@@ -524,7 +530,8 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	}
 	if (ret == 0) {
 		fault_point("transfer.locked");
-		e->owner = (uint32_t)target;
+		/* Atomic: rz_region_owner() reads it without the lock. */
+		__atomic_store_n(&e->owner, (uint32_t)target, __ATOMIC_RELAXED);
 		fault_point("transfer.owner");
 		e->owner_gen = tbl()->procs[target].gen;
 		e->rgrants = 0;

@@ -3,47 +3,63 @@
  */
 
 /*
- * Multi-process requests over DPDK IPC (rte_mp).
+ * The local control plane: requests from one process of the instance to another (map or unmap
+ * a region in the target, reserve an arena in the primary), point to point, through mailboxes
+ * in the shared table (struct mp_mailbox, lib/core/core_private.h; doc/wire-format.md, "Local
+ * mailbox"). DPDK's IPC (rte_mp) is not used: it cannot address one process (a primary's
+ * request goes to every secondary, a secondary can only talk to the primary), so every request
+ * was a broadcast that every secondary woke up for, relayed by the primary, and a stopped
+ * process's full socket blocked the sender.
  *
- * rte_mp cannot address one secondary: a primary's rte_mp_request_sync() goes to every
- * secondary and waits for every answer, so one secondary that does not answer (a plain DPDK
- * tool, a process that left rzone) would stall every request. rzone therefore sends one-way
- * messages (rte_mp_sendmsg()) both ways and matches answers itself:
+ * A request, from the requesting thread:
+ *   1. takes one of this process's own RZ_MP_RECORDS records (process-local lock; -EBUSY when
+ *      all are in flight, or when RZ_MP_PER_TARGET of them wait for the same target: a stopped
+ *      target ties up no more than that);
+ *   2. writes the body (struct rz_mp_msg) and publishes it: tag (seq, POSTED);
+ *   3. sets bit <record> of pending[<own slot>] in the target's mailbox, bumps the target's
+ *      bell and, if the target's control thread sleeps, FUTEX_WAKEs it (a shared futex: the
+ *      table is a MAP_SHARED hugepage mapping in every process);
+ *   4. sleeps on its record's tag (a futex too) until the answer, its deadline, or the target's
+ *      death (checked every RZ_MP_POLL_MS).
+ * The target's control thread ("rz-ctl") claims the record (CAS POSTED -> TAKEN), validates
+ * every field, acts (the server lib/mapping registered), and answers in the tag (CAS TAKEN ->
+ * DONE with the errno) and wakes the requester. Nobody ever waits for a process that does not
+ * answer: the sender only writes its own record and atomics of the target's mailbox, which
+ * cannot fill up (one bit per record).
  *
- *   primary -> secondary:  request broadcast to the secondaries; the target acts, its reply
- *                          goes to the primary (the only place a secondary can send to).
- *   secondary -> X:        request to the primary; if X is not the primary, the primary
- *                          forwards it to the secondaries (RZ_MP_F_RELAY), and forwards the
- *                          reply back the same way.
+ * Deadlines: every request carries one (CLOCK_MONOTONIC, the same clock in every process,
+ * RZ_MP_TIMEOUT_MS after the call). The target checks it under the table lock before it acts.
+ * The requester, at the deadline, takes its record back (CAS POSTED -> FREE): if that works the
+ * target never saw the request and never will (-ETIMEDOUT). If the target had claimed it, the
+ * requester reads the outcome from the table under the same lock (so a request that timed out
+ * either happened, and is reported done, or never will) and leaves the record to the target
+ * until it answers or dies.
  *
- * Every request carries a deadline (CLOCK_MONOTONIC, the same clock in every process). The
- * target checks it under the table lock before it acts; the requester, once the deadline has
- * passed without an answer, reads the outcome from the table under the same lock. So a request
- * that timed out either happened (and is reported as done) or never will.
+ * The primary: only it reserves arenas (RZ_MP_OP_ARENA). Without a live primary that request
+ * fails at once with -EHOSTDOWN; everything else works between the processes that are left.
  *
- * The rte_mp handler runs in the EAL's IPC thread, which also serves DPDK's memory hotplug: it
- * never waits for rzone's table lock (a primary growing an arena holds that lock while DPDK
- * waits for every secondary's IPC thread). It validates, routes, delivers replies to waiting
- * threads, and queues requests for this process's control thread ("rz-ctl"), which also reaps
- * dead processes every RZ_REAP_PERIOD_MS.
+ * The control thread also runs the periodic work registered with mp_set_tick() (the reaper)
+ * every RZ_REAP_PERIOD_MS. This layer is the transport only: what a request does in the target
+ * (map_local(), in lib/mapping) is the function registered with mp_set_server().
  *
- * This layer is the transport only: what a request does in the target (map_local(), in
- * lib/mapping) and the periodic reaping (lib/init/reap.c) are functions the layers above register
- * with mp_set_server() and mp_set_tick().
+ * An rte_mp action "rzone_mp" stays registered only to drop what an earlier rzone version (or
+ * anyone else) sends there, closing the file descriptors it carries; it never blocks.
  */
 
 #include <errno.h>
 #include <inttypes.h>
-#include <semaphore.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
-#include <rte_ring.h>
 #include <rte_string_fns.h>
 
 #include "core_private.h"
@@ -52,35 +68,48 @@
 
 #define RZ_MP_TIMEOUT_MS	2000
 #define RZ_REAP_PERIOD_MS	200
-#define RZ_JOBS			256
-#define RZ_WAITERS		64
+#define RZ_MP_POLL_MS		20	/* a waiting requester checks the target's liveness */
+#define RZ_MP_PER_TARGET	16	/* records of one process waiting for one target */
 
-struct waiter {
-	uint64_t seq;		/* 0: free */
-	bool done;
-	int result;
-	uint64_t addr;
+static_assert(sizeof(struct rz_mp_msg) == RZ_MP_BODY_WORDS * sizeof(uint64_t),
+		"the mailbox record body is a struct rz_mp_msg");
+static_assert(RZ_MP_RECORDS <= 64, "one pending bit per record");
+
+/* Record states: the low 8 bits of its tag. */
+enum rec_state {
+	REC_FREE = 0,
+	REC_WRITING = 1,	/* the requester fills the body */
+	REC_POSTED = 2,		/* published; the target may claim it */
+	REC_TAKEN = 3,		/* claimed by the target, which acts */
+	REC_DONE = 4,		/* answered: bits 31..16 hold the errno (0: done) */
+};
+
+#define TAG(seq, st, err) (((uint64_t)(seq) << 32) | ((uint64_t)(err) << 16) | (uint64_t)(st))
+#define TAG_SEQ(t)	((uint32_t)((t) >> 32))
+#define TAG_ST(t)	((uint32_t)(t) & 0xffu)
+#define TAG_ERR(t)	(((uint32_t)(t) >> 16) & 0xffffu)
+
+/* Process-local use of this process's records. */
+enum rec_use {
+	USE_FREE = 0,
+	USE_CALL,	/* a thread of ours waits on it */
+	/* Timed out while the target had claimed it: the target's until it answers. */
+	USE_ORPHAN,
 };
 
 static struct {
-	struct rte_ring *jobs;	/* struct rz_mp_msg * for rz-ctl */
-	sem_t wake;
 	pthread_t thread;
 	bool running;
-	volatile bool stop;
-	bool registered;	/* the action stays registered for the life of the process */
-	/* The IPC thread's way in: handle() counts itself in, then looks at @accepting;
-	 * mp_stop() clears @accepting, then waits for @inflight to drain before it frees what
-	 * handle() uses (both sequentially consistent: one of them sees the other). */
-	bool accepting;
-	uint32_t inflight;
-	uint64_t seq;
-	pthread_mutex_t wlock;	/* process-local, never held across a wait or a send */
-	pthread_cond_t wcond;
-	struct waiter waiters[RZ_WAITERS];
+	bool registered;	/* the legacy rte_mp action stays registered for ever */
+	bool stop;
+	pthread_mutex_t lock;	/* process-local, never held across a wait */
+	uint8_t use[RZ_MP_RECORDS];
+	uint32_t target[RZ_MP_RECORDS];
+	uint64_t target_gen[RZ_MP_RECORDS];
+	uint32_t per_target[RZ_MAX_PROCS];
 	mp_serve_fn *serve;	/* registered by lib/mapping */
 	mp_tick_fn *tick;	/* registered by lib/init */
-} mp = { .wlock = PTHREAD_MUTEX_INITIALIZER };
+} mp = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
 mp_set_server(mp_serve_fn *fn)
@@ -94,199 +123,271 @@ mp_set_tick(mp_tick_fn *fn)
 	__atomic_store_n(&mp.tick, fn, __ATOMIC_RELEASE);
 }
 
-static int
-send(const struct rz_mp_msg *body)
+/* The 32 bits of a tag a futex sleeps on: its low half (state and errno). */
+static uint32_t *
+tag_futex(uint64_t *tag)
 {
-	struct rte_mp_msg m;
+	return (uint32_t *)tag + (RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN ? 0 : 1);
+}
 
-	memset(&m, 0, sizeof(m));
-	strlcpy(m.name, RZ_MP_ACTION, sizeof(m.name));
-	m.len_param = sizeof(*body);
-	memcpy(m.param, body, sizeof(*body));
-	if (rte_mp_sendmsg(&m) < 0) {
-		RZ_LOG(ERR, "IPC send (op %u to pid %d): %s", body->op, body->target_pid,
-				rte_strerror(rte_errno));
-		return -rte_errno;
+/* Shared (not FUTEX_PRIVATE_FLAG) futexes: the words are in a mapping every process shares. */
+static void
+futex_wait(uint32_t *word, uint32_t val, uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ull),
+		.tv_nsec = (long)(ns % 1000000000ull),
+	};
+
+	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static void
+futex_wake(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+static void
+rejected(const char *why, uint32_t from)
+{
+	__atomic_add_fetch(&tbl()->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
+	RZ_LOG(ERR, "malformed request from process slot %u dropped: %s", from, why);
+}
+
+/* ---- the target: the control thread serves its mailbox -------------------------------- */
+
+/* Answer record @r (claimed by us, seq @seq) with @ret (0 or -errno) and wake its owner. */
+static void
+answer(struct mp_record *r, uint32_t seq, uint32_t state, int ret)
+{
+	uint64_t want = TAG(seq, state, 0);
+	uint32_t err = ret < 0 && ret >= -4095 ? (uint32_t)-ret : (ret < 0 ? EIO : 0);
+
+	if (__atomic_compare_exchange_n(&r->tag, &want, TAG(seq, REC_DONE, err), false,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		futex_wake(tag_futex(&r->tag), INT_MAX);
+}
+
+/* What is wrong with request @m found in record seq @seq of process slot @from, or NULL. */
+static const char *
+request_problem(const struct rz_mp_msg *m, uint32_t from, uint32_t seq)
+{
+	if (m->op != RZ_MP_OP_MAP && m->op != RZ_MP_OP_UNMAP && m->op != RZ_MP_OP_ARENA)
+		return "not a request";
+	if (m->flags != 0)
+		return "flags set";
+	if (m->seq != seq)
+		return "sequence does not match its record";
+	if (m->requester != from)
+		return "requester is not the slot the record belongs to";
+	if (m->op == RZ_MP_OP_ARENA && m->target == local_proc.self && !local_proc.primary)
+		return "arena request to a secondary";
+	if (m->deadline_ns > mono_time_ns() + 2 * RZ_MP_TIMEOUT_MS * 1000000ull)
+		return "deadline too far ahead";
+	return NULL;
+}
+
+/* Copy, check and claim record @i of process slot @from. 1 with *@m and *@seq if it is a valid
+ * request for this process, claimed (TAKEN); 0 if it is not ours to serve. */
+static int
+claim(uint32_t from, uint32_t i, struct rz_mp_msg *m, uint32_t *seq)
+{
+	struct rz_table *t = tbl();
+	struct mp_record *r = &t->mbox[from].rec[i];
+	const struct proc_entry *rq = &t->procs[from];
+	uint64_t body[RZ_MP_BODY_WORDS], tag, want;
+	const char *why = NULL;
+	unsigned int k;
+
+	tag = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+	if (TAG_ST(tag) != REC_POSTED)
+		return 0;	/* taken back, reused, or a stale pending bit */
+	for (k = 0; k < RZ_MP_BODY_WORDS; k++)
+		body[k] = __atomic_load_n(&r->body[k], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&r->tag, __ATOMIC_RELAXED) != tag)
+		return 0;	/* rewritten while we copied: not the request we saw */
+	*seq = TAG_SEQ(tag);
+	if (mp_msg_parse(body, sizeof(body), RZ_MAX_PROCS, m, &why) == 0) {
+		if (m->target != local_proc.self || m->target_gen != local_proc.self_gen ||
+				m->target_pid != local_proc.pid)
+			return 0;	/* for another process (or an earlier one of our slot) */
+		if (__atomic_load_n(&rq->state, __ATOMIC_ACQUIRE) != PROC_LIVE ||
+				__atomic_load_n(&rq->gen, __ATOMIC_RELAXED) != m->requester_gen)
+			return 0;	/* from a process that is gone: nobody waits */
+		why = request_problem(m, from, *seq);
 	}
+	want = tag;
+	if (!__atomic_compare_exchange_n(&r->tag, &want, TAG(*seq, REC_TAKEN, 0), false,
+			__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	if (why == NULL)
+		return 1;
+	/* Answer a buggy sender at once rather than let it wait for its deadline. */
+	rejected(why, from);
+	answer(r, *seq, REC_TAKEN, -EPROTO);
 	return 0;
 }
 
 static void
-send_reply(const struct rz_mp_msg *req, int result, uint64_t addr)
+serve_one(uint32_t from, uint32_t i)
 {
-	struct rz_mp_msg r = *req;
+	struct mp_record *r = &tbl()->mbox[from].rec[i];
+	mp_serve_fn *fn = __atomic_load_n(&mp.serve, __ATOMIC_ACQUIRE);
+	struct rz_mp_msg m;
+	uint64_t addr = 0;
+	uint32_t seq;
+	int ret;
 
-	r.op = RZ_MP_OP_REPLY;
-	r.flags = local_proc.primary ? 0 : RZ_MP_F_RELAY;
-	r.result = result;
-	r.vaddr = addr;
-	r.perms = 0;
-	r.deadline_ns = 0;
-	r.socket = 0;
-	r.npages = 0;
-	send(&r);
+	if (!claim(from, i, &m, &seq))
+		return;
+	ret = fn == NULL ? -ENOTSUP : fn(&m, &addr);
+	answer(r, seq, REC_TAKEN, ret);
+	__atomic_add_fetch(&tbl()->mbox[local_proc.self].served, 1, __ATOMIC_RELAXED);
 }
 
+/* Serve every request posted to this process; the number of pending bits seen. @refuse: answer
+ * them -ESRCH instead (this process is leaving). */
+static unsigned int
+serve_mailbox(bool refuse)
+{
+	struct mp_mailbox *mb = &tbl()->mbox[local_proc.self];
+	unsigned int n = 0;
+	uint32_t p;
+
+	for (p = 0; p < RZ_MAX_PROCS; p++) {
+		uint64_t bits;
+
+		if (__atomic_load_n(&mb->pending[p], __ATOMIC_RELAXED) == 0)
+			continue;
+		bits = __atomic_exchange_n(&mb->pending[p], 0, __ATOMIC_SEQ_CST);
+		while (bits != 0) {
+			uint32_t i = (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			n++;
+			if (refuse) {
+				struct rz_mp_msg m;
+				uint32_t seq;
+
+				if (claim(p, i, &m, &seq))
+					answer(&tbl()->mbox[p].rec[i], seq, REC_TAKEN, -ESRCH);
+			} else {
+				serve_one(p, i);
+			}
+		}
+	}
+	return n;
+}
+
+static void *
+ctl_thread(void *arg)
+{
+	struct mp_mailbox *mb = &tbl()->mbox[local_proc.self];
+	uint64_t last_reap = 0;
+
+	RTE_SET_USED(arg);
+	while (!__atomic_load_n(&mp.stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = mono_time_ns(), next;
+		uint32_t bell;
+
+		if (now - last_reap >= RZ_REAP_PERIOD_MS * 1000000ull) {
+			mp_tick_fn *tick = __atomic_load_n(&mp.tick, __ATOMIC_ACQUIRE);
+
+			if (tick != NULL)
+				tick();
+			last_reap = now = mono_time_ns();
+		}
+		/* Announce the sleep, then look: a sender bumps the bell after it set its bit,
+		 * then wakes us if we sleep (all sequentially consistent: no wake-up is lost). */
+		__atomic_store_n(&mb->sleeping, 1, __ATOMIC_SEQ_CST);
+		bell = __atomic_load_n(&mb->bell, __ATOMIC_SEQ_CST);
+		if (serve_mailbox(false) == 0 && !__atomic_load_n(&mp.stop, __ATOMIC_ACQUIRE)) {
+			next = last_reap + RZ_REAP_PERIOD_MS * 1000000ull;
+			futex_wait(&mb->bell, bell, next > now ? next - now : 0);
+		}
+		__atomic_store_n(&mb->sleeping, 0, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/* ---- the requester -------------------------------------------------------------------- */
+
+/* Is the process in @slot still the one of generation @gen, and alive? */
 static bool
-for_me(uint32_t slot, int32_t pid, uint64_t gen)
+target_alive(uint32_t slot, uint64_t gen)
 {
-	return slot == local_proc.self && pid == local_proc.pid && gen == local_proc.self_gen;
+	const struct proc_entry *p = &tbl()->procs[slot];
+
+	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
+		__atomic_load_n(&p->gen, __ATOMIC_RELAXED) == gen && proc_alive(slot);
 }
 
-/* EAL IPC thread: a reply for one of our waiting threads. */
-static void
-deliver(const struct rz_mp_msg *m)
+/* A record for a request to @target: its index, or -EBUSY. Orphans the target answered (or
+ * that died with it) are free again first. */
+static int
+record_get(uint32_t target, uint64_t target_gen)
 {
-	unsigned int i;
+	struct mp_record *rec = tbl()->mbox[local_proc.self].rec;
+	int ret = -EBUSY;
+	uint32_t i;
 
-	pthread_mutex_lock(&mp.wlock);
-	for (i = 0; i < RZ_WAITERS; i++) {
-		struct waiter *w = &mp.waiters[i];
+	pthread_mutex_lock(&mp.lock);
+	for (i = 0; i < RZ_MP_RECORDS; i++) {
+		const struct proc_entry *p;
 
-		if (w->seq == m->seq && !w->done) {
-			w->done = true;
-			w->result = m->result;
-			w->addr = m->vaddr;
-			pthread_cond_broadcast(&mp.wcond);
+		if (mp.use[i] != USE_ORPHAN)
+			continue;
+		p = &tbl()->procs[mp.target[i]];
+		if (TAG_ST(__atomic_load_n(&rec[i].tag, __ATOMIC_ACQUIRE)) != REC_TAKEN ||
+				__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROC_LIVE ||
+				__atomic_load_n(&p->gen, __ATOMIC_RELAXED) != mp.target_gen[i]) {
+			mp.use[i] = USE_FREE;
+			mp.per_target[mp.target[i]]--;
+		}
+	}
+	if (mp.per_target[target] >= RZ_MP_PER_TARGET) {
+		pthread_mutex_unlock(&mp.lock);
+		RZ_LOG(ERR, "%u requests to pid %d are in flight or unanswered already: refused",
+				RZ_MP_PER_TARGET, (int)proc_pid(target));
+		return -EBUSY;
+	}
+	for (i = 0; i < RZ_MP_RECORDS; i++) {
+		if (mp.use[i] == USE_FREE) {
+			mp.use[i] = USE_CALL;
+			mp.target[i] = target;
+			mp.target_gen[i] = target_gen;
+			mp.per_target[target]++;
+			ret = (int)i;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&mp.wlock);
-}
-
-/* Close the file descriptors a message brought: rzone's never carry any, and one that is
- * dropped must not leave them open (a sender could push the receiver to EMFILE). */
-static void
-close_fds(const struct rte_mp_msg *msg)
-{
-	int i;
-
-	for (i = 0; i < msg->num_fds && i < RTE_MP_MAX_FD_NUM; i++)
-		if (msg->fds[i] >= 0)
-			close(msg->fds[i]);
-}
-
-static int handle_accepted(const struct rte_mp_msg *msg);
-
-/* EAL IPC thread: never blocks. */
-static int
-handle(const struct rte_mp_msg *msg, const void *peer)
-{
-	int ret = 0;
-
-	RTE_SET_USED(peer);
-	close_fds(msg);
-	__atomic_add_fetch(&mp.inflight, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&mp.accepting, __ATOMIC_SEQ_CST))
-		ret = handle_accepted(msg);
-	/* else: rz_fini() is under way or done: nothing to do, nobody waits for us */
-	__atomic_sub_fetch(&mp.inflight, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&mp.lock);
+	if (ret < 0)
+		RZ_LOG(ERR, "too many requests of this process in flight (%u)", RZ_MP_RECORDS);
 	return ret;
 }
 
-static int
-handle_accepted(const struct rte_mp_msg *msg)
-{
-	struct rz_mp_msg m, *job;
-	const char *why;
-	int ret;
-
-	if (local_proc.tbl == NULL || local_proc.self == RZ_NO_SLOT)
-		return 0;
-	ret = mp_msg_parse(msg->param, msg->len_param < 0 ? SIZE_MAX : (size_t)msg->len_param,
-			RZ_MAX_PROCS, &m, &why);
-	if (ret == 0 && msg->num_fds != 0) {
-		ret = -EPROTO;
-		why = "unexpected file descriptors";
-	}
-	if (ret < 0) {
-		__atomic_add_fetch(&local_proc.tbl->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
-		RZ_LOG(ERR, "malformed IPC message dropped: %s", why);
-		return 0;
-	}
-	switch (m.op) {
-	case RZ_MP_OP_REPLY:
-		if (m.requester == local_proc.self && m.requester_gen == local_proc.self_gen)
-			deliver(&m);
-		else if (local_proc.primary && (m.flags & RZ_MP_F_RELAY)) {
-			m.flags &= ~RZ_MP_F_RELAY;
-			send(&m);	/* to the secondaries: one of them asked */
-		}
-		return 0;
-	case RZ_MP_OP_MAP:
-	case RZ_MP_OP_UNMAP:
-	case RZ_MP_OP_ARENA:
-		if (m.op == RZ_MP_OP_ARENA && !local_proc.primary)
-			return 0;	/* only the primary reserves arenas */
-		if (!for_me(m.target, m.target_pid, m.target_gen)) {
-			if (local_proc.primary && (m.flags & RZ_MP_F_RELAY)) {
-				m.flags &= ~RZ_MP_F_RELAY;
-				send(&m);
-			}
-			return 0;
-		}
-		job = malloc(sizeof(*job));
-		if (job == NULL) {
-			send_reply(&m, -ENOMEM, 0);
-			return 0;
-		}
-		*job = m;
-		if (rte_ring_enqueue(mp.jobs, job) < 0) {
-			free(job);
-			RZ_LOG(ERR, "IPC queue full");
-			send_reply(&m, -EBUSY, 0);
-			return 0;
-		}
-		sem_post(&mp.wake);
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* rz-ctl: act on a request addressed to this process. */
 static void
-serve(const struct rz_mp_msg *m)
+record_put(uint32_t i, bool orphan)
 {
-	const struct proc_entry *rq = &tbl()->procs[m->requester];
-	mp_serve_fn *fn = __atomic_load_n(&mp.serve, __ATOMIC_ACQUIRE);
-	uint64_t addr = 0;
-	int ret;
-
-	if (rq->state != PROC_LIVE || rq->gen != m->requester_gen) {
-		RZ_LOG(ERR, "IPC request from a process that is gone (slot %u)", m->requester);
-		send_reply(m, -ESRCH, 0);
-		return;
+	pthread_mutex_lock(&mp.lock);
+	if (orphan) {
+		mp.use[i] = USE_ORPHAN;
+	} else {
+		mp.use[i] = USE_FREE;
+		mp.per_target[mp.target[i]]--;
 	}
-	ret = fn == NULL ? -ENOTSUP : fn(m, &addr);
-	send_reply(m, ret, addr);
-}
-
-static struct waiter *
-waiter_get(uint64_t seq)
-{
-	struct waiter *w = NULL;
-	unsigned int i;
-
-	pthread_mutex_lock(&mp.wlock);
-	for (i = 0; i < RZ_WAITERS; i++) {
-		if (mp.waiters[i].seq == 0) {
-			w = &mp.waiters[i];
-			w->seq = seq;
-			w->done = false;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&mp.wlock);
-	return w;
+	pthread_mutex_unlock(&mp.lock);
 }
 
 /* What the table says after a request's deadline: did it happen? Called without the lock. */
 static int
-outcome(const struct rz_mp_msg *m)
+outcome(const struct rz_mp_msg *m, int none)
 {
 	struct region_entry *e;
-	int ret = -ETIMEDOUT;
+	int ret = none;
 
 	if (m->op == RZ_MP_OP_ARENA || table_lock() < 0)
 		return ret;	/* an arena that was made anyway is found by the retry */
@@ -301,21 +402,55 @@ outcome(const struct rz_mp_msg *m)
 	return ret;
 }
 
+/* Post record @i (body @m) to @target's mailbox and wake its control thread. */
+static void
+post(uint32_t i, const struct rz_mp_msg *m, uint32_t target)
+{
+	struct mp_mailbox *own = &tbl()->mbox[local_proc.self], *mb = &tbl()->mbox[target];
+	struct mp_record *r = &own->rec[i];
+	uint64_t body[RZ_MP_BODY_WORDS];
+	unsigned int k;
+
+	memcpy(body, m, sizeof(body));
+	__atomic_store_n(&r->tag, TAG(m->seq, REC_WRITING, 0), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (k = 0; k < RZ_MP_BODY_WORDS; k++)
+		__atomic_store_n(&r->body[k], body[k], __ATOMIC_RELAXED);
+	__atomic_store_n(&r->tag, TAG(m->seq, REC_POSTED, 0), __ATOMIC_RELEASE);
+	__atomic_fetch_or(&mb->pending[local_proc.self], UINT64_C(1) << i, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&mb->bell, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&mb->sleeping, __ATOMIC_SEQ_CST))
+		futex_wake(&mb->bell, 1);
+}
+
 static int
 mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t perms,
 		int socket, uint32_t npages)
 {
+	struct mp_record *r;
 	struct rz_mp_msg body;
-	struct timespec ts;
-	struct waiter *w;
-	bool answered;
-	int ret;
+	uint64_t gen, tag, now, next_poll;
+	int i, ret, gone_err = op == RZ_MP_OP_ARENA ? -EHOSTDOWN : -ESRCH;
+	uint32_t st;
 
+	if (target >= RZ_MAX_PROCS || target == local_proc.self)
+		return -EINVAL;
+	gen = __atomic_load_n(&tbl()->procs[target].gen, __ATOMIC_ACQUIRE);
+	if (!target_alive(target, gen)) {
+		RZ_LOG(ERR, "%s pid %d is gone", op == RZ_MP_OP_ARENA ? "the primary," :
+				"process", (int)proc_pid(target));
+		return gone_err;
+	}
+	i = record_get(target, gen);
+	if (i < 0)
+		return i;
+	r = &tbl()->mbox[local_proc.self].rec[i];
 	memset(&body, 0, sizeof(body));
 	body.magic = RZ_MP_MAGIC;
 	body.version = RZ_MP_VERSION;
 	body.op = op;
-	body.seq = __atomic_add_fetch(&mp.seq, 1, __ATOMIC_RELAXED);
+	/* A new sequence for the record: a late answer to its previous use cannot match. */
+	body.seq = (uint32_t)(TAG_SEQ(__atomic_load_n(&r->tag, __ATOMIC_ACQUIRE)) + 1);
 	body.region_id = region_id;
 	body.vaddr = (uint64_t)(uintptr_t)vaddr;
 	body.perms = perms;
@@ -324,36 +459,68 @@ mp_call(uint32_t target, uint16_t op, uint64_t region_id, void *vaddr, uint32_t 
 	body.requester = local_proc.self;
 	body.requester_gen = local_proc.self_gen;
 	body.target = target;
-	body.target_gen = tbl()->procs[target].gen;
+	body.target_gen = gen;
 	body.target_pid = proc_pid(target);
 	body.deadline_ns = mono_time_ns() + RZ_MP_TIMEOUT_MS * 1000000ull;
-	if (!local_proc.primary && tbl()->procs[target].proc_type != RTE_PROC_PRIMARY)
-		body.flags |= RZ_MP_F_RELAY;
+	post((uint32_t)i, &body, target);
 
-	w = waiter_get(body.seq);
-	if (w == NULL) {
-		RZ_LOG(ERR, "too many IPC requests in flight (%u)", RZ_WAITERS);
-		return -EBUSY;
-	}
-	ret = send(&body);
-	ts.tv_sec = (time_t)(body.deadline_ns / 1000000000ull);
-	ts.tv_nsec = (long)(body.deadline_ns % 1000000000ull);
-	pthread_mutex_lock(&mp.wlock);
-	while (ret == 0 && !w->done)
-		if (pthread_cond_timedwait(&mp.wcond, &mp.wlock, &ts) == ETIMEDOUT)
+	now = mono_time_ns();
+	next_poll = now + RZ_MP_POLL_MS * 1000000ull;
+	for (;;) {
+		uint64_t until;
+
+		tag = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+		st = TAG_ST(tag);
+		if (TAG_SEQ(tag) != (uint32_t)body.seq || (st != REC_POSTED && st != REC_TAKEN &&
+				st != REC_DONE)) {
+			/* Only we and the target write the tag, so someone scribbled on it. */
+			rejected("the record's tag was overwritten", local_proc.self);
+			record_put((uint32_t)i, false);
+			return -EPROTO;
+		}
+		if (st == REC_DONE) {
+			record_put((uint32_t)i, false);
+			if (TAG_ERR(tag) > 4095) {
+				rejected("answer out of range", target);
+				return -EPROTO;
+			}
+			return -(int)TAG_ERR(tag);
+		}
+		now = mono_time_ns();
+		if (now >= body.deadline_ns)
 			break;
-	answered = w->done;
-	if (answered)
-		ret = w->result;
-	w->seq = 0;
-	pthread_mutex_unlock(&mp.wlock);
-	if (answered)
-		return ret;
-	/* No answer (or the send failed). Past the deadline the target refuses to act, so the
-	 * table tells whether it did. */
+		if (now >= next_poll) {
+			next_poll = now + RZ_MP_POLL_MS * 1000000ull;
+			if (!target_alive(target, gen))
+				break;
+		}
+		until = RTE_MIN(body.deadline_ns, next_poll);
+		futex_wait(tag_futex(&r->tag), (uint32_t)tag, until - now);
+	}
+	/* Deadline passed, or the target died. Take the record back if the target never
+	 * claimed it: then it never acts on it. */
+	tag = TAG(body.seq, REC_POSTED, 0);
+	if (__atomic_compare_exchange_n(&r->tag, &tag, TAG(body.seq, REC_FREE, 0), false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		record_put((uint32_t)i, false);
+		if (!target_alive(target, gen)) {
+			RZ_LOG(ERR, "pid %d died before it took the request", body.target_pid);
+			return gone_err;
+		}
+		RZ_LOG(ERR, "pid %d did not take the request within %u ms", body.target_pid,
+				RZ_MP_TIMEOUT_MS);
+		return -ETIMEDOUT;
+	}
+	if (TAG_ST(tag) == REC_DONE && TAG_SEQ(tag) == (uint32_t)body.seq) {
+		record_put((uint32_t)i, false);
+		return TAG_ERR(tag) > 4095 ? -EPROTO : -(int)TAG_ERR(tag);
+	}
+	/* Claimed and not answered: the target acts now or never (it checks the deadline under
+	 * the table lock). Wait for the deadline, then the table tells. */
+	record_put((uint32_t)i, true);
 	while (mono_time_ns() <= body.deadline_ns)
 		rte_delay_us_sleep(1000);
-	ret = outcome(&body);
+	ret = outcome(&body, target_alive(target, gen) ? -ETIMEDOUT : gone_err);
 	if (ret < 0)
 		RZ_LOG(ERR, "pid %d did not answer within %u ms", body.target_pid,
 				RZ_MP_TIMEOUT_MS);
@@ -380,114 +547,86 @@ mp_remote_arena(int socket, uint32_t npages)
 
 	for (i = 0; i < RZ_MAX_PROCS; i++)
 		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
-				t->procs[i].proc_type == RTE_PROC_PRIMARY)
+				__atomic_load_n(&t->procs[i].proc_type, __ATOMIC_RELAXED) ==
+				RTE_PROC_PRIMARY)
 			return mp_call(i, RZ_MP_OP_ARENA, 0, NULL, 0, socket, npages);
-	RZ_LOG(ERR, "no primary process is attached: it alone reserves arenas");
-	return -ESRCH;
+	RZ_LOG(ERR, "no primary process is attached (it died or left): only the primary reserves "
+			"arenas");
+	return -EHOSTDOWN;
 }
 
-static void *
-ctl_thread(void *arg)
+/* ---- start, stop, and the legacy rte_mp action ----------------------------------------- */
+
+/* EAL IPC thread: rzone sends nothing over rte_mp any more. Drop what comes, close the file
+ * descriptors it brought (a sender could push us to EMFILE), count it. Never blocks. */
+static int
+legacy_handle(const struct rte_mp_msg *msg, const void *peer)
 {
-	uint64_t last_reap = 0;
-	void *p;
+	struct rz_table *t = __atomic_load_n(&local_proc.tbl, __ATOMIC_ACQUIRE);
+	int i;
 
-	RTE_SET_USED(arg);
-	while (!mp.stop) {
-		struct timespec ts;
-		uint64_t now;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		sem_timedwait(&mp.wake, &ts);
-		while (rte_ring_dequeue(mp.jobs, &p) == 0) {
-			serve(p);
-			free(p);
-		}
-		now = mono_time_ns();
-		if (now - last_reap >= RZ_REAP_PERIOD_MS * 1000000ull) {
-			mp_tick_fn *tick = __atomic_load_n(&mp.tick, __ATOMIC_ACQUIRE);
-
-			if (tick != NULL)
-				tick();
-			last_reap = now;
-		}
+	RTE_SET_USED(peer);
+	for (i = 0; i < msg->num_fds && i < RTE_MP_MAX_FD_NUM; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+	if (t != NULL && __atomic_load_n(&mp.running, __ATOMIC_ACQUIRE)) {
+		__atomic_add_fetch(&t->stats_ipc_rejected, 1, __ATOMIC_RELAXED);
+		RZ_LOG(ERR, "DPDK IPC message on \"%s\" dropped: rzone's requests go through its "
+				"mailboxes (an rzone older than message version %u?)", RZ_MP_ACTION,
+				RZ_MP_VERSION);
 	}
-	return NULL;
+	return 0;
 }
 
 int
 mp_start(void)
 {
-	size_t sz = rte_ring_get_memsize(RZ_JOBS);
-	pthread_condattr_t ca;
+	struct mp_mailbox *own = &tbl()->mbox[local_proc.self];
+	uint32_t i;
 	int ret;
 
-	/* Process-local ring in ordinary memory: no memzone spent on it. */
-	mp.jobs = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
-	if (mp.jobs == NULL)
-		return -ENOMEM;
-	ret = rte_ring_init(mp.jobs, "rz_jobs", RZ_JOBS, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (ret < 0)
-		goto fail_ring;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&mp.wcond, &ca);
-	pthread_condattr_destroy(&ca);
-	sem_init(&mp.wake, 0, 0);
-	mp.stop = false;
-	/* Registered once, kept for the life of the process: a handler that stays answers
-	 * nothing after rz_fini() instead of leaving DPDK to log every message. */
+	/* Our records, left by an earlier process of this slot: new sequences, free. A target
+	 * that still holds one of the old ones cannot answer into the new ones. */
+	for (i = 0; i < RZ_MP_RECORDS; i++) {
+		uint64_t tag = __atomic_load_n(&own->rec[i].tag, __ATOMIC_ACQUIRE);
+
+		__atomic_store_n(&own->rec[i].tag, TAG(TAG_SEQ(tag) + 1, REC_FREE, 0),
+				__ATOMIC_RELEASE);
+	}
+	memset(mp.use, 0, sizeof(mp.use));
+	memset(mp.per_target, 0, sizeof(mp.per_target));
+	__atomic_store_n(&mp.stop, false, __ATOMIC_RELEASE);
 	if (!mp.registered) {
-		if (rte_mp_action_register(RZ_MP_ACTION, handle) < 0 && rte_errno != EEXIST) {
+		if (rte_mp_action_register(RZ_MP_ACTION, legacy_handle) < 0 &&
+				rte_errno != EEXIST) {
 			ret = -rte_errno;
 			RZ_LOG(ERR, "cannot register the IPC action: %s", rte_strerror(rte_errno));
-			goto fail_sem;
+			return ret;
 		}
 		mp.registered = true;
 	}
 	ret = rte_ctrl_thread_create(&mp.thread, "rz-ctl", NULL, ctl_thread, NULL);
 	if (ret != 0) {
-		ret = -ret;
-		RZ_LOG(ERR, "cannot start the control thread: %s", strerror(-ret));
-		goto fail_sem;
+		RZ_LOG(ERR, "cannot start the control thread: %s", strerror(ret));
+		return -ret;
 	}
-	mp.running = true;
-	__atomic_store_n(&mp.accepting, true, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&mp.running, true, __ATOMIC_RELEASE);
 	return 0;
-fail_sem:
-	sem_destroy(&mp.wake);
-	pthread_cond_destroy(&mp.wcond);
-fail_ring:
-	free(mp.jobs);
-	mp.jobs = NULL;
-	return ret;
 }
 
 void
 mp_stop(void)
 {
-	void *p;
+	struct mp_mailbox *own;
 
-	if (!mp.running)
+	if (!__atomic_load_n(&mp.running, __ATOMIC_ACQUIRE))
 		return;
-	/* No IPC handler is inside once this returns, and none gets in after. */
-	__atomic_store_n(&mp.accepting, false, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&mp.inflight, __ATOMIC_SEQ_CST) != 0)
-		rte_pause();
-	mp.stop = true;
-	sem_post(&mp.wake);
+	own = &tbl()->mbox[local_proc.self];
+	__atomic_store_n(&mp.stop, true, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&own->bell, 1, __ATOMIC_SEQ_CST);
+	futex_wake(&own->bell, 1);
 	pthread_join(mp.thread, NULL);
-	while (rte_ring_dequeue(mp.jobs, &p) == 0) {
-		send_reply(p, -ESRCH, 0);
-		free(p);
-	}
-	sem_destroy(&mp.wake);
-	free(mp.jobs);
-	mp.jobs = NULL;
-	mp.running = false;
+	/* Whoever asked us something meanwhile hears at once that we are leaving. */
+	serve_mailbox(true);
+	__atomic_store_n(&mp.running, false, __ATOMIC_RELEASE);
 }

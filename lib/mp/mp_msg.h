@@ -6,8 +6,10 @@
 #define RZ_MP_MSG_H
 
 /*
- * rzone's multi-process IPC message, carried in rte_mp_msg.param (see doc/wire-format.md).
- * Pure logic: no EAL needed, so unit tests and the fuzzer use it directly.
+ * rzone's local request, the body of a mailbox record in the shared table (struct mp_record,
+ * lib/core/core_private.h; doc/wire-format.md, "Local mailbox"). Version 3 and earlier were
+ * carried over DPDK IPC (rte_mp_msg.param). Pure logic: no EAL needed, so unit tests and the
+ * fuzzer use it directly.
  */
 
 #include <stddef.h>
@@ -15,17 +17,17 @@
 
 #define RZ_MP_ACTION	"rzone_mp"
 #define RZ_MP_MAGIC	0x504d5a52u	/* "RZMP" little-endian */
-#define RZ_MP_VERSION	3
+#define RZ_MP_VERSION	4
 
 enum rz_mp_op {
 	RZ_MP_OP_MAP = 1,	/* target: map region (vaddr, perms) on behalf of requester */
 	RZ_MP_OP_UNMAP = 2,	/* target: unmap region on behalf of requester */
-	RZ_MP_OP_REPLY = 3,	/* answer to the requester: result, addr */
+	RZ_MP_OP_REPLY = 3,	/* version 3: an answer; version 4 answers in the record tag */
 	RZ_MP_OP_IGNORE = 4,	/* reserved (version 1 used it); accepted and dropped */
 	RZ_MP_OP_ARENA = 5,	/* primary: reserve an arena memzone (socket, npages) */
 };
 
-#define RZ_MP_F_RELAY	(1u << 0)	/* primary: forward this to the secondaries */
+#define RZ_MP_F_RELAY	(1u << 0)	/* version 3: relay by the primary; never set now */
 #define RZ_MP_F_ALL	(RZ_MP_F_RELAY)
 
 struct rz_mp_msg {

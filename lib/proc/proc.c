@@ -80,7 +80,7 @@ proc_pid(uint32_t slot)
 {
 	if (slot >= RZ_MAX_PROCS)
 		return -1;
-	return tbl()->procs[slot].pid;
+	return __atomic_load_n(&tbl()->procs[slot].pid, __ATOMIC_RELAXED);
 }
 
 /*
@@ -172,8 +172,10 @@ bool
 proc_alive(uint32_t slot)
 {
 	const struct proc_entry *p = &tbl()->procs[slot];
-	uint64_t gen = p->gen, start_time = p->start_time;
-	pid_t pid = p->pid;
+	/* Lock-free: the words are written under the table lock, read here with atomics. */
+	uint64_t gen = __atomic_load_n(&p->gen, __ATOMIC_RELAXED);
+	uint64_t start_time = __atomic_load_n(&p->start_time, __ATOMIC_RELAXED);
+	pid_t pid = __atomic_load_n(&p->pid, __ATOMIC_RELAXED);
 	enum liveness v;
 	struct pollfd pfd;
 	int err = 0;
@@ -228,7 +230,7 @@ proc_slot_of(pid_t pid)
 		return -ESRCH;
 	for (i = 0; i < RZ_MAX_PROCS; i++)
 		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
-				t->procs[i].pid == pid)
+				__atomic_load_n(&t->procs[i].pid, __ATOMIC_RELAXED) == pid)
 			return (int)i;
 	return -ESRCH;
 }
@@ -267,10 +269,10 @@ proc_claim_locked(uint64_t start_time)
 
 		if (p->state != PROC_FREE)
 			continue;
-		p->pid = local_proc.pid;
-		p->start_time = start_time;
-		p->gen++;
-		p->proc_type = rte_eal_process_type();
+		__atomic_store_n(&p->pid, local_proc.pid, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->start_time, start_time, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->proc_type, rte_eal_process_type(), __ATOMIC_RELAXED);
 		__atomic_store_n(&p->state, PROC_LIVE, __ATOMIC_RELEASE);
 		local_proc.self = i;
 		local_proc.self_gen = p->gen;
@@ -286,7 +288,7 @@ proc_free_locked(uint32_t slot)
 	struct rz_table *t = tbl();
 
 	__atomic_store_n(&t->procs[slot].state, PROC_FREE, __ATOMIC_RELEASE);
-	t->procs[slot].pid = 0;
+	__atomic_store_n(&t->procs[slot].pid, 0, __ATOMIC_RELAXED);
 }
 
 int

@@ -229,7 +229,7 @@ again:
 	fault_point("create.arena");
 	/* Only now: a create that fails leaves the hint where it was (the slot is free). */
 	t->region_hint = i + 1;
-	memset(e, 0, sizeof(*e));
+	table_zero(e, sizeof(*e));
 	e->state = REGION_LIVE;
 	e->perms = perms;
 	e->size = (uint64_t)npages * t->page_sz;
@@ -244,10 +244,12 @@ again:
 	e->owner = local_proc.self;
 	e->owner_gen = local_proc.self_gen;
 	e->created_ns = mono_time_ns();
-	t->nregions++;
-	t->stats_created++;
+	/* Counters are read lock-free (rz_stats_get()). */
+	__atomic_add_fetch(&t->nregions, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&t->stats_created, 1, __ATOMIC_RELAXED);
 	fault_point("create.fields");	/* live, no id yet: the repair frees it */
-	id = (t->next_seq++ << RZ_SLOT_BITS) | i;
+	id = (t->next_seq << RZ_SLOT_BITS) | i;
+	__atomic_store_n(&t->next_seq, t->next_seq + 1, __ATOMIC_RELAXED);	/* read lock-free */
 	__atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
 	fault_point("create.id");
 	audit_record(AUDIT_REGION_CREATE, AUDIT_CAUSE_EXPLICIT, id, local_proc.pid,
@@ -304,8 +306,8 @@ region_unlink_locked(struct region_entry *e, struct released *rel)
 	rel->arena = e->arena;
 	rel->first_page = e->first_page;
 	rel->npages = (uint32_t)(e->size / t->page_sz);
-	t->nregions--;
-	t->stats_destroyed++;
+	__atomic_sub_fetch(&t->nregions, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&t->stats_destroyed, 1, __ATOMIC_RELAXED);
 	if (slot < t->region_hint)
 		t->region_hint = slot;
 }
@@ -359,7 +361,8 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 	}
 	if (best == RZ_NO_SLOT && best_cow != RZ_NO_SLOT) {
 		best = best_cow;
-		e->perms &= e->maps[best].perms | RZ_PERM_READ;
+		__atomic_store_n(&e->perms, e->perms & (e->maps[best].perms | RZ_PERM_READ),
+				__ATOMIC_RELAXED);	/* read by the lock-free getter */
 		RZ_LOG(NOTICE, "region %#" PRIx64 ": only Copy-on-write mappers are left: the "
 				"heir keeps its rights (ceiling now 0x%x)", e->id, e->perms);
 	}
@@ -367,7 +370,7 @@ region_owner_leaves_locked(struct region_entry *e, uint32_t leaving)
 		RZ_LOG(NOTICE, "region %#" PRIx64 ": owner pid %d left; pid %d (oldest mapper) "
 				"owns it now", e->id, (int)t->procs[leaving].pid,
 				(int)t->procs[best].pid);
-		e->owner = best;
+		__atomic_store_n(&e->owner, best, __ATOMIC_RELAXED);
 		e->owner_gen = t->procs[best].gen;
 		audit_record(AUDIT_TRANSFER, AUDIT_CAUSE_OWNER_LEFT, e->id, t->procs[leaving].pid,
 				t->procs[best].pid, e->perms, 0, 0, 0, 0);
@@ -630,7 +633,7 @@ rz_region_perms(const struct rz_region *r)
 {
 	struct region_entry *e;
 
-	GETTER(e, r, 0, e->perms);
+	GETTER(e, r, 0, __atomic_load_n(&e->perms, __ATOMIC_RELAXED));
 }
 
 void *
@@ -654,7 +657,7 @@ rz_region_owner(const struct rz_region *r)
 {
 	struct region_entry *e;
 
-	GETTER(e, r, -rte_errno, proc_pid(e->owner));
+	GETTER(e, r, -rte_errno, proc_pid(__atomic_load_n(&e->owner, __ATOMIC_RELAXED)));
 }
 
 rte_iova_t

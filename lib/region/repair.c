@@ -150,7 +150,7 @@ scan_locked(FILE *f, bool fix)
 			found(f, fix, &n, "live region slot without a valid id or pages", e->id, i);
 			if (fix) {
 				__atomic_store_n(&e->id, 0, __ATOMIC_RELEASE);
-				memset(e, 0, sizeof(*e));
+				table_zero(e, sizeof(*e));
 			}
 			continue;
 		}
@@ -275,12 +275,12 @@ scan_locked(FILE *f, bool fix)
 	if (t->nregions != nregions) {
 		found(f, fix, &n, "region count", t->nregions, nregions);
 		if (fix)
-			t->nregions = nregions;
+			__atomic_store_n(&t->nregions, nregions, __ATOMIC_RELAXED);
 	}
 	if (t->ncaps != ncaps) {
 		found(f, fix, &n, "capability count", t->ncaps, ncaps);
 		if (fix)
-			t->ncaps = ncaps;
+			__atomic_store_n(&t->ncaps, ncaps, __ATOMIC_RELAXED);
 	}
 	return n;
 }

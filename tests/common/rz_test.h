@@ -12,8 +12,24 @@
 #include <CUnit/CUnit.h>
 
 /* Fixed and far from where ASan and the loader put things, so that secondaries of a sanitized
- * build always get the primary's addresses. */
+ * build always get the primary's addresses. ThreadSanitizer (clang 14, x86_64) instruments only
+ * its application ranges (0-0x8000000000, 0x550000000000-0x568000000000, 0x7b0000000000-
+ * 0x7c0000000000, 0x7e8000000000-): there the DPDK memory goes at 64 GiB (DPDK's default is
+ * 4 GiB) and test views (RZ_TEST_VIEW_VA) at 384 GiB, past DPDK's 64 GiB of reservations. */
+#if defined(__SANITIZE_THREAD__)
+#define RZ_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RZ_TEST_TSAN 1
+#endif
+#endif
+#ifdef RZ_TEST_TSAN
+#define RZ_TEST_BASE_VA "--base-virtaddr=0x1000000000"
+#define RZ_TEST_VIEW_VA 0x6000000000ull
+#else
 #define RZ_TEST_BASE_VA "--base-virtaddr=0x200000000000"
+#define RZ_TEST_VIEW_VA 0x6f0000000000ull
+#endif
 
 struct rz_test_case {
 	const char *name;

@@ -12,6 +12,9 @@
  *   fdflood N NFDS (N rzone IPC messages to the primary, NFDS file descriptors each)
  *   fillfds (open descriptors until EMFILE, keep them) | freefds
  *   fault POINT (SIGKILL this process at fault point POINT, in a -Dfault_injection build)
+ *   count (rz_region_count()) | mbfuzz SLOT N SEED ID (N malformed or hostile requests written
+ *   into this process's own mailbox records, each posted to process slot SLOT as any buggy
+ *   process could; answers "ok <rejected with EPROTO> <ignored> <other errors> <done>")
  *
  * ID: a region id, or h<handle> (a handle printed by another process, used as it is).
  * Numbers may be decimal or 0x-hex. "write" goes through this process's own mapping, so a
@@ -27,10 +30,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_memzone.h>
 #include <rte_string_fns.h>
 
+#include "core_private.h"
 #include "mp_msg.h"
 #include "rzone.h"
 
@@ -126,6 +136,132 @@ fdflood(unsigned int n, unsigned int nfds)
 	}
 	close(fd);
 	printf("ok %u\n", sent);
+}
+
+/* The record tag of doc/wire-format.md ("Local mailbox"), as lib/mp/mp.c writes it. */
+#define TAG(seq, st) (((uint64_t)(seq) << 32) | (uint64_t)(st))
+#define TAG_SEQ(t)	((uint32_t)((t) >> 32))
+#define TAG_ST(t)	((uint32_t)(t) & 0xffu)
+#define TAG_ERR(t)	(((uint32_t)(t) >> 16) & 0xffffu)
+#define ST_FREE 0
+#define ST_WRITING 1
+#define ST_POSTED 2
+#define ST_DONE 4
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Hostile requests through the shared mailboxes: the body of one of this process's own records
+ * is written with noise, or a plausible UNMAP of region @id with one byte changed, posted to
+ * process slot @target, and its answer awaited (20 ms if the target has not taken it). The
+ * records are ours: this agent has no request of its own in flight meanwhile.
+ */
+static void
+mbfuzz(uint32_t target, unsigned int n, unsigned int seed, uint64_t id)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(RZ_TABLE_MZ);
+	unsigned int k, answered = 0, ignored = 0, other = 0, done = 0;
+	struct rz_table *t = mz == NULL ? NULL : mz->addr;
+	struct mp_mailbox *own, *mb;
+	struct rz_mp_msg base;
+	uint32_t self;
+
+	if (t == NULL || target >= RZ_MAX_PROCS) {
+		printf("err %d\n", EINVAL);
+		return;
+	}
+	for (self = 0; self < RZ_MAX_PROCS; self++)
+		if (t->procs[self].state == PROC_LIVE && t->procs[self].pid == getpid())
+			break;
+	if (self == RZ_MAX_PROCS) {
+		printf("err %d\n", ESRCH);
+		return;
+	}
+	own = &t->mbox[self];
+	mb = &t->mbox[target];
+	memset(&base, 0, sizeof(base));
+	base.magic = RZ_MP_MAGIC;
+	base.version = RZ_MP_VERSION;
+	base.op = RZ_MP_OP_UNMAP;
+	base.region_id = id;
+	base.requester = self;
+	base.requester_gen = t->procs[self].gen;
+	base.target = target;
+	base.target_gen = t->procs[target].gen;
+	base.target_pid = t->procs[target].pid;
+	for (k = 0; k < n; k++) {
+		uint32_t i = RZ_MP_RECORDS - 1 - k % 8, seq, j;
+		struct mp_record *r = &own->rec[i];
+		uint64_t body[RZ_MP_BODY_WORDS], tag, t0;
+		uint8_t *b = (uint8_t *)body;
+
+		seq = TAG_SEQ(__atomic_load_n(&r->tag, __ATOMIC_ACQUIRE)) + 1;
+		base.seq = seq;
+		base.deadline_ns = mono_ns() + 1000000000ull;
+		memcpy(body, &base, sizeof(body));
+		switch (k % 3) {
+		case 0:	/* noise */
+			for (j = 0; j < sizeof(body); j++)
+				b[j] = (uint8_t)rand_r(&seed);
+			break;
+		case 1:	/* one byte changed */
+			b[(size_t)rand_r(&seed) % sizeof(body)] = (uint8_t)rand_r(&seed);
+			break;
+		default:	/* one word of noise */
+			body[(size_t)rand_r(&seed) % RZ_MP_BODY_WORDS] =
+				(uint64_t)rand_r(&seed) << 32 | (uint64_t)rand_r(&seed);
+			break;
+		}
+		__atomic_store_n(&r->tag, TAG(seq, ST_WRITING), __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (j = 0; j < RZ_MP_BODY_WORDS; j++)
+			__atomic_store_n(&r->body[j], body[j], __ATOMIC_RELAXED);
+		__atomic_store_n(&r->tag, TAG(seq, ST_POSTED), __ATOMIC_RELEASE);
+		__atomic_fetch_or(&mb->pending[self], UINT64_C(1) << i, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&mb->bell, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &mb->bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+		t0 = mono_ns();
+		do {
+			tag = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+			if (TAG_ST(tag) == ST_DONE)
+				break;
+			usleep(50);
+		} while (mono_ns() - t0 < 20000000ull);
+		if (TAG_ST(tag) == ST_DONE) {
+			if (TAG_ERR(tag) == EPROTO)
+				answered++;
+			else if (TAG_ERR(tag) == 0)
+				done++;
+			else
+				other++;
+			continue;
+		}
+		/* Not taken (not for the target): take it back. Taken: wait for the answer. */
+		tag = TAG(seq, ST_POSTED);
+		if (__atomic_compare_exchange_n(&r->tag, &tag, TAG(seq, ST_FREE), false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			ignored++;
+			continue;
+		}
+		while (TAG_ST(tag) != ST_DONE && mono_ns() - t0 < 3000000000ull) {
+			usleep(100);
+			tag = __atomic_load_n(&r->tag, __ATOMIC_ACQUIRE);
+		}
+		if (TAG_ST(tag) == ST_DONE && TAG_ERR(tag) == EPROTO)
+			answered++;
+		else if (TAG_ST(tag) == ST_DONE && TAG_ERR(tag) == 0)
+			done++;
+		else
+			other++;
+	}
+	printf("ok %u %u %u %u\n", answered, ignored, other, done);
 }
 
 /* Descriptors held open by fillfds, to keep this process at its limit (EMFILE). */
@@ -256,6 +392,11 @@ command(char *line)
 	} else if (!strcmp(argv[0], "fault") && argc >= 2) {
 		/* Fault injection (-Dfault_injection=true): die at that step from now on. */
 		answer(setenv("RZ_FAULT_KILL", argv[1], 1) == 0 ? 0 : -errno);
+	} else if (!strcmp(argv[0], "count")) {
+		answer(rz_region_count());
+	} else if (!strcmp(argv[0], "mbfuzz") && argc >= 5) {
+		mbfuzz((uint32_t)num(argv[1]), (unsigned int)num(argv[2]),
+				(unsigned int)num(argv[3]), num(argv[4]));
 	} else if (!strcmp(argv[0], "fini")) {
 		answer(rz_fini());
 	} else if (!strcmp(argv[0], "quit")) {

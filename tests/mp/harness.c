@@ -26,6 +26,12 @@ agent_start(struct agent *a)
 int
 agent_start_mode(struct agent *a, const char *mode)
 {
+	return agent_start_in(a, "--proc-type=secondary", harness_prefix, mode);
+}
+
+int
+agent_start_in(struct agent *a, const char *proc_type, const char *prefix_arg, const char *mode)
+{
 	const char *path = getenv("RZ_AGENT");
 	int to[2], from[2];
 	char line[128];
@@ -42,9 +48,9 @@ agent_start_mode(struct agent *a, const char *mode)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *argv[] = { (char *)(uintptr_t)path, "--proc-type=secondary",
+		char *argv[] = { (char *)(uintptr_t)path, (char *)(uintptr_t)proc_type,
 			"--no-pci", RZ_TEST_BASE_VA, "-l", "1", "--log-level=lib.rzone:notice",
-			harness_prefix, "--", (char *)(uintptr_t)mode, NULL };
+			(char *)(uintptr_t)prefix_arg, "--", (char *)(uintptr_t)mode, NULL };
 
 		dup2(to[0], STDIN_FILENO);
 		dup2(from[1], STDOUT_FILENO);

@@ -34,6 +34,10 @@ extern char harness_prefix[64];
 int agent_start(struct agent *a);
 /* With an application argument for the agent (e.g. "--no-rzone": a plain DPDK secondary). */
 int agent_start_mode(struct agent *a, const char *mode);
+/* In another instance, or as its primary: @proc_type "--proc-type=primary|secondary",
+ * @prefix_arg "--file-prefix=...". */
+int agent_start_in(struct agent *a, const char *proc_type, const char *prefix_arg,
+		const char *mode);
 struct reply agent_cmd(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wait for the agent to exit (it was told to quit, or is expected to die). Returns wait status. */
 int agent_wait(struct agent *a);

@@ -24,6 +24,7 @@
 #include <rte_errno.h>
 #include <rte_memzone.h>
 
+#include "core_private.h"
 #include "harness.h"
 #include "rz_test.h"
 #include "mp_msg.h"
@@ -32,7 +33,7 @@
 
 #define PAGE (2u * 1024 * 1024)
 /* A hugepage-aligned address nothing maps in a fresh agent. */
-#define VIEW_VA ((uint64_t)0x6f0000000000ull)
+#define VIEW_VA ((uint64_t)RZ_TEST_VIEW_VA)
 
 static double
 now_s(void)
@@ -301,7 +302,7 @@ test_secondary_to_secondary(void)
 	r = rz_region_lookup(id);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rz_region_owner(r), a.pid);
-	/* Owner a maps b: a secondary reaches a secondary through the primary's relay. */
+	/* Owner a maps b: a secondary reaches a secondary directly (its mailbox). */
 	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id, (int)b.pid));
 	rep = agent_cmd(&b, "get %#" PRIx64 " 0", id);
 	OK(rep);
@@ -539,9 +540,9 @@ hex(char *out, const void *buf, size_t len)
 }
 
 /*
- * Malformed and hostile IPC messages, sent one way (rte_mp_sendmsg) by a real secondary to the
- * live primary's handler: every malformed one is counted and dropped, plausible ones with wrong
- * generations change nothing, and the primary keeps serving.
+ * Malformed and hostile DPDK IPC messages, sent one way (rte_mp_sendmsg) by a real secondary to
+ * the live primary's "rzone_mp" action: rzone's requests go through its mailboxes now, so every
+ * one of them, well-formed or not, is counted and dropped, and nothing changes.
  */
 static void
 test_ipc_fuzz(void)
@@ -608,11 +609,11 @@ test_ipc_fuzz(void)
 	do {
 		usleep(10000);
 		CU_ASSERT_EQUAL_FATAL(rz_stats_get(&after), 0);
-	} while (after.ipc_rejected - before.ipc_rejected < malformed && now_s() - t0 < 10.0);
+	} while (after.ipc_rejected - before.ipc_rejected < i && now_s() - t0 < 10.0);
 	printf("  %u messages, %u malformed, %" PRIu64 " rejected by the primary\n", i, malformed,
 			after.ipc_rejected - before.ipc_rejected);
 	CU_ASSERT(malformed > 1000);
-	CU_ASSERT_EQUAL(after.ipc_rejected - before.ipc_rejected, malformed);
+	CU_ASSERT_EQUAL(after.ipc_rejected - before.ipc_rejected, i);
 	/* None took the mapping away or changed the region. */
 	CU_ASSERT_PTR_NOT_NULL(rz_region_get_mapping(r, a.pid));
 	CU_ASSERT_EQUAL(rz_region_count(), 1);
@@ -998,7 +999,7 @@ test_kill_points(void)
 struct hammer {
 	struct rz_region *r;
 	pid_t target;
-	volatile int stop;
+	int stop;	/* atomic */
 	unsigned int calls, ok;
 };
 
@@ -1007,7 +1008,7 @@ hammer_run(void *arg)
 {
 	struct hammer *h = arg;
 
-	while (!h->stop) {
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
 		int ret = rz_region_map(h->r, h->target, NULL, RZ_PERM_RW);
 
 		h->calls++;
@@ -1043,7 +1044,7 @@ test_fini_under_ipc(void)
 		OK(agent_cmd(&a, "quit"));	/* rz_fini(), rte_eal_cleanup(), exit(0) */
 		st = agent_wait(&a);
 		CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-		h.stop = 1;
+		__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
 		total += h.calls;
 		CU_ASSERT_PTR_NULL(rz_region_get_mapping(r, a.pid));
@@ -1171,17 +1172,347 @@ test_emfile_reaps_nobody(void)
 	agent_stop(&a);
 }
 
+/* Process slot of @pid in the shared table (the test links the library, not its internals). */
+static uint32_t
+slot_of(pid_t pid)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(RZ_TABLE_MZ);
+	const struct rz_table *t;
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mz);
+	t = mz->addr;
+	for (i = 0; i < RZ_MAX_PROCS; i++)
+		if (__atomic_load_n(&t->procs[i].state, __ATOMIC_ACQUIRE) == PROC_LIVE &&
+				t->procs[i].pid == pid)
+			return i;
+	CU_FAIL("pid not in the table");
+	return 0;
+}
+
+/*
+ * Malformed and hostile requests through the shared mailboxes: a real secondary writes noise,
+ * or a plausible UNMAP with a byte or a word changed, into its own records and posts them to the
+ * live primary. Every malformed one is answered -EPROTO and counted; the others are refused or
+ * ignored; none changes anything, and the primary keeps serving.
+ */
+static void
+test_mailbox_fuzz(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	unsigned int seed = (unsigned int)time(NULL), n = 1500, answered, ignored, other, done;
+	struct rz_stats before, after;
+	struct reply rep;
+	struct agent a;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	START(a);
+	CU_ASSERT_EQUAL(rz_region_map(r, a.pid, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_stats_get(&before), 0);
+	rep = agent_cmd(&a, "mbfuzz %u %u %u %#" PRIx64, slot_of(getpid()), n, seed,
+			rz_region_id(r));
+	OK(rep);
+	CU_ASSERT_EQUAL(sscanf(rep.text, "%u %u %u %u", &answered, &ignored, &other, &done), 4);
+	CU_ASSERT_EQUAL_FATAL(rz_stats_get(&after), 0);
+	printf("\n  mailbox fuzz seed %u: %u requests, %u rejected (-EPROTO), %u ignored (not for "
+			"us), %u refused, %u done; primary counted %" PRIu64 "\n", seed, n,
+			answered, ignored, other, done, after.ipc_rejected - before.ipc_rejected);
+	CU_ASSERT_EQUAL(answered + ignored + other + done, n);
+	CU_ASSERT(answered > n / 2);
+	CU_ASSERT_EQUAL(done, 0);
+	CU_ASSERT_EQUAL(after.ipc_rejected - before.ipc_rejected, answered);
+	/* Nothing changed, and real requests are served. */
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, a.pid), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(r, RZ_PID_SELF), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_region_owner(r), getpid());
+	CU_ASSERT_EQUAL(rz_region_count(), 1);
+	CU_ASSERT_EQUAL(rz_region_unmap(r, a.pid), 0);
+	OK(agent_cmd(&a, "count"));
+	CU_ASSERT_EQUAL(rz_region_unmap(r, RZ_PID_SELF), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	agent_stop(&a);
+}
+
+static int
+cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* p99 (and max in *@max) of @n map+unmap pairs of @r into @pid from this process, seconds. */
+static double
+pair_p99(struct rz_region *r, pid_t pid, unsigned int n, double *max)
+{
+	double v[200];
+	unsigned int i;
+
+	CU_ASSERT_FATAL(n <= RTE_DIM(v));
+	for (i = 0; i < n; i++) {
+		double t0 = now_s();
+
+		CU_ASSERT_EQUAL(rz_region_map(r, pid, NULL, RZ_PERM_RW), 0);
+		CU_ASSERT_EQUAL(rz_region_unmap(r, pid), 0);
+		v[i] = now_s() - t0;
+	}
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	*max = v[n - 1];
+	return v[n * 99 / 100];
+}
+
+struct bg_map {
+	struct rz_region *r;
+	pid_t pid;
+	int ret;
+	double dt;
+};
+
+static void *
+bg_map_run(void *arg)
+{
+	struct bg_map *b = arg;
+	double t0 = now_s();
+
+	b->ret = rz_region_map(b->r, b->pid, NULL, RZ_PERM_RW);
+	b->dt = now_s() - t0;
+	return NULL;
+}
+
+/*
+ * A SIGSTOPped secondary stops nobody else: while a map into it waits (in another thread), maps
+ * into a live bystander keep their latency, a secondary maps into another secondary, and a new
+ * secondary attaches (DPDK's IPC thread is free); the map into the stopped one fails with
+ * -ETIMEDOUT within its 2 s (+ 100 ms), and changes nothing.
+ */
+static void
+test_stopped_stops_nobody(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	struct rz_region *r2 = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	double p99_before, p99_during, max_before, max_during, t0, dt;
+	struct agent a, b, c;
+	struct bg_map bg;
+	struct reply rep;
+	pthread_t th;
+	uint64_t id;
+	int st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r2);
+	START(a);
+	START(b);
+	p99_before = pair_p99(r, b.pid, 200, &max_before);
+	kill(a.pid, SIGSTOP);
+	CU_ASSERT_FATAL(waitpid(a.pid, &st, WUNTRACED) == a.pid && WIFSTOPPED(st));
+	bg.r = r2;
+	bg.pid = a.pid;
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, bg_map_run, &bg) == 0);
+	usleep(10000);
+	t0 = now_s();
+	p99_during = pair_p99(r, b.pid, 200, &max_during);
+	/* A new secondary attaches meanwhile, and is mapped into by another secondary. */
+	START(c);
+	rep = agent_cmd(&b, "create %u 3", PAGE);
+	OK(rep);
+	id = rep.val;
+	OK(agent_cmd(&b, "map %#" PRIx64 " %d 0 3", id, (int)c.pid));
+	OK(agent_cmd(&c, "write %#" PRIx64 " 0 during-the-stop", id));
+	OK(agent_cmd(&b, "unmap %#" PRIx64 " %d", id, (int)c.pid));
+	dt = now_s() - t0;
+	pthread_join(th, NULL);
+	printf("\n  map+unmap into a live secondary: p99 %.0f us (max %.0f) before, p99 %.0f us "
+			"(max %.0f) while another is stopped; a new secondary attached and was "
+			"mapped into in %.0f ms; map into the stopped one: %d after %.3f s\n",
+			p99_before * 1e6, max_before * 1e6, p99_during * 1e6, max_during * 1e6,
+			dt * 1e3, bg.ret, bg.dt);
+	CU_ASSERT(max_during < 0.1);	/* 20x under the stopped target's timeout */
+	CU_ASSERT_EQUAL(bg.ret, -ETIMEDOUT);
+	CU_ASSERT(bg.dt >= 1.95 && bg.dt < 2.1);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r2, a.pid));
+	kill(a.pid, SIGCONT);
+	OK(agent_cmd(&a, "pid"));
+	usleep(300 * 1000);
+	CU_ASSERT_PTR_NULL(rz_region_get_mapping(r2, a.pid));
+	CU_ASSERT_EQUAL(rz_region_map(r2, a.pid, NULL, RZ_PERM_READ), 0);
+	CU_ASSERT_EQUAL(rz_region_unmap(r2, a.pid), 0);
+	OK(agent_cmd(&b, "destroy %#" PRIx64, id));
+	agent_stop(&c);
+	agent_stop(&b);
+	agent_stop(&a);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
+}
+
+#define FLOOD_THREADS 40
+
+/*
+ * A flood of requests to a stopped target, from 40 threads at once: at most 16 wait (each until
+ * its deadline, then -ETIMEDOUT), the others fail at once with -EBUSY; memory stays bounded
+ * (fixed mailbox records), the live bystander is served meanwhile, and nothing is mapped.
+ */
+static void
+test_flood_stopped(void)
+{
+	struct bg_map bg[FLOOD_THREADS];
+	pthread_t th[FLOOD_THREADS];
+	struct rz_region *r[FLOOD_THREADS], *rb = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+	unsigned int i, busy = 0, timedout = 0;
+	double busy_max = 0, to_max = 0, p99, max;
+	struct agent a, b;
+	int st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+	START(a);
+	START(b);
+	for (i = 0; i < FLOOD_THREADS; i++) {
+		r[i] = rz_region_create(RZ_PID_SELF, PAGE, RZ_PERM_RW);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	}
+	kill(a.pid, SIGSTOP);
+	CU_ASSERT_FATAL(waitpid(a.pid, &st, WUNTRACED) == a.pid && WIFSTOPPED(st));
+	for (i = 0; i < FLOOD_THREADS; i++) {
+		bg[i].r = r[i];
+		bg[i].pid = a.pid;
+		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, bg_map_run, &bg[i]) == 0);
+	}
+	p99 = pair_p99(rb, b.pid, 100, &max);
+	for (i = 0; i < FLOOD_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		if (bg[i].ret == -EBUSY) {
+			busy++;
+			busy_max = RTE_MAX(busy_max, bg[i].dt);
+		} else if (bg[i].ret == -ETIMEDOUT) {
+			timedout++;
+			to_max = RTE_MAX(to_max, bg[i].dt);
+		} else {
+			CU_FAIL("a map into a stopped process neither timed out nor was refused");
+			fprintf(stderr, "  thread %u: %d\n", i, bg[i].ret);
+		}
+	}
+	printf("\n  %u maps into a stopped process at once: %u -EBUSY (slowest %.1f ms), %u "
+			"-ETIMEDOUT (slowest %.3f s); meanwhile map+unmap into a live one p99 %.0f "
+			"us, max %.0f us\n", FLOOD_THREADS, busy, busy_max * 1e3, timedout, to_max,
+			p99 * 1e6, max * 1e6);
+	CU_ASSERT_EQUAL(timedout, 16);
+	CU_ASSERT_EQUAL(busy, FLOOD_THREADS - 16);
+	CU_ASSERT(busy_max < 0.1);
+	CU_ASSERT(to_max < 2.1);
+	CU_ASSERT(max < 0.1);
+	kill(a.pid, SIGCONT);
+	OK(agent_cmd(&a, "pid"));
+	usleep(300 * 1000);
+	for (i = 0; i < FLOOD_THREADS; i++) {
+		CU_ASSERT_PTR_NULL(rz_region_get_mapping(r[i], a.pid));
+		CU_ASSERT_EQUAL(rz_region_destroy(r[i]), 0);
+	}
+	/* The target serves again, with all its records free. */
+	CU_ASSERT_EQUAL(rz_region_map(rb, a.pid, NULL, RZ_PERM_RW), 0);
+	CU_ASSERT_EQUAL(rz_region_unmap(rb, a.pid), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(rb), 0);
+	agent_stop(&b);
+	agent_stop(&a);
+}
+
+/* Remove the runtime files of DPDK instance @prefix (all its processes are gone). */
+static void
+remove_instance(const char *prefix)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s /dev/hugepages/%smap_*", prefix,
+			prefix);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/*
+ * Life after the primary: in an instance of their own, a primary (an agent) is killed with -9
+ * under two live secondaries. They keep mapping and unmapping into each other (no relay), keep
+ * creating regions in the arenas that exist, and a create that needs a new arena fails at once
+ * with EHOSTDOWN, changing nothing.
+ */
+static void
+test_primary_killed(void)
+{
+	char prefix[64], prefix_arg[80];
+	struct agent p, a, b;
+	uint64_t id, id2;
+	struct reply rep;
+	unsigned int i;
+	int count;
+	double t0, dt;
+
+	snprintf(prefix, sizeof(prefix), "rzt-mp-orphan-%d", (int)getpid());
+	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
+	CU_ASSERT_FATAL(agent_start_in(&p, "--proc-type=primary", prefix_arg, NULL) == 0);
+	CU_ASSERT_FATAL(agent_start_in(&a, "--proc-type=secondary", prefix_arg, NULL) == 0);
+	CU_ASSERT_FATAL(agent_start_in(&b, "--proc-type=secondary", prefix_arg, NULL) == 0);
+	rep = agent_cmd(&a, "create %u 3", PAGE);	/* the primary reserves a shared arena */
+	OK(rep);
+	id = rep.val;
+	OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id, (int)b.pid));
+	OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)b.pid));
+	agent_kill9(&p);
+	/* At once, before and after the secondaries notice the death (reaped within 200 ms). */
+	for (i = 0; i < 2; i++) {
+		t0 = now_s();
+		OK(agent_cmd(&a, "map %#" PRIx64 " %d 0 3", id, (int)b.pid));
+		OK(agent_cmd(&b, "write %#" PRIx64 " 0 no-primary", id));
+		OK(agent_cmd(&a, "map %#" PRIx64 " 0 0 1", id));
+		rep = agent_cmd(&a, "read %#" PRIx64 " 0 10", id);
+		OK(rep);
+		CU_ASSERT_STRING_EQUAL(rep.text, "no-primary");
+		OK(agent_cmd(&a, "unmap %#" PRIx64 " %d", id, (int)b.pid));
+		ERR(agent_cmd(&b, "get %#" PRIx64 " 0", id), ENOENT);
+		OK(agent_cmd(&a, "unmap %#" PRIx64 " 0", id));
+		dt = now_s() - t0;
+		printf("\n  primary killed (%s): secondary->secondary map, write, read, unmap in "
+				"%.1f ms", i == 0 ? "just now" : "reaped", dt * 1e3);
+		CU_ASSERT(dt < 1.5);	/* one request waiting for its 2 s deadline would not */
+		/* A region in the shared arena that exists: no primary needed. */
+		rep = agent_cmd(&b, "create %u 3", PAGE);
+		OK(rep);
+		id2 = rep.val;
+		OK(agent_cmd(&b, "map %#" PRIx64 " %d 0 3", id2, (int)a.pid));
+		OK(agent_cmd(&b, "unmap %#" PRIx64 " %d", id2, (int)a.pid));
+		OK(agent_cmd(&b, "destroy %#" PRIx64, id2));
+		/* One that needs a new arena: only a primary reserves memory. */
+		rep = agent_cmd(&a, "count");
+		OK(rep);
+		count = (int)rep.val;
+		t0 = now_s();
+		ERR(agent_cmd(&a, "create %u 3", (RZ_ARENA_PAGES + 1) * PAGE), EHOSTDOWN);
+		dt = now_s() - t0;
+		printf("; a create needing a new arena: EHOSTDOWN in %.1f ms", dt * 1e3);
+		CU_ASSERT(dt < 0.1);
+		CU_ASSERT_EQUAL(agent_cmd(&a, "count").val, (uint64_t)count);
+		usleep(400 * 1000);	/* let the secondaries reap the primary */
+	}
+	printf("\n");
+	OK(agent_cmd(&a, "destroy %#" PRIx64, id));
+	agent_stop(&b);
+	CU_ASSERT(WIFEXITED(b.status) && WEXITSTATUS(b.status) == 0);
+	agent_stop(&a);
+	CU_ASSERT(WIFEXITED(a.status) && WEXITSTATUS(a.status) == 0);
+	remove_instance(prefix);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "map by owner over IPC", test_map_by_owner },
 	{ "read-only view in a secondary faults", test_view_in_secondary_faults },
 	{ "transfer ownership", test_transfer },
 	{ "stale handle in another process", test_stale_handle_across_processes },
-	{ "secondary maps secondary (relay)", test_secondary_to_secondary },
+	{ "secondary maps secondary (mailbox)", test_secondary_to_secondary },
 	{ "capabilities", test_capabilities },
 	{ "capability table full", test_capability_table_full },
 	{ "kill -9 recovery", test_kill9_recovery },
 	{ "dead and unknown processes", test_dead_and_unknown },
 	{ "IPC fuzz against the live handler", test_ipc_fuzz },
+	{ "mailbox fuzz against the live primary", test_mailbox_fuzz },
+	{ "a stopped secondary stops nobody else", test_stopped_stops_nobody },
+	{ "a flood of requests to a stopped secondary", test_flood_stopped },
+	{ "primary killed -9: the secondaries go on", test_primary_killed },
 	{ "bystander secondaries", test_bystander_secondary },
 	{ "a timed-out request changes nothing", test_timeout_changes_nothing },
 	{ "revoke of a used capability, target stopped", test_revoke_unanswered },
