@@ -262,7 +262,9 @@ int rz_fini(void);
  *   ESRCH (owner is not an attached process); EPERM (owner is another process);
  *   ENOMEM (not enough free hugepages on the node; the log names the node and the pages missing;
  *   or a size larger than any hugepage pool);
- *   ENOSPC (region table full, or every arena slot in use); ENODEV (rz_init() not called).
+ *   ENOSPC (region table full, or every arena slot in use); ENODEV (rz_init() not called);
+ *   EHOSTDOWN (a secondary's region needs a new arena and no primary is alive to reserve it:
+ *   only the primary reserves memzones; the call fails at once, nothing changed).
  *
  * @ingroup rzone_regions
  */
