@@ -817,47 +817,42 @@ stream_byte(size_t off, int run)
 
 #define STREAM_LEN	(512u << 10)	/* written in 64 KiB WRITEs, read back */
 #define STREAM_SMALL	200		/* then 4 KiB WRITEs, each timed */
+#define LOSSY_CHUNK	(16u << 10)	/* the lossy stream's WRITEs and READs */
 
 /* What netem does to both hosts' eth0 in the wire suite's "lossy" runs (index K; "": nothing). */
 static const char *const netem_specs[] = {
 	"", "loss 1%", "loss 5%", "delay 1ms reorder 5% 50%", "duplicate 5%",
 };
 
-/* "lossy K:RUN": with netem_specs[K] on this host's eth0 too (the owner sets its own), write
- * STREAM_LEN bytes of run RUN's pattern, read them back and compare, then STREAM_SMALL timed
- * 4 KiB writes; report { elapsed us of the big write + read, p50 us, p99 us, errors }. */
+/* The "lossy" peer's run, with netem on (the owner sets its own): write STREAM_LEN bytes of run
+ * @run's pattern, read them back and compare, then STREAM_SMALL timed 4 KiB writes; report
+ * { elapsed us of the big write + read, p50 us, p99 us, errors }. */
 static int
-peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char *arg)
+lossy_run(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, int spec, int run)
 {
 	uint64_t res[4] = { 0 }, lat[STREAM_SMALL], t;
-	int spec = 0, run = 0, ret, i;
-	char cmd[128];
+	int ret, i;
 	size_t off;
 	struct rz_rdma_desc d;
 
-	if (arg == NULL || sscanf(arg, "%d:%d", &spec, &run) != 2 || spec < 0 ||
-			spec >= (int)RTE_DIM(netem_specs))
-		PFAIL("stream: want K:RUN");
 	ret = rz_peer_recv_desc(p, &d, TMO);
 	if (ret != 0)
 		PFAIL("stream: rz_peer_recv_desc: %s", strerror(-ret));
-	if (spec > 0) {
-		snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem %s",
-				netem_specs[spec]);
-		if (system(cmd) != 0)
-			PFAIL("stream: %s failed", cmd);
-	}
 	for (off = 0; off < STREAM_LEN; off++)
 		buf[off] = stream_byte(off, run);
 	t = now_us();
-	for (off = 0; off < STREAM_LEN; off += 65536) {
-		ret = rz_remote_write(p, mem, off, &d, off, 65536);
+	/* 16 KiB at a time: under 5 % loss every lost packet costs a retransmission timeout
+	 * (about 2 s here), and each synchronous call is bounded (rz_peer_sync_timeout_ms()). */
+	for (off = 0; off < STREAM_LEN; off += LOSSY_CHUNK) {
+		ret = rz_remote_write(p, mem, off, &d, off, LOSSY_CHUNK);
 		if (ret != 0)
 			PFAIL("stream: write at %zu: %s", off, strerror(-ret));
 	}
-	ret = rz_remote_read(p, mem, STREAM_LEN, &d, 0, STREAM_LEN);
-	if (ret != 0)
-		PFAIL("stream: read back: %s", strerror(-ret));
+	for (off = 0; off < STREAM_LEN; off += LOSSY_CHUNK) {
+		ret = rz_remote_read(p, mem, STREAM_LEN + off, &d, off, LOSSY_CHUNK);
+		if (ret != 0)
+			PFAIL("stream: read back at %zu: %s", off, strerror(-ret));
+	}
 	res[0] = now_us() - t;
 	for (off = 0; off < STREAM_LEN; off++)
 		res[3] += buf[STREAM_LEN + off] != stream_byte(off, run);
@@ -873,12 +868,33 @@ peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char 
 	qsort(lat, STREAM_SMALL, sizeof(lat[0]), cmp_u64);
 	res[1] = lat[STREAM_SMALL / 2];
 	res[2] = lat[STREAM_SMALL * 99 / 100];
-	if (spec > 0 && system("tc qdisc del dev eth0 root") != 0)
-		PFAIL("stream: tc qdisc del failed");
 	ret = rz_peer_send_msg(p, res, sizeof(res));
 	if (ret != 0)
 		PFAIL("stream: send: %s", strerror(-ret));
 	return peer_wait_msg(p, "bye");
+}
+
+/* "lossy K:RUN": netem_specs[K] on this host's eth0 for lossy_run(), removed whatever happens
+ * (the next tests run on a clean wire). */
+static int
+peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char *arg)
+{
+	int spec = 0, run = 0, ret;
+	char cmd[128];
+
+	if (arg == NULL || sscanf(arg, "%d:%d", &spec, &run) != 2 || spec < 0 ||
+			spec >= (int)RTE_DIM(netem_specs))
+		PFAIL("stream: want K:RUN");
+	if (spec > 0) {
+		snprintf(cmd, sizeof(cmd), "tc qdisc replace dev eth0 root netem %s",
+				netem_specs[spec]);
+		if (system(cmd) != 0)
+			PFAIL("stream: %s failed", cmd);
+	}
+	ret = lossy_run(p, mem, buf, spec, run);
+	if (spec > 0 && system("tc qdisc del dev eth0 root") != 0)
+		PFAIL("stream: tc qdisc del failed");
+	return ret;
 }
 
 #define LD_SLOTS	64	/* sequence records, 4 KiB apart, in the granted region */

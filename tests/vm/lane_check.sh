@@ -221,7 +221,7 @@ else
 fi
 
 # A timeout must never look like success.
-run_vm timeout --timeout 5 -- true
+run_vm timeout --timeout 5 -- sleep 60
 if [ "$rc" -eq 124 ]; then
     pass "run.sh --timeout 5 exits 124 ($(grep -m1 -o 'timeout:.*' "$work/timeout.err" || true))"
 else
