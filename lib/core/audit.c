@@ -160,13 +160,43 @@ log_wanted(void)
 	return on != 0;
 }
 
+/* A record's words after its sequence word, stored and loaded one by one with relaxed atomics. */
+#define REC_WORDS	(sizeof(struct audit_rec) / sizeof(uint64_t))
+
+static void
+rec_words_store(struct audit_rec *rec, const struct audit_rec *src)
+{
+	uint64_t *dst = (uint64_t *)rec, w;
+	const uint8_t *from = (const uint8_t *)src;
+	size_t i;
+
+	for (i = 1; i < REC_WORDS; i++) {
+		memcpy(&w, from + i * sizeof(w), sizeof(w));
+		__atomic_store_n(&dst[i], w, __ATOMIC_RELAXED);
+	}
+}
+
+static void
+rec_words_load(struct audit_rec *out, const struct audit_rec *rec)
+{
+	const uint64_t *from = (const uint64_t *)rec;
+	uint8_t *to = (uint8_t *)out;
+	size_t i;
+
+	for (i = 1; i < REC_WORDS; i++) {
+		uint64_t w = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+
+		memcpy(to + i * sizeof(w), &w, sizeof(w));
+	}
+}
+
 void
 audit_record(uint16_t event, uint16_t cause, uint64_t region, int32_t actor, int32_t target,
 		uint32_t rights, int32_t result, uint64_t a, uint64_t b, uint32_t aux)
 {
 	struct audit_ring *r = audit_ring;
-	struct audit_rec *rec;
 	struct timespec ts;
+	struct audit_rec *rec, tmp;
 	uint64_t n, old, busy;
 
 	if (r == NULL)
@@ -187,19 +217,22 @@ audit_record(uint16_t event, uint16_t cause, uint64_t region, int32_t actor, int
 				__ATOMIC_RELAXED))
 			break;
 	}
-	rte_smp_wmb();
+	/* The fields, word by word with relaxed atomics (a reader may copy them meanwhile: it
+	 * keeps the copy only if the sequence did not change; atomics make that race defined). */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	rec->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	rec->region = region;
-	rec->a = a;
-	rec->b = b;
-	rec->actor = actor;
-	rec->target = target;
-	rec->event = event;
-	rec->cause = cause;
-	rec->rights = rights;
-	rec->result = result;
-	rec->aux = aux;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	tmp.region = region;
+	tmp.a = a;
+	tmp.b = b;
+	tmp.actor = actor;
+	tmp.target = target;
+	tmp.event = event;
+	tmp.cause = cause;
+	tmp.rights = rights;
+	tmp.result = result;
+	tmp.aux = aux;
+	rec_words_store(rec, &tmp);
 	__atomic_store_n(&rec->seq, n + 1, __ATOMIC_RELEASE);
 	if (log_wanted())
 		RZ_LOG(INFO, "audit #%" PRIu64 ": %s%s%s region %#" PRIx64 " actor %d target %d "
@@ -225,7 +258,7 @@ audit_release_proc(uint32_t slot)
 				((w >> RZ_AUDIT_SLOT_SHIFT) & 0x7fff) != (slot & 0x7fff))
 			continue;
 		/* Half written by a process that is gone: empty (event none), complete. */
-		rec->event = AUDIT_NONE;
+		__atomic_store_n(&rec->event, AUDIT_NONE, __ATOMIC_RELAXED);
 		__atomic_compare_exchange_n(&rec->seq, &w, w & RZ_AUDIT_SEQ_MASK, false,
 				__ATOMIC_RELEASE, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&r->lost, 1, __ATOMIC_RELAXED);
@@ -237,11 +270,13 @@ audit_read(const struct audit_ring *ring, uint64_t n, struct audit_rec *out)
 {
 	const struct audit_rec *rec = &ring->recs[n & (RZ_AUDIT_ENTRIES - 1)];
 
-	if (__atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE) != n + 1)
+	out->seq = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+	if (out->seq != n + 1)
 		return false;
-	memcpy(out, rec, sizeof(*out));
-	rte_smp_rmb();
-	if (__atomic_load_n(&rec->seq, __ATOMIC_RELAXED) != n + 1 || out->seq != n + 1)
+	rec_words_load(out, rec);
+	/* The loads above before the sequence is read again (C11 seqlock reader). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&rec->seq, __ATOMIC_RELAXED) != n + 1)
 		return false;
 	/* Shared memory: what the reader is given is checked as any input is. */
 	if (out->event == AUDIT_NONE || out->event >= AUDIT_EVENT_MAX ||
