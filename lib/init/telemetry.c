@@ -75,9 +75,15 @@ tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	if (tel_region_param(params, &id) != 0)
 		return -EINVAL;
+	/* Under the table lock: the counts and owner change under it (telemetry is no hot path;
+	 * ThreadSanitizer saw the capability count read while a reaper freed one). */
+	if (table_lock() < 0)
+		return -EIO;
 	e = region_by_id(id);
-	if (e == NULL)
+	if (e == NULL) {
+		table_unlock();
 		return -ENOENT;
+	}
 	rte_tel_data_start_dict(d);
 	/* Ids and addresses as the logs and dumps print them: 0x-hex strings. */
 	snprintf(hex, sizeof(hex), "%#" PRIx64, e->id);
@@ -90,6 +96,7 @@ tel_region(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "addr", hex);
 	rte_tel_data_add_dict_u64(d, "mappings", e->nmaps);
 	rte_tel_data_add_dict_u64(d, "capabilities", e->ncaps);
+	table_unlock();
 	return 0;
 }
 
