@@ -109,7 +109,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	 * (Its completion is reaped by the control calls; here it is only watched.) */
 	pending = __atomic_load_n(&p->send_pending, __ATOMIC_ACQUIRE);
 	if (unlikely(pending != 0) &&
-			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, &wc) == -ETIMEDOUT) {
+			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, NULL) == -ETIMEDOUT) {
 		RZ_STAT_INC(stats_backlog_refused, 1);
 		return -EAGAIN;
 	}
@@ -316,7 +316,7 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		return -EINVAL;
 	/* Shared with the control calls' pollers, for one poll at a time (they stash what is
 	 * ours): completions are handed out in order. */
-	rte_spinlock_lock(&p->cq_lock);
+	cq_lock(p);
 	while (got < n && p->stash_n > 0) {
 		struct ibv_wc *w = &p->stash[p->stash_head];
 
@@ -333,7 +333,7 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 
 		k = ibv_poll_cq(p->scq, want, wc);
 		if (k < 0) {
-			rte_spinlock_unlock(&p->cq_lock);
+			cq_unlock(p);
 			return -EIO;
 		}
 		for (i = 0; i < k; i++) {
@@ -351,6 +351,6 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		if (k < want)
 			break;
 	}
-	rte_spinlock_unlock(&p->cq_lock);
+	cq_unlock(p);
 	return (int)got;
 }
