@@ -4529,6 +4529,108 @@ test_no_global_stall(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
 }
 
+/*
+ * Two threads map the same region into the same peer at the same moment, 60 rounds: each round
+ * exactly one map succeeds and the other is refused with -EEXIST ("maps it already"), one grant
+ * exists, one descriptor goes to the peer. (The check and the grant are under the peer's
+ * control lock: the RDMA lock alone is released while the window is bound.)
+ */
+#define SEED_RACE_ROUNDS 60
+
+struct seed_race {
+	struct rz_region *r;
+	pid_t id;
+	pthread_barrier_t go, done;
+	int ret[2];
+	int eagain;
+	bool quit;
+};
+
+static void *
+seed_race_thread(void *arg)
+{
+	struct seed_race *sr = ((void **)arg)[0];
+	int k = (int)(intptr_t)((void **)arg)[1];
+
+	for (;;) {
+		int ret, tries = 0;
+
+		pthread_barrier_wait(&sr->go);
+		if (__atomic_load_n(&sr->quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		/* -EAGAIN: the peer had not taken the previous descriptor within 100 ms
+		 * (documented): again, bounded and counted. */
+		while ((ret = rz_region_map(sr->r, sr->id, NULL, RZ_PERM_READ)) == -EAGAIN &&
+				++tries < 100)
+			__atomic_fetch_add(&sr->eagain, 1, __ATOMIC_RELAXED);
+		sr->ret[k] = ret;
+		pthread_barrier_wait(&sr->done);
+	}
+}
+
+static void
+test_seed_race(void)
+{
+	struct seed_race sr = { .r = new_region(MB2, RZ_PERM_RW, 0) };
+	void *args[2][2] = { { &sr, (void *)0 }, { &sr, (void *)1 } };
+	int both = 0, none = 0, other = 0, grants_bad = 0, round, i;
+	char arg[16], buf[64];
+	struct rz_peer *p;
+	pthread_t t[2];
+	pid_t pid;
+
+	CU_ASSERT_FATAL(sr.r != NULL);
+	snprintf(arg, sizeof(arg), "%d", SEED_RACE_ROUNDS);
+	pid = spawn_peer("drain", arg);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	sr.id = rz_peer_id(p);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.go, NULL, 3) == 0);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.done, NULL, 3) == 0);
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(pthread_create(&t[i], NULL, seed_race_thread, args[i]) == 0);
+	for (round = 0; round < SEED_RACE_ROUNDS; round++) {
+		int ok;
+
+		pthread_barrier_wait(&sr.go);
+		pthread_barrier_wait(&sr.done);
+		ok = (sr.ret[0] == 0) + (sr.ret[1] == 0);
+		if (ok == 2)
+			both++;
+		else if (ok == 0)
+			none++;
+		else if (sr.ret[0] != -EEXIST && sr.ret[1] != -EEXIST)
+			other++;
+		if (rz_rdma_grant_count() != ok)
+			grants_bad++;
+		if (ok > 0)
+			CU_ASSERT_EQUAL(rz_region_unmap(sr.r, sr.id), 0);
+		if (ok != 1)
+			printf("\n  round %d: %d and %d", round, sr.ret[0], sr.ret[1]);
+	}
+	__atomic_store_n(&sr.quit, true, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&sr.go);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("\n  %d rounds: both mapped %d, neither %d, a loser not -EEXIST %d, grant count "
+			"wrong %d; -EAGAIN retried %d\n", SEED_RACE_ROUNDS, both, none, other,
+			grants_bad, sr.eagain);
+	CU_ASSERT_EQUAL(both, 0);
+	CU_ASSERT_EQUAL(none, 0);
+	CU_ASSERT_EQUAL(other, 0);
+	CU_ASSERT_EQUAL(grants_bad, 0);
+	/* The peer took one descriptor a round, no more, no fewer. */
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	pthread_barrier_destroy(&sr.go);
+	pthread_barrier_destroy(&sr.done);
+	CU_ASSERT_EQUAL(rz_region_destroy(sr.r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -4563,6 +4665,7 @@ static const struct rz_test_case cases[] = {
 	{ "concurrency: a stalled peer holds up no other peer, no local call",
 		test_no_global_stall },
 	{ "concurrency: stress, control from one thread, data from two, to one peer", test_stress },
+	{ "concurrency: two threads map one region into one peer at once", test_seed_race },
 	{ NULL, NULL },
 };
 
