@@ -85,9 +85,11 @@ deliver(struct rz_peer *p, const struct ibv_wc *wc)
 		peer_deliver_internal(p, wc);
 		return;
 	}
-	if (p->stash_n < RZ_PEER_STASH) {
-		p->stash[(p->stash_head + p->stash_n) % RZ_PEER_STASH] = *wc;
-		p->stash_n++;
+	uint32_t tail = p->stash_tail;	/* ours: cq_lock held */
+
+	if (tail - __atomic_load_n(&p->stash_head, __ATOMIC_ACQUIRE) < RZ_PEER_STASH) {
+		p->stash[tail % RZ_PEER_STASH] = *wc;
+		__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
 	} else {
 		/* Cannot happen: the asynchronous path has fewer signaled operations in flight. */
 		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64

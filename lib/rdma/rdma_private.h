@@ -133,8 +133,11 @@ struct rz_peer {
 	uint32_t sig_n;
 	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
 	uint32_t ngrants;
-	uint32_t stash_head;
-	uint32_t stash_n;
+	/* The stash of the user's completions that other threads polled: a ring with one consumer
+	 * (the data path, rz_remote_poll(), lock-free) and producers serialised by @cq_lock;
+	 * free-running indexes, atomics. */
+	uint32_t stash_head;	/* next to hand out: written by the consumer only */
+	uint32_t stash_tail;	/* next free: written under @cq_lock only */
 	bool held;		/* a received message waits for the call of its kind */
 	uint32_t held_slot;
 	uint32_t held_len;
