@@ -141,6 +141,18 @@ struct rz_peer {
 	bool held;		/* a received message waits for the call of its kind */
 	uint32_t held_slot;
 	uint32_t held_len;
+	/* Liveness (liveness.c), under the RDMA lock: a zero-length RDMA WRITE every keepalive
+	 * interval, at most one in flight. */
+	uint64_t ka_wr_id;	/* the keepalive in flight (its completion slot taken); 0: none */
+	uint64_t ka_next_ns;	/* CLOCK_MONOTONIC ns from which the next one may go */
+	/* When the transport does not bound it (retry count 7: Soft-RoCE retries for ever), a
+	 * keepalive not completed by then is no answer; 0: the transport's bound. */
+	uint64_t ka_deadline_ns;
+	uint8_t retry_cnt;	/* the QP's (queried once connected) */
+	uint64_t ka_sent;	/* keepalives posted, answered */
+	uint64_t ka_answered;
+	int down_reason;	/* 0 while up; why it went down (rz_peer_down_reason()) */
+	bool down_reported;	/* handed to the application's down handler */
 	uint32_t mw_cached;	/* windows last bound on this QP, free for its next grants */
 	struct mw_slot mw_cache[RZ_PEER_MW_CACHE];
 	struct ibv_wc stash[RZ_PEER_STASH];
@@ -201,6 +213,11 @@ struct rdma_ctx {
 	uint64_t stats_expired;
 	uint64_t stats_desc_rejected;	/* descriptors a peer sent us that failed validation */
 	uint64_t stats_backlog_refused;	/* -EAGAIN: the peer had not taken its previous SEND */
+	uint64_t stats_peers_dead;	/* peers that stopped answering their keepalives */
+	/* Liveness (liveness.c): interval in ms (0: no keepalive), read without the lock. */
+	uint32_t keepalive_ms;
+	rz_peer_down_fn down_fn;	/* rz_rdma_set_peer_down_handler(), under the lock */
+	void *down_arg;
 };
 
 #define RZ_STAT_INC(field, n) __atomic_fetch_add(&rdma_state.field, (n), __ATOMIC_RELAXED)
@@ -313,6 +330,20 @@ cq_unlock(struct rz_peer *p)
 #endif
 	rte_spinlock_unlock(&p->cq_lock);
 }
+
+/* liveness.c */
+/* rz_rdma_init(): the keepalive interval from RZ_RDMA_KEEPALIVE_MS, if set. */
+void liveness_init_locked(void);
+/* @p connected: its first keepalive one interval from now. */
+void peer_liveness_start(struct rz_peer *p);
+/* rz_rdma_progress(): reap @p's keepalive, or post one if it is due; a keepalive that failed
+ * marks @p down (disconnected, its grants revoked by the caller). No wait. Lock held. */
+void peer_liveness_locked(struct rz_peer *p, uint64_t now);
+/* @p is down for @reason (-ETIMEDOUT: no answer; -ENOTCONN: disconnected): recorded once. */
+void peer_mark_down_locked(struct rz_peer *p, int reason);
+/* rz_rdma_progress(), without the lock: tell the application's handler which peers went down
+ * since the last call. */
+void liveness_report(void);
 
 /* completion.c */
 /* A completion slot for an internal work request: its wr_id in *@wr_id. -EBUSY: none free. */

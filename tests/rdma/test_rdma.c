@@ -553,6 +553,7 @@ struct raw_hello {
 };
 
 static volatile sig_atomic_t raw_stop;
+static uint8_t raw_retry_count = 7;
 
 static void
 raw_on_usr1(int sig)
@@ -604,7 +605,9 @@ raw_connect(const char *ip, const char *port, const struct raw_hello *h)
 	cp.private_data_len = sizeof(*h);
 	cp.responder_resources = 1;
 	cp.initiator_depth = 1;
-	cp.retry_count = 7;
+	/* The owner's QP takes the connector's retry count: 7 (what Soft-RoCE reads as "for
+	 * ever"), unless raw_retry_count says otherwise ("mute6"). */
+	cp.retry_count = raw_retry_count;
 	cp.rnr_retry_count = 7;	/* RNR: retried without limit, the flood waits at the door */
 	if (rdma_connect(id, &cp) != 0) {
 		rdma_destroy_ep(id);
@@ -791,6 +794,8 @@ raw_main(int argc, char **argv)
 		return 0;
 	}
 	raw_hello_make(&h, true);
+	if (strcmp(argv[2], "mute6") == 0)
+		raw_retry_count = 6;	/* as rzone asks */
 	id = raw_connect(argv[3], argv[4], &h);
 	if (id == NULL)
 		PFAIL("raw connect %s:%s: %s", argv[3], argv[4], strerror(errno));
@@ -798,6 +803,22 @@ raw_main(int argc, char **argv)
 		ret = raw_flood(id);
 	} else if (strcmp(argv[2], "deaf") == 0) {
 		/* "deaf": no receive posted, ever; wait for the owner's SIGTERM. */
+		pause();
+		ret = 0;
+	} else if (strncmp(argv[2], "mute", 4) == 0) {
+		/* "mute": an RC peer that answers (its device acknowledges the owner's keepalives)
+		 * until SIGUSR1, then stops answering as a powered-off host would: its QP goes to
+		 * the error state, which drops every packet that comes in, and nothing tells the
+		 * owner (no disconnect: the connection stays up until our SIGTERM). */
+		struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
+
+		signal(SIGUSR1, raw_on_usr1);
+		while (!raw_stop)
+			usleep(10000);
+		ret = ibv_modify_qp(id->qp, &a, IBV_QP_STATE);
+		if (ret != 0)
+			PFAIL("mute: ibv_modify_qp(ERR): %s", strerror(ret));
+		fprintf(stderr, "peer: mute: QP %u in error, answering nothing\n", id->qp->qp_num);
 		pause();
 		ret = 0;
 	} else {
@@ -1455,8 +1476,9 @@ grantor_main(int argc, char **argv)
 /* ---------------------------------------------------------------------------------------- */
 /* Owner side helpers. */
 
+/* Start a peer: on the other host in the wire suite unless @local. */
 static pid_t
-spawn_peer(const char *script, const char *arg)
+spawn_peer_at(const char *script, const char *arg, bool local)
 {
 	char port[16], opt[] = "--peer", scr[32], ip[64], extra[32];
 	char *argv[] = { self_exe, opt, scr, ip, port, arg != NULL ? extra : NULL, NULL };
@@ -1466,11 +1488,28 @@ spawn_peer(const char *script, const char *arg)
 	snprintf(scr, sizeof(scr), "%s", script);
 	snprintf(ip, sizeof(ip), "%s", test_ip);
 	snprintf(extra, sizeof(extra), "%s", arg != NULL ? arg : "");
-	if (wire_active())
+	if (wire_active() && !local)
 		return wire_spawn(argv + 2);	/* on the other host (the wire suite) */
 	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) != 0)
 		return -1;
 	return pid;
+}
+
+static pid_t
+spawn_peer(const char *script, const char *arg)
+{
+	return spawn_peer_at(script, arg, false);
+}
+
+/* How a peer of this host ended. */
+static int
+wait_peer_local(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int
@@ -2210,6 +2249,133 @@ test_dead_peer_revoked(void)
 	CU_ASSERT(audit_has("revoke", "peer-gone", rz_region_id(r)));
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static pid_t spawn_raw(const char *script);
+
+/* The application's peer down handler (rz_rdma_set_peer_down_handler()) in the liveness
+ * tests: the last call's arguments and the number of calls. */
+static struct {
+	int calls;
+	pid_t id;
+	uint64_t identity;
+	int reason;
+	uint64_t at_ms;
+} downs;
+
+static void
+on_peer_down(pid_t id, uint64_t identity, int reason, void *arg)
+{
+	CU_ASSERT_PTR_EQUAL(arg, &downs);
+	downs.calls++;
+	downs.id = id;
+	downs.identity = identity;
+	downs.reason = reason;
+	downs.at_ms = now_ms();
+}
+
+/* Call rz_rdma_progress() every 10 ms until @p is seen down or @limit_ms passed; the ms it
+ * took. */
+static uint64_t
+progress_until_down(struct rz_peer *p, uint64_t limit_ms)
+{
+	uint64_t t0 = now_ms();
+
+	while (rz_peer_connected(p) == 1 && now_ms() - t0 < limit_ms) {
+		rz_rdma_progress();
+		usleep(10000);
+	}
+	rz_rdma_progress();	/* the handler runs in the call that saw it go */
+	return now_ms() - t0;
+}
+
+/* Liveness (keepalive): a peer whose host stops answering, with the connection idle on this
+ * side and no disconnect ever coming (a raw peer's QP put in error: its device drops what comes
+ * in, as a powered-off host would), is declared dead by rz_rdma_progress() within
+ * rz_peer_liveness_bound_ms(): rz_peer_connected() 0, rz_peer_down_reason() -ETIMEDOUT, the
+ * down handler called once, its grant revoked (audit cause peer-dead); while it answered, the
+ * keepalives kept it up. Another peer works afterwards. */
+static void
+keepalive_mute_peer(const char *script)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x5a);
+	uint64_t waited, alive_ms;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	int bound, n0 = rz_rdma_grant_count(), i, bad = 0;
+	uint32_t ka = rz_rdma_keepalive_ms();
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(3600001), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_keepalive_ms(), ka);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(200), 0);
+	CU_ASSERT_EQUAL(rz_rdma_keepalive_ms(), 200);
+	memset(&downs, 0, sizeof(downs));
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(on_peer_down, &downs), 0);
+	pid = spawn_raw(script);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, RZ_GRANT_F_NO_SEND, &d),
+			0);
+	bound = rz_peer_liveness_bound_ms(p);
+	CU_ASSERT(bound >= 200 + rz_peer_sync_timeout_ms(p));
+	CU_ASSERT_EQUAL(rz_peer_liveness_bound_ms(NULL), -EINVAL);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(NULL), -EINVAL);
+	/* Answering: 10 keepalive intervals, still up. */
+	alive_ms = progress_until_down(p, 2000);
+	CU_ASSERT(alive_ms >= 2000);
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 1);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(p), 0);
+	CU_ASSERT_EQUAL(downs.calls, 0);
+	/* Silent. */
+	CU_ASSERT_EQUAL(kill(pid, SIGUSR1), 0);
+	waited = progress_until_down(p, (uint64_t)bound + 20000);
+	printf("\n  a peer that stopped answering (%s: idle connection, no disconnect): declared "
+			"dead after %" PRIu64 " ms (bound %d ms = keepalive 200 + transport %d)\n",
+			script, waited, bound, rz_peer_sync_timeout_ms(p));
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(p), -ETIMEDOUT);
+	/* Within the documented bound, plus the period of our rz_rdma_progress() calls (10 ms;
+	 * 500 ms allowed for a TCG guest's scheduling). */
+	CU_ASSERT(waited <= (uint64_t)bound + 500);
+	CU_ASSERT_EQUAL(downs.calls, 1);
+	CU_ASSERT_EQUAL(downs.id, rz_peer_id(p));
+	CU_ASSERT(downs.identity == rz_peer_identity(p));
+	CU_ASSERT_EQUAL(downs.reason, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT(audit_has("revoke", "peer-dead", rz_region_id(r)));
+	/* Reported once. */
+	for (i = 0; i < 5; i++)
+		rz_rdma_progress();
+	CU_ASSERT_EQUAL(downs.calls, 1);
+	/* The region is as it was. */
+	for (i = 0; i < (int)MB2; i++)
+		bad += ((uint8_t *)rz_region_addr(r))[i] != 0x5a;
+	CU_ASSERT_EQUAL(bad, 0);
+	rz_peer_close(p);
+	kill(pid, SIGTERM);
+	CU_ASSERT_EQUAL(wait_peer_local(pid), 128 + SIGTERM);
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(NULL, NULL), 0);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(ka), 0);
+	/* Others are unaffected. */
+	test_share_write_lands();
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* The connector asked for rzone's retry count (6): the transport gives up on the keepalive. */
+static void
+test_keepalive_mute_peer(void)
+{
+	keepalive_mute_peer("mute6");
+}
+
+/* The connector asked for 7 (Soft-RoCE: retry for ever): rzone's own timer on the keepalive. */
+static void
+test_keepalive_mute_peer_retry7(void)
+{
+	keepalive_mute_peer("mute");
 }
 
 /* Plug-in entropy, in bits, of @n 32-bit values (sorted in place). */
@@ -4646,6 +4812,8 @@ static const struct rz_test_case cases[] = {
 	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
+	{ "keepalive: a peer that stops answering is declared dead", test_keepalive_mute_peer },
+	{ "keepalive: the same, connected with retry count 7", test_keepalive_mute_peer_retry7 },
 	{ "rkey unpredictability (1024 grants)", test_rkey_entropy },
 	{ "kill -9 of a peer mid-transfer", test_kill9_mid_transfer },
 	{ "peers in the seed calls", test_peer_seed_calls },
