@@ -647,12 +647,13 @@ int rz_peer_sync_timeout_ms(const struct rz_peer *p);
 
 /**
  * Is the peer connected? Reads pending connection events without blocking; a disconnected
- * peer's grants are revoked here.
+ * peer's grants are revoked here. A peer declared dead by its keepalive (rz_rdma_progress(),
+ * liveness) is disconnected; rz_peer_down_reason() tells why.
  *
  * @param p
  *   Peer.
  * @return
- *   1 connected, 0 disconnected, -EINVAL (NULL peer).
+ *   1 connected, 0 disconnected or declared dead, -EINVAL (NULL peer).
  *
  * @ingroup rzone_rdma_peers
  */

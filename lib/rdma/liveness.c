@@ -149,8 +149,8 @@ peer_liveness_locked(struct rz_peer *p, uint64_t now)
 				return;
 			/* The transport retries for ever: our own bound. The slot stays taken
 			 * until the completion (flushed by the disconnect) comes. */
-			RZ_LOG(ERR, "peer 0x%016" PRIx64 ": keepalive unanswered for %u ms (the QP's "
-					"retry count %u does not end)", p->remote_id,
+			RZ_LOG(ERR, "peer 0x%016" PRIx64 ": keepalive unanswered for %u ms (the "
+					"QP's retry count %u does not end)", p->remote_id,
 					p->sync_timeout_ms, p->retry_cnt);
 			peer_mark_down_locked(p, -ETIMEDOUT);
 			return;
