@@ -183,7 +183,8 @@ pool_build(const char *name, struct rz_region *r, unsigned int n, unsigned int c
 				c[i].len, NULL, NULL);
 		if (ret < 0) {
 			RZ_LOG(ERR, "pool %s: populating chunk %d (iova 0x%" PRIx64
-					", %zu bytes): %s", name, i, (uint64_t)c[i].iova, c[i].len, rte_strerror(-ret));
+					", %zu bytes): %s", name, i, (uint64_t)c[i].iova, c[i].len,
+					rte_strerror(-ret));
 			goto fail;
 		}
 		if (ret > 0)
