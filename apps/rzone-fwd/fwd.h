@@ -31,7 +31,7 @@ struct fwd_stats {
 	uint64_t rx_port_drops;		/* the rx port's own losses (imissed, ierrors, nombuf) */
 	/* primary -> secondary: local ring */
 	uint64_t ring_enq;
-	uint64_t ring_full;		/* enqueues that did not take a whole burst (backpressure) */
+	uint64_t ring_full;		/* bursts the ring did not take whole (backpressure) */
 	uint64_t ring_drops;		/* packets dropped on a full ring (--drop-on-full only) */
 	uint64_t ring_deq;
 	/* secondary: output stage */

@@ -73,8 +73,9 @@ usage(const char *prog)
 {
 	printf("\nUsage: %s [EAL options] -- [options]\n"
 		"       %s --gen-pcap FILE N\n"
-		"Forward packets from a DPDK port (the primary) through an rzone packet pool and a\n"
-		"ring to a secondary process, zero-copy, which sends them on with an output stage.\n"
+		"Forward packets from a DPDK port (the primary) through an rzone packet pool\n"
+		"and a ring to a secondary process, zero-copy, which sends them on with an\n"
+		"output stage.\n"
 		"  --rx-port N       port to receive from (default 0)\n"
 		"  --tx-port N       port the \"port\" stage sends on (default 1)\n"
 		"  --stage NAME[:ARGS]  output stage of the secondary (default port):\n", prog,
@@ -83,13 +84,14 @@ usage(const char *prog)
 	printf("  --burst N         packets per burst (default 32, at most %d)\n"
 		"  --ring-size N     slots of the ring (a power of two, default 2048)\n"
 		"  --mbufs N         mbufs of the pool (default 16384)\n"
-		"  --data-room N     data room of each mbuf (default %u: longer frames are chained)\n"
+		"  --data-room N     data room of each mbuf (default %u; longer frames are\n"
+		"                    chained)\n"
 		"  --idle-ms N       end of input after N ms without a packet (default 1000)\n"
 		"  --count N         stop after N packets (default: until the input is idle)\n"
 		"  --drop-on-full    drop on a full ring instead of waiting (backpressure)\n"
 		"  --secondary       be the secondary (what the primary starts)\n"
-		"  --gen-pcap FILE N write a deterministic pcap of N Ethernet frames of 64 to 9,000\n"
-		"                    bytes (1 in 16 a jumbo frame) and exit; no EAL\n"
+		"  --gen-pcap FILE N write a deterministic pcap of N Ethernet frames of 64 to\n"
+		"                    9,000 bytes (1 in 16 a jumbo frame) and exit; no EAL\n"
 		"Example: %s --no-pci --vdev net_pcap0,rx_pcap=in.pcap \\\n"
 		"             --vdev net_pcap1,tx_pcap=out.pcap -l 0-1\n"
 		"Without --file-prefix the instance gets one of its own, %s-<pid>.\n"
@@ -138,7 +140,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 RTE_INIT(fwd_telemetry)
 {
 	rte_telemetry_register_cmd("/rzone/fwd/stats", tel_stats,
-			"rzone-fwd counters of every stage (rx, ring, output stage). No parameters");
+			"rzone-fwd counters of every stage (rx, ring, output stage). "
+			"No parameters");
 }
 
 static void
