@@ -324,24 +324,28 @@ port_setup(uint16_t port, struct rte_mempool *mp)
 static pid_t
 spawn_secondary(char **app_argv, int app_argc)
 {
-	char prefix_arg[300], lcore_arg[16];
+	char prefix_arg[300], lcore_arg[48];
 	const char *dir = rte_eal_get_runtime_dir();
 	const char *prefix = strrchr(dir, '/');
-	unsigned int lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 1);
+	unsigned int next = rte_get_next_lcore(rte_get_main_lcore(), 1, 1);
+	unsigned int id = 0, cpu;
 	char *argv[64];
 	int i, n = 0;
 	pid_t pid;
 
-	if (lcore >= RTE_MAX_LCORE)
-		lcore = rte_get_main_lcore();
+	/* The secondary's lcore id must be one the primary does not have: a mempool's
+	 * per-lcore caches are shared by every process, indexed by lcore id. It runs on the
+	 * CPU of the primary's second lcore if there is one (-l 0-1), else on the main's. */
+	while (id < RTE_MAX_LCORE - 1 && rte_lcore_is_enabled(id))
+		id++;
+	cpu = rte_lcore_to_cpu_id((int)(next < RTE_MAX_LCORE ? next : rte_get_main_lcore()));
 	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s",
 			prefix != NULL ? prefix + 1 : dir);
-	snprintf(lcore_arg, sizeof(lcore_arg), "%u", lcore);
+	snprintf(lcore_arg, sizeof(lcore_arg), "--lcores=%u@%u", id, cpu);
 	argv[n++] = (char *)(uintptr_t)PROG;
 	argv[n++] = (char *)(uintptr_t)"--proc-type=secondary";
 	argv[n++] = prefix_arg;
 	argv[n++] = (char *)(uintptr_t)"--no-pci";
-	argv[n++] = (char *)(uintptr_t)"-l";
 	argv[n++] = lcore_arg;
 	argv[n++] = (char *)(uintptr_t)"--log-level=lib.rzone:notice";
 	argv[n++] = (char *)(uintptr_t)"--";
@@ -469,7 +473,8 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 			reap(child, 5000);
 			goto out_ports;
 		}
-		printf("rzone-fwd: secondary pid %d started; pool shared with it\n", (int)child);
+		printf("rzone-fwd: secondary pid %d started; pool shared with it\n",
+				(int)child);
 	}
 
 	/* rx stage. */
