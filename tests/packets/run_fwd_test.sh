@@ -28,14 +28,55 @@ run_fwd() {
         --vdev net_pcap0,rx_pcap=in.pcap --vdev net_pcap1,tx_pcap=out.pcap -- "$@") \
         >"$dir/log" 2>&1
 }
+# The same under a file prefix given as $1 (EAL option).
+run_fwd_prefix() {
+    local prefix_arg=$1
+    shift
+    (cd "$dir" && "$fwd" --no-pci "--base-virtaddr=$base_va" -l 0-1 "$prefix_arg" \
+        --log-level=lib.rzone:notice \
+        --vdev net_pcap0,rx_pcap=in.pcap --vdev net_pcap1,tx_pcap=out.pcap -- "$@") \
+        >"$dir/log" 2>&1
+}
 counter() { sed -n "s/^rzone-fwd: $1 *\([0-9]*\).*/\1/p" "$dir/log" | head -1; }
 
 case "$case" in
 full)
     n=${RZ_FWD_PACKETS:-100000}
     "$fwd" --gen-pcap "$dir/in.pcap" "$n" || fail "--gen-pcap"
-    run_fwd --idle-ms 1000 || fail "rzone-fwd exited with $?"
-    cat "$dir/log" | grep '^rzone-fwd:'
+    # With a file prefix of ours, to ask its telemetry socket while it runs.
+    prefix=rzfwd-test-$$
+    trap 'rm -rf "$dir" "/var/run/dpdk/$prefix"' EXIT
+    run_fwd_prefix "--file-prefix=$prefix" --idle-ms 1000 &
+    fwd_pid=$!
+    tel=$(python3 - "$prefix" <<'PY'
+import json, socket, sys, time
+path = f"/var/run/dpdk/{sys.argv[1]}/dpdk_telemetry.v2"
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        s.recv(1024)
+        s.send(b"/rzone/fwd/stats")
+        d = json.loads(s.recv(65536)).get("/rzone/fwd/stats")
+        s.close()
+        if isinstance(d, dict) and d.get("rx_pkts", 0) > 0:
+            print(json.dumps(d))
+            sys.exit(0)
+    except (OSError, ValueError):
+        pass
+    time.sleep(0.05)
+sys.exit("FAIL: no /rzone/fwd/stats answer with packets counted")
+PY
+) || { kill "$fwd_pid" 2>/dev/null; fail "telemetry"; }
+    status=0
+    wait "$fwd_pid" || status=$?
+    [ "$status" = 0 ] || fail "rzone-fwd exited with $status"
+    echo "ok: /rzone/fwd/stats while running: $tel"
+    for key in rx_pkts ring_enq ring_full ring_deq out_pkts out_busy out_drops stage; do
+        grep -q "\"$key\"" <<<"$tel" || fail "telemetry has no $key"
+    done
+    grep '^rzone-fwd:' "$dir/log"
     [ "$(counter rx)" = "$n" ] || fail "rx counted $(counter rx), not $n"
     [ "$(counter drops)" = 0 ] || fail "drops: $(counter drops)"
     python3 "$cmp" "$dir/in.pcap" "$dir/out.pcap" --min-packets "$n" --min-len 64 \
