@@ -360,7 +360,8 @@ primary_main(void)
 		return 1;
 	}
 	printf("pools: %u mbufs of %u bytes each; rzone's in region %#" PRIx64 " (node %d); "
-			"ring %u slots, SP/SC; bursts of %u; %u rounds of %u packets a way and size\n",
+			"ring %u slots, SP/SC; bursts of %u; %u rounds of %u packets a way and "
+			"size\n",
 			NMBUF, (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE,
 			rz_region_id(rz_pktmbuf_pool_region(pool[WAY_RZONE])),
 			rz_region_numa_node(rz_pktmbuf_pool_region(pool[WAY_RZONE])),
