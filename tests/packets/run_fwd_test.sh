@@ -46,7 +46,7 @@ full)
     "$fwd" --gen-pcap "$dir/in.pcap" "$n" || fail "--gen-pcap"
     # With a file prefix of ours, to ask its telemetry socket while it runs.
     prefix=rzfwd-test-$$
-    trap 'rm -rf "$dir" "/var/run/dpdk/$prefix"' EXIT
+    trap 'rm -rf "$dir" "/var/run/dpdk/$prefix" /dev/hugepages/"$prefix"map_*' EXIT
     run_fwd_prefix "--file-prefix=$prefix" --idle-ms 1000 &
     fwd_pid=$!
     tel=$(python3 - "$prefix" <<'PY'
