@@ -56,9 +56,10 @@
  *   the one in progress.
  * - The data path of a peer (rz_remote_read(), rz_remote_write(), rz_remote_fetch_add(),
  *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_poll()): one
- *   thread at a time per peer connection, concurrently with any control call. It takes no
- *   lock but the peer's CQ poll lock (held for one non-blocking poll, shared with the control
- *   calls' pollers of that peer only), allocates nothing, copies no payload. N lcores to one
+ *   thread at a time per peer connection, concurrently with any control call. It waits for
+ *   no lock (it polls the peer's CQ only if no control call of that peer polls it at that
+ *   moment, a try-lock, and otherwise takes what that call stashed for it, lock-free),
+ *   allocates nothing, copies no payload. N lcores to one
  *   remote process: one connection each (rz_peer_connect() N times; each its own RC QP and
  *   CQs, a data channel; the remote grants on each the windows its lcore uses: a type-2
  *   window is bound to one QP). A synchronous call returns within rz_peer_sync_timeout_ms()

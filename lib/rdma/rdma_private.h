@@ -58,11 +58,13 @@
 #define RZ_WRID_SLOT_MASK	((uint64_t)RZ_PEER_WAIT_SLOTS - 1)
 
 /* Where the completion of one of rzone's own work requests is delivered, by whichever thread
- * polls the send CQ (completion.c): @wr_id is the work request waited for, @done is set (release)
- * once @wc holds its completion. */
+ * polls the send CQ (completion.c): @wr_id is the work request waited for (swapped to 0 by the
+ * thread that delivers it), @done is set to that wr_id (release) once @wc holds its completion:
+ * a watcher that compares it with the wr_id it watches cannot mistake a later use of the slot
+ * for its own. */
 struct wait_slot {
 	uint64_t wr_id;
-	volatile uint32_t done;
+	uint64_t done;
 	struct ibv_wc wc;
 };
 
@@ -131,8 +133,11 @@ struct rz_peer {
 	uint32_t sig_n;
 	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
 	uint32_t ngrants;
-	uint32_t stash_head;
-	uint32_t stash_n;
+	/* The stash of the user's completions that other threads polled: a ring with one consumer
+	 * (the data path, rz_remote_poll(), lock-free) and producers serialised by @cq_lock;
+	 * free-running indexes, atomics. */
+	uint32_t stash_head;	/* next to hand out: written by the consumer only */
+	uint32_t stash_tail;	/* next free: written under @cq_lock only */
 	bool held;		/* a received message waits for the call of its kind */
 	uint32_t held_slot;
 	uint32_t held_len;
@@ -263,12 +268,59 @@ struct rz_peer *peer_by_id_locked(pid_t id);
 void peer_close_all_locked(void);
 void peer_events(struct rz_peer *p);
 
+/*
+ * The peer's CQ poll lock. DPDK's x86 spinlock is inline assembly, which ThreadSanitizer cannot
+ * see: under TSan the lock's acquire and release are announced to it, so that what the lock
+ * orders is not reported as a race (and what it does not order still is).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define RZ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RZ_TSAN 1
+#endif
+#endif
+#ifdef RZ_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#endif
+
+static inline void
+cq_lock(struct rz_peer *p)
+{
+	rte_spinlock_lock(&p->cq_lock);
+#ifdef RZ_TSAN
+	__tsan_acquire(&p->cq_lock);
+#endif
+}
+
+static inline int
+cq_trylock(struct rz_peer *p)
+{
+	if (!rte_spinlock_trylock(&p->cq_lock))
+		return 0;
+#ifdef RZ_TSAN
+	__tsan_acquire(&p->cq_lock);
+#endif
+	return 1;
+}
+
+static inline void
+cq_unlock(struct rz_peer *p)
+{
+#ifdef RZ_TSAN
+	__tsan_release(&p->cq_lock);
+#endif
+	rte_spinlock_unlock(&p->cq_lock);
+}
+
 /* completion.c */
 /* A completion slot for an internal work request: its wr_id in *@wr_id. -EBUSY: none free. */
 int peer_slot_get(struct rz_peer *p, uint64_t *wr_id);
 void peer_slot_put(struct rz_peer *p, uint64_t wr_id);
 /* Wait up to @timeout_ms for the completion of @wr_id (its slot stays taken; put it after).
- * Releases the RDMA lock while waiting if the caller holds it. 0 or -ETIMEDOUT / -EIO. */
+ * Releases the RDMA lock while waiting if the caller holds it. 0 or -ETIMEDOUT / -EIO. With
+ * @out NULL, only watches a slot another thread owns (nothing of it is read but its words). */
 int peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc *out);
 /* Poll the send CQ once and deliver what it gives (slots, or the stash of the user's
  * asynchronous completions). Returns without polling if another thread polls. */

@@ -3874,6 +3874,19 @@ test_hello_v1_refused(void)
 #define STRESS_BURST	8
 #define STRESS_CTRL_BOUND_MS	10200	/* grant: backlog 100 ms + bind 5 s + SEND 5 s */
 
+/* The stress test's flags, read by every thread. */
+static inline bool
+flag_get(const bool *f)
+{
+	return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+flag_set(bool *f)
+{
+	__atomic_store_n(f, true, __ATOMIC_RELEASE);
+}
+
 struct stress_ctx {
 	struct rz_peer *pd, *pw;
 	struct rz_region *r;		/* ours: the other writes into it */
@@ -3881,8 +3894,8 @@ struct stress_ctx {
 	const char *ip;
 	uint16_t port;
 	bool primary;
-	volatile bool stop;
-	volatile bool fin_seen;
+	bool stop;			/* atomics: read by every thread */
+	bool fin_seen;
 	uint64_t deadline_ms;
 	/* results */
 	uint64_t ops[2], bytes_ok[2], async_ok[2];
@@ -3899,7 +3912,7 @@ stress_fail(struct stress_ctx *c, const char *what, int ret)
 {
 	if (__atomic_exchange_n(&c->err, ret == 0 ? -1 : ret, __ATOMIC_ACQ_REL) == 0)
 		snprintf(c->why, sizeof(c->why), "%s: %d (%s)", what, ret, strerror(-ret));
-	c->stop = true;
+	flag_set(&c->stop);
 }
 
 struct stress_worker {
@@ -3912,7 +3925,7 @@ struct stress_worker {
  * operation would queue behind it; nothing was sent). Counted. */
 #define STRESS_SYNC(c, ret, call) do { \
 		(ret) = (call); \
-		if ((ret) != -EAGAIN || (c)->stop) \
+		if ((ret) != -EAGAIN || flag_get(&(c)->stop)) \
 			break; \
 		__atomic_fetch_add(&(c)->data_eagain, 1, __ATOMIC_RELAXED); \
 		sched_yield(); \
@@ -3939,7 +3952,7 @@ stress_worker_main(void *arg)
 	memset(buf, 0, 8);
 	if ((ret = rz_remote_write(p, &mem, 0, d, STRESS_SLICE - 8, 8)) != 0)
 		stress_fail(c, "worker: counter reset", ret);
-	while (!c->stop && now_ms() < c->deadline_ms) {
+	while (!flag_get(&c->stop) && now_ms() < c->deadline_ms) {
 		uint8_t b = (uint8_t)(seq * 31 + (uint64_t)sw->w * 7 + 1);
 		struct rz_remote_cqe cqe[STRESS_BURST + 1];
 		bool seen[STRESS_BURST + 1];
@@ -4093,7 +4106,7 @@ stress_ctrl_main(void *arg)
 	uint64_t t0;
 	int ret, live = 0;
 
-	while (!c->stop && now_ms() < c->deadline_ms) {
+	while (!flag_get(&c->stop) && now_ms() < c->deadline_ms) {
 		t0 = now_us();
 		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_SHARE, 2 * STRESS_SLICE, 4096, 0, &g);
 		if (stress_ctrl_ok(c, "control: grant", ret, t0)) {
@@ -4151,7 +4164,7 @@ stress_rx_main(void *arg)
 	char m[128];
 	int ret;
 
-	while (!c->fin_seen) {
+	while (!flag_get(&c->fin_seen)) {
 		ret = rz_peer_recv_desc(c->pd, &d, 200);
 		if (ret == 0) {
 			c->rx_desc++;
@@ -4169,7 +4182,7 @@ stress_rx_main(void *arg)
 		}
 		ret = rz_peer_recv_msg(c->pd, m, 0);
 		if (ret == 3 && memcmp(m, "fin", 3) == 0)
-			c->fin_seen = true;
+			flag_set(&c->fin_seen);
 		else if (ret >= 0)
 			c->rx_msg++;
 		else if (ret != -ENOMSG && ret != -ETIMEDOUT) {
@@ -4187,7 +4200,7 @@ stress_acceptor_main(void *arg)
 	struct stress_ctx *c = arg;
 
 	/* Until the secondary is done (its "fin"), even if we stopped early. */
-	while (!c->fin_seen && now_ms() < c->deadline_ms + 60000) {
+	while (!flag_get(&c->fin_seen) && now_ms() < c->deadline_ms + 60000) {
 		/* The timeout covers the connection's establishment too: generous (TCG). */
 		struct rz_peer *x = rz_peer_accept(lst, 5000);
 		uint64_t t0 = now_ms();
@@ -4233,14 +4246,14 @@ stress_run(struct stress_ctx *c, unsigned int seconds)
 	if (ret != 0)
 		stress_fail(c, "fin", ret);
 	t_end = now_ms();
-	while (!c->fin_seen && now_ms() - t_end < 30000)
+	while (!flag_get(&c->fin_seen) && now_ms() - t_end < 30000)
 		usleep(10000);
-	if (!c->fin_seen) {
+	if (!flag_get(&c->fin_seen)) {
 		stress_fail(c, "no fin from the other", -ETIMEDOUT);
-		c->fin_seen = true;
+		flag_set(&c->fin_seen);
 	}
 	pthread_join(trx, NULL);
-	c->stop = true;
+	flag_set(&c->stop);
 	if (c->primary)
 		pthread_join(ta, NULL);
 	fprintf(stderr, "stress %s: %u s: worker ops %" PRIu64 " + %" PRIu64 " (bytes verified "
@@ -4516,6 +4529,108 @@ test_no_global_stall(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
 }
 
+/*
+ * Two threads map the same region into the same peer at the same moment, 60 rounds: each round
+ * exactly one map succeeds and the other is refused with -EEXIST ("maps it already"), one grant
+ * exists, one descriptor goes to the peer. (The check and the grant are under the peer's
+ * control lock: the RDMA lock alone is released while the window is bound.)
+ */
+#define SEED_RACE_ROUNDS 60
+
+struct seed_race {
+	struct rz_region *r;
+	pid_t id;
+	pthread_barrier_t go, done;
+	int ret[2];
+	int eagain;
+	bool quit;
+};
+
+static void *
+seed_race_thread(void *arg)
+{
+	struct seed_race *sr = ((void **)arg)[0];
+	int k = (int)(intptr_t)((void **)arg)[1];
+
+	for (;;) {
+		int ret, tries = 0;
+
+		pthread_barrier_wait(&sr->go);
+		if (__atomic_load_n(&sr->quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		/* -EAGAIN: the peer had not taken the previous descriptor within 100 ms
+		 * (documented): again, bounded and counted. */
+		while ((ret = rz_region_map(sr->r, sr->id, NULL, RZ_PERM_READ)) == -EAGAIN &&
+				++tries < 100)
+			__atomic_fetch_add(&sr->eagain, 1, __ATOMIC_RELAXED);
+		sr->ret[k] = ret;
+		pthread_barrier_wait(&sr->done);
+	}
+}
+
+static void
+test_seed_race(void)
+{
+	struct seed_race sr = { .r = new_region(MB2, RZ_PERM_RW, 0) };
+	void *args[2][2] = { { &sr, (void *)0 }, { &sr, (void *)1 } };
+	int both = 0, none = 0, other = 0, grants_bad = 0, round, i;
+	char arg[16], buf[64];
+	struct rz_peer *p;
+	pthread_t t[2];
+	pid_t pid;
+
+	CU_ASSERT_FATAL(sr.r != NULL);
+	snprintf(arg, sizeof(arg), "%d", SEED_RACE_ROUNDS);
+	pid = spawn_peer("drain", arg);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	sr.id = rz_peer_id(p);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.go, NULL, 3) == 0);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.done, NULL, 3) == 0);
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(pthread_create(&t[i], NULL, seed_race_thread, args[i]) == 0);
+	for (round = 0; round < SEED_RACE_ROUNDS; round++) {
+		int ok;
+
+		pthread_barrier_wait(&sr.go);
+		pthread_barrier_wait(&sr.done);
+		ok = (sr.ret[0] == 0) + (sr.ret[1] == 0);
+		if (ok == 2)
+			both++;
+		else if (ok == 0)
+			none++;
+		else if (sr.ret[0] != -EEXIST && sr.ret[1] != -EEXIST)
+			other++;
+		if (rz_rdma_grant_count() != ok)
+			grants_bad++;
+		if (ok > 0)
+			CU_ASSERT_EQUAL(rz_region_unmap(sr.r, sr.id), 0);
+		if (ok != 1)
+			printf("\n  round %d: %d and %d", round, sr.ret[0], sr.ret[1]);
+	}
+	__atomic_store_n(&sr.quit, true, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&sr.go);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("\n  %d rounds: both mapped %d, neither %d, a loser not -EEXIST %d, grant count "
+			"wrong %d; -EAGAIN retried %d\n", SEED_RACE_ROUNDS, both, none, other,
+			grants_bad, sr.eagain);
+	CU_ASSERT_EQUAL(both, 0);
+	CU_ASSERT_EQUAL(none, 0);
+	CU_ASSERT_EQUAL(other, 0);
+	CU_ASSERT_EQUAL(grants_bad, 0);
+	/* The peer took one descriptor a round, no more, no fewer. */
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	pthread_barrier_destroy(&sr.go);
+	pthread_barrier_destroy(&sr.done);
+	CU_ASSERT_EQUAL(rz_region_destroy(sr.r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -4550,6 +4665,7 @@ static const struct rz_test_case cases[] = {
 	{ "concurrency: a stalled peer holds up no other peer, no local call",
 		test_no_global_stall },
 	{ "concurrency: stress, control from one thread, data from two, to one peer", test_stress },
+	{ "concurrency: two threads map one region into one peer at once", test_seed_race },
 	{ NULL, NULL },
 };
 
