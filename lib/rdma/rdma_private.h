@@ -118,6 +118,7 @@ struct rz_peer {
 	pid_t local_id;		/* RZ_PEER_ID_BASE + index: the peer in the seed calls */
 	volatile int connected;
 	uint32_t max_inline;
+	uint32_t max_sge;	/* SGEs per data work request (RZ_REMOTE_SGE_MAX or fewer) */
 	uint64_t seq;		/* internal wr_id sequence (atomic) */
 	/* wr_id of a SEND (descriptor, message) whose completion was not reaped yet (its slot
 	 * stays taken); 0: none. Written under @ctrl; read by the data path (atomic). */
