@@ -13,7 +13,7 @@ with_rdma=$3
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
-headers=("$src/include/rzone.h" "$src/include/rzone_observe.h")
+headers=("$src/include/rzone.h" "$src/include/rzone_observe.h" "$src/include/rzone_pkt.h")
 [ "$with_rdma" = 1 ] && headers+=("$src/include/rzone_rdma.h")
 
 exported=$(nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+#ifndef RZ_PKT_PRIVATE_H
+#define RZ_PKT_PRIVATE_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+/* The private area of an rzone pool: DPDK's pktmbuf private area first (PMDs and
+ * rte_pktmbuf_data_room_size() read it there), rzone's after it. In the mempool's memzone,
+ * shared by every process. */
+#define PKT_POOL_MAGIC	UINT64_C(0x727a706b74706f6c)	/* "rzpktpol" */
+
+#define PKT_F_OWN_REGION	(1u << 0)	/* made by rz_pktmbuf_pool_create(): freed with it */
+#define PKT_F_MAPPED_SELF	(1u << 1)	/* the pool mapped the region into its creator */
+
+struct pkt_pool_priv {
+	struct rte_pktmbuf_pool_private mbp;
+	uint64_t magic;
+	uint64_t region_id;
+	uint32_t flags;
+	uint32_t n;			/* mbufs */
+	uint32_t elt_size;		/* sizeof(struct rte_mbuf) + priv + data room */
+	uint32_t chunks;		/* IOVA chunks populated */
+};
+
+/* The rzone private area of @mp, or NULL if it is not an rzone pool. */
+static inline const struct pkt_pool_priv *
+pkt_pool_priv(const struct rte_mempool *mp)
+{
+	const struct pkt_pool_priv *pp;
+
+	if (mp == NULL || mp->private_data_size < sizeof(struct pkt_pool_priv))
+		return NULL;
+	pp = rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
+	return pp->magic == PKT_POOL_MAGIC ? pp : NULL;
+}
+
+/* How a region's lkey is found when this process's table has none yet: lib/pkt_rdma (above
+ * lib/rdma) registers it from a constructor; without RDMA there is none (-ENOTSUP). Called
+ * off the data path (once per region and process), without any rzone lock held. */
+typedef int pkt_lkey_resolve_fn(uint64_t region_id, uint32_t *lkey);
+void pkt_set_lkey_resolver(pkt_lkey_resolve_fn *fn);
+
+#endif /* RZ_PKT_PRIVATE_H */
