@@ -276,9 +276,10 @@ struct rz_remote_op {
 	uint64_t wr_id;                /**< Returned in the completion; bit 63 must be clear. */
 	uint32_t flags;                /**< 0 or RZ_REMOTE_F_UNSIGNALED. */
 	/** READ or WRITE only: if not NULL, the local side is this scatter list of @p nsge
-	 * entries instead of @p local / @p local_off (ignored), @p len their total. The list and
-	 * the memory it names must stay untouched until the operation completes; its keys are not
-	 * checked before posting (a wrong one fails the operation with -EFAULT and the QP). */
+	 * entries instead of @p local / @p local_off (ignored), @p len their total. The list is
+	 * read during the call only; the memory it names must stay untouched until the operation
+	 * completes. Its keys are not checked before posting (a wrong one fails the operation
+	 * with -EFAULT on completion and puts the QP in error). */
 	const struct rz_remote_sge *sgl;
 	uint32_t nsge;                 /**< Entries of @p sgl: 1..RZ_REMOTE_SGE_MAX. */
 };
@@ -991,8 +992,9 @@ int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_
  * @return
  *   0; -EINVAL (bad arguments, as the synchronous calls, bit 63 set in wr_id, or an unknown
  *   flag; a scatter list on an atomic, of 0 or more than rz_peer_max_sge() entries, with an
- *   empty entry, or whose lengths do not add up to @p len); -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full, or
- *   RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: post a signaled one);
+ *   empty entry, or whose lengths do not add up to @p len); -ERANGE (remote range outside
+ *   the descriptor); -ENOBUFS (send queue full, or RZ_REMOTE_UNSIGNALED_MAX unsignaled
+ *   operations in a row: post a signaled one);
  *   -ENOTCONN (disconnected, or an earlier operation failed: the QP is in error);
  *   -EIO (the device refused the work request otherwise).
  *

@@ -45,8 +45,8 @@ _Static_assert(sizeof(struct rz_remote_sge) == sizeof(struct ibv_sge) &&
 		offsetof(struct rz_remote_sge, lkey) == offsetof(struct ibv_sge, lkey),
 		"struct rz_remote_sge is not laid out as struct ibv_sge");
 
-/* The local side of a scatter-list WRITE (or READ): 1..p->max_sge entries of > 0 bytes each, their sum
- * op->len. The keys are the caller's (the device checks them: -EFAULT on completion). */
+/* The local side of a scatter-list WRITE (or READ): 1..p->max_sge entries of > 0 bytes each,
+ * their sum op->len. The keys are the caller's (the device checks them: -EFAULT on completion). */
 static inline int
 build_sgl(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_send_wr *wr)
 {
