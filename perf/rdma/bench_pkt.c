@@ -419,9 +419,9 @@ producer_main(int argc, char **argv)
 				if (ns == 0)
 					return 1;
 				pps[s][v][r] = (double)npkts * 1e9 / (double)ns;
-				printf("pkt size %u round %d variant %s pkts %" PRIu64 " us %" PRIu64
-						" pps %.0f\n", size, r, var_name[v], npkts, ns / 1000,
-						pps[s][v][r]);
+				printf("pkt size %u round %d variant %s pkts %" PRIu64
+						" us %" PRIu64 " pps %.0f\n", size, r, var_name[v],
+						npkts, ns / 1000, pps[s][v][r]);
 				fflush(stdout);
 			}
 		}

@@ -307,7 +307,7 @@ producer_main(int argc, char **argv)
 			PFAIL("rz_pkt_tx_create: %s", rte_strerror(rte_errno));
 		for (i = 0; i < BURST_PKTS; i += 16) {
 			struct rte_mbuf *b[16];
-			unsigned int k, nb = BURST_PKTS - i < 16 ? (unsigned int)(BURST_PKTS - i) : 16;
+			unsigned int k, nb = (unsigned int)RTE_MIN((uint64_t)16, BURST_PKTS - i);
 
 			for (k = 0; k < nb; k++)
 				if ((b[k] = pkt_build(mp, i + k)) == NULL)
@@ -323,8 +323,9 @@ producer_main(int argc, char **argv)
 				for (pk = ts.freed; pk < ts.pkts; pk++)
 					held += pkt_nseg(pk);
 				if (pool_free_count(mp) + held != free0)
-					PFAIL("pool holds %u free, %" PRIu64 " in flight, %u before",
-							pool_free_count(mp), held, free0);
+					PFAIL("pool holds %u free, %" PRIu64 " in flight, "
+							"%u before", pool_free_count(mp), held,
+							free0);
 			}
 		}
 		ret = rz_pkt_tx_flush(tx, TMO);
@@ -649,9 +650,9 @@ drain(struct rz_pkt_chan *c, uint64_t *next, uint64_t max, bool slow, bool allow
 					*next = id;
 				}
 				if (pkt_check(*next, sl[i].data, sl[i].len) >= 0 && (*wrong)++ < 5)
-					printf("\n  slot %" PRIu64 ": packet %" PRIu64 " wrong (id %"
-							PRIu64 ", %u bytes)", sl[i].seq, *next, id,
-							sl[i].len);
+					printf("\n  slot %" PRIu64 ": packet %" PRIu64
+							" wrong (id %" PRIu64 ", %u bytes)",
+							sl[i].seq, *next, id, sl[i].len);
 				(*next)++;
 			}
 			CU_ASSERT_EQUAL(rz_pkt_chan_release(c, (uint16_t)n), 0);
@@ -791,8 +792,8 @@ test_revoke(void)
 	CU_ASSERT_EQUAL(cs.rx_bad_tail, 0);
 	printf("\n  revoked after %" PRIu64 " packets taken; %" PRIu64 " published before the "
 			"revoke; %" PRIu64 " accepted by the producer before -EACCES (%" PRIu64
-			" lost in the cut); %d after the new grant\n", (uint64_t)REVOKE_AFTER, before,
-			rep.extra, gaps, REGRANT_PKTS);
+			" lost in the cut); %d after the new grant\n", (uint64_t)REVOKE_AFTER,
+			before, rep.extra, gaps, REGRANT_PKTS);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
 	rz_peer_close(p);
 	finish(p2, pid);
