@@ -9,6 +9,7 @@
 # user-space instructions per packet of each variant's send function (inclusive), rz vs raw.
 #
 # Usage (host, root): perf/rdma/pkt.sh [--cg] [BUILD_DIR [PKTS ROUNDS]]
+# RZB_REPORT_ONLY=1: only the summary of results already there (the guest part run by hand).
 # Output: perf/results/rdma-pkt.txt (and rdma-pkt-cg.txt with --cg).
 
 set -eu
@@ -36,6 +37,7 @@ if [ "${RZB_IN_VM:-0}" = 1 ]; then
 fi
 a=()
 [ "$cg" = 1 ] && a=(--cg)
+[ "${RZB_REPORT_ONLY:-0}" = 1 ] ||
 "$src/devtools/vm/run.sh" --timeout 1800 -- env RZB_IN_VM=1 "$0" "${a[@]}" "$build" \
     "$pkts" "$rounds"
 if [ "$cg" = 1 ]; then
