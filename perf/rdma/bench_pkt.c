@@ -59,6 +59,9 @@
 #define BURST		31
 #define MAX_ROUNDS	16
 #define MAX_SIZES	8
+/* Far from where valgrind puts itself: the producer under callgrind gets the primary's
+ * addresses (without it: "Cannot get a virtual area at requested address"). */
+#define BASE_VA		"--base-virtaddr=0x200000000000"
 
 extern char **environ;
 
@@ -345,7 +348,7 @@ producer_main(int argc, char **argv)
 {
 	char prefix[96];
 	char *eal[] = { argv[0], "--proc-type=secondary", "--no-pci", "-l", "0",
-		"--log-level=lib.rzone:notice", prefix, NULL };
+		"--log-level=lib.rzone:notice", BASE_VA, prefix, NULL };
 	static double pps[MAX_SIZES][NVAR][MAX_ROUNDS];
 	struct rz_rdma_desc d[NVAR];
 	static struct raw_chan rc[2];
@@ -460,8 +463,8 @@ int
 main(int argc, char **argv)
 {
 	char prefix[96], fp[64], self[4096], port[16], pfx[64];
-	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", prefix,
-		NULL };
+	char *eal[] = { argv[0], "--no-pci", "-l", "0", "--log-level=lib.rzone:notice", BASE_VA,
+		prefix, NULL };
 	const char *ip = getenv("RZB_IP") != NULL ? getenv("RZB_IP") : "10.0.2.15";
 	const char *cg = getenv("RZB_PRODUCER_CALLGRIND");
 	char *pargv[32], cgopt[300];
