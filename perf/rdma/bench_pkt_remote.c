@@ -3,7 +3,7 @@
  */
 
 /*
- * rz-bench-pkt: packets/s of a packet channel to a remote peer (issue 13), three ways in the
+ * rz-bench-pkt-remote: packets/s of a packet channel to a remote peer (issue 13), three ways in the
  * same run, on the same connection, into the same kind of ring, interleaved per size:
  *   rz    rz_pkt_chan_send(): zero-copy, slot header + the mbuf's segment as the scatter list,
  *         mbufs freed on completion;
@@ -18,10 +18,10 @@
  * rz_pkt_chan_peek() / rz_pkt_chan_release() (no payload read). The producer is this binary
  * again, "--producer ...", a DPDK secondary given the pool.
  *
- *   rz-bench-pkt PKTS ROUNDS SIZE...      e.g. rz-bench-pkt 20000 3 64 512 1500
+ *   rz-bench-pkt-remote PKTS ROUNDS SIZE...      e.g. rz-bench-pkt-remote 20000 3 64 512 1500
  * Output: "pkt size S round R variant V pkts N us T pps X" lines, then per size the median
  * pps of each variant and the ratios rz/raw and rz/copy ("pktsum" lines).
- * RZB_PRODUCER_CALLGRIND=FILE runs the producer under callgrind (perf/rdma/callgrind-pkt.sh):
+ * RZB_PRODUCER_CALLGRIND=FILE runs the producer under callgrind (perf/rdma/pkt_remote.sh --cg):
  * the inclusive costs of bench_rz_burst / bench_raw_burst per packet.
  */
 
@@ -482,7 +482,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "--producer") == 0)
 		return producer_main(argc, argv);
 	if (argc < 4) {
-		fprintf(stderr, "usage: rz-bench-pkt PKTS ROUNDS SIZE...\n");
+		fprintf(stderr, "usage: rz-bench-pkt-remote PKTS ROUNDS SIZE...\n");
 		return 1;
 	}
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -492,7 +492,7 @@ main(int argc, char **argv)
 	snprintf(fp, sizeof(fp), "rzb-pkt-%d", (int)getpid());
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", fp);
 	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0 || rz_init() != 0 || rz_rdma_init(NULL) != 0) {
-		fprintf(stderr, "rz-bench-pkt: EAL / rzone / RDMA init failed\n");
+		fprintf(stderr, "rz-bench-pkt-remote: EAL / rzone / RDMA init failed\n");
 		return 1;
 	}
 	l = rz_peer_listen(ip, 0);
@@ -500,7 +500,7 @@ main(int argc, char **argv)
 			SOCKET_ID_ANY);
 	reg = rz_region_create(RZ_PID_SELF, 2u << 20, RZ_PERM_RW);
 	if (l == NULL || mp == NULL || reg == NULL) {
-		fprintf(stderr, "rz-bench-pkt: listen / pool / region: %s\n",
+		fprintf(stderr, "rz-bench-pkt-remote: listen / pool / region: %s\n",
 				rte_strerror(rte_errno));
 		return 1;
 	}
