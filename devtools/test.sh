@@ -6,7 +6,8 @@
 #   1. devtools/check-style.sh (line length, whitespace, SPDX headers), counted
 #      as one test whatever the arguments;
 #   2. devtools/setup.sh (packages, hugepages, stale runtime state);
-#   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma, wire: two hosts, vm, install:
+#   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma, wire: two hosts, vm,
+#      packets: pcaps through rzone-fwd, install:
 #      rzone installed into a temporary directory, the examples built and run from it);
 #   3b. build-nordma/ with -Drdma=disabled (no verbs library linked) and
 #      -Dfault_injection=true (the mp test that kills a process at every step of

@@ -108,7 +108,8 @@ size_t rz_pktmbuf_pool_region_size(unsigned int n, uint16_t priv_size, uint16_t 
  *   the other errors of rz_region_create(). Nothing is left behind by a failure.
  */
 struct rte_mempool *rz_pktmbuf_pool_create(const char *name, unsigned int n,
-		unsigned int cache_size, uint16_t priv_size, uint16_t data_room_size, int socket_id);
+		unsigned int cache_size, uint16_t priv_size, uint16_t data_room_size,
+		int socket_id);
 
 /**
  * Create a pktmbuf pool in an existing region. The caller must map the region read/write, or

@@ -182,8 +182,9 @@ pool_build(const char *name, struct rz_region *r, unsigned int n, unsigned int c
 		ret = rte_mempool_populate_iova(mp, (char *)base + c[i].offset, c[i].iova,
 				c[i].len, NULL, NULL);
 		if (ret < 0) {
-			RZ_LOG(ERR, "pool %s: populating chunk %d (iova 0x%" PRIx64 ", %zu bytes): %s",
-					name, i, (uint64_t)c[i].iova, c[i].len, rte_strerror(-ret));
+			RZ_LOG(ERR, "pool %s: populating chunk %d (iova 0x%" PRIx64
+					", %zu bytes): %s", name, i, (uint64_t)c[i].iova, c[i].len,
+					rte_strerror(-ret));
 			goto fail;
 		}
 		if (ret > 0)
@@ -415,7 +416,8 @@ rz_pktmbuf_pool_attach(const char *name)
 	}
 	if (perms < 0 || (perms & RZ_PERM_WRITE) == 0) {
 		RZ_LOG(ERR, "pool %s: this process does not map region 0x%" PRIx64 " read/write "
-				"(the owner shares it: rz_pktmbuf_pool_share())", name, handle_id(r));
+				"(the owner shares it: rz_pktmbuf_pool_share())", name,
+				handle_id(r));
 		rte_errno = perms == -ENODEV ? ENODEV : EACCES;
 		return NULL;
 	}
@@ -435,7 +437,8 @@ rz_pktmbuf_pool_detach(struct rte_mempool *mp)
 		return owner;
 	if (owner == local_proc.pid) {
 		RZ_LOG(ERR, "pool %s: the owner of region 0x%" PRIx64 " frees the pool "
-				"(rz_pktmbuf_pool_free()), it does not detach", mp->name, handle_id(r));
+				"(rz_pktmbuf_pool_free()), it does not detach", mp->name,
+				handle_id(r));
 		return -EPERM;
 	}
 	return rz_region_unmap(r, RZ_PID_SELF);

@@ -15,7 +15,7 @@
  * shared by every process. */
 #define PKT_POOL_MAGIC	UINT64_C(0x727a706b74706f6c)	/* "rzpktpol" */
 
-#define PKT_F_OWN_REGION	(1u << 0)	/* made by rz_pktmbuf_pool_create(): freed with it */
+#define PKT_F_OWN_REGION	(1u << 0)	/* rz_pktmbuf_pool_create()'s: freed with it */
 #define PKT_F_MAPPED_SELF	(1u << 1)	/* the pool mapped the region into its creator */
 
 struct pkt_pool_priv {

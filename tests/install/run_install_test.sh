@@ -212,7 +212,7 @@ else
 fi
 
 step "apps"
-apps=(rzone-demo rzone-info)
+apps=(rzone-demo rzone-info rzone-fwd)
 [ "$WITH_RDMA" = 1 ] && apps+=(rzone-rdma-demo)
 for app in "${apps[@]}"; do
     [ -x "$D_BIN/$app" ] || fail "$D_BIN/$app is not installed"
@@ -225,16 +225,19 @@ done
 
 LD_LIBRARY_PATH=$D_LIB "$D_BIN/rzone-info" --help 2>&1 | grep -q -- '--json' ||
     fail "rzone-info --help does not show --json"
-# rzone-info(1), in every build.
-[ -f "$D_MAN/man1/rzone-info.1" ] || fail "$D_MAN/man1/rzone-info.1 is not installed"
-if command -v man >/dev/null; then
-    MANWIDTH=100 man --warnings -M "$D_MAN" -P cat rzone-info >"$TMP/man1.out" \
-        2>"$TMP/man1.err" || fail "man rzone-info does not render"
-    [ ! -s "$TMP/man1.err" ] || fail "man rzone-info: warnings: $(head -n 5 "$TMP/man1.err")"
-    grep -q 'EXIT STATUS' "$TMP/man1.out" || fail "man rzone-info has no EXIT STATUS"
-fi
+# rzone-info(1) and rzone-fwd(1), in every build.
+for page in rzone-info rzone-fwd; do
+    [ -f "$D_MAN/man1/$page.1" ] || fail "$D_MAN/man1/$page.1 is not installed"
+    if command -v man >/dev/null; then
+        MANWIDTH=100 man --warnings -M "$D_MAN" -P cat "$page" >"$TMP/man1.out" \
+            2>"$TMP/man1.err" || fail "man $page does not render"
+        [ ! -s "$TMP/man1.err" ] || fail "man $page: warnings: $(head -n 5 "$TMP/man1.err")"
+        grep -q 'EXIT STATUS' "$TMP/man1.out" || fail "man $page has no EXIT STATUS"
+    fi
+done
 [ -f "$D_INC/rzone_observe.h" ] || fail "$D_INC/rzone_observe.h is not installed"
-say "installed and answering --help: ${apps[*]}; rzone-info(1)"
+[ -f "$D_INC/rzone_pkt.h" ] || fail "$D_INC/rzone_pkt.h is not installed"
+say "installed and answering --help: ${apps[*]}; rzone-info(1), rzone-fwd(1)"
 
 step "examples build"
 mkdir -p "$TMP/src"

@@ -12,6 +12,7 @@
  *   fdflood N NFDS (N rzone IPC messages to the primary, NFDS file descriptors each)
  *   fillfds (open descriptors until EMFILE, keep them) | freefds
  *   fault POINT (SIGKILL this process at fault point POINT, in a -Dfault_injection build)
+ *   pkt... (packet pools and rings: tests/mp/agent_pkt.c)
  *   count (rz_region_count()) | mbfuzz SLOT N SEED ID (N malformed or hostile requests written
  *   into this process's own mailbox records, each posted to process slot SLOT as any buggy
  *   process could; answers "ok <rejected with EPROTO> <ignored> <other errors> <done>")
@@ -40,6 +41,7 @@
 #include <rte_memzone.h>
 #include <rte_string_fns.h>
 
+#include "agent_pkt.h"
 #include "core_private.h"
 #include "mp_msg.h"
 #include "rzone.h"
@@ -397,6 +399,8 @@ command(char *line)
 	} else if (!strcmp(argv[0], "mbfuzz") && argc >= 5) {
 		mbfuzz((uint32_t)num(argv[1]), (unsigned int)num(argv[2]),
 				(unsigned int)num(argv[3]), num(argv[4]));
+	} else if (agent_pkt_command(argc, argv)) {
+		/* answered */
 	} else if (!strcmp(argv[0], "fini")) {
 		answer(rz_fini());
 	} else if (!strcmp(argv[0], "quit")) {

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 rzone authors
+"""Compare two pcap files packet for packet, in order (timestamps are not compared: a pcap
+port stamps the time it writes).
+
+Usage: pcap_cmp.py EXPECTED ACTUAL [--min-packets N] [--min-len N] [--max-len N]
+
+Prints the packet count, the size range, how many frames are longer than a standard mbuf's
+data room (2,048 bytes: multi-segment in rzone-fwd), and exits 1 at the first difference
+(index, lengths, first differing byte), or if EXPECTED has fewer than N packets or sizes
+outside the range asked for.
+"""
+import argparse
+import struct
+import sys
+
+
+def packets(path):
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) != 24:
+            raise ValueError(f"{path}: no pcap header")
+        magic = struct.unpack("<I", hdr[:4])[0]
+        if magic in (0xa1b2c3d4, 0xa1b23c4d):
+            end = "<"
+        elif magic in (0xd4c3b2a1, 0x4d3cb2a1):
+            end = ">"
+        else:
+            raise ValueError(f"{path}: not a pcap file (magic {magic:#x})")
+        while True:
+            rec = f.read(16)
+            if not rec:
+                return
+            if len(rec) != 16:
+                raise ValueError(f"{path}: truncated record header")
+            _, _, caplen, length = struct.unpack(end + "IIII", rec)
+            data = f.read(caplen)
+            if len(data) != caplen:
+                raise ValueError(f"{path}: truncated packet")
+            yield caplen, length, data
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("expected")
+    ap.add_argument("actual")
+    ap.add_argument("--min-packets", type=int, default=0)
+    ap.add_argument("--min-len", type=int, default=0)
+    ap.add_argument("--max-len", type=int, default=0)
+    a = ap.parse_args()
+    n = 0
+    jumbo = 0
+    lo, hi = 1 << 30, 0
+    exp = packets(a.expected)
+    act = packets(a.actual)
+    while True:
+        e = next(exp, None)
+        g = next(act, None)
+        if e is None and g is None:
+            break
+        if e is None or g is None:
+            print(f"FAIL: packet {n}: {'expected has no more' if e is None else 'missing'}"
+                  f" ({a.actual} has {'more' if e is None else 'fewer'} packets)")
+            return 1
+        if e != g:
+            diff = next((i for i in range(min(len(e[2]), len(g[2])))
+                         if e[2][i] != g[2][i]), min(len(e[2]), len(g[2])))
+            print(f"FAIL: packet {n} differs: caplen {e[0]}/{g[0]}, len {e[1]}/{g[1]}, "
+                  f"first differing byte at {diff}")
+            return 1
+        lo, hi = min(lo, e[0]), max(hi, e[0])
+        jumbo += e[0] > 2048
+        n += 1
+    print(f"{n} packets identical, in order ({lo}..{hi} bytes, {jumbo} longer than 2,048)")
+    if n < a.min_packets:
+        print(f"FAIL: {n} packets, fewer than {a.min_packets}")
+        return 1
+    if n and ((a.min_len and lo > a.min_len) or (a.max_len and hi < a.max_len)):
+        print(f"FAIL: sizes {lo}..{hi} do not span {a.min_len}..{a.max_len}")
+        return 1
+    if a.max_len and jumbo == 0:
+        print("FAIL: no frame needs several mbufs")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (OSError, ValueError) as err:
+        print(f"FAIL: {err}")
+        sys.exit(1)
