@@ -43,7 +43,7 @@ a=()
 if [ "$cg" = 1 ]; then
     awk '
         /^pkttotal/ { n[$3] = $5 }
-        /bench_(rz|raw|copy)_burst/ && /\[[^]]*rz-bench-pkt-remote\]$/ {
+        /bench_(rz|raw|copy)_burst/ && /\[[^]]*rz-bench-pkt(-remote)?\]$/ {
             for (i = 1; i <= NF; i++) if ($i ~ /bench_(rz|raw|copy)_burst/) {
                 f = $i; sub(/.*:/, "", f); sub(/[^a-z_].*/, "", f) }
             c = $1; gsub(/,/, "", c); if (!(f in ir)) ir[f] = c }
