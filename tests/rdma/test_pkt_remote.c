@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -52,6 +53,8 @@
 #define STREAM_PKTS	3000
 #define REVOKE_AFTER	400
 #define REGRANT_PKTS	300
+#define LANE_PKTS	1500
+#define LANE_OFF	(640u << 10)
 
 extern char **environ;
 
@@ -239,6 +242,39 @@ wait_msg(struct rz_peer *p, const char *want)
 	return 0;
 }
 
+/* One lcore of the "lanes" mode: its own connection and channel. */
+struct lane {
+	struct rz_peer *p;
+	struct rz_rdma_desc d;
+	struct rte_mempool *mp;
+	struct report rep;
+	pthread_t th;
+};
+
+static void *
+lane_main(void *arg)
+{
+	struct lane *l = arg;
+	struct rz_pkt_chan_stats cs;
+	struct rz_pkt_chan *c = rz_pkt_chan_producer_attach(l->p, &l->d);
+	int ret;
+
+	if (c == NULL) {
+		l->rep.status = 1;
+		l->rep.err = -rte_errno;
+		return NULL;
+	}
+	ret = stream_send(c, l->mp, 0, LANE_PKTS, &l->rep);
+	if (ret == 0)
+		ret = rz_pkt_chan_flush(c, TMO);
+	rz_pkt_chan_stats(c, &cs);
+	l->rep.freed = cs.tx.freed;
+	l->rep.status = ret != 0;
+	l->rep.err = ret;
+	rz_pkt_chan_close(c);
+	return NULL;
+}
+
 static int
 producer_main(int argc, char **argv)
 {
@@ -391,6 +427,34 @@ producer_main(int argc, char **argv)
 		ret = rz_pkt_chan_flush(c, TMO);
 		if (ret != 0)
 			PFAIL("flush: %s", strerror(-ret));
+	} else if (strcmp(mode, "lanes") == 0) {
+		/* Two lcores, two connections, two channels, at the same time. */
+		struct lane l[2];
+
+		l[0].p = p;
+		l[0].d = d;
+		l[1].p = rz_peer_connect(argv[3], port, TMO);
+		if (l[1].p == NULL)
+			PFAIL("second connection: %s", rte_strerror(rte_errno));
+		ret = rz_peer_recv_desc(l[1].p, &l[1].d, TMO);
+		if (ret != 0)
+			PFAIL("second descriptor: %s", strerror(-ret));
+		for (ret = 0; ret < 2; ret++) {
+			l[ret].mp = mp;
+			memset(&l[ret].rep, 0, sizeof(l[ret].rep));
+			if (pthread_create(&l[ret].th, NULL, lane_main, &l[ret]) != 0)
+				PFAIL("pthread_create");
+		}
+		for (ret = 0; ret < 2; ret++)
+			pthread_join(l[ret].th, NULL);
+		rz_peer_close(l[1].p);
+		for (ret = 0; ret < 2; ret++) {
+			if (l[ret].rep.status != 0)
+				PFAIL("lane %d: %s", ret, strerror(-l[ret].rep.err));
+			rep.accepted += l[ret].rep.accepted;
+			rep.backpressure += l[ret].rep.backpressure;
+			rep.freed += l[ret].rep.freed;
+		}
 	} else if (strcmp(mode, "bad") == 0) {
 		struct rte_mbuf *b[2];
 		uint64_t n = 0, until;
@@ -801,6 +865,64 @@ test_revoke(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* Many lcores = many channels: two producer threads, each its own connection and channel,
+ * into two rings drained together; each stream whole and in order. */
+static void
+test_lanes(void)
+{
+	struct rz_region *r = new_region(MB2);
+	size_t wlen = rz_pkt_chan_window_size(NSLOTS, SLOT_SIZE);
+	struct rz_pkt_chan_slot sl[32];
+	struct rz_pkt_chan *c[2];
+	struct rz_rdma_desc d[2];
+	uint64_t next[2] = { 0, 0 }, until;
+	struct rz_peer *p, *p2;
+	struct report rep;
+	int wrong = 0, bad = 0, i, k, n;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	c[0] = rz_pkt_chan_consumer_create(r, 0, NSLOTS, SLOT_SIZE);
+	c[1] = rz_pkt_chan_consumer_create(r, LANE_OFF, NSLOTS, SLOT_SIZE);
+	CU_ASSERT_FATAL(c[0] != NULL && c[1] != NULL);
+	pid = spawn_producer("lanes");
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_producer(pid);
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, wlen, 0, &d[0]), 0);
+	p2 = rz_peer_accept(lst, TMO);
+	CU_ASSERT_FATAL(p2 != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p2, RZ_MODE_SHARE, LANE_OFF, wlen, 0, &d[1]), 0);
+	until = now_ms() + 10 * TMO;
+	while ((next[0] < LANE_PKTS || next[1] < LANE_PKTS) && now_ms() < until) {
+		for (k = 0; k < 2; k++) {
+			n = rz_pkt_chan_peek(c[k], sl, RTE_DIM(sl));
+			bad += n < 0;
+			for (i = 0; i < n; i++)
+				wrong += pkt_check(next[k]++, sl[i].data, sl[i].len) >= 0;
+			if (n > 0)
+				bad += rz_pkt_chan_release(c[k], (uint16_t)n) != 0;
+		}
+	}
+	CU_ASSERT_EQUAL(next[0], LANE_PKTS);
+	CU_ASSERT_EQUAL(next[1], LANE_PKTS);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_FATAL(get_report(p, &rep) == 0);
+	CU_ASSERT_EQUAL(rep.status, 0);
+	CU_ASSERT_EQUAL(rep.accepted, 2 * LANE_PKTS);
+	CU_ASSERT_EQUAL(rep.freed, 2 * LANE_PKTS);
+	printf("\n  2 lanes x %d packets, %" PRIu64 " backpressure\n", LANE_PKTS,
+			rep.backpressure);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d[0]), 0);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d[1]), 0);
+	rz_peer_close(p2);
+	finish(p, pid);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c[0]), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c[1]), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 /* Bad input: an mbuf of a plain pool, an oversize packet, a ring full (a consumer that takes
  * nothing: no overwrite), a consumer that closes (-EPIPE). */
 static void
@@ -933,6 +1055,7 @@ static const struct rz_test_case cases[] = {
 	{ "channel stream: slow consumer, backpressure, no loss or duplicate", test_stream },
 	{ "channel: revoke mid-stream, then a new grant", test_revoke },
 	{ "channel bad input: plain pool, oversize, ring full, consumer closed", test_bad },
+	{ "many lcores: two connections, two channels at once", test_lanes },
 	{ NULL, NULL },
 };
 
