@@ -20,6 +20,7 @@
 
 #include "core_private.h"
 #include "chan_wire.h"
+#include "rdma_private.h"
 #include "pkt_remote_private.h"
 
 struct rz_pkt_chan {
@@ -356,11 +357,29 @@ fail:
 	return NULL;
 }
 
+/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge. Every
+ * offset the channel uses is inside its window (checked at attach), so nothing is checked
+ * again on the way to the device. */
+static inline void
+chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge, int nsge,
+		enum ibv_wr_opcode op, uint64_t off, uint32_t len)
+{
+	wr->sg_list = sge;
+	wr->num_sge = nsge;
+	wr->opcode = op;
+	wr->send_flags = op == IBV_WR_RDMA_WRITE && len <= c->tx.max_inline ?
+			IBV_SEND_INLINE : 0;
+	wr->imm_data = 0;
+	wr->wr.rdma.remote_addr = c->win.addr + off;
+	wr->wr.rdma.rkey = c->win.rkey;
+}
+
 int
 rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rz_remote_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
-	struct rz_remote_op ops[RZ_PKT_BURST_MAX + 2];
+	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
+	struct ibv_sge one[2];
 	struct rz_pkt_tx *tx;
 	uint32_t max_pay;
 	uint16_t done = 0;
@@ -379,7 +398,7 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 	max_pay = c->slot_size - CHAN_SLOT_HDR;
 	while (done < n) {
 		uint32_t credits = c->nslots - (uint32_t)(c->tail - c->head_known);
-		uint32_t room = tx_wr_room(tx), k, i, nops;
+		uint32_t room = tx_wr_room(tx), k, i, nwr;
 		bool read;
 		int bad;
 
@@ -411,12 +430,11 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			sge[i][0].addr = (uintptr_t)h;
 			sge[i][0].len = CHAN_SLOT_HDR;
 			sge[i][0].lkey = c->lreg.lkey;
-			ops[i].opcode = RZ_REMOTE_WRITE;
-			ops[i].remote = &c->win;
-			ops[i].remote_off = CHAN_CTRL_SIZE + (uint64_t)slot * c->slot_size;
-			ops[i].len = CHAN_SLOT_HDR + m->pkt_len;
-			ops[i].sgl = sge[i];
-			ops[i].nsge = (uint32_t)ret + 1;
+			/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
+			chan_wr(c, &wr[i], (struct ibv_sge *)(void *)sge[i], ret + 1,
+					IBV_WR_RDMA_WRITE,
+					CHAN_CTRL_SIZE + (uint64_t)slot * c->slot_size,
+					CHAN_SLOT_HDR + m->pkt_len);
 			ret = 0;
 		}
 		if (i == 0 && !read) {
@@ -429,33 +447,28 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			}
 			return done > 0 ? done : ret;
 		}
-		nops = i;
+		nwr = i;
 		if (i > 0) {
 			uint64_t nt = c->tail + i;
 			uint64_t to = LMEM_TAILS + ((nt - 1) & c->mask) * 8;
 
 			memcpy(c->lmem + to, &nt, sizeof(nt));
-			ops[nops].opcode = RZ_REMOTE_WRITE;
-			ops[nops].local = &c->lreg;
-			ops[nops].local_off = to;
-			ops[nops].remote = &c->win;
-			ops[nops].remote_off = CHAN_OFF_TAIL;
-			ops[nops].len = sizeof(nt);
-			ops[nops].sgl = NULL;
-			nops++;
+			one[0].addr = (uintptr_t)c->lmem + to;
+			one[0].length = sizeof(nt);
+			one[0].lkey = c->lreg.lkey;
+			chan_wr(c, &wr[nwr], &one[0], 1, IBV_WR_RDMA_WRITE, CHAN_OFF_TAIL,
+					sizeof(nt));
+			nwr++;
 		}
 		if (read) {
-			ops[nops].opcode = RZ_REMOTE_READ;
-			ops[nops].local = &c->lreg;
-			ops[nops].local_off = CHAN_OFF_HEAD;
-			ops[nops].remote = &c->win;
-			ops[nops].remote_off = CHAN_OFF_HEAD;
-			ops[nops].len = 16;
-			ops[nops].sgl = NULL;
-			nops++;
+			one[1].addr = (uintptr_t)c->lmem + CHAN_OFF_HEAD;
+			one[1].length = 16;
+			one[1].lkey = c->lreg.lkey;
+			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16);
+			nwr++;
 		}
 		bad = ret;
-		ret = tx_post(tx, ops, nops, pkts + done, (uint16_t)i,
+		ret = tx_post_wr(tx, wr, nwr, pkts + done, (uint16_t)i,
 				read ? TX_WR_HEAD_READ : 0);
 		if (ret <= 0) {
 			if (ret == -ENOBUFS)
@@ -466,7 +479,7 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			c->head_reading = true;
 			c->st.head_reads++;
 		}
-		if ((uint32_t)ret < nops) {
+		if ((uint32_t)ret < nwr) {
 			/* Cut (tx->err set): the packets taken are lost with the stream. */
 			done = (uint16_t)(done + RTE_MIN((uint32_t)ret, i));
 			break;

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <infiniband/verbs.h>
+
 #include <rte_mbuf.h>
 
 #include "rzone_pkt_remote.h"
@@ -31,6 +33,7 @@
 struct rz_pkt_tx {
 	struct rz_peer *p;
 	uint32_t max_sge;
+	uint32_t max_inline;		/* the connection's inline limit (as build_wr() uses it) */
 	int err;			/* first completion error (sticky) */
 	uint64_t wr_posted;		/* work requests posted */
 	uint64_t wr_done;		/* ... known completed */
@@ -67,6 +70,12 @@ int tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t ma
  * number of operations posted (packets of the operations refused are not taken: only
  * whole-burst success takes them), or a negative errno. */
 int tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
+		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last);
+
+/* As tx_post(), for work requests the caller built and checked itself (the channel: every
+ * offset inside its window): wr_id, chaining and the last one's SIGNALED set here, send_flags
+ * otherwise final; posted without a second validation (remote_post_prepared()). */
+int tx_post_wr(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
 		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last);
 
 /* Reap the connection's completions, free what they retire: mbufs freed, or -EIO. */

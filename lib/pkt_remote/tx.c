@@ -20,6 +20,7 @@
 
 #include "core_private.h"
 #include "rzone_pkt.h"
+#include "rdma_private.h"
 #include "pkt_remote_private.h"
 
 int
@@ -97,12 +98,15 @@ tx_reap(struct rz_pkt_tx *tx)
 	return freed;
 }
 
+static int tx_taken(struct rz_pkt_tx *tx, int ret, unsigned int n, struct rte_mbuf **pkts,
+		uint16_t npkts);
+
 int
 tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last)
 {
 	uint64_t w = tx->wr_posted, pk = tx->pkt_posted;
-	unsigned int i, taken;
+	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -117,6 +121,37 @@ tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 	}
 	tx->kind[(w + n) % TX_WR_RING] = kind_last;
 	ret = rz_remote_post_burst(tx->p, ops, n);
+	return tx_taken(tx, ret, n, pkts, npkts);
+}
+
+int
+tx_post_wr(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
+		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last)
+{
+	uint64_t w = tx->wr_posted, pk = tx->pkt_posted;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t at = (uint32_t)((w + 1 + i) % TX_WR_RING);
+
+		wr[i].wr_id = w + 1 + i;
+		wr[i].next = &wr[i + 1];
+		pk += i < npkts ? 1 : 0;
+		tx->pkt_end[at] = pk;
+		tx->kind[at] = 0;
+	}
+	wr[n - 1].next = NULL;
+	wr[n - 1].send_flags |= IBV_SEND_SIGNALED;
+	tx->kind[(w + n) % TX_WR_RING] = kind_last;
+	return tx_taken(tx, remote_post_prepared(tx->p, wr, n), n, pkts, npkts);
+}
+
+/* After a post of @n requests carrying @npkts packets: the device took @ret. */
+static int
+tx_taken(struct rz_pkt_tx *tx, int ret, unsigned int n, struct rte_mbuf **pkts, uint16_t npkts)
+{
+	unsigned int i, taken;
+
 	if (ret <= 0)
 		return ret;
 	tx->st.doorbells++;
@@ -149,6 +184,7 @@ tx_init(struct rz_pkt_tx *tx, struct rz_peer *p)
 	memset(tx, 0, offsetof(struct rz_pkt_tx, pkt_end));
 	tx->p = p;
 	tx->max_sge = (uint32_t)sge;
+	tx->max_inline = p->max_inline;
 	return 0;
 }
 

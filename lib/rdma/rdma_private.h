@@ -329,5 +329,10 @@ int rdma_revoke_region(uint64_t region_id);
 
 /* remote.c */
 int wc_errno(enum ibv_wc_status s);
+/* The asynchronous data path for a caller above (lib/pkt_remote) that built and checked its
+ * work requests itself (every bound: they go to the device as they are): @n requests in
+ * @wr[0..n-1], chained by the caller, user wr_ids (bit 63 clear), send_flags final. Charged to
+ * the peer's send-queue accounting as rz_remote_post_burst() charges; returns as it does. */
+int remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n);
 
 #endif /* RZ_RDMA_PRIVATE_H */

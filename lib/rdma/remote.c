@@ -362,6 +362,36 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 	return ret == -ENOMEM ? -ENOBUFS : ret;
 }
 
+int
+remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
+{
+	struct ibv_send_wr *bad = NULL;
+	unsigned int i, posted;
+	struct sig_acct a;
+	int ret;
+
+	if (unlikely(!p->connected || p->qp_failed))
+		return -ENOTCONN;
+	acct_begin(p, &a);
+	for (i = 0; i < n; i++)
+		if (unlikely(acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
+			return -ENOBUFS;
+	ret = ibv_post_send(p->qp, wr, &bad);
+	if (likely(ret == 0)) {
+		acct_commit(p, &a);
+		return (int)n;
+	}
+	posted = (unsigned int)(bad - wr);
+	acct_begin(p, &a);
+	for (i = 0; i < posted; i++)
+		acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
+	acct_commit(p, &a);
+	ret = rdma_errno(ret);
+	if (posted > 0)
+		return (int)posted;
+	return ret == -ENOMEM ? -ENOBUFS : ret;
+}
+
 /* A completion of the user's is handed out: free the send-queue slots it retires. */
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)
