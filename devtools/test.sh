@@ -22,7 +22,8 @@
 #      of each from tests/fuzz/seeds/) on the parsers of the capability descriptor
 #      (fuzz_desc), the IPC message (fuzz_mp_msg), the rdma_cm hello (fuzz_hello),
 #      the RDMA small-message header (fuzz_peer_msg), the secondary's context request
-#      and its answer (fuzz_import) and the telemetry parameters (fuzz_telemetry).
+#      and its answer (fuzz_import), the telemetry parameters (fuzz_telemetry) and a
+#      packet channel's window (fuzz_chan_slot).
 #      Longer campaigns: devtools/fuzz.sh MINUTES.
 # Tests use real hugepages and DPDK instances, so they run one at a time.
 # Ends with "rzone: N passed, M failed, K skipped" (counted from the testlog.json

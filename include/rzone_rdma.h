@@ -38,7 +38,7 @@
  *   rz_rdma_region_lkey(), rz_rdma_dump(), rz_rdma_region_owner(), rz_rdma_import_status(),
  *   rz_rdma_grant_count(), rz_rdma_desc_pack(), rz_peer_listen(), rz_peer_listener_port(),
  *   rz_peer_lookup(), rz_peer_id(), rz_peer_identity(), rz_peer_pid(),
- *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(),
+ *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(), rz_peer_max_sge(),
  *   rz_rdma_set_keepalive_ms(), rz_rdma_keepalive_ms(), rz_rdma_set_peer_down_handler(),
  *   rz_peer_down_reason(), rz_peer_liveness_bound_ms(). The local calls of
  *   rzone.h (rz_region_map() of a process, capabilities, telemetry) never wait for a peer
@@ -250,6 +250,21 @@ enum rz_remote_opcode {
 /** At most this many unsignaled operations in a row; then a signaled one must be posted. */
 #define RZ_REMOTE_UNSIGNALED_MAX 64
 
+/** Most entries in the scatter list of one operation (rz_remote_op.sgl); a device with fewer
+ * caps it (the QP is created with min(this, the device's max_sge)). */
+#define RZ_REMOTE_SGE_MAX 16
+
+/**
+ * One entry of a scatter list (rz_remote_op.sgl): local registered memory given by address and
+ * local key, e.g. one segment of an mbuf. Laid out as struct ibv_sge: the list goes to the
+ * device as it is, nothing copied.
+ */
+struct rz_remote_sge {
+	uint64_t addr;   /**< First byte (virtual address). */
+	uint32_t len;    /**< Bytes, > 0. */
+	uint32_t lkey;   /**< Local key of the memory region covering [addr, addr + len). */
+};
+
 /** An asynchronous remote operation. */
 struct rz_remote_op {
 	enum rz_remote_opcode opcode;  /**< What to do. */
@@ -262,6 +277,13 @@ struct rz_remote_op {
 	uint64_t swap;                 /**< Swap value for CMP_SWAP. */
 	uint64_t wr_id;                /**< Returned in the completion; bit 63 must be clear. */
 	uint32_t flags;                /**< 0 or RZ_REMOTE_F_UNSIGNALED. */
+	/** READ or WRITE only: if not NULL, the local side is this scatter list of @p nsge
+	 * entries instead of @p local / @p local_off (ignored), @p len their total. The list is
+	 * read during the call only; the memory it names must stay untouched until the operation
+	 * completes. Its keys are not checked before posting (a wrong one fails the operation
+	 * with -EFAULT on completion and puts the QP in error). */
+	const struct rz_remote_sge *sgl;
+	uint32_t nsge;                 /**< Entries of @p sgl: 1..RZ_REMOTE_SGE_MAX. */
 };
 
 /** Completion of an asynchronous operation. */
@@ -1080,8 +1102,10 @@ int rz_remote_cmp_swap(struct rz_peer *p, const struct rz_rdma_mem *local, size_
  *   Operation.
  * @return
  *   0; -EINVAL (bad arguments, as the synchronous calls, bit 63 set in wr_id, or an unknown
- *   flag); -ERANGE (remote range outside the descriptor); -ENOBUFS (send queue full, or
- *   RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: post a signaled one);
+ *   flag; a scatter list on an atomic, of 0 or more than rz_peer_max_sge() entries, with an
+ *   empty entry, or whose lengths do not add up to @p len); -ERANGE (remote range outside
+ *   the descriptor); -ENOBUFS (send queue full, or RZ_REMOTE_UNSIGNALED_MAX unsignaled
+ *   operations in a row: post a signaled one);
  *   -ENOTCONN (disconnected, or an earlier operation failed: the QP is in error);
  *   -EIO (the device refused the work request otherwise).
  *
@@ -1114,6 +1138,19 @@ int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
  * @ingroup rzone_rdma_remote
  */
 int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n);
+
+/**
+ * The most scatter-list entries one operation may have on this peer's connection: the
+ * device's limit, at most RZ_REMOTE_SGE_MAX. Any thread.
+ *
+ * @param p
+ *   Peer.
+ * @return
+ *   1..RZ_REMOTE_SGE_MAX; -EINVAL (NULL).
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_peer_max_sge(const struct rz_peer *p);
 
 /**
  * Collect completions of posted operations. Never blocks. A completion of a signaled operation

@@ -283,7 +283,10 @@ peer_setup_qp_locked(struct rz_peer *p)
 	qa.sq_sig_all = 0;
 	qa.cap.max_send_wr = RZ_PEER_QP_DEPTH;
 	qa.cap.max_recv_wr = RZ_PEER_RECV_SLOTS;
-	qa.cap.max_send_sge = 1;
+	qa.cap.max_send_sge = rdma_state.attr.max_sge < RZ_REMOTE_SGE_MAX ?
+			(uint32_t)rdma_state.attr.max_sge : RZ_REMOTE_SGE_MAX;
+	if (qa.cap.max_send_sge == 0)
+		qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
 	qa.cap.max_inline_data = RZ_PEER_SLOT_SIZE;
 	if (rdma_create_qp(p->id, rdma_state.pd, &qa) != 0) {
@@ -297,6 +300,7 @@ peer_setup_qp_locked(struct rz_peer *p)
 	}
 	p->qp = p->id->qp;
 	p->max_inline = qa.cap.max_inline_data;
+	p->max_sge = qa.cap.max_send_sge;
 	for (i = 0; i < RZ_PEER_RECV_SLOTS; i++) {
 		ret = peer_post_recv(p, i);
 		if (ret != 0)
@@ -817,4 +821,10 @@ int
 rz_peer_sync_timeout_ms(const struct rz_peer *p)
 {
 	return p == NULL ? -EINVAL : (int)p->sync_timeout_ms;
+}
+
+int
+rz_peer_max_sge(const struct rz_peer *p)
+{
+	return p == NULL ? -EINVAL : (int)p->max_sge;
 }

@@ -120,6 +120,7 @@ struct rz_peer {
 	pid_t local_id;		/* RZ_PEER_ID_BASE + index: the peer in the seed calls */
 	volatile int connected;
 	uint32_t max_inline;
+	uint32_t max_sge;	/* SGEs per data work request (RZ_REMOTE_SGE_MAX or fewer) */
 	uint64_t seq;		/* internal wr_id sequence (atomic) */
 	/* wr_id of a SEND (descriptor, message) whose completion was not reaped yet (its slot
 	 * stays taken); 0: none. Written under @ctrl; read by the data path (atomic). */
@@ -411,5 +412,10 @@ int rdma_revoke_region(uint64_t region_id);
 
 /* remote.c */
 int wc_errno(enum ibv_wc_status s);
+/* The asynchronous data path for a caller above (lib/pkt_remote) that built and checked its
+ * work requests itself (every bound: they go to the device as they are): @n requests in
+ * @wr[0..n-1], chained by the caller, user wr_ids (bit 63 clear), send_flags final. Charged to
+ * the peer's send-queue accounting as rz_remote_post_burst() charges; returns as it does. */
+int remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n);
 
 #endif /* RZ_RDMA_PRIVATE_H */

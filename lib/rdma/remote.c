@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "rdma_private.h"
@@ -37,29 +38,69 @@ wc_errno(enum ibv_wc_status s)
 	}
 }
 
-static int
+/* struct rz_remote_sge is handed to the device as it is: it must be an ibv_sge. */
+_Static_assert(sizeof(struct rz_remote_sge) == sizeof(struct ibv_sge) &&
+		offsetof(struct rz_remote_sge, addr) == offsetof(struct ibv_sge, addr) &&
+		offsetof(struct rz_remote_sge, len) == offsetof(struct ibv_sge, length) &&
+		offsetof(struct rz_remote_sge, lkey) == offsetof(struct ibv_sge, lkey),
+		"struct rz_remote_sge is not laid out as struct ibv_sge");
+
+/* The local side of a scatter-list WRITE (or READ): 1..p->max_sge entries of > 0 bytes each,
+ * their sum op->len. The keys are the caller's (the device checks them: -EFAULT on completion). */
+static inline int
+build_sgl(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_send_wr *wr)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	if (op->opcode > RZ_REMOTE_WRITE || op->nsge == 0 || op->nsge > p->max_sge)
+		return -EINVAL;
+	for (i = 0; i < op->nsge; i++) {
+		if (op->sgl[i].len == 0)
+			return -EINVAL;
+		sum += op->sgl[i].len;
+	}
+	if (sum != op->len)
+		return -EINVAL;
+	wr->sg_list = (struct ibv_sge *)(uintptr_t)op->sgl;
+	wr->num_sge = (int)op->nsge;
+	return 0;
+}
+
+/* The work request of @op in @wr (its one SGE in @sge unless @op has a scatter list), every
+ * field the device reads for these opcodes set (no memset of the whole request); wr->next is
+ * the caller's. Signaled unless RZ_REMOTE_F_UNSIGNALED. */
+static inline int
 build_wr(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_send_wr *wr,
 		struct ibv_sge *sge)
 {
-	const struct rz_rdma_mem *l = op->local;
 	const struct rz_rdma_desc *d = op->remote;
 	uint64_t raddr;
+	int ret;
 
-	if (l == NULL || d == NULL || op->len == 0 || op->len > UINT32_MAX)
+	if (d == NULL || op->len == 0 || op->len > UINT32_MAX)
 		return -EINVAL;
-	if (op->local_off > l->len || op->len > l->len - op->local_off)
-		return -EINVAL;
+	if (op->sgl != NULL) {
+		ret = build_sgl(p, op, wr);
+		if (ret != 0)
+			return ret;
+	} else {
+		const struct rz_rdma_mem *l = op->local;
+
+		if (l == NULL || op->local_off > l->len || op->len > l->len - op->local_off)
+			return -EINVAL;
+		sge->addr = (uintptr_t)l->addr + op->local_off;
+		sge->length = (uint32_t)op->len;
+		sge->lkey = l->lkey;
+		wr->sg_list = sge;
+		wr->num_sge = 1;
+	}
 	if (op->remote_off > d->length || op->len > d->length - op->remote_off)
 		return -ERANGE;
 	raddr = d->addr + op->remote_off;
-	sge->addr = (uintptr_t)l->addr + op->local_off;
-	sge->length = (uint32_t)op->len;
-	sge->lkey = l->lkey;
-	memset(wr, 0, sizeof(*wr));
 	wr->wr_id = op->wr_id;
-	wr->sg_list = sge;
-	wr->num_sge = 1;
-	wr->send_flags = IBV_SEND_SIGNALED;
+	wr->imm_data = 0;
+	wr->send_flags = (op->flags & RZ_REMOTE_F_UNSIGNALED) ? 0 : IBV_SEND_SIGNALED;
 	switch (op->opcode) {
 	case RZ_REMOTE_READ:
 		wr->opcode = IBV_WR_RDMA_READ;
@@ -88,6 +129,63 @@ build_wr(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_send
 	wr->wr.rdma.remote_addr = raddr;
 	wr->wr.rdma.rkey = d->rkey;
 	return 0;
+}
+
+/* What an asynchronous operation may carry: a user wr_id, known flags. */
+static inline bool
+op_flags_ok(const struct rz_remote_op *op)
+{
+	return !(op->wr_id & RZ_WRID_INTERNAL) && !(op->flags & ~RZ_REMOTE_F_UNSIGNALED);
+}
+
+/*
+ * Send-queue accounting of the asynchronous data path, one place for rz_remote_post() and
+ * rz_remote_post_burst(). A sig_acct is a copy of the peer's counters that operations are
+ * checked against and charged to (acct_charge()), committed to the peer (acct_commit()) once
+ * the device took them: a refused burst leaves the peer as it was. A signaled operation's
+ * entry of p->sig_slots (how many slots its completion retires: itself and the unsignaled
+ * ones before it) is written beyond p->sig_n, so it counts only once committed.
+ */
+struct sig_acct {
+	uint32_t outstanding;
+	uint32_t run;
+	uint32_t nsig;
+};
+
+static inline void
+acct_begin(const struct rz_peer *p, struct sig_acct *a)
+{
+	a->outstanding = p->outstanding;
+	a->run = p->unsig_run;
+	a->nsig = 0;
+}
+
+/* Room for one more operation (an unsignaled one also leaves room for the signaled one that
+ * will retire it)? Charge it. -ENOBUFS otherwise (nothing charged). */
+static inline int
+acct_charge(struct rz_peer *p, struct sig_acct *a, bool unsig)
+{
+	if (a->outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
+			(unsig && a->run >= RZ_REMOTE_UNSIGNALED_MAX))
+		return -ENOBUFS;
+	a->outstanding++;
+	if (unsig) {
+		a->run++;
+	} else {
+		p->sig_slots[(p->sig_head + p->sig_n + a->nsig) % RZ_PEER_SQ_DEPTH] =
+				(uint16_t)(a->run + 1);
+		a->nsig++;
+		a->run = 0;
+	}
+	return 0;
+}
+
+static inline void
+acct_commit(struct rz_peer *p, const struct sig_acct *a)
+{
+	p->outstanding = a->outstanding;
+	p->unsig_run = a->run;
+	p->sig_n += a->nsig;
 }
 
 static int
@@ -119,6 +217,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
 		goto out;
+	wr.next = NULL;
 	ret = ibv_post_send(p->qp, &wr, &bad);
 	if (ret != 0) {
 		ret = rdma_errno(ret);
@@ -192,38 +291,27 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 {
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
-	bool unsig;
+	struct sig_acct a;
 	int ret;
 
-	if (p == NULL || op == NULL || (op->wr_id & RZ_WRID_INTERNAL) ||
-			(op->flags & ~RZ_REMOTE_F_UNSIGNALED))
+	if (p == NULL || op == NULL || !op_flags_ok(op))
 		return -EINVAL;
 	if (!p->connected || p->qp_failed)
 		return -ENOTCONN;
-	unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
-	/* An unsignaled operation leaves room for the signaled one that will retire it. */
-	if (p->outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
-			(unsig && p->unsig_run >= RZ_REMOTE_UNSIGNALED_MAX))
-		return -ENOBUFS;
+	acct_begin(p, &a);
+	ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+	if (ret != 0)
+		return ret;
 	ret = build_wr(p, op, &wr, &sge);
 	if (ret != 0)
 		return ret;
-	if (unsig)
-		wr.send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
+	wr.next = NULL;
 	ret = ibv_post_send(p->qp, &wr, &bad);
 	if (ret != 0) {
 		ret = rdma_errno(ret);
 		return ret == -ENOMEM ? -ENOBUFS : ret;
 	}
-	p->outstanding++;
-	if (unsig) {
-		p->unsig_run++;
-	} else {
-		p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] =
-				(uint16_t)(p->unsig_run + 1);
-		p->sig_n++;
-		p->unsig_run = 0;
-	}
+	acct_commit(p, &a);
 	return 0;
 }
 
@@ -232,8 +320,8 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 {
 	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX], *bad = NULL;
 	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
-	uint32_t outstanding, run;
 	unsigned int i, posted;
+	struct sig_acct a;
 	int ret;
 
 	if (p == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX)
@@ -241,47 +329,67 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 	if (!p->connected || p->qp_failed)
 		return -ENOTCONN;
 	/* All or nothing: each operation checked as rz_remote_post() would, in order. */
-	outstanding = p->outstanding;
-	run = p->unsig_run;
+	acct_begin(p, &a);
 	for (i = 0; i < n; i++) {
 		const struct rz_remote_op *op = &ops[i];
-		bool unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
 
-		if ((op->wr_id & RZ_WRID_INTERNAL) || (op->flags & ~RZ_REMOTE_F_UNSIGNALED))
+		if (!op_flags_ok(op))
 			return -EINVAL;
-		if (outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
-				(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX))
-			return -ENOBUFS;
+		ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+		if (ret != 0)
+			return ret;
 		ret = build_wr(p, op, &wr[i], &sge[i]);
 		if (ret != 0)
 			return ret;
-		if (unsig)
-			wr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
-		wr[i].next = i + 1 < n ? &wr[i + 1] : NULL;
-		outstanding++;
-		run = unsig ? run + 1 : 0;
+		wr[i].next = &wr[i + 1];
 	}
-	/* One doorbell for the chain. */
+	wr[n - 1].next = NULL;
+	/* One doorbell for the chain; one accounting update for the burst. */
 	ret = ibv_post_send(p->qp, wr, &bad);
-	posted = ret == 0 ? n : (unsigned int)(bad - wr);
-	for (i = 0; i < posted; i++) {
-		p->outstanding++;
-		if (!(wr[i].send_flags & IBV_SEND_SIGNALED)) {
-			p->unsig_run++;
-		} else {
-			p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] =
-					(uint16_t)(p->unsig_run + 1);
-			p->sig_n++;
-			p->unsig_run = 0;
-		}
+	if (likely(ret == 0)) {
+		acct_commit(p, &a);
+		return (int)n;
 	}
-	if (ret != 0) {
-		ret = rdma_errno(ret);
-		if (posted > 0)
-			return (int)posted;	/* the rest was refused by the device */
-		return ret == -ENOMEM ? -ENOBUFS : ret;
+	/* The device took the first @posted only: charge those. */
+	posted = (unsigned int)(bad - wr);
+	acct_begin(p, &a);
+	for (i = 0; i < posted; i++)
+		acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
+	acct_commit(p, &a);
+	ret = rdma_errno(ret);
+	if (posted > 0)
+		return (int)posted;	/* the rest was refused by the device */
+	return ret == -ENOMEM ? -ENOBUFS : ret;
+}
+
+int
+remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
+{
+	struct ibv_send_wr *bad = NULL;
+	unsigned int i, posted;
+	struct sig_acct a;
+	int ret;
+
+	if (unlikely(!p->connected || p->qp_failed))
+		return -ENOTCONN;
+	acct_begin(p, &a);
+	for (i = 0; i < n; i++)
+		if (unlikely(acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
+			return -ENOBUFS;
+	ret = ibv_post_send(p->qp, wr, &bad);
+	if (likely(ret == 0)) {
+		acct_commit(p, &a);
+		return (int)n;
 	}
-	return (int)n;
+	posted = (unsigned int)(bad - wr);
+	acct_begin(p, &a);
+	for (i = 0; i < posted; i++)
+		acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
+	acct_commit(p, &a);
+	ret = rdma_errno(ret);
+	if (posted > 0)
+		return (int)posted;
+	return ret == -ENOMEM ? -ENOBUFS : ret;
 }
 
 /* A completion of the user's is handed out: free the send-queue slots it retires. */

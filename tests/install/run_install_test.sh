@@ -103,8 +103,11 @@ step "headers"
 [ -f "$D_INC/rzone.h" ] || fail "$D_INC/rzone.h is not installed"
 if [ "$WITH_RDMA" = 1 ]; then
     [ -f "$D_INC/rzone_rdma.h" ] || fail "$D_INC/rzone_rdma.h is not installed"
+    [ -f "$D_INC/rzone_pkt_remote.h" ] || fail "$D_INC/rzone_pkt_remote.h is not installed"
 else
     [ ! -e "$D_INC/rzone_rdma.h" ] || fail "rzone_rdma.h is installed without the RDMA module"
+    [ ! -e "$D_INC/rzone_pkt_remote.h" ] ||
+        fail "rzone_pkt_remote.h is installed without the RDMA module"
 fi
 cmp -s "$SRC/include/rzone.h" "$D_INC/rzone.h" || fail "the installed rzone.h is not include/rzone.h"
 
@@ -167,9 +170,9 @@ if [ "$WITH_MAN" = 1 ]; then
         rzone_observe)
     sample=(rz_region_create rz_capability_map rz_init rzone_regions)
     if [ "$WITH_RDMA" = 1 ]; then
-        headers+=("$SRC/include/rzone_rdma.h")
+        headers+=("$SRC/include/rzone_rdma.h" "$SRC/include/rzone_pkt_remote.h")
         groups+=(rzone_rdma_device rzone_rdma_registration rzone_rdma_peers rzone_rdma_grants
-            rzone_rdma_remote rzone_rdma_messages)
+            rzone_rdma_remote rzone_rdma_messages rzone_pkt_remote)
         sample+=(rz_rdma_grant rzone_rdma_grants)
     fi
     # Every function the headers declare (a declaration starts at the start of a line).

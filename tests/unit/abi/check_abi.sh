@@ -14,7 +14,7 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
 headers=("$src/include/rzone.h" "$src/include/rzone_observe.h" "$src/include/rzone_pkt.h")
-[ "$with_rdma" = 1 ] && headers+=("$src/include/rzone_rdma.h")
+[ "$with_rdma" = 1 ] && headers+=("$src/include/rzone_rdma.h" "$src/include/rzone_pkt_remote.h")
 
 exported=$(nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u)
 declared=$(grep -hoE '^[a-z][^#(]*\brz_[a-z0-9_]+\(' "${headers[@]}" |

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 rzone authors
+ */
+
+/*
+ * The packet channel (rzone_pkt_remote.h; layout in chan_wire.h and doc/wire-format.md): an
+ * SPSC ring in the consumer's region, written by the producer over RDMA. The producer writes
+ * each packet into its slot (header from its own registered memory + the mbuf's segments,
+ * zero-copy), then the tail, in one chain; it reads the consumer's head with an RDMA READ when
+ * half of the ring is used by its count. The consumer keeps its geometry and head privately and
+ * checks the tail and every slot header before handing anything out.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include "core_private.h"
+#include "chan_wire.h"
+#include "rdma_private.h"
+#include "pkt_remote_private.h"
+
+struct rz_pkt_chan {
+	bool producer;
+	uint32_t nslots;
+	uint32_t mask;
+	uint32_t slot_size;
+	struct rz_pkt_chan_stats st;
+	/* consumer */
+	uint8_t *base;			/* the window's first byte */
+	uint64_t head;			/* slots released (private: the window's copy is ours) */
+	uint64_t counted;		/* slots counted in rx_pkts */
+	uint16_t peeked;
+	/* producer */
+	struct rz_rdma_desc win;
+	uint64_t tail;			/* slots published */
+	uint64_t head_known;		/* the consumer's head as last read */
+	bool head_reading;		/* a head read in flight */
+	int err;			/* -EPIPE / -EPROTO: the channel ended */
+	uint8_t *lmem;			/* [control block copy][tails][slot headers], registered */
+	struct rz_rdma_mem lreg;
+	struct rz_pkt_tx tx;
+};
+
+#define LMEM_TAILS	CHAN_CTRL_SIZE
+
+static inline uint64_t
+lmem_hdr_off(const struct rz_pkt_chan *c, uint32_t slot)
+{
+	return LMEM_TAILS + (uint64_t)c->nslots * 8 + (uint64_t)slot * CHAN_SLOT_HDR;
+}
+
+size_t
+rz_pkt_chan_window_size(uint32_t nslots, uint32_t slot_size)
+{
+	uint64_t wlen;
+
+	return chan_geometry_ok(nslots, slot_size, &wlen) ? (size_t)wlen : 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Consumer. */
+
+static inline void
+st32(uint8_t *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(void *)p, v, __ATOMIC_RELEASE);
+}
+
+static inline void
+st64(uint8_t *p, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)(void *)p, v, __ATOMIC_RELEASE);
+}
+
+struct rz_pkt_chan *
+rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
+		uint32_t slot_size)
+{
+	struct rz_pkt_chan *c;
+	uint64_t wlen;
+	uint8_t *addr;
+	uint32_t i;
+	int perms;
+
+	if (r == NULL || !chan_geometry_ok(nslots, slot_size, &wlen) || (offset % 64) != 0) {
+		RZ_LOG(ERR, "rz_pkt_chan_consumer_create: invalid argument (%u slots of %u bytes "
+				"at offset %zu)", nslots, slot_size, offset);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	addr = rz_region_get_mapping(r, RZ_PID_SELF);
+	if (addr == NULL)
+		return NULL;
+	perms = rz_region_get_mapping_perms(r, RZ_PID_SELF);
+	if (perms < 0 || (perms & RZ_PERM_RW) != RZ_PERM_RW) {
+		RZ_LOG(ERR, "rz_pkt_chan_consumer_create: region %#" PRIx64 " not mapped "
+				"read/write here", rz_region_id(r));
+		rte_errno = EACCES;
+		return NULL;
+	}
+	if (offset > rz_region_size(r) || wlen > rz_region_size(r) - offset) {
+		RZ_LOG(ERR, "rz_pkt_chan_consumer_create: %" PRIu64 " bytes at offset %zu do not "
+				"fit region %#" PRIx64, wlen, offset, rz_region_id(r));
+		rte_errno = ERANGE;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c->nslots = nslots;
+	c->mask = nslots - 1;
+	c->slot_size = slot_size;
+	c->base = addr + offset;
+	memset(c->base, 0, CHAN_CTRL_SIZE);
+	/* No slot holds a sequence it could be read for before its packet lands. */
+	for (i = 0; i < nslots; i++)
+		memset(c->base + CHAN_CTRL_SIZE + (uint64_t)i * slot_size, 0xff, CHAN_SLOT_HDR);
+	*(uint32_t *)(void *)(c->base + CHAN_OFF_MAGIC) = CHAN_MAGIC;
+	*(uint16_t *)(void *)(c->base + CHAN_OFF_VERSION) = CHAN_VERSION;
+	*(uint16_t *)(void *)(c->base + CHAN_OFF_CTRL_SIZE) = CHAN_CTRL_SIZE;
+	*(uint32_t *)(void *)(c->base + CHAN_OFF_NSLOTS) = nslots;
+	*(uint32_t *)(void *)(c->base + CHAN_OFF_SLOT_SIZE) = slot_size;
+	st32(c->base + CHAN_OFF_STATE, CHAN_STATE_OPEN);
+	return c;
+}
+
+int
+rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t n)
+{
+	uint64_t tail, s, end;
+	bool dropped = false;
+	uint16_t k = 0;
+	uint32_t len;
+	int ret;
+
+	if (c == NULL || c->producer || (slots == NULL && n > 0))
+		return -EINVAL;
+	tail = __atomic_load_n((uint64_t *)(void *)(c->base + CHAN_OFF_TAIL), __ATOMIC_ACQUIRE);
+	if (unlikely(tail - c->head > c->nslots)) {
+		if (c->st.rx_bad_tail++ == 0)
+			RZ_LOG(ERR, "packet channel: tail %" PRIu64 " refused (head %" PRIu64
+					", %u slots)", tail, c->head, c->nslots);
+		c->peeked = 0;
+		return -EPROTO;
+	}
+	end = tail;
+	for (s = c->head; s != end && k < n; s++) {
+		const uint8_t *slot = c->base + CHAN_CTRL_SIZE +
+				(uint64_t)(s & c->mask) * c->slot_size;
+
+		ret = chan_slot_parse(slot, c->slot_size, s, &len);
+		if (ret == -EAGAIN)
+			break;
+		if (ret == -EBADMSG) {
+			if (k != 0)
+				break;
+			/* At the head: drop it, the stream goes on. */
+			c->st.rx_bad++;
+			c->head = s + 1;
+			dropped = true;
+			continue;
+		}
+		slots[k].data = slot + CHAN_SLOT_HDR;
+		slots[k].len = len;
+		slots[k].seq = s;
+		if (s >= c->counted) {
+			c->st.rx_pkts++;
+			c->st.rx_bytes += len;
+			c->counted = s + 1;
+		}
+		k++;
+	}
+	if (dropped) {
+		if (c->counted < c->head)
+			c->counted = c->head;
+		st64(c->base + CHAN_OFF_HEAD, c->head);
+	}
+	c->peeked = k;
+	return k;
+}
+
+int
+rz_pkt_chan_release(struct rz_pkt_chan *c, uint16_t n)
+{
+	if (c == NULL || c->producer || n > c->peeked)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	c->head += n;
+	c->peeked = 0;
+	/* Everything read from those slots is read: then the credits go back. */
+	st64(c->base + CHAN_OFF_HEAD, c->head);
+	return 0;
+}
+
+int
+rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	struct rz_pkt_chan_slot sl[RZ_PKT_BURST_MAX + 1];
+	uint16_t got = 0;
+	int k, i;
+
+	if (c == NULL || c->producer || mp == NULL || (pkts == NULL && n > 0))
+		return -EINVAL;
+	while (got < n) {
+		k = rz_pkt_chan_peek(c, sl, (uint16_t)RTE_MIN((int)(n - got), (int)RTE_DIM(sl)));
+		if (k < 0)
+			return got > 0 ? got : k;
+		for (i = 0; i < k; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *seg = m;
+			uint32_t off = 0;
+
+			while (seg != NULL) {
+				uint32_t room = rte_pktmbuf_tailroom(seg);
+				uint32_t cp = RTE_MIN(room, sl[i].len - off);
+
+				memcpy(rte_pktmbuf_mtod(seg, uint8_t *), sl[i].data + off, cp);
+				seg->data_len = (uint16_t)cp;
+				off += cp;
+				if (off == sl[i].len)
+					break;
+				seg->next = rte_pktmbuf_alloc(mp);
+				seg = seg->next;
+				if (seg != NULL)
+					m->nb_segs++;
+			}
+			if (m == NULL || seg == NULL) {
+				rte_pktmbuf_free(m);
+				c->st.rx_nombuf++;
+				break;
+			}
+			m->pkt_len = sl[i].len;
+			c->st.rx_bytes_copied += sl[i].len;
+			pkts[got + i] = m;
+		}
+		rz_pkt_chan_release(c, (uint16_t)i);
+		got = (uint16_t)(got + i);
+		if (i < k || k < (int)RTE_DIM(sl))
+			break;
+	}
+	return got;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Producer. */
+
+static void
+head_read_done(void *arg, int status)
+{
+	struct rz_pkt_chan *c = arg;
+	uint64_t head;
+	uint32_t state;
+
+	c->head_reading = false;
+	if (status != 0)
+		return;		/* the sender's error says it */
+	memcpy(&head, c->lmem + CHAN_OFF_HEAD, sizeof(head));
+	memcpy(&state, c->lmem + CHAN_OFF_STATE, sizeof(state));
+	if (head - c->head_known > c->tail - c->head_known) {
+		if (c->err == 0)
+			RZ_LOG(ERR, "packet channel: consumer head %" PRIu64 " out of order (had %"
+					PRIu64 ", tail %" PRIu64 ")", head, c->head_known, c->tail);
+		c->err = -EPROTO;
+		return;
+	}
+	c->head_known = head;
+	if (state == CHAN_STATE_CLOSED && c->err == 0) {
+		RZ_LOG(INFO, "packet channel: the consumer closed it");
+		c->err = -EPIPE;
+	}
+}
+
+struct rz_pkt_chan *
+rz_pkt_chan_producer_attach(struct rz_peer *p, const struct rz_rdma_desc *window)
+{
+	uint32_t nslots, slot_size, state;
+	struct rz_pkt_chan *c = NULL;
+	uint64_t tail, head;
+	size_t lsize;
+	int ret;
+
+	if (p == NULL || window == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if ((window->rights & (RZ_RDMA_RIGHT_READ | RZ_RDMA_RIGHT_WRITE)) !=
+			(RZ_RDMA_RIGHT_READ | RZ_RDMA_RIGHT_WRITE) ||
+			window->length < CHAN_CTRL_SIZE) {
+		RZ_LOG(ERR, "rz_pkt_chan_producer_attach: the window (rights %#x, %" PRIu64
+				" bytes) is not a channel's", window->rights, window->length);
+		rte_errno = window->length < CHAN_CTRL_SIZE ? EPROTO : EACCES;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c->producer = true;
+	c->win = *window;
+	/* Largest geometry first: the control block says the real one. */
+	lsize = CHAN_CTRL_SIZE;
+	if (posix_memalign((void **)&c->lmem, 64, lsize) != 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = rz_rdma_register_mem(c->lmem, lsize, &c->lreg);
+	if (ret != 0)
+		goto fail_mem;
+	ret = rz_remote_read(p, &c->lreg, 0, window, 0, CHAN_CTRL_SIZE);
+	if (ret == 0)
+		ret = chan_ctrl_parse(c->lmem, window->length, &nslots, &slot_size, &tail, &head,
+				&state);
+	if (ret == 0 && state == CHAN_STATE_CLOSED)
+		ret = -EPIPE;
+	rz_rdma_deregister_mem(&c->lreg);
+	free(c->lmem);
+	c->lmem = NULL;
+	if (ret != 0) {
+		RZ_LOG(ERR, "rz_pkt_chan_producer_attach: control block: %s", strerror(-ret));
+		goto fail;
+	}
+	c->nslots = nslots;
+	c->mask = nslots - 1;
+	c->slot_size = slot_size;
+	c->tail = tail;
+	c->head_known = head;
+	lsize = LMEM_TAILS + (size_t)nslots * (8 + CHAN_SLOT_HDR);
+	if (posix_memalign((void **)&c->lmem, 64, lsize) != 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	memset(c->lmem, 0, lsize);
+	ret = rz_rdma_register_mem(c->lmem, lsize, &c->lreg);
+	if (ret != 0)
+		goto fail_mem;
+	ret = tx_init(&c->tx, p);
+	if (ret != 0) {
+		rz_rdma_deregister_mem(&c->lreg);
+		goto fail_mem;
+	}
+	c->tx.on_head_read = head_read_done;
+	c->tx.arg = c;
+	return c;
+fail_mem:
+	free(c->lmem);
+fail:
+	free(c);
+	rte_errno = -ret;
+	return NULL;
+}
+
+/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge. Every
+ * offset the channel uses is inside its window (checked at attach), so nothing is checked
+ * again on the way to the device. */
+static inline void
+chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge, int nsge,
+		enum ibv_wr_opcode op, uint64_t off, uint32_t len)
+{
+	wr->sg_list = sge;
+	wr->num_sge = nsge;
+	wr->opcode = op;
+	wr->send_flags = op == IBV_WR_RDMA_WRITE && len <= c->tx.max_inline ?
+			IBV_SEND_INLINE : 0;
+	wr->imm_data = 0;
+	wr->wr.rdma.remote_addr = c->win.addr + off;
+	wr->wr.rdma.rkey = c->win.rkey;
+}
+
+int
+rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rz_remote_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
+	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
+	struct ibv_sge one[2];
+	struct rz_pkt_tx *tx;
+	uint32_t max_pay;
+	uint16_t done = 0;
+	int ret = 0;
+
+	if (c == NULL || !c->producer || pkts == NULL || n == 0)
+		return -EINVAL;
+	tx = &c->tx;
+	ret = tx_reap(tx);
+	if (ret < 0)
+		return ret;
+	if (tx->err != 0)
+		return tx->err;
+	if (c->err != 0)
+		return c->err;
+	max_pay = c->slot_size - CHAN_SLOT_HDR;
+	while (done < n) {
+		uint32_t credits = c->nslots - (uint32_t)(c->tail - c->head_known);
+		uint32_t room = tx_wr_room(tx), k, i, nwr;
+		bool read;
+		int bad;
+
+		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX - 1);
+		k = RTE_MIN(k, credits);
+		k = RTE_MIN(k, tx_pkt_room(tx));
+		k = room >= 2 ? RTE_MIN(k, room - 2) : 0;
+		/* Credits run short: ask for the head with this chain (one read at a time). */
+		read = !c->head_reading && room >= 1 &&
+				(c->tail + k - c->head_known) * 2 > c->nslots;
+		ret = 0;
+		for (i = 0; i < k; i++) {
+			struct rte_mbuf *m = pkts[done + i];
+			uint64_t seq = c->tail + i;
+			uint32_t slot = (uint32_t)(seq & c->mask);
+			uint64_t ho = lmem_hdr_off(c, slot);
+			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)(c->lmem + ho);
+
+			if (unlikely(m->pkt_len > max_pay || m->pkt_len == 0)) {
+				ret = m->pkt_len == 0 ? -EINVAL : -EMSGSIZE;
+				break;
+			}
+			ret = tx_mbuf_sgl(m, &sge[i][1], tx->max_sge - 1);
+			if (unlikely(ret < 0))
+				break;
+			h->seq = seq;
+			h->len = m->pkt_len;
+			h->flags = 0;
+			sge[i][0].addr = (uintptr_t)h;
+			sge[i][0].len = CHAN_SLOT_HDR;
+			sge[i][0].lkey = c->lreg.lkey;
+			/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
+			chan_wr(c, &wr[i], (struct ibv_sge *)(void *)sge[i], ret + 1,
+					IBV_WR_RDMA_WRITE,
+					CHAN_CTRL_SIZE + (uint64_t)slot * c->slot_size,
+					CHAN_SLOT_HDR + m->pkt_len);
+			ret = 0;
+		}
+		if (i == 0 && !read) {
+			if (ret == 0) {
+				tx->st.backpressure++;
+				ret = -ENOBUFS;
+			} else {
+				RZ_LOG(ERR, "rz_pkt_chan_send: packet %u refused: %s", done,
+						strerror(-ret));
+			}
+			return done > 0 ? done : ret;
+		}
+		nwr = i;
+		if (i > 0) {
+			uint64_t nt = c->tail + i;
+			uint64_t to = LMEM_TAILS + ((nt - 1) & c->mask) * 8;
+
+			memcpy(c->lmem + to, &nt, sizeof(nt));
+			one[0].addr = (uintptr_t)c->lmem + to;
+			one[0].length = sizeof(nt);
+			one[0].lkey = c->lreg.lkey;
+			chan_wr(c, &wr[nwr], &one[0], 1, IBV_WR_RDMA_WRITE, CHAN_OFF_TAIL,
+					sizeof(nt));
+			nwr++;
+		}
+		if (read) {
+			one[1].addr = (uintptr_t)c->lmem + CHAN_OFF_HEAD;
+			one[1].length = 16;
+			one[1].lkey = c->lreg.lkey;
+			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16);
+			nwr++;
+		}
+		bad = ret;
+		ret = tx_post_wr(tx, wr, nwr, pkts + done, (uint16_t)i,
+				read ? TX_WR_HEAD_READ : 0);
+		if (ret <= 0) {
+			if (ret == -ENOBUFS)
+				tx->st.backpressure++;
+			return done > 0 ? done : ret;
+		}
+		if (read) {
+			c->head_reading = true;
+			c->st.head_reads++;
+		}
+		if ((uint32_t)ret < nwr) {
+			/* Cut (tx->err set): the packets taken are lost with the stream. */
+			done = (uint16_t)(done + RTE_MIN((uint32_t)ret, i));
+			break;
+		}
+		c->tail += i;
+		tx->st.pkts += i;
+		for (k = 0; k < i; k++)
+			tx->st.bytes += pkts[done + k]->pkt_len;
+		done = (uint16_t)(done + i);
+		if (i == 0) {
+			/* Only the head read went: no credit now. */
+			tx->st.backpressure++;
+			return done > 0 ? done : -ENOBUFS;
+		}
+		if (bad != 0)
+			break;	/* the next packet is refused: the count says where */
+	}
+	return done;
+}
+
+int
+rz_pkt_chan_flush(struct rz_pkt_chan *c, int timeout_ms)
+{
+	if (c == NULL || !c->producer)
+		return -EINVAL;
+	return rz_pkt_tx_flush(&c->tx, timeout_ms);
+}
+
+int
+rz_pkt_chan_stats(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st)
+{
+	if (c == NULL || st == NULL)
+		return -EINVAL;
+	*st = c->st;
+	if (c->producer) {
+		st->tx = c->tx.st;
+		st->tx.inflight = c->tx.pkt_posted - c->tx.pkt_freed;
+	}
+	return 0;
+}
+
+int
+rz_pkt_chan_close(struct rz_pkt_chan *c)
+{
+	int ret = 0;
+
+	if (c == NULL)
+		return 0;
+	if (c->producer) {
+		ret = tx_fini(&c->tx);
+		rz_rdma_deregister_mem(&c->lreg);
+		free(c->lmem);
+	} else {
+		st32(c->base + CHAN_OFF_STATE, CHAN_STATE_CLOSED);
+	}
+	free(c);
+	return ret;
+}
