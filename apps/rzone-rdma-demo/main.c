@@ -6,8 +6,8 @@
  * rzone-rdma-demo: a hugepage region shared by the processes of one DPDK instance and, over
  * RDMA, with remote peers.
  *
- *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP [PEER_HOST]]]   (--help: its options)
- *   rzone-rdma-demo serve-peers [PORT [TIMEOUT_S]]                (on PEER_HOST)
+ *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP [PEER_HOST]]]   (--help: options)
+ *   rzone-rdma-demo serve-peers [PORT [TIMEOUT_S]]              (on PEER_HOST)
  *
  * IP is the address of the RDMA device's network interface (default 10.0.2.15, the Soft-RoCE
  * VM lane's rxe0). Without PEER_HOST (or RZ_DEMO_PEER_HOST) every process runs on this host;
@@ -32,8 +32,9 @@
  *
  * The secondary and the peers are this same program started with "-- secondary" and
  * "peer <n> <ip> <port>"; the peers are plain verbs processes (no DPDK), as processes on
- * another host would be (and are, with PEER_HOST). The owner drives them with one-line commands over socketpairs (see
- * rdma_demo.h), so the steps of all processes happen in this order. Every step checks what it
+ * another host would be (and are, with PEER_HOST). The owner drives them with one-line
+ * commands over socketpairs (TCP connections for remote peers; see rdma_demo.h), so the steps
+ * of all processes happen in this order. Every step checks what it
  * sees, refusals included: the exit status is 0 only if all of them did what they should.
  */
 
@@ -743,23 +744,26 @@ usage(const char *prog)
 {
 	printf("\nUsage: %s [EAL options] [-- owner [IP [PEER_HOST]]]\n"
 		"       %s serve-peers [PORT [TIMEOUT_S]]\n"
-		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and with\n"
-		"remote peers over RDMA (Share, Copy-on-write, Move grants, refusals, revokes).\n"
+		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and\n"
+		"with remote peers over RDMA (Share, Copy-on-write, Move grants, refusals,\n"
+		"revokes).\n"
 		"  owner [IP [PEER_HOST]]\n"
-		"              run the demo (the default), listening on IP (default %s); with\n"
-		"              PEER_HOST (or RZ_DEMO_PEER_HOST) the remote peers run on that host,\n"
-		"              started by its peer server, and RDMA crosses the wire\n"
+		"        run the demo (the default), listening on IP (default %s); with\n"
+		"        PEER_HOST (or RZ_DEMO_PEER_HOST) the remote peers run on that host,\n"
+		"        started by its peer server, and RDMA crosses the wire\n"
 		"  serve-peers [PORT [TIMEOUT_S]]\n"
-		"              on the peers' host, before the owner starts: start each remote peer\n"
-		"              the owner asks for (TCP PORT, default %d or RZ_DEMO_PEER_PORT); exit\n"
-		"              when the owner is done (0 if it passed and every peer exited 0), or\n"
-		"              with 1 after TIMEOUT_S (default %d)\n"
-		"  secondary   what the owner starts (with --proc-type=secondary)\n"
-		"  %s peer N IP PORT: a remote peer (a plain verbs process, no EAL), started by\n"
-		"              the owner or the peer server\n"
+		"        on the peers' host, before the owner starts: start each remote peer\n"
+		"        the owner asks for (TCP PORT, default %d or RZ_DEMO_PEER_PORT);\n"
+		"        exit when the owner is done (0 if it passed and every peer exited 0),\n"
+		"        or with 1 after TIMEOUT_S (default %d)\n"
+		"  secondary\n"
+		"        what the owner starts (with --proc-type=secondary)\n"
+		"  %s peer N IP PORT\n"
+		"        a remote peer (a plain verbs process, no EAL), started by the owner\n"
+		"        or by the peer server\n"
 		"Without --file-prefix the instance gets one of its own, rzone-rdma-demo-<pid>.\n"
-		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first), RZ_DEMO_PEER_HOST,\n"
-		"RZ_DEMO_PEER_PORT (both sides).\n"
+		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first),\n"
+		"RZ_DEMO_PEER_HOST, RZ_DEMO_PEER_PORT (both sides).\n"
 		"Exit status: 0 if every step did what it should.\n", prog, prog, DEFAULT_IP,
 		DEMO_PEER_PORT, DEMO_SERVER_TIMEOUT_S, prog);
 }
