@@ -75,6 +75,7 @@ fi
 {
     echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), rzone $REV; ran $WHERE in $((SECONDS - t0)) s"
     cat "$WORK/facts.B" 2>/dev/null || true
+    cat "$WORK/facts.A" 2>/dev/null || true
 } > "$RESULTS/wire-facts.txt"
 cat "$WORK/raw.A" "$WORK/raw.B" > "$RESULTS/wire-raw.txt" 2>/dev/null || true
 if [ "$rc" -ne 0 ]; then
@@ -87,6 +88,8 @@ fi
 awk '
     $1 == "#" { print; next }
     $1 == "env" { print "# " $0; next }
+    $5 == "a_side" { cpu[$1, $2, $4, $3] = sprintf("%.1f", $7 + $8); wall[$1, $2, $4, $3] = $10
+        next }
     $2 == "bw" { bw[$1, $4, $3] = $10; it[$1, "bw", $4] = $6 " x, depth " $8
         if (!(("bw", $4) in sz)) { sz["bw", $4] = 1; order[++n] = "bw" SUBSEP $4 } }
     $2 == "lat" { p50[$1, $4, $3] = $8; p99[$1, $4, $3] = $10; it[$1, "lat", $4] = $6 " x"
@@ -123,6 +126,18 @@ awk '
                     r(p50[p, s, "rzone"], p50[p, s, "perftest"]),
                     p99[p, s, "perftest"], p99[p, s, "rzone"],
                     r(p99[p, s, "rzone"], p99[p, s, "perftest"])
+            }
+        }
+        print ""
+        print "CPU seconds (user + system) of the passive side on host A (one vCPU), per run"
+        printf "%-10s %-4s %-6s %10s %10s\n", "wire", "", "bytes", "perftest", "rzone"
+        for (ph = 1; ph <= 2; ph++) {
+            p = ph == 1 ? "clean" : "loss"
+            for (j = 1; j <= n; j++) {
+                split(order[j], kk, SUBSEP)
+                printf "%-10s %-4s %-6s %10s %10s\n", p, kk[1], kk[2],
+                    cpu[p, kk[1], kk[2], "perftest"] " of " wall[p, kk[1], kk[2], "perftest"],
+                    cpu[p, kk[1], kk[2], "rzone"] " of " wall[p, kk[1], kk[2], "rzone"]
             }
         }
         print ""

@@ -134,21 +134,25 @@ perftest_cmd() {
 
 # Host A: the passive side of step N, try T. Its status.
 side_a() {
-    local n=$1 kind=$2 who=$3 s=$4 it=$5 d=$6 t=$7 port=$((18800 + 4 * $1 + $7)) o pid rc=0
+    local n=$1 phase=$2 kind=$3 who=$4 s=$5 it=$6 d=$7 t=$8 port=$((18800 + 4 * $1 + $8)) o pid
+    local rc=0
     o=$OUT/a.$n.$t.out
     if [ "$who" = perftest ]; then
         # shellcheck disable=SC2046  # (word splitting wanted)
-        stdbuf -oL -eL $(perftest_cmd "$kind" "$s" "$it" "$d" "$port") > "$o" 2>&1 &
+        /usr/bin/time -f "cpu %U %S wall %e" -o "$o.time" \
+            stdbuf -oL -eL $(perftest_cmd "$kind" "$s" "$it" "$d" "$port") > "$o" 2>&1 &
         pid=$!
-        # With -R it listens once it says so (its first "Waiting for client to connect" comes
-        # earlier: a client then would be rejected).
-        wait_line "$o" "Waiting for client rdma_cm QP to connect" "$pid" 120 ||
+        # With -R its rdma_cm listener comes a moment after "Waiting for client to connect"
+        # (a client before it is rejected: B then tries again, side_b).
+        wait_line "$o" "Waiting for client to connect" "$pid" 120 ||
             { log "step $n: perftest server did not start"; cat "$o" >&2; }
+        sleep 3
     else
         local mode=pp args="$s:$it"
         [ "$kind" = bw ] && mode=bw args="write $d $s:$it"
         # shellcheck disable=SC2086
-        RZB_REMOTE_PEER=1 RZB_IP=$SELF RZB_PORT=$port "$BENCH" $mode $args > "$o" 2>&1 &
+        RZB_REMOTE_PEER=1 RZB_IP=$SELF RZB_PORT=$port /usr/bin/time -f "cpu %U %S wall %e" \
+            -o "$o.time" "$BENCH" $mode $args > "$o" 2>&1 &
         pid=$!
         wait_line "$o" "^rzlisten" "$pid" 120 || { log "step $n: rz-bench-rdma did not listen"; cat "$o" >&2; }
     fi
@@ -163,6 +167,9 @@ side_a() {
     fi
     wait "$pid" || rc=$?
     { echo "== A step $n try $t: $who $kind $s x $it depth $d (status $rc)"; cat "$o"; } >> "$RAW"
+    # What the passive side cost A's one CPU (user, system seconds; its whole life).
+    [ "$(cat "$OUT/done.$n.$t" 2>/dev/null)" != ok ] ||
+        fact "$phase $kind $who $s a_side $(tail -1 "$o.time" 2>/dev/null)"
     return "$rc"
 }
 
@@ -174,8 +181,31 @@ side_b() {
     port=$(cat "$OUT/ready.$n.$t")
     t0=$(date +%s.%N)
     if [ "$who" = perftest ]; then
-        # shellcheck disable=SC2046
-        timeout "$STEP_TMO" $(perftest_cmd "$kind" "$s" "$it" "$d" "$port") "$A_IP" > "$o" 2>&1 || rc=$?
+        local c cpid start
+        # Rejected: the server's rdma_cm listener was not up yet (or the request was lost):
+        # again. A client not connected within 90 s is stopped (the step is then tried again
+        # from the start, with a new server).
+        for c in 1 2 3 4 5; do
+            rc=0
+            # shellcheck disable=SC2046
+            $(perftest_cmd "$kind" "$s" "$it" "$d" "$port") "$A_IP" > "$o" 2>&1 &
+            cpid=$!
+            start=$SECONDS
+            while kill -0 "$cpid" 2>/dev/null; do
+                if { ! grep -q "remote address" "$o" && [ $((SECONDS - start)) -ge 90 ]; } ||
+                    [ $((SECONDS - start)) -ge "$STEP_TMO" ]; then
+                    echo "== B step $n: perftest's client stopped (not connected in 90 s," \
+                        "or over the step's time)" >> "$RAW"
+                    kill "$cpid" 2>/dev/null
+                    break
+                fi
+                sleep 0.2
+            done
+            wait "$cpid" || rc=$?
+            [ "$rc" -ne 0 ] && grep -q "RDMA_CM_EVENT_REJECTED" "$o" || break
+            echo "== B step $n: perftest's connection rejected (attempt $c): again" >> "$RAW"
+            sleep 2
+        done
     else
         local mode=pp args="$s:$it"
         [ "$kind" = bw ] && mode=bw args="write $d $s:$it"
@@ -186,7 +216,7 @@ side_b() {
     local secs
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     { echo "== B step $n try $t: $who $kind $s x $it depth $d (status $rc, $secs s)"; cat "$o"; } >> "$RAW"
-    if [ "$rc" -ne 0 ] && [ "$who" = perftest ] && [ "$rc" -ne 124 ]; then
+    if [ "$rc" -ne 0 ] && [ "$who" = perftest ]; then
         # A connection refused or lost on the way (rdma_cm under loss): try again.
         verdict=retry
     elif [ "$rc" -ne 0 ]; then
@@ -231,7 +261,7 @@ while read -r n phase kind who s it d; do
     log "step $n ($phase): $who $kind, $s bytes x $it, depth $d"
     for t in 1 2 3; do
         if [ "$ROLE" = A ]; then
-            side_a "$n" "$kind" "$who" "$s" "$it" "$d" "$t"
+            side_a "$n" "$phase" "$kind" "$who" "$s" "$it" "$d" "$t"
             v=$(cat "$OUT/done.$n.$t" 2>/dev/null || echo fail)
         else
             side_b "$n" "$phase" "$kind" "$who" "$s" "$it" "$d" "$t"
