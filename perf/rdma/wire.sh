@@ -129,13 +129,14 @@ awk '
             }
         }
         print ""
-        print "CPU seconds (user + system) of the passive side on host A (one vCPU), per run"
-        printf "%-10s %-4s %-6s %10s %10s\n", "wire", "", "bytes", "perftest", "rzone"
+        print "CPU seconds (user + system) of the passive side on host A (one vCPU), of its"
+        print "wall seconds (process start to exit: EAL, setup and waiting for B included)"
+        printf "%-10s %-4s %-6s %16s %16s\n", "wire", "", "bytes", "perftest", "rzone"
         for (ph = 1; ph <= 2; ph++) {
             p = ph == 1 ? "clean" : "loss"
             for (j = 1; j <= n; j++) {
                 split(order[j], kk, SUBSEP)
-                printf "%-10s %-4s %-6s %10s %10s\n", p, kk[1], kk[2],
+                printf "%-10s %-4s %-6s %16s %16s\n", p, kk[1], kk[2],
                     cpu[p, kk[1], kk[2], "perftest"] " of " wall[p, kk[1], kk[2], "perftest"],
                     cpu[p, kk[1], kk[2], "rzone"] " of " wall[p, kk[1], kk[2], "rzone"]
             }

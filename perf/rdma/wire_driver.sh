@@ -142,11 +142,20 @@ side_a() {
         /usr/bin/time -f "cpu %U %S wall %e" -o "$o.time" \
             stdbuf -oL -eL $(perftest_cmd "$kind" "$s" "$it" "$d" "$port") > "$o" 2>&1 &
         pid=$!
-        # With -R its rdma_cm listener comes a moment after "Waiting for client to connect"
-        # (a client before it is rejected: B then tries again, side_b).
+        # With -R its rdma_cm listener comes seconds after "Waiting for client to connect"
+        # under TCG (a client before it is rejected, and a second try can hang): wait until
+        # the device lists the listening cm_id ("rdma resource show cm_id").
         wait_line "$o" "Waiting for client to connect" "$pid" 120 ||
             { log "step $n: perftest server did not start"; cat "$o" >&2; }
-        sleep 3
+        local end=$((SECONDS + 120))
+        until rdma resource show cm_id 2>/dev/null | grep "LISTEN" | grep -q ":$port\b"; do
+            if [ "$SECONDS" -ge "$end" ] || ! kill -0 "$pid" 2>/dev/null; then
+                log "step $n: no rdma_cm listener on port $port seen"
+                rdma resource show cm_id >&2
+                break
+            fi
+            sleep 0.2
+        done
     else
         local mode=pp args="$s:$it"
         [ "$kind" = bw ] && mode=bw args="write $d $s:$it"
