@@ -6,10 +6,13 @@
  * rzone-rdma-demo: a hugepage region shared by the processes of one DPDK instance and, over
  * RDMA, with remote peers.
  *
- *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP]]     (--help: its options)
+ *   rzone-rdma-demo --no-pci -l 0 [-- owner [IP [PEER_HOST]]]   (--help: options)
+ *   rzone-rdma-demo serve-peers [PORT [TIMEOUT_S]]              (on PEER_HOST)
  *
  * IP is the address of the RDMA device's network interface (default 10.0.2.15, the Soft-RoCE
- * VM lane's rxe0). The owner, a DPDK primary process,
+ * VM lane's rxe0). Without PEER_HOST (or RZ_DEMO_PEER_HOST) every process runs on this host;
+ * with it, the remote peers run on that host, started there by "serve-peers" (rdma_demo.h),
+ * and their RDMA goes over the wire between the two hosts. The owner, a DPDK primary process,
  *   1. attaches to rzone, opens the RDMA device and creates a region;
  *   2. starts a DPDK secondary process, maps the region into it over DPDK IPC, and reads the
  *      greeting the secondary wrote;
@@ -29,8 +32,9 @@
  *
  * The secondary and the peers are this same program started with "-- secondary" and
  * "peer <n> <ip> <port>"; the peers are plain verbs processes (no DPDK), as processes on
- * another host would be. The owner drives them with one-line commands over socketpairs (see
- * rdma_demo.h), so the steps of all processes happen in this order. Every step checks what it
+ * another host would be (and are, with PEER_HOST). The owner drives them with one-line
+ * commands over socketpairs (TCP connections for remote peers; see rdma_demo.h), so the steps
+ * of all processes happen in this order. Every step checks what it
  * sees, refusals included: the exit status is 0 only if all of them did what they should.
  */
 
@@ -88,6 +92,8 @@ mode_name(uint32_t mode)
 struct owner {
 	const char *argv0;
 	const char *ip;			/* where we listen and the peers connect */
+	const char *peer_host;		/* the peer server's host, or NULL: peers run here */
+	uint16_t peer_port;		/* and its TCP port */
 	pid_t self;
 	struct rz_region *r;		/* the region */
 	uint64_t id;			/* its id */
@@ -233,10 +239,20 @@ start_peer(struct owner *o, int n)
 
 	snprintf(n_arg, sizeof(n_arg), "%d", n);
 	snprintf(port_arg, sizeof(port_arg), "%u", rz_peer_listener_port(o->lst));
-	if (spawn_child(c, argv) < 0)
-		return -1;
-	say("started peer %d: pid %d, a plain verbs process (no DPDK): it connects to %s:%u",
-			n, (int)c->pid, o->ip, rz_peer_listener_port(o->lst));
+	if (o->peer_host != NULL) {
+		if (spawn_remote_child(c, o->peer_host, o->peer_port, n, o->ip,
+				rz_peer_listener_port(o->lst)) < 0)
+			return -1;
+		say("the peer server on host %s started peer %d there: pid %d on that host, a "
+				"plain verbs process (no DPDK); it connects to %s:%u over the wire",
+				o->peer_host, n, (int)c->pid, o->ip,
+				rz_peer_listener_port(o->lst));
+	} else {
+		if (spawn_child(c, argv) < 0)
+			return -1;
+		say("started peer %d: pid %d, a plain verbs process (no DPDK): it connects to "
+				"%s:%u", n, (int)c->pid, o->ip, rz_peer_listener_port(o->lst));
+	}
 	/* Accept in slices, so that a peer that could not start is noticed at once. */
 	while (p == NULL) {
 		p = rz_peer_accept(o->lst, 2000);
@@ -246,7 +262,7 @@ start_peer(struct owner *o, int n)
 			return fail("rz_peer_accept(): %s", rte_strerror(rte_errno));
 		if (demo_now_ms() > deadline)
 			return fail("peer %d did not connect", n);
-		if (waitpid(c->pid, NULL, WNOHANG) != 0)
+		if (child_gone(c))
 			return fail("peer %d exited before it connected", n);
 	}
 	o->conn[n] = p;
@@ -254,9 +270,10 @@ start_peer(struct owner *o, int n)
 	if (child_answer(c, "start", ready, sizeof(ready), DEMO_READY_TIMEOUT_MS) < 0 ||
 			strcmp(ready, "ready") != 0)
 		return fail("peer %d did not start", n);
-	say("rz_peer_accept(): peer %d connected: peer id %d (%#x), OS pid %d, RDMA identity "
+	say("rz_peer_accept(): peer %d connected: peer id %d (%#x), OS pid %d%s, RDMA identity "
 			"0x%016" PRIx64, n, (int)o->peer_id[n], (unsigned int)o->peer_id[n],
-			rz_peer_pid(p), rz_peer_identity(p));
+			rz_peer_pid(p), c->remote ? " (on the other host)" : "",
+			rz_peer_identity(p));
 	if (o->peer_id[n] < RZ_PEER_ID_BASE || rz_peer_pid(p) != c->pid ||
 			rz_peer_lookup(o->peer_id[n]) != p)
 		return fail("unexpected peer id or pid");
@@ -346,7 +363,11 @@ share_with_peer1(struct owner *o)
 	char text[DEMO_LINE_MAX];
 	int ret, wret;
 
-	step("Step 3: the owner listens for remote peers; peer 1 connects");
+	if (o->peer_host != NULL)
+		step("Step 3: the owner listens for remote peers; peer 1, on host %s, connects "
+				"over the wire", o->peer_host);
+	else
+		step("Step 3: the owner listens for remote peers; peer 1 connects");
 	o->lst = rz_peer_listen(o->ip, 0);
 	if (o->lst == NULL)
 		return fail("rz_peer_listen(%s): %s", o->ip, rte_strerror(rte_errno));
@@ -593,10 +614,12 @@ finish(struct owner *o)
 }
 
 static int
-run_owner(const char *argv0, const char *ip)
+run_owner(const char *argv0, const char *ip, const char *peer_host)
 {
+	const char *port_env = getenv("RZ_DEMO_PEER_PORT");
 	struct owner o = {
-		.argv0 = argv0, .ip = ip, .self = getpid(),
+		.argv0 = argv0, .ip = ip, .self = getpid(), .peer_host = peer_host,
+		.peer_port = port_env != NULL ? (uint16_t)atoi(port_env) : DEMO_PEER_PORT,
 		.sec = { .name = "the secondary", .pid = -1, .fd = -1 },
 		.peer = {
 			{ .name = "nobody", .pid = -1, .fd = -1 },
@@ -626,6 +649,11 @@ run_owner(const char *argv0, const char *ip)
 	for (n = 1; n <= NPEERS; n++)
 		reap_child(&o.peer[n], DEMO_CMD_TIMEOUT_MS);
 	reap_child(&o.sec, DEMO_CMD_TIMEOUT_MS);
+	/* The peer server on the other host exits with our verdict. */
+	if (peer_host != NULL && peer_server_done(peer_host, o.peer_port, ret == 0 ? 0 : 1) == 0)
+		say("told the peer server on host %s that the story is over", peer_host);
+	else if (peer_host != NULL && ret == 0)
+		ret = -1;
 	if (rz_rdma_fini() == 0)
 		say("rz_rdma_fini(): connections closed, memory deregistered, device closed");
 	else if (ret == 0)
@@ -714,22 +742,36 @@ run_secondary(void)
 static void
 usage(const char *prog)
 {
-	printf("\nUsage: %s [EAL options] [-- owner [IP]]\n"
-		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and with\n"
-		"remote peers over RDMA (Share, Copy-on-write, Move grants, refusals, revokes).\n"
-		"  owner [IP]  run the demo (the default), listening on IP (default %s)\n"
-		"  secondary   what the owner starts (with --proc-type=secondary)\n"
-		"  %s peer N IP PORT: a remote peer (a plain verbs process, no EAL), started by\n"
-		"              the owner\n"
+	printf("\nUsage: %s [EAL options] [-- owner [IP [PEER_HOST]]]\n"
+		"       %s serve-peers [PORT [TIMEOUT_S]]\n"
+		"The RDMA demo: an owner (DPDK primary) shares a region with a secondary and\n"
+		"with remote peers over RDMA (Share, Copy-on-write, Move grants, refusals,\n"
+		"revokes).\n"
+		"  owner [IP [PEER_HOST]]\n"
+		"        run the demo (the default), listening on IP (default %s); with\n"
+		"        PEER_HOST (or RZ_DEMO_PEER_HOST) the remote peers run on that host,\n"
+		"        started by its peer server, and RDMA crosses the wire\n"
+		"  serve-peers [PORT [TIMEOUT_S]]\n"
+		"        on the peers' host, before the owner starts: start each remote peer\n"
+		"        the owner asks for (TCP PORT, default %d or RZ_DEMO_PEER_PORT);\n"
+		"        exit when the owner is done (0 if it passed and every peer exited 0),\n"
+		"        or with 1 after TIMEOUT_S (default %d)\n"
+		"  secondary\n"
+		"        what the owner starts (with --proc-type=secondary)\n"
+		"  %s peer N IP PORT\n"
+		"        a remote peer (a plain verbs process, no EAL), started by the owner\n"
+		"        or by the peer server\n"
 		"Without --file-prefix the instance gets one of its own, rzone-rdma-demo-<pid>.\n"
-		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first).\n"
-		"Exit status: 0 if every step did what it should.\n", prog, DEFAULT_IP, prog);
+		"Environment: RZ_RDMA_DEV (the RDMA device, default: the first),\n"
+		"RZ_DEMO_PEER_HOST, RZ_DEMO_PEER_PORT (both sides).\n"
+		"Exit status: 0 if every step did what it should.\n", prog, prog, DEFAULT_IP,
+		DEMO_PEER_PORT, DEMO_SERVER_TIMEOUT_S, prog);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *ip = DEFAULT_IP;
+	const char *ip = DEFAULT_IP, *peer_host = getenv("RZ_DEMO_PEER_HOST");
 	bool owner;
 	int n, ret;
 
@@ -737,6 +779,8 @@ main(int argc, char **argv)
 	/* A peer is a plain verbs process: no EAL. */
 	if (argc >= 2 && strcmp(argv[1], "peer") == 0)
 		return run_peer(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "serve-peers") == 0)
+		return run_peer_server(argc - 2, argv + 2);
 
 	argv = app_eal_args(&argc, argv, "rzone-rdma-demo", usage);
 	if (argv == NULL)
@@ -750,13 +794,17 @@ main(int argc, char **argv)
 	argc -= n;
 	argv += n;
 	owner = argc < 2 || strcmp(argv[1], "owner") == 0;
-	if ((!owner && strcmp(argv[1], "secondary") != 0) || argc > 3) {
+	if ((!owner && strcmp(argv[1], "secondary") != 0) || argc > 4 || (!owner && argc > 2)) {
 		usage("rzone-rdma-demo");
 		rte_eal_cleanup();
 		return 2;
 	}
-	if (owner && argc == 3)
+	if (owner && argc >= 3)
 		ip = argv[2];
+	if (owner && argc == 4)
+		peer_host = argv[3];
+	if (peer_host != NULL && peer_host[0] == '\0')
+		peer_host = NULL;
 	demo_set_role(owner ? "owner" : "secondary");
 	if ((rte_eal_process_type() == RTE_PROC_PRIMARY) != owner) {
 		fail("run the owner with --proc-type=primary (the default); the secondary is "
@@ -765,7 +813,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	ret = owner ? run_owner(argv[0], ip) : run_secondary();
+	ret = owner ? run_owner(argv[0], ip, peer_host) : run_secondary();
 
 	app_eal_cleanup();
 	if (owner)

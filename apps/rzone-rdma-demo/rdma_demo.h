@@ -16,7 +16,20 @@
  * channel is the demo's stage direction only: what the peers do to the region goes over RDMA,
  * and it keeps working when a peer's queue pair is in error after a refused access. DPDK's own
  * IPC (which rzone uses for rz_region_map() of another process) is independent of it.
+ *
+ * Across two hosts the peers run on the other host, started there by "rzone-rdma-demo
+ * serve-peers" (the peer server). For each peer the owner opens a TCP connection to the server
+ * (port DEMO_PEER_PORT, or RZ_DEMO_PEER_PORT) and sends one line, "SPAWN <n> <owner ip> <owner
+ * port>"; the server starts the peer with that connection as its command channel, answers
+ * "SPAWNED <pid>" (the peer's pid on its host) before the peer speaks, and once the peer has
+ * exited sends "EXITED <status>" on the same connection and closes it. At the end the owner
+ * opens one more connection and sends "DONE <0 or 1>" (its verdict; answer "OK"): the server
+ * then exits, 0 only if the owner passed and every peer exited 0. The protocol is the demo's
+ * own, not rzone's: nothing on it is RDMA.
  */
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -40,6 +53,14 @@
 
 /* Both: detach and exit. */
 
+/* Owner -> peer server (one line on a new TCP connection). */
+#define CMD_SPAWN	"SPAWN"		/* SPAWN <n> <ip> <port>: "SPAWNED <pid>", later
+					 * "EXITED <status>" */
+#define CMD_DONE	"DONE"		/* DONE <owner's status>: "OK"; the server exits */
+/* The peer server's TCP port (RZ_DEMO_PEER_PORT), and how long it serves at most. */
+#define DEMO_PEER_PORT		7471
+#define DEMO_SERVER_TIMEOUT_S	900
+
 /* What a peer writes: its number, its pid, the words of the WRITE command. */
 #define PEER_TEXT	"remote peer %d (pid %d): %s"
 
@@ -55,8 +76,9 @@
 /* A process started by the owner, with its command channel. */
 struct child {
 	const char *name;	/* "the secondary", "peer 1", ... for messages */
-	pid_t pid;		/* -1 when not running */
+	pid_t pid;		/* -1 when not running; on its own host if remote */
 	int fd;			/* owner's end of the channel, -1 when closed */
+	bool remote;		/* started by the peer server of another host */
 };
 
 /* Wait for the answer to a command already sent. 0 if it is "OK", with what follows "OK "
@@ -77,11 +99,27 @@ int child_call(const struct child *c, char *detail, size_t len, const char *fmt,
  */
 int spawn_child(struct child *c, char *const argv[]);
 
+/* Ask the peer server at @host:@port to start peer @n of the owner at @owner_ip:@owner_port
+ * (the server's host runs "peer <n> <owner_ip> <owner_port>"). 0 and @c filled in (its pid is
+ * the one on the other host: never waited for here), or -1. */
+int spawn_remote_child(struct child *c, const char *host, uint16_t port, int n,
+		const char *owner_ip, uint16_t owner_port);
+
+/* Whether a child that has not answered yet is gone (exited, or said it failed). */
+int child_gone(const struct child *c);
+
+/* Tell the peer server at @host:@port that the owner is done, with its @status (0 passed). */
+int peer_server_done(const char *host, uint16_t port, int status);
+
 /* Close the channel and wait up to @timeout_ms for the child to exit; kill it (SIGKILL) after
- * that. Its exit status, or -1 if it was killed or died of a signal. */
+ * that (a remote child: its server reports its exit status, and kills it if it does not exit
+ * once its owner is done). Its exit status, or -1 if it was killed or died of a signal. */
 int reap_child(struct child *c, int timeout_ms);
 
 /* The peer role (peer.c): argv after "peer": <n> <ip> <port>. The exit status. */
 int run_peer(int argc, char **argv);
+
+/* The peer server (util.c): argv after "serve-peers": [PORT [TIMEOUT_S]]. The exit status. */
+int run_peer_server(int argc, char **argv);
 
 #endif /* RZONE_RDMA_DEMO_H */

@@ -46,6 +46,12 @@
  * alternating which goes first, and prints each run (rawbw and rzbw lines, with its pair
  * number and which side went first).
  *
+ * Across two hosts (perf/rdma/wire.sh): with RZB_REMOTE_PEER=1 the owner of bw and pp starts
+ * no peer: it listens on RZB_IP:RZB_PORT, prints "rzlisten IP PORT", and the peer is started
+ * on the other host by hand ("--peer MODE OWNER_IP PORT ARGS..."); the peer of bw then tells
+ * the owner with a message ("done") that it has finished. RZB_NO_RAW=1 (bw): no raw-verbs
+ * loopback runs (they stay on one host; across the wire perftest is the baseline).
+ *
  * Environment: RZ_RDMA_DEV (device, e.g. rxe0), RZB_IP (default 10.0.2.15), RZB_OWNER_LCORE and
  * RZB_PEER_LCORE (EAL --lcores of the owner, and of the peer in pp; default "0@(0,1)": the
  * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (the
@@ -209,6 +215,14 @@ parse_sizes(int argc, char **argv, struct size_iters *si)
 		n++;
 	}
 	return n;
+}
+
+static bool
+env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && strcmp(v, "1") == 0;
 }
 
 static const char *
@@ -786,9 +800,10 @@ peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	op.remote = d;
 	/* Warm-up: one queue's worth at the first size, each side. */
 	op.len = si[0].size;
-	raw_wr(rd, rdop, si[0].size, &wr, &sge);
+	if (rd != NULL)
+		raw_wr(rd, rdop, si[0].size, &wr, &sge);
 	ret = bw_loop(p, &op, depth, depth, &ticks);
-	if (ret == 0)
+	if (ret == 0 && rd != NULL)
 		ret = raw_bw_loop(rd, &wr, depth, depth, &ticks);
 	if (ret != 0)
 		return ret;
@@ -796,7 +811,8 @@ peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 		if (si[i].size > mem->len || si[i].size > d->length || si[i].size > REGION_SZ)
 			return -ERANGE;
 		op.len = si[i].size;
-		raw_wr(rd, rdop, si[i].size, &wr, &sge);
+		if (rd != NULL)
+			raw_wr(rd, rdop, si[i].size, &wr, &sge);
 		for (j = 0; j < pairs; j++) {
 			const bool raw_first = ((i + j) & 1) == 0;
 			int h;
@@ -804,6 +820,9 @@ peer_bw(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 			for (h = 0; h < 2; h++) {
 				const bool raw = (h == 0) == raw_first;
 
+				/* Without the raw baseline (RZB_NO_RAW): the rzone run only. */
+				if (raw && rd == NULL)
+					continue;
 				ret = raw ? raw_bw_loop(rd, &wr, si[i].iters, depth, &ticks) :
 						bw_loop(p, &op, si[i].iters, depth, &ticks);
 				if (ret != 0) {
@@ -1560,6 +1579,14 @@ peer_main(int argc, char **argv)
 		}
 		if (ret != 0)
 			fprintf(stderr, "peer: cg: %s\n", strerror(-ret));
+	} else if (strcmp(mode, "bw") == 0 && env_on("RZB_NO_RAW")) {
+		ret = rz_peer_recv_desc(p, &d, TMO_MS);
+		if (ret != 0)
+			fprintf(stderr, "peer: rz_peer_recv_desc: %s\n", strerror(-ret));
+		else
+			ret = peer_bw(p, &mem, &d, NULL, argc - 5, argv + 5);
+		if (ret != 0)
+			fprintf(stderr, "peer: %s: %s\n", mode, strerror(-ret));
 	} else if (strcmp(mode, "bw") == 0 || strcmp(mode, "lat") == 0) {
 		/* The in-process raw-verbs baseline, next to the rzone connection. */
 		struct raw_data rd;
@@ -1583,6 +1610,9 @@ peer_main(int argc, char **argv)
 		ret = -EINVAL;
 		fprintf(stderr, "peer: unknown mode %s\n", mode);
 	}
+	/* An owner on another host waits for this (it cannot wait for our exit). */
+	if (env_on("RZB_REMOTE_OWNER") && strcmp(mode, "pp") != 0)
+		rz_peer_send_msg(p, ret == 0 ? "done" : "fail", 4);
 	rz_peer_close(p);
 	if (buf != NULL)
 		rz_rdma_deregister_mem(&mem);
@@ -2015,6 +2045,7 @@ owner_main(int argc, char **argv)
 	struct rz_rdma_desc d;
 	struct rz_rdma_mem mem;
 	pid_t pid = -1;
+	bool remote = false;
 	int ret, st = 0;
 
 	tsc_calibrate();
@@ -2034,24 +2065,30 @@ owner_main(int argc, char **argv)
 		ret = owner_mw_floor(argc - 2, argv + 2);
 		goto out;
 	}
-	lst = rz_peer_listen(bench_ip(), 0);
+	remote = env_on("RZB_REMOTE_PEER");
+	lst = rz_peer_listen(bench_ip(), getenv("RZB_PORT") != NULL ?
+			(uint16_t)atoi(getenv("RZB_PORT")) : 0);
 	if (lst == NULL) {
 		fprintf(stderr, "rz_peer_listen(%s): %s\n", bench_ip(), strerror(rte_errno));
 		ret = -rte_errno;
 		goto out;
 	}
-	if (strcmp(mode, "grant") == 0) {
+	if (remote) {
+		/* The peer is started on the other host (perf/rdma/wire.sh). */
+		printf("rzlisten %s %u\n", bench_ip(), rz_peer_listener_port(lst));
+		fflush(stdout);
+	} else if (strcmp(mode, "grant") == 0) {
 		char *pargs[] = { (char *)(uintptr_t)"sink" };
 
 		pid = spawn_peer(pargs, 1, rz_peer_listener_port(lst));
 	} else {
 		pid = spawn_peer(argv + 1, argc - 1, rz_peer_listener_port(lst));
 	}
-	if (pid < 0) {
+	if (pid < 0 && !remote) {
 		ret = -ECHILD;
 		goto out;
 	}
-	p = rz_peer_accept(lst, TMO_MS);
+	p = rz_peer_accept(lst, remote ? 10 * TMO_MS : TMO_MS);
 	if (p == NULL) {
 		fprintf(stderr, "rz_peer_accept: %s\n", strerror(rte_errno));
 		ret = -rte_errno;
@@ -2072,7 +2109,15 @@ owner_main(int argc, char **argv)
 			strcmp(mode, "cg") == 0) {
 		r = new_region(REGION_SZ);
 		ret = r == NULL ? -ENOMEM : rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d);
-		/* The owner is passive while the peer works (as perftest's server is). */
+		/* The owner is passive while the peer works (as perftest's server is). A peer
+		 * on another host says when it is done (a loss-ridden run takes minutes). */
+		if (ret == 0 && remote) {
+			char msg[64];
+			int n = rz_peer_recv_msg(p, msg, 30 * 60 * 1000);
+
+			if (n != 4 || memcmp(msg, "done", 4) != 0)
+				ret = n < 0 ? n : -EIO;
+		}
 	} else {
 		ret = -EINVAL;
 	}
