@@ -315,13 +315,40 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	return 0;
 }
 
+/* Post the chain @wr of @n work requests charged in @a with one doorbell, and commit the
+ * accounting of what the device took: @n, or the first ones only (the count), or nothing
+ * (-ENOBUFS if the send queue was full, else the device's error). */
+static inline int
+post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n, struct sig_acct *a)
+{
+	struct ibv_send_wr *bad = NULL;
+	unsigned int i, posted;
+	int ret;
+
+	ret = ibv_post_send(p->qp, wr, &bad);
+	if (likely(ret == 0)) {
+		acct_commit(p, a);
+		return (int)n;
+	}
+	/* The device took the first @posted only: charge those. */
+	posted = (unsigned int)(bad - wr);
+	acct_begin(p, a);
+	for (i = 0; i < posted; i++)
+		acct_charge(p, a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
+	acct_commit(p, a);
+	ret = rdma_errno(ret);
+	if (posted > 0)
+		return (int)posted;	/* the rest was refused by the device */
+	return ret == -ENOMEM ? -ENOBUFS : ret;
+}
+
 int
 rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n)
 {
-	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX], *bad = NULL;
+	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX];
 	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
-	unsigned int i, posted;
 	struct sig_acct a;
+	unsigned int i;
 	int ret;
 
 	if (p == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX)
@@ -344,31 +371,14 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 		wr[i].next = &wr[i + 1];
 	}
 	wr[n - 1].next = NULL;
-	/* One doorbell for the chain; one accounting update for the burst. */
-	ret = ibv_post_send(p->qp, wr, &bad);
-	if (likely(ret == 0)) {
-		acct_commit(p, &a);
-		return (int)n;
-	}
-	/* The device took the first @posted only: charge those. */
-	posted = (unsigned int)(bad - wr);
-	acct_begin(p, &a);
-	for (i = 0; i < posted; i++)
-		acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
-	acct_commit(p, &a);
-	ret = rdma_errno(ret);
-	if (posted > 0)
-		return (int)posted;	/* the rest was refused by the device */
-	return ret == -ENOMEM ? -ENOBUFS : ret;
+	return post_chain(p, wr, n, &a);
 }
 
 int
 remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 {
-	struct ibv_send_wr *bad = NULL;
-	unsigned int i, posted;
 	struct sig_acct a;
-	int ret;
+	unsigned int i;
 
 	if (unlikely(!p->connected || p->qp_failed))
 		return -ENOTCONN;
@@ -376,20 +386,7 @@ remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 	for (i = 0; i < n; i++)
 		if (unlikely(acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
 			return -ENOBUFS;
-	ret = ibv_post_send(p->qp, wr, &bad);
-	if (likely(ret == 0)) {
-		acct_commit(p, &a);
-		return (int)n;
-	}
-	posted = (unsigned int)(bad - wr);
-	acct_begin(p, &a);
-	for (i = 0; i < posted; i++)
-		acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
-	acct_commit(p, &a);
-	ret = rdma_errno(ret);
-	if (posted > 0)
-		return (int)posted;
-	return ret == -ENOMEM ? -ENOBUFS : ret;
+	return post_chain(p, wr, n, &a);
 }
 
 /* A completion of the user's is handed out: free the send-queue slots it retires. */

@@ -334,6 +334,15 @@ peer_rebind(struct rz_peer *p, const char *ip, const char *port, struct rz_rdma_
 #define UNSIG_OPS	1000
 #define UNSIG_EVERY	50
 #define UNSIG_CHUNK	64
+#define BURST_OPS	16	/* one burst of "unsig" (rz_remote_post_burst()) */
+#define BURST_CHUNK	1024
+#define BURST_OFF	65536	/* past the unsignaled run's bytes */
+
+static inline uint8_t
+burst_byte(int k)
+{
+	return (uint8_t)(0xa0 + k);
+}
 
 static uint8_t
 unsig_byte(int i)
@@ -344,6 +353,72 @@ unsig_byte(int i)
 /* "unsig": UNSIG_OPS writes of UNSIG_CHUNK bytes, only every UNSIG_EVERY-th signaled; exactly
  * the signaled ones complete, in order, and then every slot is free again (a sync call works).
  * Then the run limit, and an unknown flag. */
+/* Bursts (rz_remote_post_burst()), after the unsignaled run: BURST_OPS writes of BURST_CHUNK
+ * bytes at BURST_OFF with one doorbell, the last signaled: one completion, the bytes land (the
+ * owner checks them: burst_byte()). Bad bursts are refused whole: nothing in flight after them
+ * (a synchronous call goes through). The unsignaled limit holds across bursts. */
+static int
+peer_unsig_burst(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf,
+		const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op ops[RZ_REMOTE_BURST_MAX + 1];
+	struct rz_remote_cqe cqe[4];
+	int k, n, ret;
+
+	for (k = 0; k < (int)RTE_DIM(ops); k++) {
+		ops[k] = (struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE, .local = mem,
+			.local_off = BURST_OFF + (size_t)(k % BURST_OPS) * BURST_CHUNK,
+			.remote = d, .remote_off = BURST_OFF + (uint64_t)(k % BURST_OPS) *
+			BURST_CHUNK, .len = BURST_CHUNK, .wr_id = 7000 + (uint64_t)k,
+			.flags = RZ_REMOTE_F_UNSIGNALED };
+		memset(buf + ops[k].local_off, burst_byte(k % BURST_OPS), BURST_CHUNK);
+	}
+	if ((ret = rz_remote_post_burst(p, ops, 0)) != -EINVAL ||
+			(ret = rz_remote_post_burst(p, ops, RZ_REMOTE_BURST_MAX + 1)) != -EINVAL)
+		PFAIL("burst: empty or oversized burst: %d, want -EINVAL", ret);
+	ops[5].flags = 2;	/* unknown flag in the middle */
+	if ((ret = rz_remote_post_burst(p, ops, BURST_OPS)) != -EINVAL)
+		PFAIL("burst: a bad operation inside: %d, want -EINVAL", ret);
+	ops[5].flags = RZ_REMOTE_F_UNSIGNALED;
+	ops[7].remote_off = d->length;	/* past the window */
+	if ((ret = rz_remote_post_burst(p, ops, BURST_OPS)) != -ERANGE)
+		PFAIL("burst: an operation past the window: %d, want -ERANGE", ret);
+	ops[7].remote_off = BURST_OFF + 7 * BURST_CHUNK;
+	if ((ret = rz_remote_read(p, mem, PEER_BUF / 2, d, 0, 8)) != 0)
+		PFAIL("burst: refused bursts left something in flight: %s", strerror(-ret));
+	ops[BURST_OPS - 1].flags = 0;
+	if ((ret = rz_remote_post_burst(p, ops, BURST_OPS)) != BURST_OPS)
+		PFAIL("burst: %d posted, want %d", ret, BURST_OPS);
+	do
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+	while (n == 0);
+	if (n != 1 || cqe[0].wr_id != 7000 + BURST_OPS - 1 || cqe[0].status != 0)
+		PFAIL("burst: %d completions, first wr_id %" PRIu64 " status %d", n, cqe[0].wr_id,
+				cqe[0].status);
+	/* The unsignaled limit across bursts: 2 x 32 unsignaled, then one more is refused. */
+	ops[BURST_OPS - 1].flags = RZ_REMOTE_F_UNSIGNALED;
+	for (k = 0; k < RZ_REMOTE_UNSIGNALED_MAX / RZ_REMOTE_BURST_MAX; k++)
+		if ((ret = rz_remote_post_burst(p, ops, RZ_REMOTE_BURST_MAX)) !=
+				RZ_REMOTE_BURST_MAX)
+			PFAIL("burst: unsignaled burst %d: %d", k, ret);
+	if ((ret = rz_remote_post_burst(p, ops, 1)) != -ENOBUFS)
+		PFAIL("burst: one past the unsignaled limit: %d, want -ENOBUFS", ret);
+	ops[0].flags = 0;
+	if ((ret = rz_remote_post_burst(p, ops, 1)) != 1)
+		PFAIL("burst: the signaled one: %d", ret);
+	do
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+	while (n == 0);
+	if (n != 1 || cqe[0].wr_id != 7000 || cqe[0].status != 0)
+		PFAIL("burst: after the limit: %d completions, first %" PRIu64, n, cqe[0].wr_id);
+	if ((ret = rz_remote_read(p, mem, PEER_BUF / 2, d, BURST_OFF,
+			(size_t)BURST_OPS * BURST_CHUNK)) != 0 ||
+			memcmp(buf + PEER_BUF / 2, buf + BURST_OFF,
+			(size_t)BURST_OPS * BURST_CHUNK) != 0)
+		PFAIL("burst: read back: %d, or the bytes differ", ret);
+	return 0;
+}
+
 static int
 peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struct rz_rdma_desc *d)
 {
@@ -416,8 +491,12 @@ peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struc
 		PFAIL("unsig: after the run: %d completions, first %" PRIu64, n, cqe[0].wr_id);
 	if ((ret = rz_remote_read(p, mem, 0, d, 0, 8)) != 0)
 		PFAIL("unsig: sync call after the run retired: %s", strerror(-ret));
+	ret = peer_unsig_burst(p, mem, buf, d);
+	if (ret != 0)
+		return ret;
 	fprintf(stderr, "peer: %d writes, 1 in %d signaled: %d completions, in order; run limit "
-			"%d\n", UNSIG_OPS, UNSIG_EVERY, ncqe, RZ_REMOTE_UNSIGNALED_MAX);
+			"%d; bursts: one doorbell of %d, bad bursts refused whole\n", UNSIG_OPS,
+			UNSIG_EVERY, ncqe, RZ_REMOTE_UNSIGNALED_MAX, BURST_OPS);
 	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
 		PFAIL("unsig: handshake");
 	return 0;
@@ -2161,6 +2240,9 @@ test_unsignaled(void)
 	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
 	for (i = 0; i < UNSIG_OPS * UNSIG_CHUNK; i++)
 		bad += va[i] != unsig_byte(i / UNSIG_CHUNK);
+	CU_ASSERT_EQUAL(bad, 0);
+	for (i = 0; i < BURST_OPS * BURST_CHUNK; i++)
+		bad += va[BURST_OFF + i] != burst_byte(i / BURST_CHUNK);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
