@@ -15,8 +15,9 @@
 #   4. build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and
 #      -Dfault_injection=true, then the unit, mp and rdma suites;
 #   4b. build-tsan/ with clang and ThreadSanitizer (-Db_sanitize=thread), then the
-#      unit and mp suites, with devtools/tsan.supp (suppressions for DPDK itself
-#      only, each explained there);
+#      unit and mp suites and the rdma stress test (suite rdma-stress, in the VM),
+#      with devtools/tsan.supp (suppressions for DPDK itself only, each explained
+#      there);
 #   5. build-fuzz/ with clang, then the libFuzzer targets (suite fuzz, a short run
 #      of each from tests/fuzz/seeds/) on the parsers of the capability descriptor
 #      (fuzz_desc), the IPC message (fuzz_mp_msg), the rdma_cm hello (fuzz_hello),
@@ -233,12 +234,13 @@ elif build asan "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false -D
     run_tests asan "$ASAN_BUILD" --timeout-multiplier 3 "${SEL_ARGS[@]}"
 fi
 
-# ThreadSanitizer (clang): the unit and mp suites asked for. Not the rdma suite: it runs in the
-# Soft-RoCE VM under TCG, where the 5-15x of TSan on top would not fit the CI's time.
+# ThreadSanitizer (clang): the unit and mp suites asked for, and from the rdma suite the
+# concurrency stress test (suite rdma-stress: 20 s in the Soft-RoCE VM; the whole rdma suite
+# under TCG with TSan's 5-15x on top would not fit the CI's time).
 if [ "${RZ_SKIP_TSAN:-0}" = 1 ]; then
     rz_say test "tsan: skipped (RZ_SKIP_TSAN=1)"
     rm -f "$TSAN_BUILD/meson-logs/testlog.json"
-elif ! keep_suites "unit mp" "$@"; then
+elif ! keep_suites "unit mp rdma-stress" "$@"; then
     rm -f "$TSAN_BUILD/meson-logs/testlog.json"
 elif CC=clang build tsan "$TSAN_BUILD" -Db_sanitize=thread -Db_lundef=false -Dperf=false \
         -Dtests=true -Dwerror=true; then

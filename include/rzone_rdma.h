@@ -38,8 +38,9 @@
  *   rz_rdma_region_lkey(), rz_rdma_dump(), rz_rdma_region_owner(), rz_rdma_import_status(),
  *   rz_rdma_grant_count(), rz_rdma_desc_pack(), rz_peer_listen(), rz_peer_listener_port(),
  *   rz_peer_lookup(), rz_peer_id(), rz_peer_identity(), rz_peer_pid(),
- *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(), rz_peer_max_sge().
- *   The local calls of
+ *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(), rz_peer_max_sge(),
+ *   rz_rdma_set_keepalive_ms(), rz_rdma_keepalive_ms(), rz_rdma_set_peer_down_handler(),
+ *   rz_peer_down_reason(), rz_peer_liveness_bound_ms(). The local calls of
  *   rzone.h (rz_region_map() of a process, capabilities, telemetry) never wait for a peer
  *   either.
  * - Control calls for a peer, from any thread, concurrently with each other and with other
@@ -57,9 +58,10 @@
  *   the one in progress.
  * - The data path of a peer (rz_remote_read(), rz_remote_write(), rz_remote_fetch_add(),
  *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_poll()): one
- *   thread at a time per peer connection, concurrently with any control call. It takes no
- *   lock but the peer's CQ poll lock (held for one non-blocking poll, shared with the control
- *   calls' pollers of that peer only), allocates nothing, copies no payload. N lcores to one
+ *   thread at a time per peer connection, concurrently with any control call. It waits for
+ *   no lock (it polls the peer's CQ only if no control call of that peer polls it at that
+ *   moment, a try-lock, and otherwise takes what that call stashed for it, lock-free),
+ *   allocates nothing, copies no payload. N lcores to one
  *   remote process: one connection each (rz_peer_connect() N times; each its own RC QP and
  *   CQs, a data channel; the remote grants on each the windows its lcore uses: a type-2
  *   window is bound to one QP). A synchronous call returns within rz_peer_sync_timeout_ms()
@@ -667,12 +669,13 @@ int rz_peer_sync_timeout_ms(const struct rz_peer *p);
 
 /**
  * Is the peer connected? Reads pending connection events without blocking; a disconnected
- * peer's grants are revoked here.
+ * peer's grants are revoked here. A peer declared dead by its keepalive (rz_rdma_progress(),
+ * liveness) is disconnected; rz_peer_down_reason() tells why.
  *
  * @param p
  *   Peer.
  * @return
- *   1 connected, 0 disconnected, -EINVAL (NULL peer).
+ *   1 connected, 0 disconnected or declared dead, -EINVAL (NULL peer).
  *
  * @ingroup rzone_rdma_peers
  */
@@ -680,7 +683,28 @@ int rz_peer_connected(struct rz_peer *p);
 
 /**
  * Housekeeping: read every peer's connection events (revoking the grants of peers that went
- * away) and revoke expired grants. Call it regularly (e.g. from a control thread).
+ * away), keep every peer's liveness (below), revoke expired grants, then call the peer down
+ * handler (rz_rdma_set_peer_down_handler()) for each peer that went down since the last call.
+ * Call it regularly (e.g. from a control thread, every 100 ms or so).
+ *
+ * Liveness: an RC connection notices nothing on its own while it sends nothing, so a peer whose
+ * host powered off would stay "connected" for ever on an idle side. Every keepalive interval
+ * (rz_rdma_set_keepalive_ms(), default 1000 ms) this call posts, on each connected peer's QP, a
+ * zero-length RDMA WRITE (no rkey, no data, nothing for the other side's application to do; at
+ * most one in flight per peer, posted and reaped without waiting). The other side's device
+ * acknowledges it; if it does not within the QP's retries (retry count 6 x the local ACK
+ * timeout), the write completes in error, the peer is declared dead: rz_peer_connected() and
+ * rz_peer_down_reason() say so (-ETIMEDOUT), its connection is disconnected (every work
+ * request still queued on it fails at once), its grants are revoked (audit cause
+ * "peer-dead"), and the down handler is called. A keepalive that fails because the QP went
+ * into error for another reason (a failed data operation) marks the peer down as well
+ * (-ENOTCONN). Bound, from the other host's death to its detection:
+ * rz_peer_liveness_bound_ms() = the keepalive interval + rz_peer_sync_timeout_ms() (the
+ * transport's retries + 1 s), plus one period of your calls to this function.
+ *
+ * No wait for any peer: the RDMA lock is held for the walk, never across a wait (the keepalive
+ * is posted and its completion taken by whichever thread polls the peer's send CQ, as any of
+ * rzone's own work requests: the data path is not disturbed).
  *
  * @return
  *   The number of grants revoked, or -ENODEV.
@@ -688,6 +712,93 @@ int rz_peer_connected(struct rz_peer *p);
  * @ingroup rzone_rdma_device
  */
 int rz_rdma_progress(void);
+
+/**
+ * Set the keepalive interval of every peer (rz_rdma_progress(), liveness). The environment
+ * variable RZ_RDMA_KEEPALIVE_MS (decimal, 0 to 3600000), read by rz_rdma_init(), sets it too;
+ * this call overrides it. Takes effect at each peer's next keepalive. Thread-safe, no wait.
+ *
+ * @param ms
+ *   Interval in milliseconds, 0 to 3600000; 0: no keepalive (an idle peer whose host is gone
+ *   is then noticed only when this side sends something). Default 1000.
+ * @return
+ *   0, or -EINVAL (@p ms above 3600000; nothing changed).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_rdma_set_keepalive_ms(uint32_t ms);
+
+/**
+ * The keepalive interval in force (rz_rdma_set_keepalive_ms(), RZ_RDMA_KEEPALIVE_MS).
+ * Thread-safe, no wait.
+ *
+ * @return
+ *   Milliseconds (0: keepalive off).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+uint32_t rz_rdma_keepalive_ms(void);
+
+/**
+ * A peer went down (see rz_rdma_set_peer_down_handler()).
+ *
+ * @param peer_id
+ *   Its peer id (rz_peer_id()); the handle stays valid until the application closes it.
+ * @param identity
+ *   Its identity (rz_peer_identity()).
+ * @param reason
+ *   rz_peer_down_reason(): -ETIMEDOUT or -ENOTCONN.
+ * @param arg
+ *   The handler's argument.
+ */
+typedef void (*rz_peer_down_fn)(pid_t peer_id, uint64_t identity, int reason, void *arg);
+
+/**
+ * Be told when a peer goes down: its keepalive got no answer (its host is gone or unreachable)
+ * or it disconnected. Called by rz_rdma_progress(), in its thread, without any of rzone's locks
+ * held, once per peer, after the peer's grants were revoked; the handler may call anything
+ * (rz_peer_close() of that peer included). Thread-safe, no wait.
+ *
+ * @param fn
+ *   Handler, or NULL: none.
+ * @param arg
+ *   Its argument.
+ * @return
+ *   0.
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_rdma_set_peer_down_handler(rz_peer_down_fn fn, void *arg);
+
+/**
+ * Why a peer is down. Reads pending connection events without blocking (as
+ * rz_peer_connected()).
+ *
+ * @param p
+ *   Peer.
+ * @return
+ *   0 (connected); -ETIMEDOUT (it stopped answering: a keepalive or another work request got no
+ *   acknowledgement within the transport's retries; its host is gone or unreachable);
+ *   -ENOTCONN (it disconnected or was disconnected, or its QP went into error after a failed
+ *   operation); -EINVAL (NULL peer).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_peer_down_reason(struct rz_peer *p);
+
+/**
+ * The liveness bound of a peer: within how long after its host powers off this side notices
+ * (rz_rdma_progress() called regularly): the keepalive interval + rz_peer_sync_timeout_ms().
+ * With keepalive off, the bound applies only while this side sends. Thread-safe, no wait.
+ *
+ * @param p
+ *   Peer.
+ * @return
+ *   Milliseconds, or -EINVAL (NULL peer).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_peer_liveness_bound_ms(const struct rz_peer *p);
 
 /**
  * Grant @p p access to a region or a sub-range: bind a type-2 memory window on the peer's QP

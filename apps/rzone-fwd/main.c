@@ -199,6 +199,7 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char stage_name[32];
 	uint64_t v;
 	char *colon;
 	int c;
@@ -223,11 +224,10 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		case OPT_STAGE:
 			/* optarg stays as it is: the secondary gets the same arguments. */
 			colon = strchr(optarg, ':');
-			o->stage = colon == NULL ? optarg : strndup(optarg,
-					(size_t)(colon - optarg));
+			snprintf(stage_name, sizeof(stage_name), "%.*s", colon == NULL ?
+					(int)strlen(optarg) : (int)(colon - optarg), optarg);
+			o->stage = stage_name;
 			o->stage_args = colon == NULL ? "" : colon + 1;
-			if (o->stage == NULL)
-				return -1;
 			break;
 		case OPT_BURST:
 			if (parse_uint(optarg, FWD_MAX_BURST, &v) < 0 || v == 0)

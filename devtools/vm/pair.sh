@@ -10,18 +10,28 @@
 #
 #   CMD_A, CMD_B  shell command lines (run by bash -c in the guest, in the caller's working
 #                 directory): CMD_A on host A = 10.0.2.15, CMD_B on host B = 10.0.2.16. Each
-#                 sees RZ_WIRE_SELF (its address) and RZ_WIRE_OTHER (the other's).
+#                 sees RZ_WIRE_SELF (its address), RZ_WIRE_OTHER (the other's) and
+#                 RZ_PAIR_DIR (a directory of the host both guests see).
 #   --timeout S   both guests are killed after S seconds (default $RZ_VM_TIMEOUT or 900)
 #   --mem MB      memory of each guest (default 1536; RZ_VM_HUGEPAGES defaults to 256)
 #   --grace S     once one command has failed, how long the other may still run before its
 #                 guest is killed (default 20)
 #
-# Output: every line of A's stdout/stderr is printed as "[A] ..." on stdout/stderr, B's as
-# "[B] ...". At the end: "rzone-pair: A exited X, B exited Y".
+# Power-off on purpose (a host losing power mid-test): a command creates
+# $RZ_PAIR_DIR/poweroff-A or $RZ_PAIR_DIR/poweroff-B; that guest's QEMU is killed with SIGKILL
+# within 0.1 s (run.sh --power-file), $RZ_PAIR_DIR/poweroff-X.done then holds the host's time
+# of it, and the guest counts as "powered off as asked", not as a failure. A guest that dies
+# unasked still fails (125).
 #
-# Exit status: 0 if both commands exited 0; 125 if a guest could not start (the reason is
-# printed by run.sh as "rzone-vm: ..."); 124 if the timeout passed; else the status of the
-# first command that failed. A guest is always torn down when its pair fails or times out.
+# Output: every line of A's stdout/stderr is printed as "[A] ..." on stdout/stderr, B's as
+# "[B] ...". At the end: "rzone-pair: A exited X, B exited Y" ("powered off as asked" for X
+# or Y where that was asked).
+#
+# Exit status: 0 if both commands exited 0, or one did and the other's guest was powered off
+# as asked; 125 if a guest could not start (the reason is printed by run.sh as
+# "rzone-vm: ...") or died unasked; 124 if the timeout passed; else the status of the first
+# command that failed (1 if both guests were powered off: no verdict). A guest is always torn
+# down when its pair fails or times out.
 
 set -euo pipefail
 
@@ -89,8 +99,9 @@ guest() {
     local name=$1 ip=$2 wire=$3 other=$4 cmd=$5
     (
         rc=0
-        RZ_WIRE_SELF=$ip RZ_WIRE_OTHER=$other "$HERE/run.sh" --timeout "$timeout_s" \
-            --mem "$mem" --smp 1 --ip "$ip" --wire "$wire" -- bash -c "$cmd" \
+        RZ_WIRE_SELF=$ip RZ_WIRE_OTHER=$other RZ_PAIR_DIR=$dir "$HERE/run.sh" \
+            --timeout "$timeout_s" --mem "$mem" --smp 1 --ip "$ip" --wire "$wire" \
+            --power-file "$dir/poweroff-$name" -- bash -c "$cmd" \
             > >(sed -u "s/^/[$name] /") 2> >(sed -u "s/^/[$name] /" >&2) || rc=$?
         echo "$rc" > "$dir/$name.rc"
     ) &
@@ -103,6 +114,11 @@ guest A 10.0.2.15 "listen:$port" 10.0.2.16 "$1"
 sleep 2
 guest B 10.0.2.16 "connect:$port" 10.0.2.15 "$2"
 
+# powered_off NAME: was NAME's guest powered off as asked (run.sh's 120 and the marker)?
+powered_off() {
+    [ "$(cat "$dir/$1.rc" 2>/dev/null)" = 120 ] && [ -f "$dir/poweroff-$1.done" ]
+}
+
 # Wait for both; once one failed, the other gets --grace seconds.
 failed_at=
 first_fail=
@@ -112,7 +128,7 @@ while :; do
         [ -f "$dir/$n.rc" ] || continue
         done_n=$((done_n + 1))
         rc=$(cat "$dir/$n.rc")
-        if [ "$rc" -ne 0 ] && [ -z "$first_fail" ]; then
+        if [ "$rc" -ne 0 ] && ! powered_off "$n" && [ -z "$first_fail" ]; then
             first_fail=$n
             failed_at=$SECONDS
         fi
@@ -133,7 +149,17 @@ while { [ ! -f "$dir/A.rc" ] || [ ! -f "$dir/B.rc" ]; } && [ $((SECONDS - cleanu
 done
 rc_a=$(cat "$dir/A.rc" 2>/dev/null || echo 124)
 rc_b=$(cat "$dir/B.rc" 2>/dev/null || echo 124)
-say "A exited $rc_a, B exited $rc_b ($((SECONDS - start)) s)"
+what_a="exited $rc_a"
+what_b="exited $rc_b"
+off_a=0
+off_b=0
+if powered_off A; then what_a="powered off as asked"; off_a=1; rc_a=0; fi
+if powered_off B; then what_b="powered off as asked"; off_b=1; rc_b=0; fi
+say "A $what_a, B $what_b ($((SECONDS - start)) s)"
+if [ "$off_a" -eq 1 ] && [ "$off_b" -eq 1 ]; then
+    say "both guests were powered off: no command gave a verdict"
+    exit 1
+fi
 if [ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]; then
     exit 0
 fi

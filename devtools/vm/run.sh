@@ -20,6 +20,11 @@
 #                host's loopback, port PORT): one guest listens, the other connects
 #                (devtools/vm/pair.sh starts both). Default: an isolated user-mode
 #                network (nothing leaves the VM).
+#   --power-file PATH
+#                power the guest off when PATH appears (a host path; the guest sees it
+#                too, over 9p): QEMU is killed with SIGKILL within 0.1 s (no shutdown,
+#                no flush: a host losing power), PATH.done gets the host's time of it
+#                (seconds since the epoch), and run.sh exits 120
 #
 # Environment:
 #   RZ_VM_HUGEPAGES  2 MiB hugepages reserved in the guest (default 512)
@@ -38,9 +43,10 @@
 # in RZ_VM_PASSENV; TERM=dumb.  CMD's stdin is /dev/null; its stdout and
 # stderr are serial ports in the guest, streamed to run.sh's stdout/stderr.
 #
-# Exit status: CMD's exit status; 124 if the timeout passed; 125 if the lane
-# could not start (boot, module, 9p, rxe failure: reason printed as
-# "rzone-vm: ..."); 128+N if run.sh was killed by signal N.
+# Exit status: CMD's exit status; 120 if the guest was powered off as asked
+# (--power-file); 124 if the timeout passed; 125 if the lane could not start
+# (boot, module, 9p, rxe failure: reason printed as "rzone-vm: ...") or the
+# guest died unasked; 128+N if run.sh was killed by signal N.
 #
 # Guest filesystem: / /tmp /work ... are the host's (9p); /proc /sys /dev
 # /dev/pts /dev/shm are the guest's; /dev/hugepages is the guest's hugetlbfs;
@@ -64,6 +70,7 @@ smp=${RZ_VM_SMP:-2}
 hugepages=${RZ_VM_HUGEPAGES:-512}
 ip=10.0.2.15
 wire=
+power_file=
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -77,6 +84,8 @@ while [ $# -gt 0 ]; do
         --ip=*) ip=${1#*=}; shift ;;
         --wire) [ $# -ge 2 ] || usage; wire=$2; shift 2 ;;
         --wire=*) wire=${1#*=}; shift ;;
+        --power-file) [ $# -ge 2 ] || usage; power_file=$2; shift 2 ;;
+        --power-file=*) power_file=${1#*=}; shift ;;
         -h|--help) usage 0 ;;
         --) shift; break ;;
         -*) say "unknown option $1"; usage ;;
@@ -206,8 +215,23 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -netdev "$netdev" -device virtio-net-pci,netdev=n0,mac="$mac",romfile= \
     </dev/null >"$rd/qemu.log" 2>&1 &
 qpid=$!
+# A power-off on request: QEMU (the child of timeout) killed at once.
+if [ -n "$power_file" ]; then
+    (
+        while kill -0 "$qpid" 2>/dev/null; do
+            if [ -e "$power_file" ]; then
+                pkill -KILL -P "$qpid" 2>/dev/null || true
+                date +%s.%N > "$power_file.done"
+                exit 0
+            fi
+            sleep 0.1
+        done
+    ) &
+    readers+=("$!")
+fi
 qrc=0
-wait "$qpid" || qrc=$?
+# (2>/dev/null: no "Killed" line from bash for a power-off on request)
+wait "$qpid" 2>/dev/null || qrc=$?
 qpid=
 
 # Let the readers finish: open each FIFO once for writing (never blocks with
@@ -247,6 +271,11 @@ if grep -qE 'BUG:|WARNING:|Oops|Call Trace|general protection|Kernel panic|soft 
     say "the guest kernel reported problems:"
     tr -d '\r' < "$rd/console.log" | grep -v '^rzone-vm: stage:' | tail -n 60 | sed 's/^/  | /' >&2
     console_shown=1
+fi
+
+if [ -n "$power_file" ] && [ -f "$power_file.done" ]; then
+    say "powered off as asked ($power_file)"
+    exit 120
 fi
 
 status=

@@ -51,6 +51,7 @@ static const char *const cause_names[AUDIT_CAUSE_MAX] = {
 	[AUDIT_CAUSE_TRANSFER] = "transfer",
 	[AUDIT_CAUSE_OWNER_LEFT] = "owner-left",
 	[AUDIT_CAUSE_CAPABILITY] = "capability",
+	[AUDIT_CAUSE_PEER_DEAD] = "peer-dead",
 };
 
 const char *

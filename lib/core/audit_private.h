@@ -64,6 +64,7 @@ enum audit_cause {
 	AUDIT_CAUSE_TRANSFER,		/* its region changed owner */
 	AUDIT_CAUSE_OWNER_LEFT,		/* the owner left or died */
 	AUDIT_CAUSE_CAPABILITY,		/* a Move capability was used */
+	AUDIT_CAUSE_PEER_DEAD,		/* the peer stopped answering (keepalive) */
 	AUDIT_CAUSE_MAX
 };
 

@@ -517,9 +517,15 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 static int
 lkey_miss(uint64_t region_id, uint32_t *lkey)
 {
-	struct lkey_entry *e = &lkeys[region_id & RZ_SLOT_MASK];
+	struct lkey_entry *e;
 	uint32_t k;
 	int ret;
+
+	if ((region_id & RZ_SLOT_MASK) >= RZ_MAX_REGIONS) {
+		RZ_LOG(ERR, "pool names region 0x%" PRIx64 ": no such slot", region_id);
+		return -EINVAL;
+	}
+	e = &lkeys[region_id & RZ_SLOT_MASK];
 
 	if (lkey_resolver == NULL) {
 		RZ_LOG(ERR, "no local key: rzone was built without RDMA");
@@ -556,6 +562,9 @@ rz_mbuf_lkey(const struct rte_mbuf *m, uint32_t *lkey)
 	if (unlikely(pp == NULL))
 		return -EINVAL;
 	id = pp->region_id;
+	/* The id is in shared memory any process can write: bound it before indexing. */
+	if (unlikely((id & RZ_SLOT_MASK) >= RZ_MAX_REGIONS))
+		return -EINVAL;
 	e = &lkeys[id & RZ_SLOT_MASK];
 	if (likely(__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == id)) {
 		k = __atomic_load_n(&e->lkey, __ATOMIC_RELAXED);

@@ -7,7 +7,7 @@
  * and a receive CQ, its own event channel (non-blocking, so that disconnects are noticed by
  * polling), and an identity exchanged in the connection's private data (struct hello). Also
  * the peer table (peer ids), the connection events that take a gone peer's grants, and
- * rz_rdma_progress().
+ * rz_rdma_progress() (which also keeps the peers' liveness, liveness.c).
  */
 
 #include <arpa/inet.h>
@@ -485,8 +485,12 @@ peer_set_sync_timeout(struct rz_peer *p)
 	uint64_t us;
 
 	memset(&a, 0, sizeof(a));
-	if (ibv_query_qp(p->qp, &a, IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT, &ia) != 0 ||
-			a.timeout == 0 || a.timeout > 31) {
+	a.retry_cnt = 7;
+	if (ibv_query_qp(p->qp, &a, IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT, &ia) != 0)
+		a.timeout = 0;
+	/* The QP's retry count is the connecting side's (the CM request carries it). */
+	p->retry_cnt = a.retry_cnt;
+	if (a.timeout == 0 || a.timeout > 31) {
 		p->sync_timeout_ms = RZ_SYNC_DEFAULT_MS;
 		return;
 	}
@@ -504,6 +508,7 @@ peer_established(struct rz_peer *p, const struct hello *theirs)
 	peer_set_sync_timeout(p);
 	p->remote_id = theirs->id;
 	p->remote_pid = (int32_t)theirs->pid;
+	peer_liveness_start(p);
 	p->connected = 1;
 	rdma_lock();
 	ret = peer_add_locked(p);
@@ -695,6 +700,8 @@ peer_events_locked(struct rz_peer *p)
 			if (p->connected)
 				RZ_LOG(INFO, "peer 0x%016" PRIx64 " (pid %d): %s", p->remote_id,
 						p->remote_pid, rdma_event_str(t));
+			if (p->down_reason == 0)
+				p->down_reason = -ENOTCONN;
 			p->connected = 0;
 		}
 	}
@@ -786,6 +793,7 @@ int
 rz_rdma_progress(void)
 {
 	struct rz_peer *p;
+	uint64_t now;
 	int n = 0;
 
 	rdma_lock();
@@ -795,14 +803,17 @@ rz_rdma_progress(void)
 	}
 	/* A gone peer's grants go without waiting (its QP is down: windows are freed), so the
 	 * lock is kept for this walk; expiries release it while each invalidation completes. */
+	now = mono_time_ns();
 	TAILQ_FOREACH(p, &rdma_state.peers, next) {
 		uint32_t before = p->ngrants;
 
+		peer_liveness_locked(p, now);	/* no wait */
 		peer_events_locked(p);
 		n += (int)(before - p->ngrants);
 	}
 	n += grant_expire_locked(mono_time_ns());
 	rdma_unlock();
+	liveness_report();
 	return n;
 }
 

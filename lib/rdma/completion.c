@@ -39,7 +39,7 @@ peer_slot_get(struct rz_peer *p, uint64_t *wr_id)
 			continue;
 		seq = __atomic_add_fetch(&p->seq, 1, __ATOMIC_RELAXED);
 		*wr_id = RZ_WRID_INTERNAL | ((seq << 6) & ~RZ_WRID_INTERNAL) | (uint64_t)i;
-		p->slots[i].done = 0;
+		__atomic_store_n(&p->slots[i].done, 0, __ATOMIC_RELAXED);
 		/* Published before the work request is posted (the post is a release). */
 		__atomic_store_n(&p->slots[i].wr_id, *wr_id, __ATOMIC_RELEASE);
 		return 0;
@@ -57,7 +57,7 @@ peer_slot_put(struct rz_peer *p, uint64_t wr_id)
 	 * finish before the slot can be reused. */
 	if (!__atomic_compare_exchange_n(&s->wr_id, &expected, 0, false, __ATOMIC_ACQ_REL,
 			__ATOMIC_ACQUIRE))
-		while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) != wr_id)
 			rte_pause();
 	__atomic_fetch_and(&p->slots_used, ~(UINT64_C(1) << i), __ATOMIC_RELEASE);
 }
@@ -74,7 +74,7 @@ peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc)
 			__ATOMIC_RELAXED))
 		return;
 	s->wc = *wc;
-	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->done, wc->wr_id, __ATOMIC_RELEASE);
 }
 
 /* Deliver one completion: cq_lock held. */
@@ -85,9 +85,11 @@ deliver(struct rz_peer *p, const struct ibv_wc *wc)
 		peer_deliver_internal(p, wc);
 		return;
 	}
-	if (p->stash_n < RZ_PEER_STASH) {
-		p->stash[(p->stash_head + p->stash_n) % RZ_PEER_STASH] = *wc;
-		p->stash_n++;
+	uint32_t tail = p->stash_tail;	/* ours: cq_lock held */
+
+	if (tail - __atomic_load_n(&p->stash_head, __ATOMIC_ACQUIRE) < RZ_PEER_STASH) {
+		p->stash[tail % RZ_PEER_STASH] = *wc;
+		__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
 	} else {
 		/* Cannot happen: the asynchronous path has fewer signaled operations in flight. */
 		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64
@@ -101,14 +103,14 @@ peer_cq_drain(struct rz_peer *p)
 	struct ibv_wc wc[16];
 	int n, i;
 
-	if (!rte_spinlock_trylock(&p->cq_lock))
+	if (!cq_trylock(p))
 		return;	/* another thread polls and delivers */
 	do {
 		n = ibv_poll_cq(p->scq, (int)RTE_DIM(wc), wc);
 		for (i = 0; i < n; i++)
 			deliver(p, &wc[i]);
 	} while (n == (int)RTE_DIM(wc));
-	rte_spinlock_unlock(&p->cq_lock);
+	cq_unlock(p);
 }
 
 int
@@ -125,12 +127,17 @@ peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc 
 	if (relock)
 		rdma_unlock();	/* no wait with the process's lock */
 	for (;;) {
-		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
-			*out = s->wc;
+		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) == wr_id) {
+			if (out != NULL)
+				*out = s->wc;
 			break;
 		}
+		/* A watcher of a slot it does not own (@out NULL): done once the completion came,
+		 * whoever took it (wr_id swapped to 0, or the slot reused since). */
+		if (out == NULL && __atomic_load_n(&s->wr_id, __ATOMIC_ACQUIRE) != wr_id)
+			break;
 		peer_cq_drain(p);
-		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) == wr_id)
 			continue;
 		/* On a software device the completion is made by kernel work that needs this
 		 * CPU too. */

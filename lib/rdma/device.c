@@ -239,6 +239,8 @@ rz_rdma_init(const char *dev_name)
 	rdma_state.stats_granted = rdma_state.stats_revoked = rdma_state.stats_expired = 0;
 	rdma_state.stats_desc_rejected = rdma_state.stats_backlog_refused = 0;
 	rdma_state.import_status = import_status;
+	rdma_state.stats_peers_dead = 0;
+	liveness_init_locked();
 	memset(rdma_state.arena_mr, 0, sizeof(rdma_state.arena_mr));
 	rdma_state.initialized = true;
 	rdma_publish_locked();

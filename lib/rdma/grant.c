@@ -431,7 +431,8 @@ grant_revoke_peer_locked(struct rz_peer *p)
 	uint64_t min_gen = 0;
 	int ret = 0;
 
-	grant_revoke_cause = AUDIT_CAUSE_PEER_GONE;
+	grant_revoke_cause = p->down_reason == -ETIMEDOUT ? AUDIT_CAUSE_PEER_DEAD :
+		AUDIT_CAUSE_PEER_GONE;
 	while ((g = next_match_locked(p, 0, 0, min_gen)) != NULL) {
 		uint64_t gen = g->desc.generation;
 

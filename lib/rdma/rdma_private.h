@@ -58,11 +58,13 @@
 #define RZ_WRID_SLOT_MASK	((uint64_t)RZ_PEER_WAIT_SLOTS - 1)
 
 /* Where the completion of one of rzone's own work requests is delivered, by whichever thread
- * polls the send CQ (completion.c): @wr_id is the work request waited for, @done is set (release)
- * once @wc holds its completion. */
+ * polls the send CQ (completion.c): @wr_id is the work request waited for (swapped to 0 by the
+ * thread that delivers it), @done is set to that wr_id (release) once @wc holds its completion:
+ * a watcher that compares it with the wr_id it watches cannot mistake a later use of the slot
+ * for its own. */
 struct wait_slot {
 	uint64_t wr_id;
-	volatile uint32_t done;
+	uint64_t done;
 	struct ibv_wc wc;
 };
 
@@ -132,11 +134,26 @@ struct rz_peer {
 	uint32_t sig_n;
 	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
 	uint32_t ngrants;
-	uint32_t stash_head;
-	uint32_t stash_n;
+	/* The stash of the user's completions that other threads polled: a ring with one consumer
+	 * (the data path, rz_remote_poll(), lock-free) and producers serialised by @cq_lock;
+	 * free-running indexes, atomics. */
+	uint32_t stash_head;	/* next to hand out: written by the consumer only */
+	uint32_t stash_tail;	/* next free: written under @cq_lock only */
 	bool held;		/* a received message waits for the call of its kind */
 	uint32_t held_slot;
 	uint32_t held_len;
+	/* Liveness (liveness.c), under the RDMA lock: a zero-length RDMA WRITE every keepalive
+	 * interval, at most one in flight. */
+	uint64_t ka_wr_id;	/* the keepalive in flight (its completion slot taken); 0: none */
+	uint64_t ka_next_ns;	/* CLOCK_MONOTONIC ns from which the next one may go */
+	/* When the transport does not bound it (retry count 7: Soft-RoCE retries for ever), a
+	 * keepalive not completed by then is no answer; 0: the transport's bound. */
+	uint64_t ka_deadline_ns;
+	uint8_t retry_cnt;	/* the QP's (queried once connected) */
+	uint64_t ka_sent;	/* keepalives posted, answered */
+	uint64_t ka_answered;
+	int down_reason;	/* 0 while up; why it went down (rz_peer_down_reason()) */
+	bool down_reported;	/* handed to the application's down handler */
 	uint32_t mw_cached;	/* windows last bound on this QP, free for its next grants */
 	struct mw_slot mw_cache[RZ_PEER_MW_CACHE];
 	struct ibv_wc stash[RZ_PEER_STASH];
@@ -197,6 +214,11 @@ struct rdma_ctx {
 	uint64_t stats_expired;
 	uint64_t stats_desc_rejected;	/* descriptors a peer sent us that failed validation */
 	uint64_t stats_backlog_refused;	/* -EAGAIN: the peer had not taken its previous SEND */
+	uint64_t stats_peers_dead;	/* peers that stopped answering their keepalives */
+	/* Liveness (liveness.c): interval in ms (0: no keepalive), read without the lock. */
+	uint32_t keepalive_ms;
+	rz_peer_down_fn down_fn;	/* rz_rdma_set_peer_down_handler(), under the lock */
+	void *down_arg;
 };
 
 #define RZ_STAT_INC(field, n) __atomic_fetch_add(&rdma_state.field, (n), __ATOMIC_RELAXED)
@@ -264,12 +286,73 @@ struct rz_peer *peer_by_id_locked(pid_t id);
 void peer_close_all_locked(void);
 void peer_events(struct rz_peer *p);
 
+/*
+ * The peer's CQ poll lock. DPDK's x86 spinlock is inline assembly, which ThreadSanitizer cannot
+ * see: under TSan the lock's acquire and release are announced to it, so that what the lock
+ * orders is not reported as a race (and what it does not order still is).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define RZ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RZ_TSAN 1
+#endif
+#endif
+#ifdef RZ_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#endif
+
+static inline void
+cq_lock(struct rz_peer *p)
+{
+	rte_spinlock_lock(&p->cq_lock);
+#ifdef RZ_TSAN
+	__tsan_acquire(&p->cq_lock);
+#endif
+}
+
+static inline int
+cq_trylock(struct rz_peer *p)
+{
+	if (!rte_spinlock_trylock(&p->cq_lock))
+		return 0;
+#ifdef RZ_TSAN
+	__tsan_acquire(&p->cq_lock);
+#endif
+	return 1;
+}
+
+static inline void
+cq_unlock(struct rz_peer *p)
+{
+#ifdef RZ_TSAN
+	__tsan_release(&p->cq_lock);
+#endif
+	rte_spinlock_unlock(&p->cq_lock);
+}
+
+/* liveness.c */
+/* rz_rdma_init(): the keepalive interval from RZ_RDMA_KEEPALIVE_MS, if set. */
+void liveness_init_locked(void);
+/* @p connected: its first keepalive one interval from now. */
+void peer_liveness_start(struct rz_peer *p);
+/* rz_rdma_progress(): reap @p's keepalive, or post one if it is due; a keepalive that failed
+ * marks @p down (disconnected, its grants revoked by the caller). No wait. Lock held. */
+void peer_liveness_locked(struct rz_peer *p, uint64_t now);
+/* @p is down for @reason (-ETIMEDOUT: no answer; -ENOTCONN: disconnected): recorded once. */
+void peer_mark_down_locked(struct rz_peer *p, int reason);
+/* rz_rdma_progress(), without the lock: tell the application's handler which peers went down
+ * since the last call. */
+void liveness_report(void);
+
 /* completion.c */
 /* A completion slot for an internal work request: its wr_id in *@wr_id. -EBUSY: none free. */
 int peer_slot_get(struct rz_peer *p, uint64_t *wr_id);
 void peer_slot_put(struct rz_peer *p, uint64_t wr_id);
 /* Wait up to @timeout_ms for the completion of @wr_id (its slot stays taken; put it after).
- * Releases the RDMA lock while waiting if the caller holds it. 0 or -ETIMEDOUT / -EIO. */
+ * Releases the RDMA lock while waiting if the caller holds it. 0 or -ETIMEDOUT / -EIO. With
+ * @out NULL, only watches a slot another thread owns (nothing of it is read but its words). */
 int peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv_wc *out);
 /* Poll the send CQ once and deliver what it gives (slots, or the stash of the user's
  * asynchronous completions). Returns without polling if another thread polls. */

@@ -207,7 +207,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 	 * (Its completion is reaped by the control calls; here it is only watched.) */
 	pending = __atomic_load_n(&p->send_pending, __ATOMIC_ACQUIRE);
 	if (unlikely(pending != 0) &&
-			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, &wc) == -ETIMEDOUT) {
+			peer_wait_slot(p, pending, RZ_SEND_BACKLOG_MS, NULL) == -ETIMEDOUT) {
 		RZ_STAT_INC(stats_backlog_refused, 1);
 		return -EAGAIN;
 	}
@@ -414,6 +414,28 @@ retire(struct rz_peer *p, enum ibv_wc_status status)
 		p->outstanding--;
 }
 
+/* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). */
+static unsigned int
+stash_take(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
+{
+	uint32_t head = p->stash_head, tail = __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE);
+	unsigned int got = 0;
+
+	while (got < n && head != tail) {
+		const struct ibv_wc *w = &p->stash[head % RZ_PEER_STASH];
+
+		cqe[got].wr_id = w->wr_id;
+		cqe[got].wc_status = w->status;
+		cqe[got].status = wc_errno(w->status);
+		retire(p, w->status);
+		got++;
+		head++;
+	}
+	if (got > 0)
+		__atomic_store_n(&p->stash_head, head, __ATOMIC_RELEASE);
+	return got;
+}
+
 int
 rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 {
@@ -422,26 +444,20 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 
 	if (p == NULL || (cqe == NULL && n > 0))
 		return -EINVAL;
-	/* Shared with the control calls' pollers, for one poll at a time (they stash what is
-	 * ours): completions are handed out in order. */
-	rte_spinlock_lock(&p->cq_lock);
-	while (got < n && p->stash_n > 0) {
-		struct ibv_wc *w = &p->stash[p->stash_head];
-
-		cqe[got].wr_id = w->wr_id;
-		cqe[got].wc_status = w->status;
-		cqe[got].status = wc_errno(w->status);
-		got++;
-		p->stash_head = (p->stash_head + 1) % RZ_PEER_STASH;
-		p->stash_n--;
-		retire(p, w->status);
-	}
+	/* What other threads' polls stashed for us comes first (in order, lock-free). The CQ is
+	 * shared with the control calls' pollers, one poll at a time: if one of them polls now,
+	 * it stashes what is ours and we take it next time; the data path never waits for it. */
+	got = stash_take(p, cqe, n);
+	if (got == n || !cq_trylock(p))
+		return (int)got;
+	/* Stashed between our look and the lock: before anything newer, in order. */
+	got += stash_take(p, cqe + got, n - got);
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
 
 		k = ibv_poll_cq(p->scq, want, wc);
 		if (k < 0) {
-			rte_spinlock_unlock(&p->cq_lock);
+			cq_unlock(p);
 			return -EIO;
 		}
 		for (i = 0; i < k; i++) {
@@ -459,6 +475,6 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		if (k < want)
 			break;
 	}
-	rte_spinlock_unlock(&p->cq_lock);
+	cq_unlock(p);
 	return (int)got;
 }

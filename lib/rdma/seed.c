@@ -31,10 +31,15 @@ seed_region(const struct rz_region *r, uint64_t *id)
 	return *id == 0 ? -rte_errno : 0;
 }
 
-/* Lock held on success. */
+/* The RDMA lock held on success, and with @ctrl the peer's control lock too: a call that checks
+ * the peer's state (maps it already? owned by it?) and then changes it holds the control lock
+ * from the check to the change, so that two threads' calls for one peer cannot both pass the
+ * check (the RDMA lock alone is released while a grant waits for its window). */
 static int
-seed_enter(pid_t id, struct rz_peer **p)
+seed_enter(pid_t id, struct rz_peer **p, bool ctrl)
 {
+	int ret;
+
 	rdma_lock();
 	*p = rdma_state.initialized ? peer_by_id_locked(id) : NULL;
 	if (*p == NULL) {
@@ -43,7 +48,22 @@ seed_enter(pid_t id, struct rz_peer **p)
 				(int)id);
 		return -ESRCH;
 	}
-	return 0;
+	if (!ctrl)
+		return 0;
+	ret = peer_ctrl_enter(*p);	/* may release and retake the RDMA lock */
+	if (ret != 0) {
+		rdma_unlock();
+		RZ_LOG(ERR, "peer %d is being closed", (int)id);
+	}
+	return ret;
+}
+
+static void
+seed_exit(struct rz_peer *p, bool ctrl)
+{
+	if (ctrl)
+		peer_ctrl_exit(p);
+	rdma_unlock();
 }
 
 static int
@@ -94,7 +114,7 @@ rdma_peer_map(struct rz_region *r, pid_t id, void *virtual_base, uint32_t perms)
 	if (ret != 0)
 		return ret;
 	ceiling = rz_region_perms(r);
-	ret = seed_enter(id, &p);
+	ret = seed_enter(id, &p, true);
 	if (ret != 0)
 		return ret;
 	if (perms == 0 || (perms & ~RZ_PERM_ALL)) {
@@ -120,7 +140,7 @@ rdma_peer_map(struct rz_region *r, pid_t id, void *virtual_base, uint32_t perms)
 			ret = grant_new_locked(r, p, RZ_MODE_SHARE, grant_ceiling_rights(perms), 0,
 					0, 0, GRANT_F_MAP, &g);
 	}
-	rdma_unlock();
+	seed_exit(p, true);
 	return ret;
 }
 
@@ -135,7 +155,7 @@ rdma_peer_unmap(struct rz_region *r, pid_t id)
 	ret = seed_region(r, &rid);
 	if (ret != 0)
 		return ret;
-	ret = seed_enter(id, &p);
+	ret = seed_enter(id, &p, true);
 	if (ret != 0)
 		return ret;
 	ret = seed_owner_check(r, rid, id, "unmap it from");
@@ -159,7 +179,7 @@ rdma_peer_unmap(struct rz_region *r, pid_t id)
 			ret = -ENOENT;
 		}
 	}
-	rdma_unlock();
+	seed_exit(p, true);
 	return ret;
 }
 
@@ -174,7 +194,7 @@ rdma_peer_mapping(const struct rz_region *r, pid_t id, uint64_t *addr, uint32_t 
 	ret = seed_region(r, &rid);
 	if (ret != 0)
 		return ret;
-	ret = seed_enter(id, &p);
+	ret = seed_enter(id, &p, false);
 	if (ret != 0)
 		return ret;
 	g = peer_mapping_locked(p, rid);
@@ -184,7 +204,7 @@ rdma_peer_mapping(const struct rz_region *r, pid_t id, uint64_t *addr, uint32_t 
 		*addr = g->desc.addr;
 		*perms = rights_perms(g->desc.rights);
 	}
-	rdma_unlock();
+	seed_exit(p, false);
 	return ret;
 }
 
@@ -200,7 +220,7 @@ rdma_peer_transfer(struct rz_region *r, pid_t id)
 	ret = seed_region(r, &rid);
 	if (ret != 0)
 		return ret;
-	ret = seed_enter(id, &p);
+	ret = seed_enter(id, &p, true);
 	if (ret != 0)
 		return ret;
 	ret = seed_owner_check(r, rid, id, "give ownership to");
@@ -237,7 +257,7 @@ rdma_peer_transfer(struct rz_region *r, pid_t id)
 		}
 	}
 out:
-	rdma_unlock();
+	seed_exit(p, true);
 	return ret;
 }
 
@@ -269,7 +289,7 @@ rdma_peer_capability(struct rz_region *r, pid_t id, uint32_t mode, uint64_t *tok
 				"unknown transfer mode");
 		return -EINVAL;
 	}
-	ret = seed_enter(id, &p);
+	ret = seed_enter(id, &p, true);
 	if (ret != 0)
 		return ret;
 	ret = seed_owner_check(r, rid, id, "grant a capability to");
@@ -297,7 +317,7 @@ rdma_peer_capability(struct rz_region *r, pid_t id, uint32_t mode, uint64_t *tok
 					(int)local_proc.pid);
 	}
 out:
-	rdma_unlock();
+	seed_exit(p, true);
 	return ret;
 }
 

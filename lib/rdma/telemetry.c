@@ -61,6 +61,8 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "expired", counter(&rdma_state.stats_expired));
 	rte_tel_data_add_dict_u64(d, "desc_rejected", counter(&rdma_state.stats_desc_rejected));
 	rte_tel_data_add_dict_u64(d, "backlog_refused", counter(&rdma_state.stats_backlog_refused));
+	rte_tel_data_add_dict_u64(d, "peers_dead", counter(&rdma_state.stats_peers_dead));
+	rte_tel_data_add_dict_u64(d, "keepalive_ms", rz_rdma_keepalive_ms());
 	rdma_unlock();
 	return 0;
 }

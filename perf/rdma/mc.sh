@@ -7,7 +7,9 @@
 # the same bursts; grant + revoke idle vs 2 lcores busy), then the ratios.
 #
 # Usage (on the host, as root): perf/rdma/mc.sh [BUILD_DIR [SIZE ITERS BATCH GRANTS]]
-# Output: perf/results/rdma-mc.txt (the bench's lines, then the table).
+# Output: perf/results/rdma-mc.txt (the bench's lines, then the table), and the scaling curve:
+# perf/results/rdma-mc.dat and rdma-mc.png (gnuplot; package gnuplot-nox).
+# RZB_REPORT_ONLY=1: only the table and the plot, from the last run's rdma-mc.txt.raw.
 
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,3 +56,32 @@ RZB_IN_VM=1 "$src/devtools/vm/run.sh" --timeout 1800 -- env RZB_IN_VM=1 \
     grep '^mcgrant' "$out.raw"
 } > "$out"
 cat "$out"
+# The scaling curve: aggregate MiB/s (medians) by lcores, rzone and raw verbs, and the ratio.
+awk '$1 ~ /^[0-9]+$/ && $3 == "/" && NF >= 12 { print $1, $4, $7, $10 }' "$out" > "${out%.txt}.dat"
+if ! command -v gnuplot >/dev/null; then
+    echo "mc.sh: no plot: gnuplot is not installed (apt-get install gnuplot-nox)" >&2
+    exit 1
+fi
+dev=$(awk '$1 == "rzenv" { for (i = 1; i < NF; i++) if ($i == "device") print $(i + 1) }' \
+    "$out.raw" | head -1)
+gnuplot <<EOF
+set terminal pngcairo size 900,600 font "DejaVu Sans,11"
+set output "${out%.txt}.png"
+set title "Many lcores, one peer: aggregate RDMA WRITE bandwidth, ${size} B in bursts of ${batch}\\n${dev:-?} (Soft-RoCE) in a QEMU TCG guest, medians of 5 interleaved pairs"
+set xlabel "lcores (one data channel each)"
+set ylabel "MiB/s"
+set y2label "rzone / raw verbs"
+set logscale x 2
+set xtics (1, 2, 4)
+set yrange [0:*]
+set y2range [0:2]
+set y2tics
+set ytics nomirror
+set key bottom right
+set grid
+plot "${out%.txt}.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#d62728" title "rzone", \\
+     "${out%.txt}.dat" using 1:3 with linespoints lw 2 pt 5 lc rgb "#1f77b4" title "raw verbs (as many QPs, same bursts)", \\
+     "${out%.txt}.dat" using 1:4 axes x1y2 with linespoints lw 1 dt 2 pt 9 lc rgb "#2ca02c" title "ratio (right axis)", \\
+     0.95 axes x1y2 with lines lw 1 dt 3 lc rgb "#7f7f7f" title "target 0.95"
+EOF
+echo "plot: ${out%.txt}.png"

@@ -10,6 +10,7 @@
 #   CASE: "full"         N packets (RZ_FWD_PACKETS, default 100000), default sizes
 #         "backpressure" 20,000 packets through a 64-slot ring and a 2,048-mbuf pool: the
 #                        stages wait for each other (counted), nothing is lost
+#         "usage"        bad options: exit status 2, nothing forwarded
 #         "drop"         the same with --drop-on-full and a 16-slot ring: drops are counted,
 #                        reported, and the exit status says so; what came out is in order
 set -euo pipefail
@@ -45,7 +46,7 @@ full)
     "$fwd" --gen-pcap "$dir/in.pcap" "$n" || fail "--gen-pcap"
     # With a file prefix of ours, to ask its telemetry socket while it runs.
     prefix=rzfwd-test-$$
-    trap 'rm -rf "$dir" "/var/run/dpdk/$prefix"' EXIT
+    trap 'rm -rf "$dir" "/var/run/dpdk/$prefix" /dev/hugepages/"$prefix"map_*' EXIT
     run_fwd_prefix "--file-prefix=$prefix" --idle-ms 1000 &
     fwd_pid=$!
     tel=$(python3 - "$prefix" <<'PY'
@@ -127,6 +128,24 @@ if n + int(sys.argv[2]) != 20000:
     sys.exit(f"FAIL: {n} out + {sys.argv[2]} dropped != 20000")
 print(f"ok: {n} packets out in order, {sys.argv[2]} dropped and counted")
 PY
+    ;;
+usage)
+    # Bad usage: exit status 2, a line saying what, nothing forwarded.
+    "$fwd" --gen-pcap "$dir/in.pcap" 100 || fail "--gen-pcap"
+    for args in "--stage nosuch" "--ring-size 3" "--burst 0" "--mbufs 10" "--rx-port x" \
+            "--bogus"; do
+        status=0
+        # shellcheck disable=SC2086
+        run_fwd $args || status=$?
+        [ "$status" = 2 ] || fail "'$args': exit status $status, not 2"
+        # The pcap PMD writes the file header (24 bytes) when it opens the port.
+        [ "$(stat -c %s "$dir/out.pcap" 2>/dev/null || echo 0)" -le 24 ] ||
+            fail "'$args' wrote packets"
+        echo "ok: '$args' refused: $(grep -m1 '^rzone-fwd:' "$dir/log" || tail -n 1 "$dir/log")"
+    done
+    status=0
+    "$fwd" --gen-pcap "$dir/x.pcap" notanumber >"$dir/log" 2>&1 || status=$?
+    [ "$status" = 2 ] || fail "--gen-pcap FILE notanumber: exit status $status"
     ;;
 *)
     echo "unknown case $case"

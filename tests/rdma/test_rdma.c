@@ -553,6 +553,7 @@ struct raw_hello {
 };
 
 static volatile sig_atomic_t raw_stop;
+static uint8_t raw_retry_count = 7;
 
 static void
 raw_on_usr1(int sig)
@@ -604,7 +605,9 @@ raw_connect(const char *ip, const char *port, const struct raw_hello *h)
 	cp.private_data_len = sizeof(*h);
 	cp.responder_resources = 1;
 	cp.initiator_depth = 1;
-	cp.retry_count = 7;
+	/* The owner's QP takes the connector's retry count: 7 (what Soft-RoCE reads as "for
+	 * ever"), unless raw_retry_count says otherwise ("mute6"). */
+	cp.retry_count = raw_retry_count;
 	cp.rnr_retry_count = 7;	/* RNR: retried without limit, the flood waits at the door */
 	if (rdma_connect(id, &cp) != 0) {
 		rdma_destroy_ep(id);
@@ -791,6 +794,8 @@ raw_main(int argc, char **argv)
 		return 0;
 	}
 	raw_hello_make(&h, true);
+	if (strcmp(argv[2], "mute6") == 0)
+		raw_retry_count = 6;	/* as rzone asks */
 	id = raw_connect(argv[3], argv[4], &h);
 	if (id == NULL)
 		PFAIL("raw connect %s:%s: %s", argv[3], argv[4], strerror(errno));
@@ -798,6 +803,22 @@ raw_main(int argc, char **argv)
 		ret = raw_flood(id);
 	} else if (strcmp(argv[2], "deaf") == 0) {
 		/* "deaf": no receive posted, ever; wait for the owner's SIGTERM. */
+		pause();
+		ret = 0;
+	} else if (strncmp(argv[2], "mute", 4) == 0) {
+		/* "mute": an RC peer that answers (its device acknowledges the owner's keepalives)
+		 * until SIGUSR1, then stops answering as a powered-off host would: its QP goes to
+		 * the error state, which drops every packet that comes in, and nothing tells the
+		 * owner (no disconnect: the connection stays up until our SIGTERM). */
+		struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
+
+		signal(SIGUSR1, raw_on_usr1);
+		while (!raw_stop)
+			usleep(10000);
+		ret = ibv_modify_qp(id->qp, &a, IBV_QP_STATE);
+		if (ret != 0)
+			PFAIL("mute: ibv_modify_qp(ERR): %s", strerror(ret));
+		fprintf(stderr, "peer: mute: QP %u in error, answering nothing\n", id->qp->qp_num);
 		pause();
 		ret = 0;
 	} else {
@@ -898,6 +919,10 @@ peer_lossy(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char 
 }
 
 #define LD_SLOTS	64	/* sequence records, 4 KiB apart, in the granted region */
+/* Allowed beyond a liveness or synchronous bound in the checks: the period of the test's
+ * rz_rdma_progress() calls (10 ms) and a loaded TCG guest's late timers (17.045 s seen against
+ * a bound of 17.032 s while the host's load average was 10). */
+#define LIVENESS_SLACK_MS	2000
 
 /* "linkdown": sequence-numbered 4 KiB writes (record n, all its bytes (uint8_t)n and its first 8
  * bytes n, into slot n % LD_SLOTS) while the owner cuts the network, until it says "stop";
@@ -970,6 +995,172 @@ peer_linkdown(struct rz_peer **pp, struct rz_rdma_mem *mem, uint8_t *buf, const 
 	return peer_wait_msg(p, "bye");
 }
 
+/* The wire suite's power-off of host @host seen (the VM lane's RZ_PAIR_DIR/poweroff-HOST.done,
+ * devtools/vm/pair.sh), CLOCK_MONOTONIC us; 0: not yet, or no lane (natively). */
+static uint64_t power_off_seen_us;
+static char power_off_marker[512];
+
+static void *
+power_off_watch(void *arg)
+{
+	uint64_t end = now_us() + 600ull * 1000000;
+
+	(void)arg;
+	while (now_us() < end) {
+		if (access(power_off_marker, F_OK) == 0) {
+			__atomic_store_n(&power_off_seen_us, now_us(), __ATOMIC_RELEASE);
+			break;
+		}
+		usleep(20000);
+	}
+	return NULL;
+}
+
+static int peer_down_calls;	/* written by the progress thread */
+static volatile int peer_progress_stop;
+
+/* The peer's control thread: rz_rdma_progress() every 10 ms, beside the data path. */
+static void *
+peer_progress(void *arg)
+{
+	(void)arg;
+	while (!peer_progress_stop) {
+		rz_rdma_progress();
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void
+peer_on_down(pid_t id, uint64_t identity, int reason, void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&peer_down_calls, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "peer: down handler: peer %d = 0x%016" PRIx64 ": %s\n", (int)id, identity,
+			strerror(-reason));
+}
+
+/* "ownerdies" (fault 4, the wire suite's second run: the owner's host powered off): a second
+ * connection to the owner, idle; a descriptor on each; "running"; then sequence-numbered 4 KiB
+ * writes on the first, while a control thread calls rz_rdma_progress() every 10 ms, until one
+ * fails (the owner's host is gone: the lane killed it). Checked: the write in flight fails
+ * with -ETIMEDOUT or -ENOTCONN within rz_peer_sync_timeout_ms() (+ LIVENESS_SLACK_MS), the
+ * next call on either connection fails at once (< 1 s), the idle connection is declared down by
+ * its keepalive (-ETIMEDOUT) within rz_peer_liveness_bound_ms() (+ the slack) of the power-off
+ * (seen through the lane's marker; natively, of the last write that succeeded), the down
+ * handler is called for both; nothing hangs. The exit status is the verdict (the owner is
+ * gone: the peer server reports it). */
+static int
+peer_ownerdies(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const char *ip,
+		const char *port)
+{
+	uint64_t seq, t, dt = 0, t_last_ok = 0, t_fail, t_q, t_ref, t_next, d_next, d_next2;
+	const char *dir = getenv("RZ_PAIR_DIR");
+	struct rz_rdma_desc d, d2;
+	struct rz_peer *q;
+	pthread_t th, pth;
+	int ret, fail_ret = 0, next_ret, next2_ret, qr, pr, bad = 0;
+	int64_t since_fail, since_q;
+	int sync_ms, bound_ms;
+
+	q = rz_peer_connect(ip, (uint16_t)atoi(port), TMO);
+	if (q == NULL)
+		PFAIL("ownerdies: second connection: %s", strerror(rte_errno));
+	if ((ret = rz_peer_recv_desc(p, &d, TMO)) != 0 ||
+			(ret = rz_peer_recv_desc(q, &d2, TMO)) != 0)
+		PFAIL("ownerdies: rz_peer_recv_desc: %s", strerror(-ret));
+	rz_rdma_set_peer_down_handler(peer_on_down, NULL);
+	if (dir != NULL) {
+		snprintf(power_off_marker, sizeof(power_off_marker), "%s/poweroff-A.done", dir);
+		if (pthread_create(&th, NULL, power_off_watch, NULL) != 0)
+			PFAIL("ownerdies: pthread_create");
+		pthread_detach(th);
+	}
+	sync_ms = rz_peer_sync_timeout_ms(p);
+	bound_ms = rz_peer_liveness_bound_ms(q);
+	if (rz_peer_send_msg(p, "running", 7) != 0)
+		PFAIL("ownerdies: send running");
+	peer_progress_stop = 0;
+	if (pthread_create(&pth, NULL, peer_progress, NULL) != 0)
+		PFAIL("ownerdies: pthread_create");
+	for (seq = 1, ret = 0; seq < 10000000 && ret == 0; seq++) {
+		size_t slot = (size_t)(seq % LD_SLOTS) * 4096;
+
+		memset(buf + slot, (int)(seq & 0xff), 4096);
+		memcpy(buf + slot, &seq, sizeof(seq));
+		t = now_us();
+		ret = rz_remote_write(p, mem, slot, &d, slot, 4096);
+		dt = now_us() - t;
+		if (ret == 0)
+			t_last_ok = now_us();
+		else
+			fail_ret = ret;
+		if (t_last_ok != 0 && now_us() - t_last_ok > 300ull * 1000000)
+			PFAIL("ownerdies: no failure in 300 s");
+	}
+	t_fail = now_us();
+	/* The next call on the same connection: at once. */
+	t = now_us();
+	next_ret = rz_remote_write(p, mem, 0, &d, 0, 4096);
+	d_next = now_us() - t;
+	/* The idle connection: its keepalive. */
+	t_q = 0;
+	t_next = now_us();
+	while (now_us() - t_next < (uint64_t)(bound_ms + 60000) * 1000) {
+		if (rz_peer_connected(q) == 0) {
+			t_q = now_us();
+			break;
+		}
+		usleep(10000);
+	}
+	usleep(100000);		/* the handler runs in the progress call that saw it go */
+	peer_progress_stop = 1;
+	pthread_join(pth, NULL);
+	t = now_us();
+	next2_ret = rz_remote_read(q, mem, 0, &d2, 0, 8);
+	d_next2 = now_us() - t;
+	qr = rz_peer_down_reason(q);
+	pr = rz_peer_down_reason(p);
+	t_ref = __atomic_load_n(&power_off_seen_us, __ATOMIC_ACQUIRE);
+	if (t_ref == 0)
+		t_ref = t_last_ok;	/* natively, or the marker not seen */
+	since_fail = (int64_t)(t_fail - t_ref) / 1000;
+	since_q = t_q != 0 ? (int64_t)(t_q - t_ref) / 1000 : -1;
+	fprintf(stderr, "peer: ownerdies: %" PRIu64 " writes; the owner's host powered off (%s)\n",
+			seq - 2, power_off_seen_us != 0 ? "marker seen" :
+			"measured from the last write that succeeded");
+	fprintf(stderr, "peer: ownerdies: the write in flight failed with %d (%s) after %" PRIu64
+			" ms, %" PRId64 " ms after the power-off (sync bound %d ms); next write "
+			"%d (%s) in %" PRIu64 " us\n", fail_ret, strerror(-fail_ret), dt / 1000,
+			since_fail, sync_ms, next_ret, strerror(-next_ret), d_next);
+	fprintf(stderr, "peer: ownerdies: the idle connection declared down (%d, %s) %" PRId64
+			" ms after the power-off (liveness bound %d ms), a read on it then %d (%s) "
+			"in %" PRIu64 " us; the streaming connection's reason %d (%s); handler "
+			"called %d times\n", qr, strerror(-qr), since_q, bound_ms, next2_ret,
+			strerror(-next2_ret), d_next2, pr, strerror(-pr),
+			__atomic_load_n(&peer_down_calls, __ATOMIC_RELAXED));
+	if (fail_ret != -ETIMEDOUT && fail_ret != -ENOTCONN)
+		bad += fprintf(stderr, "peer: FAIL: the failed write: %d\n", fail_ret) > 0;
+	if (dt / 1000 > (uint64_t)sync_ms + LIVENESS_SLACK_MS)
+		bad += fprintf(stderr, "peer: FAIL: the write took %" PRIu64 " ms\n",
+				dt / 1000) > 0;
+	if (since_fail > sync_ms + LIVENESS_SLACK_MS)
+		bad += fprintf(stderr, "peer: FAIL: failure %" PRId64 " ms after\n",
+				since_fail) > 0;
+	if (next_ret == 0 || d_next > 1000000 || next2_ret == 0 || d_next2 > 1000000)
+		bad += fprintf(stderr, "peer: FAIL: a call after the failure\n") > 0;
+	if (t_q == 0 || qr != -ETIMEDOUT || since_q > bound_ms + LIVENESS_SLACK_MS)
+		bad += fprintf(stderr, "peer: FAIL: the idle connection's liveness\n") > 0;
+	if (pr == 0 || __atomic_load_n(&peer_down_calls, __ATOMIC_RELAXED) != 2)
+		bad += fprintf(stderr, "peer: FAIL: down handler / reason of the first\n") > 0;
+	if (dir != NULL && power_off_seen_us == 0)
+		bad += fprintf(stderr, "peer: FAIL: the lane's marker %s never seen\n",
+				power_off_marker) > 0;
+	rz_rdma_set_peer_down_handler(NULL, NULL);
+	rz_peer_close(q);
+	return bad == 0 ? 0 : 1;
+}
+
 static int
 peer_main(int argc, char **argv)
 {
@@ -1028,6 +1219,14 @@ peer_main(int argc, char **argv)
 		rz_rdma_fini();
 		free(buf);
 		return ret == 0 ? 0 : 1;
+	}
+	if (strcmp(script, "ownerdies") == 0) {
+		ret = peer_ownerdies(p, &mem, buf, argv[3], argv[4]);
+		rz_peer_close(p);
+		rz_rdma_deregister_mem(&mem);
+		rz_rdma_fini();
+		free(buf);
+		return ret;
 	}
 	if (strcmp(script, "linkdown") == 0) {
 		ret = peer_linkdown(&p, &mem, buf, argv[3], argv[4]);
@@ -1455,8 +1654,9 @@ grantor_main(int argc, char **argv)
 /* ---------------------------------------------------------------------------------------- */
 /* Owner side helpers. */
 
+/* Start a peer: on the other host in the wire suite unless @local. */
 static pid_t
-spawn_peer(const char *script, const char *arg)
+spawn_peer_at(const char *script, const char *arg, bool local)
 {
 	char port[16], opt[] = "--peer", scr[32], ip[64], extra[32];
 	char *argv[] = { self_exe, opt, scr, ip, port, arg != NULL ? extra : NULL, NULL };
@@ -1466,11 +1666,28 @@ spawn_peer(const char *script, const char *arg)
 	snprintf(scr, sizeof(scr), "%s", script);
 	snprintf(ip, sizeof(ip), "%s", test_ip);
 	snprintf(extra, sizeof(extra), "%s", arg != NULL ? arg : "");
-	if (wire_active())
+	if (wire_active() && !local)
 		return wire_spawn(argv + 2);	/* on the other host (the wire suite) */
 	if (posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) != 0)
 		return -1;
 	return pid;
+}
+
+static pid_t
+spawn_peer(const char *script, const char *arg)
+{
+	return spawn_peer_at(script, arg, false);
+}
+
+/* How a peer of this host ended. */
+static int
+wait_peer_local(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int
@@ -2210,6 +2427,132 @@ test_dead_peer_revoked(void)
 	CU_ASSERT(audit_has("revoke", "peer-gone", rz_region_id(r)));
 	rz_peer_close(p);
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+static pid_t spawn_raw(const char *script);
+
+/* The application's peer down handler (rz_rdma_set_peer_down_handler()) in the liveness
+ * tests: the last call's arguments and the number of calls. */
+static struct {
+	int calls;
+	pid_t id;
+	uint64_t identity;
+	int reason;
+	uint64_t at_ms;
+} downs;
+
+static void
+on_peer_down(pid_t id, uint64_t identity, int reason, void *arg)
+{
+	CU_ASSERT_PTR_EQUAL(arg, &downs);
+	downs.calls++;
+	downs.id = id;
+	downs.identity = identity;
+	downs.reason = reason;
+	downs.at_ms = now_ms();
+}
+
+/* Call rz_rdma_progress() every 10 ms until @p is seen down or @limit_ms passed; the ms it
+ * took. */
+static uint64_t
+progress_until_down(struct rz_peer *p, uint64_t limit_ms)
+{
+	uint64_t t0 = now_ms();
+
+	while (rz_peer_connected(p) == 1 && now_ms() - t0 < limit_ms) {
+		rz_rdma_progress();
+		usleep(10000);
+	}
+	rz_rdma_progress();	/* the handler runs in the call that saw it go */
+	return now_ms() - t0;
+}
+
+/* Liveness (keepalive): a peer whose host stops answering, with the connection idle on this
+ * side and no disconnect ever coming (a raw peer's QP put in error: its device drops what comes
+ * in, as a powered-off host would), is declared dead by rz_rdma_progress() within
+ * rz_peer_liveness_bound_ms(): rz_peer_connected() 0, rz_peer_down_reason() -ETIMEDOUT, the
+ * down handler called once, its grant revoked (audit cause peer-dead); while it answered, the
+ * keepalives kept it up. Another peer works afterwards. */
+static void
+keepalive_mute_peer(const char *script)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x5a);
+	uint64_t waited, alive_ms;
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	int bound, n0 = rz_rdma_grant_count(), i, bad = 0;
+	uint32_t ka = rz_rdma_keepalive_ms();
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(3600001), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_keepalive_ms(), ka);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(200), 0);
+	CU_ASSERT_EQUAL(rz_rdma_keepalive_ms(), 200);
+	memset(&downs, 0, sizeof(downs));
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(on_peer_down, &downs), 0);
+	pid = spawn_raw(script);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, RZ_GRANT_F_NO_SEND, &d),
+			0);
+	bound = rz_peer_liveness_bound_ms(p);
+	CU_ASSERT(bound >= 200 + rz_peer_sync_timeout_ms(p));
+	CU_ASSERT_EQUAL(rz_peer_liveness_bound_ms(NULL), -EINVAL);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(NULL), -EINVAL);
+	/* Answering: 10 keepalive intervals, still up. */
+	alive_ms = progress_until_down(p, 2000);
+	CU_ASSERT(alive_ms >= 2000);
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 1);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(p), 0);
+	CU_ASSERT_EQUAL(downs.calls, 0);
+	/* Silent. */
+	CU_ASSERT_EQUAL(kill(pid, SIGUSR1), 0);
+	waited = progress_until_down(p, (uint64_t)bound + 20000);
+	printf("\n  a peer that stopped answering (%s: idle connection, no disconnect): declared "
+			"dead after %" PRIu64 " ms (bound %d ms = keepalive 200 + transport %d)\n",
+			script, waited, bound, rz_peer_sync_timeout_ms(p));
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(p), -ETIMEDOUT);
+	/* Within the documented bound, plus the period of our rz_rdma_progress() calls. */
+	CU_ASSERT(waited <= (uint64_t)bound + LIVENESS_SLACK_MS);
+	CU_ASSERT_EQUAL(downs.calls, 1);
+	CU_ASSERT_EQUAL(downs.id, rz_peer_id(p));
+	CU_ASSERT(downs.identity == rz_peer_identity(p));
+	CU_ASSERT_EQUAL(downs.reason, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), n0);
+	CU_ASSERT(audit_has("revoke", "peer-dead", rz_region_id(r)));
+	/* Reported once. */
+	for (i = 0; i < 5; i++)
+		rz_rdma_progress();
+	CU_ASSERT_EQUAL(downs.calls, 1);
+	/* The region is as it was. */
+	for (i = 0; i < (int)MB2; i++)
+		bad += ((uint8_t *)rz_region_addr(r))[i] != 0x5a;
+	CU_ASSERT_EQUAL(bad, 0);
+	rz_peer_close(p);
+	kill(pid, SIGTERM);
+	CU_ASSERT_EQUAL(wait_peer_local(pid), 128 + SIGTERM);
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(NULL, NULL), 0);
+	CU_ASSERT_EQUAL(rz_rdma_set_keepalive_ms(ka), 0);
+	/* Others are unaffected. */
+	test_share_write_lands();
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* The connector asked for rzone's retry count (6): the transport gives up on the keepalive. */
+static void
+test_keepalive_mute_peer(void)
+{
+	keepalive_mute_peer("mute6");
+}
+
+/* The connector asked for 7 (Soft-RoCE: retry for ever): rzone's own timer on the keepalive. */
+static void
+test_keepalive_mute_peer_retry7(void)
+{
+	keepalive_mute_peer("mute");
 }
 
 /* Plug-in entropy, in bits, of @n 32-bit values (sorted in place). */
@@ -3834,6 +4177,200 @@ test_wire_partition(void)
 	link_down(30, true);
 }
 
+/* Power host @host ("A" or "B") off, as a host losing power (faults 3 and 4): in the VM lane
+ * create RZ_PAIR_DIR/poweroff-HOST (devtools/vm/pair.sh kills that guest's QEMU) and, if
+ * @wait, wait up to 30 s for the lane's poweroff-HOST.done; natively run
+ * "$RZ_WIRE_POWEROFF_CMD HOST". 0, or -1 (why printed: a test that cannot run fails). */
+static int
+lane_power_off(const char *host, bool wait)
+{
+	const char *dir = getenv("RZ_PAIR_DIR"), *cmd = getenv("RZ_WIRE_POWEROFF_CMD");
+	char path[512], line[600];
+	FILE *f;
+	int i;
+
+	if (dir != NULL) {
+		snprintf(path, sizeof(path), "%s/poweroff-%s", dir, host);
+		f = fopen(path, "w");
+		if (f == NULL) {
+			fprintf(stderr, "FAIL: power-off: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		fclose(f);
+		if (!wait)
+			return 0;
+		snprintf(path, sizeof(path), "%s/poweroff-%s.done", dir, host);
+		for (i = 0; i < 3000; i++) {
+			if (access(path, F_OK) == 0)
+				return 0;
+			usleep(10000);
+		}
+		fprintf(stderr, "FAIL: the lane did not power host %s off within 30 s\n", host);
+		return -1;
+	}
+	if (cmd != NULL) {
+		snprintf(line, sizeof(line), "%s %s", cmd, host);
+		return system(line) == 0 ? 0 : -1;
+	}
+	fprintf(stderr, "FAIL: cannot power host %s off: neither RZ_PAIR_DIR (the VM lane, "
+			"devtools/vm/pair.sh) nor RZ_WIRE_POWEROFF_CMD is set\n", host);
+	return -1;
+}
+
+/* Fault 3: the peer's host powered off mid-transfer (the lane kills guest B, which runs every
+ * remote peer and the peer server: this case comes last). A peer on B streams sequence-
+ * numbered 4 KiB writes into its grant; another peer, on this host, has its own connection and
+ * a grant of another part of the region. Once B is gone, this side's keepalive gets no answer
+ * (the connection is idle here: the peer did the writing): the peer is declared dead within
+ * rz_peer_liveness_bound_ms() of the power-off (-ETIMEDOUT, the down handler once), its grant
+ * revoked (audit cause peer-dead); the region is intact (every record whole but at most the
+ * one being written at the power-off, nothing outside the grants touched); the other peer's
+ * grant stays and works (a WRITE and a READ through it). */
+static void
+test_wire_peer_host_off(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x77);
+	const size_t loc_off = LD_SLOTS * 4096;
+	int bound, slot, torn = 0, whole = 0, untouched = 0, bad = 0;
+	struct rz_rdma_desc d, dl;
+	struct rz_peer *p, *pl;
+	struct cmd_reply cr;
+	struct desc_msg m;
+	uint64_t waited;
+	char msg[64];
+	pid_t pid, lpid;
+	uint8_t *va;
+	size_t i;
+
+	CU_ASSERT_FATAL(r != NULL);
+	va = rz_region_addr(r);
+	memset(&downs, 0, sizeof(downs));
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(on_peer_down, &downs), 0);
+	/* The other peer: on this host (all of B goes), on its own connection. */
+	lpid = spawn_peer_at("cmd", NULL, true);
+	CU_ASSERT_FATAL(lpid > 0);
+	pl = accept_peer();
+	CU_ASSERT_FATAL(pl != NULL);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pl, "D", 1), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, pl, RZ_MODE_SHARE, loc_off, 4096, 0, &dl), 0);
+	CU_ASSERT_EQUAL_FATAL(cmd_desc(pl, &m), 0);
+	/* The peer on B. */
+	pid = spawn_peer("linkdown", NULL);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, LD_SLOTS * 4096, 0, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rz_peer_recv_msg(p, msg, TMO), 7);
+	usleep(500000);		/* the stream flows */
+	bound = rz_peer_liveness_bound_ms(p);
+	CU_ASSERT_EQUAL_FATAL(lane_power_off("B", true), 0);
+	wire_lost();		/* the peer server went with B */
+	waited = progress_until_down(p, (uint64_t)bound + 30000);
+	printf("\n  the peer's host powered off mid-transfer: declared dead %" PRIu64 " ms after "
+			"the lane's power-off (bound %d ms = keepalive %u + transport %d), reason "
+			"%d (%s), down handler called %d time(s)\n", waited, bound,
+			rz_rdma_keepalive_ms(), rz_peer_sync_timeout_ms(p), rz_peer_down_reason(p),
+			strerror(-rz_peer_down_reason(p)), downs.calls);
+	CU_ASSERT_EQUAL(rz_peer_connected(p), 0);
+	CU_ASSERT_EQUAL(rz_peer_down_reason(p), -ETIMEDOUT);
+	CU_ASSERT(waited <= (uint64_t)bound + LIVENESS_SLACK_MS);
+	CU_ASSERT_EQUAL(downs.calls, 1);
+	CU_ASSERT_EQUAL(downs.id, rz_peer_id(p));
+	CU_ASSERT_EQUAL(downs.reason, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 1);	/* the other peer's */
+	CU_ASSERT(audit_has("revoke", "peer-dead", rz_region_id(r)));
+	/* The region: each record slot untouched, or a whole record n of its slot; at most one
+	 * torn (the write in flight); nothing past the grants touched. */
+	for (slot = 0; slot < LD_SLOTS; slot++) {
+		const uint8_t *rec = va + (size_t)slot * 4096;
+		uint64_t n;
+		bool ok = true;
+
+		for (i = 0; i < 4096 && rec[i] == 0x77; i++)
+			;
+		if (i == 4096) {
+			untouched++;
+			continue;
+		}
+		memcpy(&n, rec, sizeof(n));
+		ok = n % LD_SLOTS == (uint64_t)slot;
+		for (i = sizeof(n); ok && i < 4096; i++)
+			ok = rec[i] == (uint8_t)n;
+		whole += ok;
+		torn += !ok;
+	}
+	for (i = loc_off + 4096; i < MB2; i++)
+		bad += va[i] != 0x77;
+	printf("  region: %d whole records, %d torn, %d slots untouched; %d bytes changed past "
+			"the grants\n", whole, torn, untouched, bad);
+	CU_ASSERT(whole > 0);
+	CU_ASSERT(torn <= 1);
+	CU_ASSERT_EQUAL(bad, 0);
+	/* The other peer is unaffected. */
+	cr = cmd_op(pl, "W\xab", 2);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	bad = 0;
+	for (i = 0; i < 4096; i++)
+		bad += va[loc_off + i] != 0xab;
+	CU_ASSERT_EQUAL(bad, 0);
+	cr = cmd_op(pl, "R", 1);
+	CU_ASSERT_EQUAL(cr.status, 0);
+	CU_ASSERT_EQUAL(cr.first, 0xab);
+	CU_ASSERT_EQUAL(rz_peer_connected(pl), 1);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(pl, "Q", 1), 0);
+	CU_ASSERT_EQUAL(wait_peer_local(lpid), 0);
+	(void)pid;	/* gone with its host */
+	rz_peer_close(p);
+	rz_peer_close(pl);
+	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(NULL, NULL), 0);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Fault 4, the owner's side (test_rdma --wire-owner-dies, the wire suite's second run: this
+ * host is powered off). A peer on the other host connects twice (a stream, an idle connection)
+ * and gets a grant on each; the peer server is told to take that peer's status as its verdict
+ * ("orphans"); then this host asks the lane to power it off, and is gone. The peer checks
+ * what it sees (peer_ownerdies()). 1 if this host is still alive after 60 s. */
+static int
+wire_owner_dies(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d, d2;
+	struct rz_peer *p, *q;
+	char msg[64];
+	uint64_t t0;
+	pid_t pid;
+
+	if (r == NULL)
+		return 1;
+	pid = spawn_peer("ownerdies", NULL);
+	p = pid > 0 ? accept_peer() : NULL;
+	q = p != NULL ? accept_peer() : NULL;
+	if (q == NULL || rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, LD_SLOTS * 4096, 0, &d) != 0 ||
+			rz_rdma_grant(r, q, RZ_MODE_SHARE, 0, 4096, 0, &d2) != 0 ||
+			rz_peer_recv_msg(p, msg, TMO) != 7) {
+		fprintf(stderr, "FAIL: owner dies: the peer did not start\n");
+		return 1;
+	}
+	if (wire_orphans() != 0) {
+		fprintf(stderr, "FAIL: owner dies: the peer server did not take \"orphans\"\n");
+		return 1;
+	}
+	usleep(500000);		/* the stream flows */
+	printf("owner dies: powering this host off, peer streaming\n");
+	fflush(stdout);
+	if (lane_power_off("A", false) != 0)
+		return 1;
+	t0 = now_ms();
+	while (now_ms() - t0 < 60000) {
+		rz_rdma_progress();
+		usleep(10000);
+	}
+	fprintf(stderr, "FAIL: owner dies: this host was not powered off within 60 s\n");
+	return 1;
+}
+
 /* Wire format v2: a version-1 hello (host byte order) is refused on the owner's side
  * (-EPROTO, a log line naming version 1) and the remote's connect fails. */
 static void
@@ -3874,6 +4411,19 @@ test_hello_v1_refused(void)
 #define STRESS_BURST	8
 #define STRESS_CTRL_BOUND_MS	10200	/* grant: backlog 100 ms + bind 5 s + SEND 5 s */
 
+/* The stress test's flags, read by every thread. */
+static inline bool
+flag_get(const bool *f)
+{
+	return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+flag_set(bool *f)
+{
+	__atomic_store_n(f, true, __ATOMIC_RELEASE);
+}
+
 struct stress_ctx {
 	struct rz_peer *pd, *pw;
 	struct rz_region *r;		/* ours: the other writes into it */
@@ -3881,8 +4431,8 @@ struct stress_ctx {
 	const char *ip;
 	uint16_t port;
 	bool primary;
-	volatile bool stop;
-	volatile bool fin_seen;
+	bool stop;			/* atomics: read by every thread */
+	bool fin_seen;
 	uint64_t deadline_ms;
 	/* results */
 	uint64_t ops[2], bytes_ok[2], async_ok[2];
@@ -3899,7 +4449,7 @@ stress_fail(struct stress_ctx *c, const char *what, int ret)
 {
 	if (__atomic_exchange_n(&c->err, ret == 0 ? -1 : ret, __ATOMIC_ACQ_REL) == 0)
 		snprintf(c->why, sizeof(c->why), "%s: %d (%s)", what, ret, strerror(-ret));
-	c->stop = true;
+	flag_set(&c->stop);
 }
 
 struct stress_worker {
@@ -3912,7 +4462,7 @@ struct stress_worker {
  * operation would queue behind it; nothing was sent). Counted. */
 #define STRESS_SYNC(c, ret, call) do { \
 		(ret) = (call); \
-		if ((ret) != -EAGAIN || (c)->stop) \
+		if ((ret) != -EAGAIN || flag_get(&(c)->stop)) \
 			break; \
 		__atomic_fetch_add(&(c)->data_eagain, 1, __ATOMIC_RELAXED); \
 		sched_yield(); \
@@ -3939,7 +4489,7 @@ stress_worker_main(void *arg)
 	memset(buf, 0, 8);
 	if ((ret = rz_remote_write(p, &mem, 0, d, STRESS_SLICE - 8, 8)) != 0)
 		stress_fail(c, "worker: counter reset", ret);
-	while (!c->stop && now_ms() < c->deadline_ms) {
+	while (!flag_get(&c->stop) && now_ms() < c->deadline_ms) {
 		uint8_t b = (uint8_t)(seq * 31 + (uint64_t)sw->w * 7 + 1);
 		struct rz_remote_cqe cqe[STRESS_BURST + 1];
 		bool seen[STRESS_BURST + 1];
@@ -4093,7 +4643,7 @@ stress_ctrl_main(void *arg)
 	uint64_t t0;
 	int ret, live = 0;
 
-	while (!c->stop && now_ms() < c->deadline_ms) {
+	while (!flag_get(&c->stop) && now_ms() < c->deadline_ms) {
 		t0 = now_us();
 		ret = rz_rdma_grant(c->r, c->pd, RZ_MODE_SHARE, 2 * STRESS_SLICE, 4096, 0, &g);
 		if (stress_ctrl_ok(c, "control: grant", ret, t0)) {
@@ -4151,7 +4701,7 @@ stress_rx_main(void *arg)
 	char m[128];
 	int ret;
 
-	while (!c->fin_seen) {
+	while (!flag_get(&c->fin_seen)) {
 		ret = rz_peer_recv_desc(c->pd, &d, 200);
 		if (ret == 0) {
 			c->rx_desc++;
@@ -4169,7 +4719,7 @@ stress_rx_main(void *arg)
 		}
 		ret = rz_peer_recv_msg(c->pd, m, 0);
 		if (ret == 3 && memcmp(m, "fin", 3) == 0)
-			c->fin_seen = true;
+			flag_set(&c->fin_seen);
 		else if (ret >= 0)
 			c->rx_msg++;
 		else if (ret != -ENOMSG && ret != -ETIMEDOUT) {
@@ -4187,7 +4737,7 @@ stress_acceptor_main(void *arg)
 	struct stress_ctx *c = arg;
 
 	/* Until the secondary is done (its "fin"), even if we stopped early. */
-	while (!c->fin_seen && now_ms() < c->deadline_ms + 60000) {
+	while (!flag_get(&c->fin_seen) && now_ms() < c->deadline_ms + 60000) {
 		/* The timeout covers the connection's establishment too: generous (TCG). */
 		struct rz_peer *x = rz_peer_accept(lst, 5000);
 		uint64_t t0 = now_ms();
@@ -4233,14 +4783,14 @@ stress_run(struct stress_ctx *c, unsigned int seconds)
 	if (ret != 0)
 		stress_fail(c, "fin", ret);
 	t_end = now_ms();
-	while (!c->fin_seen && now_ms() - t_end < 30000)
+	while (!flag_get(&c->fin_seen) && now_ms() - t_end < 30000)
 		usleep(10000);
-	if (!c->fin_seen) {
+	if (!flag_get(&c->fin_seen)) {
 		stress_fail(c, "no fin from the other", -ETIMEDOUT);
-		c->fin_seen = true;
+		flag_set(&c->fin_seen);
 	}
 	pthread_join(trx, NULL);
-	c->stop = true;
+	flag_set(&c->stop);
 	if (c->primary)
 		pthread_join(ta, NULL);
 	fprintf(stderr, "stress %s: %u s: worker ops %" PRIu64 " + %" PRIu64 " (bytes verified "
@@ -4516,6 +5066,108 @@ test_no_global_stall(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r2), 0);
 }
 
+/*
+ * Two threads map the same region into the same peer at the same moment, 60 rounds: each round
+ * exactly one map succeeds and the other is refused with -EEXIST ("maps it already"), one grant
+ * exists, one descriptor goes to the peer. (The check and the grant are under the peer's
+ * control lock: the RDMA lock alone is released while the window is bound.)
+ */
+#define SEED_RACE_ROUNDS 60
+
+struct seed_race {
+	struct rz_region *r;
+	pid_t id;
+	pthread_barrier_t go, done;
+	int ret[2];
+	int eagain;
+	bool quit;
+};
+
+static void *
+seed_race_thread(void *arg)
+{
+	struct seed_race *sr = ((void **)arg)[0];
+	int k = (int)(intptr_t)((void **)arg)[1];
+
+	for (;;) {
+		int ret, tries = 0;
+
+		pthread_barrier_wait(&sr->go);
+		if (__atomic_load_n(&sr->quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		/* -EAGAIN: the peer had not taken the previous descriptor within 100 ms
+		 * (documented): again, bounded and counted. */
+		while ((ret = rz_region_map(sr->r, sr->id, NULL, RZ_PERM_READ)) == -EAGAIN &&
+				++tries < 100)
+			__atomic_fetch_add(&sr->eagain, 1, __ATOMIC_RELAXED);
+		sr->ret[k] = ret;
+		pthread_barrier_wait(&sr->done);
+	}
+}
+
+static void
+test_seed_race(void)
+{
+	struct seed_race sr = { .r = new_region(MB2, RZ_PERM_RW, 0) };
+	void *args[2][2] = { { &sr, (void *)0 }, { &sr, (void *)1 } };
+	int both = 0, none = 0, other = 0, grants_bad = 0, round, i;
+	char arg[16], buf[64];
+	struct rz_peer *p;
+	pthread_t t[2];
+	pid_t pid;
+
+	CU_ASSERT_FATAL(sr.r != NULL);
+	snprintf(arg, sizeof(arg), "%d", SEED_RACE_ROUNDS);
+	pid = spawn_peer("drain", arg);
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	sr.id = rz_peer_id(p);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.go, NULL, 3) == 0);
+	CU_ASSERT_FATAL(pthread_barrier_init(&sr.done, NULL, 3) == 0);
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(pthread_create(&t[i], NULL, seed_race_thread, args[i]) == 0);
+	for (round = 0; round < SEED_RACE_ROUNDS; round++) {
+		int ok;
+
+		pthread_barrier_wait(&sr.go);
+		pthread_barrier_wait(&sr.done);
+		ok = (sr.ret[0] == 0) + (sr.ret[1] == 0);
+		if (ok == 2)
+			both++;
+		else if (ok == 0)
+			none++;
+		else if (sr.ret[0] != -EEXIST && sr.ret[1] != -EEXIST)
+			other++;
+		if (rz_rdma_grant_count() != ok)
+			grants_bad++;
+		if (ok > 0)
+			CU_ASSERT_EQUAL(rz_region_unmap(sr.r, sr.id), 0);
+		if (ok != 1)
+			printf("\n  round %d: %d and %d", round, sr.ret[0], sr.ret[1]);
+	}
+	__atomic_store_n(&sr.quit, true, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&sr.go);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("\n  %d rounds: both mapped %d, neither %d, a loser not -EEXIST %d, grant count "
+			"wrong %d; -EAGAIN retried %d\n", SEED_RACE_ROUNDS, both, none, other,
+			grants_bad, sr.eagain);
+	CU_ASSERT_EQUAL(both, 0);
+	CU_ASSERT_EQUAL(none, 0);
+	CU_ASSERT_EQUAL(other, 0);
+	CU_ASSERT_EQUAL(grants_bad, 0);
+	/* The peer took one descriptor a round, no more, no fewer. */
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 4);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_rdma_grant_count(), 0);
+	pthread_barrier_destroy(&sr.go);
+	pthread_barrier_destroy(&sr.done);
+	CU_ASSERT_EQUAL(rz_region_destroy(sr.r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "registration (one MR per arena)", test_register },
 	{ "descriptor round trip", test_desc_roundtrip },
@@ -4531,6 +5183,8 @@ static const struct rz_test_case cases[] = {
 	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
+	{ "keepalive: a peer that stops answering is declared dead", test_keepalive_mute_peer },
+	{ "keepalive: the same, connected with retry count 7", test_keepalive_mute_peer_retry7 },
 	{ "rkey unpredictability (1024 grants)", test_rkey_entropy },
 	{ "kill -9 of a peer mid-transfer", test_kill9_mid_transfer },
 	{ "peers in the seed calls", test_peer_seed_calls },
@@ -4550,6 +5204,7 @@ static const struct rz_test_case cases[] = {
 	{ "concurrency: a stalled peer holds up no other peer, no local call",
 		test_no_global_stall },
 	{ "concurrency: stress, control from one thread, data from two, to one peer", test_stress },
+	{ "concurrency: two threads map one region into one peer at once", test_seed_race },
 	{ NULL, NULL },
 };
 
@@ -4559,6 +5214,8 @@ static const struct rz_test_case wire_only_cases[] = {
 	{ "wire: reordered and duplicated packets: no corruption", test_wire_reorder_duplicate },
 	{ "wire: link down 2 s, then up", test_wire_link_down },
 	{ "wire: partition of 30 s that heals", test_wire_partition },
+	/* Last: host B, its peer server with it, is powered off. */
+	{ "wire: the peer's host powered off mid-transfer", test_wire_peer_host_off },
 	{ NULL, NULL },
 };
 
@@ -4581,7 +5238,7 @@ main(int argc, char **argv)
 		RZ_TEST_BASE_VA, prefix, NULL };
 	struct rz_test_case run[RTE_DIM(cases) + RTE_DIM(wire_only_cases)];
 	unsigned int failed;
-	bool wire;
+	bool wire, owner_dies;
 	size_t i, k;
 	ssize_t n;
 	int ret;
@@ -4605,10 +5262,11 @@ main(int argc, char **argv)
 	/* The wire suite (devtools/vm/pair.sh): this host serves peers, or owns and uses them. */
 	if (argc >= 2 && strcmp(argv[1], "--peer-server") == 0)
 		return wire_server_main(self_exe, WIRE_CTL_PORT, 600);
-	wire = argc >= 2 && strcmp(argv[1], "--wire-owner") == 0;
+	owner_dies = argc >= 2 && strcmp(argv[1], "--wire-owner-dies") == 0;
+	wire = owner_dies || (argc >= 2 && strcmp(argv[1], "--wire-owner") == 0);
 	test_ip = getenv(wire ? "RZ_WIRE_SELF" : "RZ_RDMA_TEST_IP");
 	if (test_ip == NULL && wire) {
-		fprintf(stderr, "FAIL: --wire-owner needs RZ_WIRE_SELF and RZ_WIRE_OTHER "
+		fprintf(stderr, "FAIL: --wire-owner[-dies] needs RZ_WIRE_SELF and RZ_WIRE_OTHER "
 				"(devtools/vm/pair.sh sets them)\n");
 		return 1;
 	}
@@ -4644,6 +5302,8 @@ main(int argc, char **argv)
 	}
 	printf("rdma device %s, listening on %s:%u\n", rz_rdma_device_name(), test_ip,
 			rz_peer_listener_port(lst));
+	if (owner_dies)
+		return wire_owner_dies();
 	/* Across the wire: the cases whose peers only connect, act and report (no signals, no
 	 * secondaries, no local process of theirs). */
 	for (i = 0, k = 0; cases[i].name != NULL; i++) {

@@ -9,11 +9,15 @@
  *
  *   spawn ARG...      ->  pid N         (the server runs SELF --peer ARG...)
  *   wait N            ->  status S      (S as wait_peer(): exit status, or 128 + signal)
+ *   orphans           ->  ok 0          (the owner's host is about to be powered off: read no
+ *                                        more requests, let the peers end on their own)
  *   quit              ->  bye
  *
  * Arguments hold no spaces (scripts, addresses, ports). The server serves one owner, then
  * exits 0 after "quit"; if the owner goes away without it, the server kills the peers it
- * started and exits 1.
+ * started and exits 1. After "orphans" (wire suite, fault 4: the owner's host powered off,
+ * whose TCP connection then never closes) it waits up to ORPHAN_WAIT_S for every peer it
+ * started and exits 0 if each exited 0, else 1 (the peers are the verdict).
  */
 
 #define _GNU_SOURCE
@@ -36,6 +40,7 @@
 
 #define WIRE_MAX_ARGS	8
 #define WIRE_MAX_PEERS	256
+#define ORPHAN_WAIT_S	300
 
 extern char **environ;
 
@@ -45,6 +50,35 @@ static int
 status_of(int st)
 {
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* After "orphans": every peer in @started has ended (each waited for at most ORPHAN_WAIT_S in
+ * all, then killed); 0 if each exited 0. */
+static int
+wait_orphans(const pid_t *started, int n)
+{
+	time_t end = time(NULL) + ORPHAN_WAIT_S;
+	int i, st, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		pid_t r;
+
+		while ((r = waitpid(started[i], &st, WNOHANG)) == 0 && time(NULL) < end)
+			usleep(100000);
+		if (r != started[i]) {
+			fprintf(stderr, "peer server: FAIL: peer %d still running after %d s\n",
+					(int)started[i], ORPHAN_WAIT_S);
+			kill(started[i], SIGKILL);
+			waitpid(started[i], &st, 0);
+			bad++;
+			continue;
+		}
+		printf("peer server: peer %d (its owner gone) ended with status %d\n",
+				(int)started[i], status_of(st));
+		bad += status_of(st) != 0;
+	}
+	fflush(stdout);
+	return bad == 0 ? 0 : 1;
 }
 
 int
@@ -97,6 +131,12 @@ wire_server_main(const char *self_exe, unsigned int port, int accept_timeout_s)
 			fflush(out);
 			ret = 0;
 			break;
+		} else if (strcmp(tok, "orphans") == 0) {
+			fprintf(out, "ok 0\n");
+			fflush(out);
+			ret = wait_orphans(started, n_started);
+			n_started = 0;
+			break;
 		} else if (strcmp(tok, "spawn") == 0) {
 			args[n++] = (char *)(uintptr_t)self_exe;
 			args[n++] = (char *)(uintptr_t)"--peer";
@@ -120,7 +160,7 @@ wire_server_main(const char *self_exe, unsigned int port, int accept_timeout_s)
 		}
 		fflush(out);
 	}
-	if (ret != 0) {
+	if (ret != 0 && n_started > 0) {
 		fprintf(stderr, "peer server: FAIL: the owner went away without \"quit\"\n");
 		for (i = 0; i < n_started; i++)
 			kill(started[i], SIGKILL);
@@ -205,6 +245,23 @@ wire_wait(pid_t pid)
 {
 	fprintf(ctl_out, "wait %d\n", (int)pid);
 	return ask("status");
+}
+
+int
+wire_orphans(void)
+{
+	fprintf(ctl_out, "orphans\n");
+	return ask("ok");
+}
+
+void
+wire_lost(void)
+{
+	if (ctl_out == NULL)
+		return;
+	fclose(ctl_in);
+	fclose(ctl_out);
+	ctl_in = ctl_out = NULL;
 }
 
 void

@@ -24,5 +24,10 @@ pid_t wire_spawn(char *const args[]);
 int wire_wait(pid_t pid);
 /* Tell the server we are done. */
 void wire_quit(void);
+/* This host is about to be powered off: the server lets its peers end on their own and takes
+ * their statuses as its verdict (0 or -1). No request after it. */
+int wire_orphans(void);
+/* The other host was powered off: forget the server (no "quit"). */
+void wire_lost(void);
 
 #endif /* RZ_TEST_WIRE_CTL_H */

@@ -228,6 +228,23 @@ else
     fail "run.sh --timeout 5 exits $rc (want 124)"; show timeout
 fi
 
+# A power-off on request (a host losing power, the wire suite's faults 3 and 4) is told apart
+# from a guest that dies unasked.
+pf="$work/poweroff"
+# shellcheck disable=SC2016  # expanded in the guest
+run_vm poweroff --power-file "$pf" -- bash -c 'touch "$0"; sleep 60; exit 3' "$pf"
+if [ "$rc" -eq 120 ] && [ -s "$pf.done" ] && grep -q 'powered off as asked' "$work/poweroff.err"; then
+    pass "run.sh --power-file: powered off as asked, exits 120"
+else
+    fail "run.sh --power-file exits $rc (want 120 and $pf.done)"; show poweroff
+fi
+run_vm crash --power-file "$work/never" -- bash -c 'echo c > /proc/sysrq-trigger; sleep 60'
+if [ "$rc" -eq 125 ] && [ ! -e "$work/never.done" ]; then
+    pass "a guest that dies unasked exits 125 ($(grep -m1 -o 'the guest died.*' "$work/crash.err" || true))"
+else
+    fail "a crashed guest exits $rc (want 125)"; show crash
+fi
+
 # The real work: the guest-side checks, streamed.
 prefix="lanechk-$$-$RANDOM"
 t=$SECONDS
