@@ -64,6 +64,12 @@ struct fwd_opts {
 	bool secondary;
 	const char *stage;		/* output stage name */
 	const char *stage_args;		/* its arguments ("key=value,...") */
+	/* --remote-rx: the receiving end of the "remote" stage (stage_remote.c) */
+	bool remote_rx;
+	bool tx_port_set;		/* --tx-port given (remote-rx: default 0, else 1) */
+	const char *listen;		/* IP:PORT it listens on */
+	unsigned int chan_slots;	/* slots of the channel's ring (a power of two) */
+	uint64_t revoke_after;		/* revoke the grant after this many packets, grant anew */
 };
 
 /*
@@ -97,6 +103,14 @@ struct fwd_stage {
 void fwd_stage_register(const struct fwd_stage *s);
 const struct fwd_stage *fwd_stage_find(const char *name);
 void fwd_stage_list(void);
+
+/* main.c: configure and start @port (one rx and one tx queue, rx into @mp); 0 or -errno. */
+int fwd_port_setup(uint16_t port, struct rte_mempool *mp);
+/* main.c: print the counters (the lines the tests read). */
+void fwd_print_stats(const struct fwd_stats *s);
+
+/* stage_remote.c (built with RDMA): run the receiving end (--remote-rx); the exit status. */
+int fwd_remote_rx(const struct fwd_opts *o);
 
 /* pcap_gen.c: write the deterministic sample (classic pcap, Ethernet) of @n packets. */
 int fwd_gen_pcap(const char *path, uint64_t n);
