@@ -78,14 +78,16 @@ struct fwd_opts {
  * ones it did not accept stay the caller's, who offers them again (backpressure) or counts
  * them dropped.
  *
- * The remote stage (the packet channel of include/rzone_pkt_remote.h, branch pkt-remote) fits
- * as: init = rz_rdma_init() + rz_pktmbuf_pool_rdma_register() of the pool + rz_peer_connect()
- * to the remote rzone-fwd (stage_args: "peer=IP:PORT") + rz_pkt_chan_producer_attach() with
- * the window the consumer grants; tx = rz_pkt_chan_send() (a count, or -ENOBUFS: took 0, the
- * caller waits, counted as out_busy; -EACCES/-ENOTCONN/-EPIPE: fatal, out_status); flush =
- * rz_pkt_chan_flush(); fini = rz_pkt_chan_close(); its counters (RDMA writes, credits read,
- * remote rx) go to st->stage[] under names of its own in st->stage_names[]. It registers with
- * fwd_stage_register() from a constructor, like stage_port.c.
+ * The remote stage (stage_remote.c: the packet channel of include/rzone_pkt_remote.h) is:
+ * init = rz_rdma_init() + rz_pktmbuf_pool_rdma_register() of the pool + rz_peer_connect() to
+ * the remote rzone-fwd --remote-rx (stage_args: "peer=IP:PORT[,reconnect=1]") +
+ * rz_pkt_chan_producer_attach() with the window the consumer grants; tx = rz_pkt_chan_send()
+ * (a count, or -ENOBUFS: took 0, the caller waits, counted as out_busy; -EACCES/-ENOTCONN:
+ * connect again with reconnect=1, else fatal, out_status); flush = rz_pkt_chan_flush() then
+ * an "end" message answered by the receiver's count; fini = rz_pkt_chan_close(); its counters
+ * (RDMA writes, credits read, ring full, remote rx) go to st->stage[] under names of its own
+ * in st->stage_names[]. It registers with fwd_stage_register() from a constructor, like
+ * stage_port.c.
  */
 struct fwd_stage {
 	const char *name;

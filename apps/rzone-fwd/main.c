@@ -7,8 +7,9 @@
  *
  *   primary:   rx port --rte_eth_rx_burst()--> rzone packet pool (include/rzone_pkt.h)
  *              --rte_ring of mbuf pointers-->
- *   secondary: output stage (stage "port": rte_eth_tx_burst() on the tx port; the remote
- *              RDMA channel plugs in as another stage, see fwd.h)
+ *   secondary: output stage (stage "port": rte_eth_tx_burst() on the tx port; with RDMA,
+ *              stage "remote": the packet channel to a rzone-fwd --remote-rx, which writes
+ *              them on its own port; stage_remote.c)
  *
  * The primary creates the pool in a region of its own, starts the secondary (this program
  * with --proc-type=secondary and "-- --secondary"), maps the pool's region into it
