@@ -241,12 +241,21 @@ remote_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	case -EACCES:
 	case -ENOTCONN:
 		if (rc->reconnect) {
-			fprintf(stderr, "rzone-fwd: remote stage: %s: connecting again\n",
-					strerror(-ret));
+			uint64_t t0 = rte_get_timer_cycles(), t1;
+			double ms = 1e3 / (double)rte_get_timer_hz();
+
+			printf("rzone-fwd: remote stage: %s after %" PRIu64 " packets: "
+					"connecting again\n", strerror(-ret),
+					rc->st->stage[C_RDMA_TX]);
 			detach(rc);
+			t1 = rte_get_timer_cycles();
 			ret = attach(rc);
 			if (ret == 0) {
 				rc->regrants++;
+				printf("rzone-fwd: remote stage: new grant after %.1f ms (closing "
+						"the old connection: %.1f ms)\n",
+						(double)(rte_get_timer_cycles() - t0) * ms,
+						(double)(t1 - t0) * ms);
 				return 0;
 			}
 		}
@@ -462,6 +471,8 @@ fwd_remote_rx(const struct fwd_opts *o)
 				struct rz_peer *p2;
 
 				/* Cut the producer off mid-stream, then let it in again. */
+				uint64_t tr = rte_get_timer_cycles();
+
 				ret = rz_rdma_revoke(&d);
 				printf("rzone-fwd: remote-rx: grant revoked after %" PRIu64
 						" packets (%s)\n", st->rx_pkts, strerror(-ret));
@@ -480,6 +491,9 @@ fwd_remote_rx(const struct fwd_opts *o)
 					goto out_rdma;
 				granted = true;
 				st->stage[R_GRANTS]++;
+				printf("rzone-fwd: remote-rx: granted anew %.1f ms after the "
+						"revoke\n", (double)(rte_get_timer_cycles() - tr) *
+						1e3 / (double)rte_get_timer_hz());
 			}
 			continue;
 		}
