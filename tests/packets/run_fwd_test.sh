@@ -204,7 +204,8 @@ usage)
     # Bad usage: exit status 2, a line saying what, nothing forwarded.
     "$fwd" --gen-pcap "$dir/in.pcap" 100 || fail "--gen-pcap"
     for args in "--stage nosuch" "--ring-size 3" "--burst 0" "--mbufs 10" "--rx-port x" \
-            "--bogus"; do
+            "--bogus" "--remote-rx" "--remote-rx --listen nocolon" "--chan-slots 3" \
+            "--revoke-after 0"; do
         status=0
         # shellcheck disable=SC2086
         run_fwd $args || status=$?
