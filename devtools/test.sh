@@ -7,7 +7,7 @@
 #      as one test whatever the arguments;
 #   2. devtools/setup.sh (packages, hugepages, stale runtime state);
 #   3. build/ with -Dwerror=true, then every test suite (unit, mp, rdma, wire: two hosts, vm,
-#      packets: pcaps through rzone-fwd, install:
+#      packets: pcaps through rzone-fwd, its remote stage in the VM lane, install:
 #      rzone installed into a temporary directory, the examples built and run from it);
 #   3b. build-nordma/ with -Drdma=disabled (no verbs library linked) and
 #      -Dfault_injection=true (the mp test that kills a process at every step of

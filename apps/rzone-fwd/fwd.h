@@ -64,6 +64,12 @@ struct fwd_opts {
 	bool secondary;
 	const char *stage;		/* output stage name */
 	const char *stage_args;		/* its arguments ("key=value,...") */
+	/* --remote-rx: the receiving end of the "remote" stage (stage_remote.c) */
+	bool remote_rx;
+	bool tx_port_set;		/* --tx-port given (remote-rx: default 0, else 1) */
+	const char *listen;		/* IP:PORT it listens on */
+	unsigned int chan_slots;	/* slots of the channel's ring (a power of two) */
+	uint64_t revoke_after;		/* revoke the grant after this many packets, grant anew */
 };
 
 /*
@@ -72,14 +78,16 @@ struct fwd_opts {
  * ones it did not accept stay the caller's, who offers them again (backpressure) or counts
  * them dropped.
  *
- * The remote stage (the packet channel of include/rzone_pkt_remote.h, branch pkt-remote) fits
- * as: init = rz_rdma_init() + rz_pktmbuf_pool_rdma_register() of the pool + rz_peer_connect()
- * to the remote rzone-fwd (stage_args: "peer=IP:PORT") + rz_pkt_chan_producer_attach() with
- * the window the consumer grants; tx = rz_pkt_chan_send() (a count, or -ENOBUFS: took 0, the
- * caller waits, counted as out_busy; -EACCES/-ENOTCONN/-EPIPE: fatal, out_status); flush =
- * rz_pkt_chan_flush(); fini = rz_pkt_chan_close(); its counters (RDMA writes, credits read,
- * remote rx) go to st->stage[] under names of its own in st->stage_names[]. It registers with
- * fwd_stage_register() from a constructor, like stage_port.c.
+ * The remote stage (stage_remote.c: the packet channel of include/rzone_pkt_remote.h) is:
+ * init = rz_rdma_init() + rz_pktmbuf_pool_rdma_register() of the pool + rz_peer_connect() to
+ * the remote rzone-fwd --remote-rx (stage_args: "peer=IP:PORT[,reconnect=1]") +
+ * rz_pkt_chan_producer_attach() with the window the consumer grants; tx = rz_pkt_chan_send()
+ * (a count, or -ENOBUFS: took 0, the caller waits, counted as out_busy; -EACCES/-ENOTCONN:
+ * connect again with reconnect=1, else fatal, out_status); flush = rz_pkt_chan_flush() then
+ * an "end" message answered by the receiver's count; fini = rz_pkt_chan_close(); its counters
+ * (RDMA writes, credits read, ring full, remote rx) go to st->stage[] under names of its own
+ * in st->stage_names[]. It registers with fwd_stage_register() from a constructor, like
+ * stage_port.c.
  */
 struct fwd_stage {
 	const char *name;
@@ -97,6 +105,14 @@ struct fwd_stage {
 void fwd_stage_register(const struct fwd_stage *s);
 const struct fwd_stage *fwd_stage_find(const char *name);
 void fwd_stage_list(void);
+
+/* main.c: configure and start @port (one rx and one tx queue, rx into @mp); 0 or -errno. */
+int fwd_port_setup(uint16_t port, struct rte_mempool *mp);
+/* main.c: print the counters (the lines the tests read). */
+void fwd_print_stats(const struct fwd_stats *s);
+
+/* stage_remote.c (built with RDMA): run the receiving end (--remote-rx); the exit status. */
+int fwd_remote_rx(const struct fwd_opts *o);
 
 /* pcap_gen.c: write the deterministic sample (classic pcap, Ethernet) of @n packets. */
 int fwd_gen_pcap(const char *path, uint64_t n);

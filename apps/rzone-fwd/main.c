@@ -7,8 +7,9 @@
  *
  *   primary:   rx port --rte_eth_rx_burst()--> rzone packet pool (include/rzone_pkt.h)
  *              --rte_ring of mbuf pointers-->
- *   secondary: output stage (stage "port": rte_eth_tx_burst() on the tx port; the remote
- *              RDMA channel plugs in as another stage, see fwd.h)
+ *   secondary: output stage (stage "port": rte_eth_tx_burst() on the tx port; with RDMA,
+ *              stage "remote": the packet channel to a rzone-fwd --remote-rx, which writes
+ *              them on its own port; stage_remote.c)
  *
  * The primary creates the pool in a region of its own, starts the secondary (this program
  * with --proc-type=secondary and "-- --secondary"), maps the pool's region into it
@@ -90,14 +91,27 @@ usage(const char *prog)
 		"  --count N         stop after N packets (default: until the input is idle)\n"
 		"  --drop-on-full    drop on a full ring instead of waiting (backpressure)\n"
 		"  --secondary       be the secondary (what the primary starts)\n"
+		"  --remote-rx       be the receiving end of the \"remote\" stage instead (a\n"
+		"                    primary of its own, built with RDMA): lay a packet channel\n"
+		"                    out in a region, grant its window to the rzone-fwd that\n"
+		"                    connects, write what comes on --tx-port (default 0 here)\n"
+		"  --listen IP:PORT  remote-rx: where to listen (IP of the RDMA device)\n"
+		"  --chan-slots N    remote-rx: slots of the channel (power of two, default 1024;\n"
+		"                    a slot is 9,280 bytes: one frame of up to 9,216 bytes)\n"
+		"  --revoke-after N  remote-rx: revoke the grant after N packets, then accept the\n"
+		"                    producer again and grant anew (a test of the cut)\n"
 		"  --gen-pcap FILE N write a deterministic pcap of N Ethernet frames of 64 to\n"
 		"                    9,000 bytes (1 in 16 a jumbo frame) and exit; no EAL\n"
 		"Example: %s --no-pci --vdev net_pcap0,rx_pcap=in.pcap \\\n"
 		"             --vdev net_pcap1,tx_pcap=out.pcap -l 0-1\n"
+		"Remote (RDMA): %s --no-pci -l 1 --vdev net_pcap0,tx_pcap=out.pcap -- \\\n"
+		"             --remote-rx --listen 10.0.2.15:7471 &\n"
+		"        %s --no-pci -l 0-1 --vdev net_pcap0,rx_pcap=in.pcap -- \\\n"
+		"             --stage remote:peer=10.0.2.15:7471\n"
 		"Without --file-prefix the instance gets one of its own, %s-<pid>.\n"
 		"Telemetry: /rzone/fwd/stats. Exit status: 0 if every packet received was sent on\n"
 		"(no drops), 1 otherwise, 2 for bad usage.\n", FWD_MAX_BURST,
-		(unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE, prog, PROG);
+		(unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE, prog, prog, prog, PROG);
 }
 
 /* Telemetry /rzone/fwd/stats: the counters of every stage (read-only). */
@@ -144,8 +158,8 @@ RTE_INIT(fwd_telemetry)
 			"No parameters");
 }
 
-static void
-print_stats(const struct fwd_stats *s)
+void
+fwd_print_stats(const struct fwd_stats *s)
 {
 	uint64_t drops = s->ring_drops + s->out_drops + s->rx_port_drops;
 	unsigned int i;
@@ -178,7 +192,8 @@ parse_uint(const char *s, uint64_t max, uint64_t *v)
 
 enum {
 	OPT_RX_PORT = 256, OPT_TX_PORT, OPT_STAGE, OPT_BURST, OPT_RING, OPT_MBUFS, OPT_ROOM,
-	OPT_IDLE, OPT_COUNT, OPT_DROP, OPT_SECONDARY, OPT_HELP,
+	OPT_IDLE, OPT_COUNT, OPT_DROP, OPT_SECONDARY, OPT_HELP, OPT_REMOTE_RX, OPT_LISTEN,
+	OPT_CHAN_SLOTS, OPT_REVOKE_AFTER,
 };
 
 static int
@@ -197,6 +212,10 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		{ "drop-on-full", no_argument, NULL, OPT_DROP },
 		{ "secondary", no_argument, NULL, OPT_SECONDARY },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "remote-rx", no_argument, NULL, OPT_REMOTE_RX },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "chan-slots", required_argument, NULL, OPT_CHAN_SLOTS },
+		{ "revoke-after", required_argument, NULL, OPT_REVOKE_AFTER },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char stage_name[32];
@@ -207,7 +226,7 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 	*o = (struct fwd_opts){
 		.rx_port = 0, .tx_port = 1, .burst = 32, .ring_size = 2048, .nb_mbufs = 16384,
 		.data_room = RTE_MBUF_DEFAULT_BUF_SIZE, .idle_ms = 1000, .stage = "port",
-		.stage_args = "",
+		.stage_args = "", .chan_slots = 1024,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -216,10 +235,12 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		case OPT_TX_PORT:
 			if (parse_uint(optarg, RTE_MAX_ETHPORTS - 1, &v) < 0)
 				goto bad;
-			if (c == OPT_RX_PORT)
+			if (c == OPT_RX_PORT) {
 				o->rx_port = (uint16_t)v;
-			else
+			} else {
 				o->tx_port = (uint16_t)v;
+				o->tx_port_set = true;
+			}
 			break;
 		case OPT_STAGE:
 			/* optarg stays as it is: the secondary gets the same arguments. */
@@ -269,6 +290,24 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		case OPT_HELP:
 			usage(PROG);
 			return 1;
+		case OPT_REMOTE_RX:
+			o->remote_rx = true;
+			break;
+		case OPT_LISTEN:
+			if (strchr(optarg, ':') == NULL)
+				goto bad;
+			o->listen = optarg;
+			break;
+		case OPT_CHAN_SLOTS:
+			if (parse_uint(optarg, 65536, &v) < 0 || v < 2 || !rte_is_power_of_2(v))
+				goto bad;
+			o->chan_slots = (unsigned int)v;
+			break;
+		case OPT_REVOKE_AFTER:
+			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
+				goto bad;
+			o->revoke_after = v;
+			break;
 		default:
 			return -1;
 		}
@@ -277,6 +316,12 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (o->remote_rx && o->listen == NULL) {
+		fprintf(stderr, PROG ": --remote-rx needs --listen IP:PORT\n");
+		return -1;
+	}
+	if (o->remote_rx && !o->tx_port_set)
+		o->tx_port = 0;
 	if (fwd_stage_find(o->stage) == NULL) {
 		fprintf(stderr, PROG ": no output stage '%s'; the stages:\n", o->stage);
 		fwd_stage_list();
@@ -290,8 +335,8 @@ bad:
 
 /* The primary configures both ports (a secondary may not): one rx and one tx queue each, rx
  * into the rzone pool. */
-static int
-port_setup(uint16_t port, struct rte_mempool *mp)
+int
+fwd_port_setup(uint16_t port, struct rte_mempool *mp)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
@@ -443,10 +488,10 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 		fprintf(stderr, PROG ": rte_ring_create: %s\n", rte_strerror(rte_errno));
 		goto out_pool;
 	}
-	if (port_setup(o->rx_port, mp) != 0)
+	if (fwd_port_setup(o->rx_port, mp) != 0)
 		goto out_ring;
 	if (o->tx_port != o->rx_port && strcmp(o->stage, "port") == 0 &&
-			port_setup(o->tx_port, mp) != 0)
+			fwd_port_setup(o->tx_port, mp) != 0)
 		goto out_ports;
 	printf("rzone-fwd: pool %s: %u mbufs of %u bytes in region %#" PRIx64 " (%zu bytes, "
 			"node %d); ring %s: %u slots\n", FWD_POOL, o->nb_mbufs, o->data_room,
@@ -519,7 +564,7 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 	}
 	if (rte_eth_stats_get(o->rx_port, &est) == 0)
 		stats->rx_port_drops = est.imissed + est.ierrors + est.rx_nombuf;
-	print_stats(stats);
+	fwd_print_stats(stats);
 	result = (stats->out_done && stats->out_status == 0 && status >= 0 &&
 			WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 			stats->ring_drops + stats->out_drops + stats->rx_port_drops == 0 &&
@@ -581,6 +626,7 @@ run_secondary(const struct fwd_opts *o)
 	for (;;) {
 		unsigned int n = rte_ring_dequeue_burst(ring, (void **)pkts, o->burst, NULL);
 		unsigned int done = 0, i;
+		uint64_t drops0 = stats->out_drops;
 		bool busy = false;
 
 		if (n == 0) {
@@ -601,7 +647,8 @@ run_secondary(const struct fwd_opts *o)
 			}
 		}
 		stats->out_busy += busy;
-		stats->out_pkts += n;
+		/* What the stage took and dropped (--drop-on-full, a fatal error) is not out. */
+		stats->out_pkts += n - (stats->out_drops - drops0);
 	}
 	ret = stage->flush(ctx);
 	if (ret < 0)
@@ -665,7 +712,21 @@ main(int argc, char **argv)
 		app_eal_cleanup();
 		return 1;
 	}
-	ret = o.secondary ? run_secondary(&o) : run_primary(&o, argv, argc);
+	if (o.remote_rx) {
+		if (o.secondary) {
+			fprintf(stderr, PROG ": --remote-rx is a primary of its own\n");
+			ret = 2;
+		} else {
+#ifdef RZ_FWD_RDMA
+			ret = fwd_remote_rx(&o);
+#else
+			fprintf(stderr, PROG ": --remote-rx: rzone was built without RDMA\n");
+			ret = 2;
+#endif
+		}
+	} else {
+		ret = o.secondary ? run_secondary(&o) : run_primary(&o, argv, argc);
+	}
 	rz_fini();
 	app_eal_cleanup();
 	return ret;

@@ -4,12 +4,14 @@
 """Compare two pcap files packet for packet, in order (timestamps are not compared: a pcap
 port stamps the time it writes).
 
-Usage: pcap_cmp.py EXPECTED ACTUAL [--min-packets N] [--min-len N] [--max-len N]
+Usage: pcap_cmp.py EXPECTED ACTUAL [--min-packets N] [--min-len N] [--max-len N] [--gap N]
 
 Prints the packet count, the size range, how many frames are longer than a standard mbuf's
 data room (2,048 bytes: multi-segment in rzone-fwd), and exits 1 at the first difference
 (index, lengths, first differing byte), or if EXPECTED has fewer than N packets or sizes
-outside the range asked for.
+outside the range asked for. With --gap N, ACTUAL must be EXPECTED but for exactly N
+consecutive packets missing in one place (a stream cut once: N may be 0); every packet that is
+there must be whole and in order.
 """
 import argparse
 import struct
@@ -48,8 +50,10 @@ def main():
     ap.add_argument("--min-packets", type=int, default=0)
     ap.add_argument("--min-len", type=int, default=0)
     ap.add_argument("--max-len", type=int, default=0)
+    ap.add_argument("--gap", type=int, default=None)
     a = ap.parse_args()
     n = 0
+    gap_at, gap = None, 0
     jumbo = 0
     lo, hi = 1 << 30, 0
     exp = packets(a.expected)
@@ -59,7 +63,26 @@ def main():
         g = next(act, None)
         if e is None and g is None:
             break
+        if e != g and a.gap is not None and gap_at is None and g is not None:
+            # The one cut: skip expected packets up to the one that came.
+            gap_at = n
+            while e is not None and e != g:
+                gap += 1
+                n += 1
+                e = next(exp, None)
+            if e is None:
+                print(f"FAIL: packet {gap_at}: {a.actual} has a packet that is not in "
+                      f"{a.expected} after it (corrupted or out of order)")
+                return 1
         if e is None or g is None:
+            if e is not None and a.gap is not None and gap_at is None:
+                # The cut at the very end: the rest is missing.
+                gap_at = n
+                while e is not None:
+                    gap += 1
+                    n += 1
+                    e = next(exp, None)
+                break
             print(f"FAIL: packet {n}: {'expected has no more' if e is None else 'missing'}"
                   f" ({a.actual} has {'more' if e is None else 'fewer'} packets)")
             return 1
@@ -72,7 +95,16 @@ def main():
         lo, hi = min(lo, e[0]), max(hi, e[0])
         jumbo += e[0] > 2048
         n += 1
-    print(f"{n} packets identical, in order ({lo}..{hi} bytes, {jumbo} longer than 2,048)")
+    if a.gap is not None:
+        print(f"{n - gap} packets identical, in order ({lo}..{hi} bytes, {jumbo} longer "
+              f"than 2,048); {gap} missing in one gap"
+              + (f" from packet {gap_at} to {gap_at + gap - 1}" if gap else ""))
+        if gap != a.gap:
+            print(f"FAIL: {gap} packets missing, not {a.gap} (the count of the drops)")
+            return 1
+    else:
+        print(f"{n} packets identical, in order ({lo}..{hi} bytes, {jumbo} longer than "
+              "2,048)")
     if n < a.min_packets:
         print(f"FAIL: {n} packets, fewer than {a.min_packets}")
         return 1
