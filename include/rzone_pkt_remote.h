@@ -211,7 +211,7 @@ int rz_pkt_tx_flush(struct rz_pkt_tx *tx, int timeout_ms);
  * @return
  *   0; -EINVAL (NULL).
  */
-int rz_pkt_tx_stats(const struct rz_pkt_tx *tx, struct rz_pkt_tx_stats *st);
+int rz_pkt_tx_stats_get(const struct rz_pkt_tx *tx, struct rz_pkt_tx_stats *st);
 
 /**
  * Control: free a sender. In-flight mbufs are waited for (rz_pkt_tx_flush() with the
@@ -376,7 +376,7 @@ int rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_m
  * @return
  *   0; -EINVAL (NULL).
  */
-int rz_pkt_chan_stats(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st);
+int rz_pkt_chan_stats_get(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st);
 
 /**
  * Control: close a channel end. A consumer marks the ring closed (its producer's next head

@@ -114,7 +114,7 @@ update_counters(struct remote_ctx *rc)
 {
 	struct rz_pkt_chan_stats cs;
 
-	if (rc->c == NULL || rz_pkt_chan_stats(rc->c, &cs) != 0)
+	if (rc->c == NULL || rz_pkt_chan_stats_get(rc->c, &cs) != 0)
 		return;
 	rc->st->stage[C_RDMA_TX] = rc->base_tx + cs.tx.pkts;
 	rc->st->stage[C_CREDITS] = rc->base_reads + cs.head_reads;
@@ -513,7 +513,7 @@ fwd_remote_rx(const struct fwd_opts *o)
 			goto out_rdma;
 		}
 	}
-	rz_pkt_chan_stats(c, &cs);
+	rz_pkt_chan_stats_get(c, &cs);
 	st->stage[R_COPIED] = cs.rx_bytes_copied;
 	st->stage[R_BAD] = cs.rx_bad + cs.rx_bad_tail;
 	st->out_bytes = cs.rx_bytes;

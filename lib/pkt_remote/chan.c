@@ -509,7 +509,7 @@ rz_pkt_chan_flush(struct rz_pkt_chan *c, int timeout_ms)
 }
 
 int
-rz_pkt_chan_stats(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st)
+rz_pkt_chan_stats_get(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st)
 {
 	if (c == NULL || st == NULL)
 		return -EINVAL;

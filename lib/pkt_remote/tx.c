@@ -331,7 +331,7 @@ rz_pkt_tx_flush(struct rz_pkt_tx *tx, int timeout_ms)
 }
 
 int
-rz_pkt_tx_stats(const struct rz_pkt_tx *tx, struct rz_pkt_tx_stats *st)
+rz_pkt_tx_stats_get(const struct rz_pkt_tx *tx, struct rz_pkt_tx_stats *st)
 {
 	if (tx == NULL || st == NULL)
 		return -EINVAL;

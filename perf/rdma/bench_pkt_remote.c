@@ -443,7 +443,7 @@ producer_main(int argc, char **argv)
 	for (v = 0; v < NVAR; v++)
 		printf("pkttotal variant %s pkts %" PRIu64 " nobufs %" PRIu64 "\n", var_name[v],
 				total_pkts[v], nobufs[v]);
-	rz_pkt_chan_stats(ch, &cs);
+	rz_pkt_chan_stats_get(ch, &cs);
 	printf("pkt rz: %" PRIu64 " packets, %" PRIu64 " doorbells, %" PRIu64 " head reads, %"
 			PRIu64 " bytes copied\n", cs.tx.pkts, cs.tx.doorbells, cs.head_reads,
 			cs.tx.bytes_copied);

@@ -267,7 +267,7 @@ lane_main(void *arg)
 	ret = stream_send(c, l->mp, 0, LANE_PKTS, &l->rep);
 	if (ret == 0)
 		ret = rz_pkt_chan_flush(c, TMO);
-	rz_pkt_chan_stats(c, &cs);
+	rz_pkt_chan_stats_get(c, &cs);
 	l->rep.freed = cs.tx.freed;
 	l->rep.status = ret != 0;
 	l->rep.err = ret;
@@ -351,7 +351,7 @@ producer_main(int argc, char **argv)
 			ret = rz_pkt_tx_send(tx, &d, off + i, b, (uint16_t)nb);
 			if (ret != (int)nb)
 				PFAIL("rz_pkt_tx_send: %d", ret);
-			rz_pkt_tx_stats(tx, &ts);
+			rz_pkt_tx_stats_get(tx, &ts);
 			/* An mbuf goes back to the pool only when the sender frees it. */
 			{
 				uint64_t held = 0, pk;
@@ -367,7 +367,7 @@ producer_main(int argc, char **argv)
 		ret = rz_pkt_tx_flush(tx, TMO);
 		if (ret != 0)
 			PFAIL("flush: %s", strerror(-ret));
-		rz_pkt_tx_stats(tx, &ts);
+		rz_pkt_tx_stats_get(tx, &ts);
 		if (pool_free_count(mp) != free0)
 			PFAIL("after the flush %u free, %u before", pool_free_count(mp), free0);
 		/* The device is done with them: whatever the pool's data rooms hold now cannot
@@ -388,7 +388,7 @@ producer_main(int argc, char **argv)
 		ret = rz_pkt_chan_flush(c, TMO);
 		if (ret != 0)
 			PFAIL("flush: %s", strerror(-ret));
-		rz_pkt_chan_stats(c, &cs);
+		rz_pkt_chan_stats_get(c, &cs);
 		rep.bytes_copied = cs.tx.bytes_copied;
 		rep.freed = cs.tx.freed;
 		rep.doorbells = cs.tx.doorbells;
@@ -403,7 +403,7 @@ producer_main(int argc, char **argv)
 			PFAIL("attach: %s", rte_strerror(rte_errno));
 		ret = stream_send(c, mp, 0, UINT64_MAX >> 1, &rep);
 		rep.err = ret;
-		rz_pkt_chan_stats(c, &cs);
+		rz_pkt_chan_stats_get(c, &cs);
 		rz_pkt_chan_close(c);
 		c = NULL;
 		rep.freed = cs.tx.freed;
@@ -789,7 +789,7 @@ test_stream(void)
 	CU_ASSERT(rep.extra > 0);		/* head reads */
 	/* Nothing more, no duplicate. */
 	CU_ASSERT_EQUAL(rz_pkt_chan_peek(c, NULL, 0), 0);
-	CU_ASSERT_EQUAL(rz_pkt_chan_stats(c, &cs), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
 	CU_ASSERT_EQUAL(cs.rx_pkts, STREAM_PKTS);
 	CU_ASSERT_EQUAL(cs.rx_bad, 0);
 	CU_ASSERT(cs.rx_bytes_copied > 0 && cs.rx_bytes_copied < cs.rx_bytes);
@@ -851,7 +851,7 @@ test_revoke(void)
 	/* Losses only where the revoke cut: accepted before it, never published. */
 	CU_ASSERT_EQUAL(rep.extra, before + gaps);
 	CU_ASSERT_EQUAL(after, rep.extra + REGRANT_PKTS);
-	CU_ASSERT_EQUAL(rz_pkt_chan_stats(c, &cs), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
 	CU_ASSERT_EQUAL(cs.rx_bad, 0);
 	CU_ASSERT_EQUAL(cs.rx_bad_tail, 0);
 	printf("\n  revoked after %" PRIu64 " packets taken; %" PRIu64 " published before the "
@@ -1033,7 +1033,7 @@ test_consumer_validates(void)
 	v = 1;
 	memcpy(w + 64, &v, 8);
 	CU_ASSERT_EQUAL(rz_pkt_chan_peek(c, sl, 8), -EPROTO);
-	CU_ASSERT_EQUAL(rz_pkt_chan_stats(c, &cs), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
 	CU_ASSERT_EQUAL(cs.rx_bad, 2);
 	CU_ASSERT_EQUAL(cs.rx_bad_tail, 2);
 	CU_ASSERT_EQUAL(cs.rx_pkts, 1);
