@@ -32,6 +32,34 @@ rz_test_eal_primary(const char *argv0, const char *name, char *prefix_arg, size_
 	return 0;
 }
 
+int
+rz_test_start(const char *argv0, const char *name, char *prefix_arg, size_t len)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (rz_test_eal_primary(argv0, name, prefix_arg, len) < 0)
+		return -1;
+	if (rz_init() != 0) {
+		fprintf(stderr, "FAIL: rz_init: %s\n", rte_strerror(rte_errno));
+		rte_eal_cleanup();
+		return -1;
+	}
+	return 0;
+}
+
+int
+rz_test_finish(const char *suite, const struct rz_test_case *cases)
+{
+	unsigned int failed = rz_test_run(suite, cases);
+
+	failed += rz_test_no_leaks();
+	if (rz_fini() != 0) {
+		fprintf(stderr, "FAIL: rz_fini\n");
+		failed++;
+	}
+	rte_eal_cleanup();
+	return failed != 0;
+}
+
 unsigned int
 rz_test_run(const char *suite, const struct rz_test_case *cases)
 {

@@ -44,6 +44,18 @@ struct rz_test_case {
 int rz_test_eal_primary(const char *argv0, const char *name, char *prefix_arg, size_t len);
 
 /*
+ * The usual start of a test program: stdout unbuffered, rz_test_eal_primary(), then rz_init().
+ * Returns 0, or -1 after printing why.
+ */
+int rz_test_start(const char *argv0, const char *name, char *prefix_arg, size_t len);
+
+/*
+ * The usual end: rz_test_run(@suite, @cases), rz_test_no_leaks(), rz_fini(), rte_eal_cleanup().
+ * Returns the program's exit status: 0 (all passed) or 1.
+ */
+int rz_test_finish(const char *suite, const struct rz_test_case *cases);
+
+/*
  * Run @cases (ended by an entry with a NULL name) as one verbose CUnit suite. Returns the number
  * of failures: failed asserts, failed tests, and registered tests that did not run.
  */

@@ -115,19 +115,9 @@ int
 main(int argc, char **argv)
 {
 	char prefix[96];
-	unsigned int failed;
 
 	RTE_SET_USED(argc);
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (rz_test_eal_primary(argv[0], "pktunit", prefix, sizeof(prefix)) < 0)
+	if (rz_test_start(argv[0], "pktunit", prefix, sizeof(prefix)) < 0)
 		return 1;
-	if (rz_init() != 0) {
-		fprintf(stderr, "FAIL: rz_init\n");
-		return 1;
-	}
-	failed = rz_test_run("pkt", cases);
-	failed += rz_test_no_leaks();
-	rz_fini();
-	rte_eal_cleanup();
-	return failed != 0;
+	return rz_test_finish("pkt", cases);
 }

@@ -218,19 +218,9 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	unsigned int failed;
 
 	RTE_SET_USED(argc);
-	setvbuf(stdout, NULL, _IONBF, 0);
-	if (rz_test_eal_primary(argv[0], "proc", prefix, sizeof(prefix)) < 0)
+	if (rz_test_start(argv[0], "proc", prefix, sizeof(prefix)) < 0)
 		return 1;
-	if (rz_init() != 0) {
-		fprintf(stderr, "FAIL: rz_init\n");
-		return 1;
-	}
-	failed = rz_test_run("proc", cases);
-	failed += rz_test_no_leaks();
-	rz_fini();
-	rte_eal_cleanup();
-	return failed != 0;
+	return rz_test_finish("proc", cases);
 }

@@ -777,7 +777,6 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	unsigned int failed;
 
 	RTE_SET_USED(argc);
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -793,9 +792,5 @@ main(int argc, char **argv)
 		fprintf(stderr, "FAIL: rz_init\n");
 		return 1;
 	}
-	failed = rz_test_run("region", cases);
-	failed += rz_test_no_leaks();
-	rz_fini();
-	rte_eal_cleanup();
-	return failed != 0;
+	return rz_test_finish("region", cases);
 }
