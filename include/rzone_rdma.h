@@ -39,7 +39,8 @@
  *   rz_rdma_grant_count(), rz_rdma_desc_pack(), rz_peer_listen(), rz_peer_listener_port(),
  *   rz_peer_lookup(), rz_peer_id(), rz_peer_identity(), rz_peer_pid(),
  *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(), rz_peer_max_sge(),
- *   rz_rdma_set_keepalive_ms(), rz_rdma_keepalive_ms(), rz_rdma_set_peer_down_handler(),
+ *   rz_rdma_set_keepalive_ms(), rz_rdma_keepalive_ms(), rz_rdma_set_ack_timeout(),
+ *   rz_rdma_ack_timeout(), rz_rdma_set_peer_down_handler(),
  *   rz_peer_down_reason(), rz_peer_liveness_bound_ms(). The local calls of
  *   rzone.h (rz_region_map() of a process, capabilities, telemetry) never wait for a peer
  *   either.
@@ -738,6 +739,40 @@ int rz_rdma_set_keepalive_ms(uint32_t ms);
  * @ingroup rzone_rdma_peers
  */
 uint32_t rz_rdma_keepalive_ms(void);
+
+/**
+ * Set the local ACK timeout of the connections made from now on (rz_peer_connect(),
+ * rz_peer_accept()): how long this side's QP waits for the other side's acknowledgement before
+ * it retransmits, 4.096 us x 2^@p exp. It bounds how fast a lost packet is resent (throughput
+ * on a lossy network) and how fast a gone peer is noticed: rz_peer_sync_timeout_ms() =
+ * (retry count + 1) x that timeout + 1 s, and rz_peer_liveness_bound_ms() follow it. rdma_cm's
+ * default on RoCE comes from the route's packet lifetime (19 = 2.1 s on rxe: 16.0 s to notice a
+ * dead host); 14 (67 ms, what perftest's `-u 14` asks for) gives 1.5 s. Too short a timeout on a
+ * long or congested path retransmits what was only late. Each side's QP has its own: set it on
+ * both. The environment variable RZ_RDMA_ACK_TIMEOUT (decimal, 0 to 31), read by
+ * rz_rdma_init(), sets it too; this call overrides it. Connections already made keep theirs.
+ * Thread-safe, no wait.
+ *
+ * @param exp
+ *   Exponent 1 to 31, or 0: rdma_cm's default (the default).
+ * @return
+ *   0, or -EINVAL (@p exp above 31; nothing changed). A kernel that cannot set it makes the
+ *   later rz_peer_connect() / rz_peer_accept() fail with its errno (logged).
+ *
+ * @ingroup rzone_rdma_peers
+ */
+int rz_rdma_set_ack_timeout(unsigned int exp);
+
+/**
+ * The local ACK timeout exponent for new connections (rz_rdma_set_ack_timeout(),
+ * RZ_RDMA_ACK_TIMEOUT). Thread-safe, no wait.
+ *
+ * @return
+ *   The exponent, 0: rdma_cm's default.
+ *
+ * @ingroup rzone_rdma_peers
+ */
+unsigned int rz_rdma_ack_timeout(void);
 
 /**
  * A peer went down (see rz_rdma_set_peer_down_handler()).

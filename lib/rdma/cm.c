@@ -573,6 +573,11 @@ rz_peer_accept(struct rz_peer_listener *l, int timeout_ms)
 		rdma_reject(p->id, NULL, 0);
 		goto fail;
 	}
+	ret = cm_apply_ack_timeout(p->id);
+	if (ret != 0) {
+		rdma_reject(p->id, NULL, 0);
+		goto fail;
+	}
 	hello_make(&mine);
 	conn_param(&cp, &mine, their_init, their_resp);
 	if (rdma_accept(p->id, &cp) != 0) {
@@ -650,6 +655,9 @@ rz_peer_connect(const char *ip, uint16_t port, int timeout_ms)
 	rdma_lock();
 	ret = peer_setup_qp_locked(p);
 	rdma_unlock();
+	if (ret != 0)
+		goto fail;
+	ret = cm_apply_ack_timeout(p->id);
 	if (ret != 0)
 		goto fail;
 	hello_make(&mine);

@@ -26,6 +26,8 @@
 
 #define KEEPALIVE_DEFAULT_MS	1000
 #define KEEPALIVE_MAX_MS	3600000u
+/* The QP's local ACK timeout is 5 bits: 4.096 us * 2^exp, exp 1..31. */
+#define ACK_TIMEOUT_MAX		31u
 /* Down peers handed to the handler per round of liveness_report(). */
 #define REPORT_BATCH		16
 
@@ -57,6 +59,62 @@ rz_rdma_keepalive_ms(void)
 	return keepalive_ms();
 }
 
+int
+rz_rdma_set_ack_timeout(unsigned int exp)
+{
+	if (exp > ACK_TIMEOUT_MAX) {
+		RZ_LOG(ERR, "ACK timeout exponent %u: want 0 (rdma_cm's) or 1..%u", exp,
+				ACK_TIMEOUT_MAX);
+		return -EINVAL;
+	}
+	__atomic_store_n(&rdma_state.ack_timeout, (uint8_t)exp, __ATOMIC_RELAXED);
+	return 0;
+}
+
+unsigned int
+rz_rdma_ack_timeout(void)
+{
+	return __atomic_load_n(&rdma_state.ack_timeout, __ATOMIC_RELAXED);
+}
+
+int
+cm_apply_ack_timeout(struct rdma_cm_id *id)
+{
+	uint8_t exp = (uint8_t)rz_rdma_ack_timeout();
+
+	if (exp == 0)
+		return 0;
+	if (rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_ACK_TIMEOUT, &exp,
+			sizeof(exp)) != 0) {
+		int ret = -errno;
+
+		RZ_LOG(ERR, "rdma_set_option(ACK_TIMEOUT %u): %s (kernel without it?)", exp,
+				strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void
+ack_timeout_from_env(void)
+{
+	const char *v = getenv("RZ_RDMA_ACK_TIMEOUT");
+	unsigned long n;
+	char *end;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n > ACK_TIMEOUT_MAX) {
+		RZ_LOG(WARNING, "RZ_RDMA_ACK_TIMEOUT=%s ignored: want 0..%u", v, ACK_TIMEOUT_MAX);
+		return;
+	}
+	rz_rdma_set_ack_timeout((unsigned int)n);
+	RZ_LOG(INFO, "local ACK timeout exponent %lu (RZ_RDMA_ACK_TIMEOUT)%s", n,
+			n == 0 ? ": rdma_cm's" : "");
+}
+
 void
 liveness_init_locked(void)
 {
@@ -64,6 +122,7 @@ liveness_init_locked(void)
 	unsigned long n;
 	char *end;
 
+	ack_timeout_from_env();
 	if (v == NULL)
 		return;
 	errno = 0;

@@ -217,6 +217,8 @@ struct rdma_ctx {
 	uint64_t stats_peers_dead;	/* peers that stopped answering their keepalives */
 	/* Liveness (liveness.c): interval in ms (0: no keepalive), read without the lock. */
 	uint32_t keepalive_ms;
+	/* Local ACK timeout exponent for new connections (0: rdma_cm's), read without the lock. */
+	uint8_t ack_timeout;
 	rz_peer_down_fn down_fn;	/* rz_rdma_set_peer_down_handler(), under the lock */
 	void *down_arg;
 };
@@ -333,8 +335,11 @@ cq_unlock(struct rz_peer *p)
 }
 
 /* liveness.c */
-/* rz_rdma_init(): the keepalive interval from RZ_RDMA_KEEPALIVE_MS, if set. */
+/* rz_rdma_init(): the keepalive interval from RZ_RDMA_KEEPALIVE_MS and the ACK timeout from
+ * RZ_RDMA_ACK_TIMEOUT, if set. */
 void liveness_init_locked(void);
+/* Before rdma_connect() / rdma_accept() on @id: the ACK timeout set, if any. 0 or -errno. */
+int cm_apply_ack_timeout(struct rdma_cm_id *id);
 /* @p connected: its first keepalive one interval from now. */
 void peer_liveness_start(struct rz_peer *p);
 /* rz_rdma_progress(): reap @p's keepalive, or post one if it is due; a keepalive that failed

@@ -63,6 +63,7 @@ tel_rdma(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "backlog_refused", counter(&rdma_state.stats_backlog_refused));
 	rte_tel_data_add_dict_u64(d, "peers_dead", counter(&rdma_state.stats_peers_dead));
 	rte_tel_data_add_dict_u64(d, "keepalive_ms", rz_rdma_keepalive_ms());
+	rte_tel_data_add_dict_u64(d, "ack_timeout", rz_rdma_ack_timeout());
 	rdma_unlock();
 	return 0;
 }

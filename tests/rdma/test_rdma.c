@@ -2556,7 +2556,7 @@ progress_until_down(struct rz_peer *p, uint64_t limit_ms)
  * down handler called once, its grant revoked (audit cause peer-dead); while it answered, the
  * keepalives kept it up. Another peer works afterwards. */
 static void
-keepalive_mute_peer(const char *script)
+keepalive_mute_peer_ack(const char *script, unsigned int ack_exp)
 {
 	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0x5a);
 	uint64_t waited, alive_ms;
@@ -2573,10 +2573,22 @@ keepalive_mute_peer(const char *script)
 	CU_ASSERT_EQUAL(rz_rdma_keepalive_ms(), 200);
 	memset(&downs, 0, sizeof(downs));
 	CU_ASSERT_EQUAL(rz_rdma_set_peer_down_handler(on_peer_down, &downs), 0);
+	CU_ASSERT_EQUAL(rz_rdma_set_ack_timeout(ack_exp), 0);
+	CU_ASSERT_EQUAL(rz_rdma_ack_timeout(), ack_exp);
 	pid = spawn_raw(script);
 	CU_ASSERT_FATAL(pid > 0);
 	p = accept_peer();
+	CU_ASSERT_EQUAL(rz_rdma_set_ack_timeout(0), 0);
 	CU_ASSERT_FATAL(p != NULL);
+	if (ack_exp != 0) {
+		/* The QP got it: the bound is computed from the QP's own attributes (retry count 6
+		 * of the connector + the first try). */
+		int want = (int)(7 * ((UINT64_C(4096) << ack_exp) / 1000) / 1000 + 1000);
+
+		printf("\n  ACK timeout exponent %u: rz_peer_sync_timeout_ms() %d (want %d)",
+				ack_exp, rz_peer_sync_timeout_ms(p), want);
+		CU_ASSERT_EQUAL(rz_peer_sync_timeout_ms(p), want);
+	}
 	CU_ASSERT_EQUAL(rz_rdma_grant_ext(r, p, RZ_MODE_SHARE, 0, 0, 0, RZ_GRANT_F_NO_SEND, &d),
 			0);
 	bound = rz_peer_liveness_bound_ms(p);
@@ -2623,6 +2635,12 @@ keepalive_mute_peer(const char *script)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+static void
+keepalive_mute_peer(const char *script)
+{
+	keepalive_mute_peer_ack(script, 0);
+}
+
 /* The connector asked for rzone's retry count (6): the transport gives up on the keepalive. */
 static void
 test_keepalive_mute_peer(void)
@@ -2635,6 +2653,21 @@ static void
 test_keepalive_mute_peer_retry7(void)
 {
 	keepalive_mute_peer("mute");
+}
+
+/* rz_rdma_set_ack_timeout(14): 67 ms per try instead of rdma_cm's 2.1 s, the peer declared
+ * dead within 200 ms + 7 x 67 ms + 1 s. Out-of-range exponents refused, nothing changed. */
+static void
+test_keepalive_ack_timeout(void)
+{
+	unsigned int before = rz_rdma_ack_timeout();
+
+	CU_ASSERT_EQUAL(rz_rdma_set_ack_timeout(32), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_ack_timeout(), before);
+	CU_ASSERT_EQUAL(rz_rdma_set_ack_timeout(UINT32_MAX), -EINVAL);
+	CU_ASSERT_EQUAL(rz_rdma_ack_timeout(), before);
+	keepalive_mute_peer_ack("mute6", 14);
+	CU_ASSERT_EQUAL(rz_rdma_ack_timeout(), 0);
 }
 
 /* Plug-in entropy, in bits, of @n 32-bit values (sorted in place). */
@@ -5267,6 +5300,7 @@ static const struct rz_test_case cases[] = {
 	{ "dead peer's grants revoked", test_dead_peer_revoked },
 	{ "keepalive: a peer that stops answering is declared dead", test_keepalive_mute_peer },
 	{ "keepalive: the same, connected with retry count 7", test_keepalive_mute_peer_retry7 },
+	{ "keepalive: the same with an ACK timeout of 67 ms", test_keepalive_ack_timeout },
 	{ "rkey unpredictability (1024 grants)", test_rkey_entropy },
 	{ "kill -9 of a peer mid-transfer", test_kill9_mid_transfer },
 	{ "peers in the seed calls", test_peer_seed_calls },
