@@ -9,6 +9,13 @@
  * zero-copy), then the tail, in one chain; it reads the consumer's head with an RDMA READ when
  * half of the ring is used by its count. The consumer keeps its geometry and head privately and
  * checks the tail and every slot header before handing anything out.
+ *
+ * Zero-copy receive (rz_pkt_chan_recv_zc()): slots [head, zc_next) are handed out as mbufs
+ * attached to their payload (external buffers sharing the slot's zc_slot.sh). The free
+ * callback, on whatever thread frees the last reference, only raises zc_slot.freed (release);
+ * the consumer thread moves the head over the raised flags, in ring order, at its next call
+ * (zc_reclaim(), acquire), and only then publishes the head: the producer never writes a slot
+ * whose mbufs may still be read. peek/release/recv/close refuse (-EBUSY) while slots are held.
  */
 
 #include <errno.h>
