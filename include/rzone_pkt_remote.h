@@ -392,12 +392,14 @@ int rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_m
 /**
  * Consumer: take up to @p n packets zero-copy, as mbufs whose data is each packet's payload in
  * its slot (DPDK external buffers, rte_pktmbuf_attach_extbuf(); a payload larger than 65,472
- * bytes, or crossing into a page that does not follow it in IOVA, is a chain of several).
+ * bytes, or crossing the end of an IOVA-contiguous chunk of the region, rz_region_iova_chunks(),
+ * is a chain of several).
  * Only the mbuf headers are taken from @p mp (a data room of 0 is enough). The slots stay
  * held until their mbufs are freed (see the file's "Zero-copy receive": any thread, any
  * order); each call first gives back, in ring order, the credits of the slots whose mbufs
- * are all freed. The mbufs have no headroom; IOVAs are set (computed at the consumer's
- * creation) so that a PMD can transmit them. Nothing is copied (rx_bytes_copied does not
+ * are all freed. The mbufs have no headroom; their IOVAs are set (from the region's chunks, once
+ * at the consumer's creation; RTE_BAD_IOVA where the region's are unknown) so that a PMD can
+ * transmit them. Nothing is copied (rx_bytes_copied does not
  * move). A malformed slot first in line is dropped (rx_bad); one further on ends the burst
  * before it. Data path.
  *

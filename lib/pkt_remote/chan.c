@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_memory.h>
 
 #include "core_private.h"
 #include "chan_wire.h"
@@ -32,8 +31,8 @@
 #include "pkt_remote_private.h"
 
 /* Zero-copy receive, per slot (consumer): the external-buffer descriptor its mbufs share, the
- * slot's payload in IOVA terms (split where it crosses a page that is not IOVA-contiguous with
- * the next) and the flag the free callback raises. */
+ * slot's payload in IOVA terms (split where it crosses the end of an IOVA-contiguous chunk of
+ * the region) and the flag the free callback raises. */
 struct zc_slot {
 	struct rte_mbuf_ext_shared_info sh;
 	rte_iova_t iova0;		/* payload byte 0 */
@@ -108,47 +107,51 @@ zc_free_cb(void *addr __rte_unused, void *opaque)
 	__atomic_store_n(&z->freed, 1, __ATOMIC_RELEASE);
 }
 
-static rte_iova_t
-zc_iova(const void *va)
-{
-	if (rte_eal_iova_mode() == RTE_IOVA_VA)
-		return (rte_iova_t)(uintptr_t)va;
-	return rte_mem_virt2iova(va);
-}
-
-/* Each slot's payload in IOVA terms, once at creation (control): the data path does no
- * lookup. A payload crossing into a page that does not follow in IOVA is split there. */
-static void
-zc_init(struct rz_pkt_chan *c)
+/* Each slot's payload in IOVA terms, once at creation (control), from the region's IOVA-contiguous
+ * chunks (rz_region_iova_chunks(): region offsets, wherever it is mapped): the data path does
+ * no lookup. A payload crossing the end of a chunk is split there (the second part's IOVA is
+ * the next chunk's, or RTE_BAD_IOVA if it runs past that one too); unknown IOVAs are
+ * RTE_BAD_IOVA (a PMD that needs them cannot send those mbufs; net_pcap and the like can). */
+static int
+zc_init(struct rz_pkt_chan *c, const struct rz_region *r, size_t offset)
 {
 	uint32_t max_pay = c->slot_size - CHAN_SLOT_HDR, i;
+	struct rz_iova_chunk *ch = NULL;
+	int nch, k = 0;
 
+	nch = rz_region_iova_chunks(r, NULL, 0);
+	if (nch > 0) {
+		ch = calloc((size_t)nch, sizeof(*ch));
+		if (ch == NULL)
+			return -ENOMEM;
+		if (rz_region_iova_chunks(r, ch, (unsigned int)nch) != nch)
+			nch = 0;
+	}
 	for (i = 0; i < c->nslots; i++) {
 		struct zc_slot *z = &c->zc[i];
-		uint8_t *pay = c->base + CHAN_CTRL_SIZE + (uint64_t)i * c->slot_size +
-				CHAN_SLOT_HDR;
-		const struct rte_memseg *ms = rte_mem_virt2memseg(pay, NULL);
-		uint64_t pg = ms != NULL && ms->hugepage_sz != 0 ? ms->hugepage_sz : 4096;
-		uint64_t in_page = pg - ((uintptr_t)pay & (pg - 1));
+		uint64_t po = offset + CHAN_CTRL_SIZE + (uint64_t)i * c->slot_size + CHAN_SLOT_HDR;
+		uint64_t pe = po + max_pay, cend;
 
 		z->sh.free_cb = zc_free_cb;
 		z->sh.fcb_opaque = z;
 		z->split = max_pay;
-		if (in_page < max_pay && in_page + pg < max_pay) {
-			/* More than two pages (not hugepages): no IOVA for the device. */
-			z->iova0 = RTE_BAD_IOVA;
-			z->iova1 = RTE_BAD_IOVA;
-			continue;
-		}
-		z->iova0 = zc_iova(pay);
+		z->iova0 = RTE_BAD_IOVA;
 		z->iova1 = RTE_BAD_IOVA;
-		if (in_page < max_pay) {
-			z->iova1 = zc_iova(pay + in_page);
-			if (z->iova0 == RTE_BAD_IOVA || z->iova1 == RTE_BAD_IOVA ||
-					z->iova1 != z->iova0 + in_page)
-				z->split = (uint32_t)in_page;
-		}
+		while (k < nch && ch[k].offset + ch[k].len <= po)
+			k++;
+		if (k >= nch || ch[k].offset > po || ch[k].iova == RTE_BAD_IOVA)
+			continue;
+		z->iova0 = ch[k].iova + (po - ch[k].offset);
+		cend = ch[k].offset + ch[k].len;
+		if (pe <= cend)
+			continue;
+		z->split = (uint32_t)(cend - po);
+		if (k + 1 < nch && ch[k + 1].iova != RTE_BAD_IOVA &&
+				pe <= ch[k + 1].offset + ch[k + 1].len)
+			z->iova1 = ch[k + 1].iova;
 	}
+	free(ch);
+	return 0;
 }
 
 struct rz_pkt_chan *
@@ -198,7 +201,12 @@ rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 	c->mask = nslots - 1;
 	c->slot_size = slot_size;
 	c->base = addr + offset;
-	zc_init(c);
+	if (zc_init(c, r, offset) != 0) {
+		free(c->zc);
+		free(c);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	memset(c->base, 0, CHAN_CTRL_SIZE);
 	/* No slot holds a sequence it could be read for before its packet lands. */
 	for (i = 0; i < nslots; i++)

@@ -1090,6 +1090,35 @@ zc_mbuf_ok(const struct rte_mbuf *m, const uint8_t *w, size_t wlen, uint64_t i)
 	return d != NULL && pkt_check(i, d, m->pkt_len) < 0;
 }
 
+/* The IOVA of byte @off of region @r, from its chunks (RTE_BAD_IOVA if unknown). */
+static rte_iova_t
+region_iova(const struct rz_region *r, size_t off)
+{
+	struct rz_iova_chunk ch[64];
+	int n = rz_region_iova_chunks(r, ch, RTE_DIM(ch)), i;
+
+	for (i = 0; i < n && i < (int)RTE_DIM(ch); i++)
+		if (off >= ch[i].offset && off < ch[i].offset + ch[i].len)
+			return ch[i].iova == RTE_BAD_IOVA ? RTE_BAD_IOVA :
+					ch[i].iova + (off - ch[i].offset);
+	return RTE_BAD_IOVA;
+}
+
+/* Does every segment of @m carry the IOVA of its data (@w is region @r's byte 0)? */
+static bool
+zc_iova_ok(const struct rte_mbuf *m, const struct rz_region *r, const uint8_t *w)
+{
+	for (; m != NULL; m = m->next) {
+		size_t off = (size_t)(rte_pktmbuf_mtod(m, const uint8_t *) - w);
+		rte_iova_t want = region_iova(r, off);
+
+		if (want == RTE_BAD_IOVA || rte_pktmbuf_iova(m) != want ||
+				region_iova(r, off + m->data_len - 1) != want + m->data_len - 1)
+			return false;
+	}
+	return true;
+}
+
 static uint64_t
 ctrl_u64(const uint8_t *w, size_t off)
 {
@@ -1198,6 +1227,8 @@ test_zc_local(void)
 		CU_ASSERT_PTR_EQUAL(rte_pktmbuf_mtod(m[i], uint8_t *),
 			w + RZ_PKT_CHAN_CTRL_SIZE + (uint64_t)i * ss + RZ_PKT_CHAN_SLOT_HDR);
 		CU_ASSERT_EQUAL(m[i]->pkt_len, pkt_len((uint64_t)i));
+		/* IOVAs for a PMD's DMA, from the region's chunks. */
+		CU_ASSERT(zc_iova_ok(m[i], r, w));
 	}
 	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
 	CU_ASSERT_EQUAL(cs.rx_held, 3);
@@ -1331,6 +1362,7 @@ test_zc_local(void)
 			CU_ASSERT(rte_pktmbuf_mtod(seg, uint8_t *) >= w2 &&
 					rte_pktmbuf_mtod(seg, uint8_t *) + seg->data_len <=
 					w2 + blen);
+		CU_ASSERT(zc_iova_ok(m[0], r, w));
 	}
 	CU_ASSERT_EQUAL(rz_pkt_chan_close(c2), -EBUSY);
 	rte_pktmbuf_free(m[0]);
