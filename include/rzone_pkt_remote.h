@@ -42,8 +42,25 @@
  * the asynchronous data path of its connection (its rz_remote_poll() completions: use the
  * connection for nothing else asynchronous). Many lcores: one connection and one channel each.
  * The calls marked "control" allocate and may wait; the data path (send, reap, peek, release,
- * recv) allocates nothing, takes no lock and copies no payload (but rz_pkt_chan_recv(), which
- * copies into the caller's mbufs, counted).
+ * recv, recv_zc) allocates nothing, takes no lock and copies no payload (but
+ * rz_pkt_chan_recv(), which copies into the caller's mbufs, counted).
+ *
+ * Zero-copy receive (rz_pkt_chan_recv_zc()): the consumer hands out mbufs whose data is the
+ * payload in its slot (DPDK external buffers: only the mbuf headers come from the caller's
+ * pool), so an application or a PMD reads, forwards or transmits straight from the ring. A
+ * slot's credit goes back to the producer only once all its mbufs are freed, in ring order: a
+ * packet freed before an earlier one holds no credit back by itself, but the head waits for
+ * the earlier one. Ownership and threads: the mbufs are the caller's, to free with
+ * rte_pktmbuf_free() from any thread of the consumer's process (another lcore, a PMD's
+ * transmit cleanup, a control thread), in any order, clones included (the slot waits for the
+ * last reference); their free callback does one atomic store and nothing else (no lock, no
+ * allocation). The head moves in the consumer thread only, in its next rz_pkt_chan_recv_zc()
+ * (@p n 0: only that). While zero-copy mbufs are out, rz_pkt_chan_peek(), _release(), _recv()
+ * and rz_pkt_chan_close() refuse with -EBUSY. Not to be freed in another process (the free
+ * callback is this process's), not with a PMD's RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE (which
+ * skips the callback), and the consumer's region must outlive them: rz_region_destroy() by
+ * its owner does not know about them and frees the memory under them (close the consumer
+ * first, which refuses while they are out).
  *
  * @code
  * #include <rzone_pkt_remote.h>	// cc app.c $(pkg-config --cflags --libs librzone)
@@ -124,7 +141,11 @@ struct rz_pkt_chan_stats {
 	uint64_t rx_bytes_copied; /**< Consumer: bytes rz_pkt_chan_recv() copied into mbufs. */
 	uint64_t rx_bad;        /**< Consumer: malformed slots dropped (length or flags). */
 	uint64_t rx_bad_tail;   /**< Consumer: tails refused (behind the head, or > ring ahead). */
-	uint64_t rx_nombuf;     /**< Consumer: rz_pkt_chan_recv() short of mbufs. */
+	uint64_t rx_nombuf;     /**< Consumer: rz_pkt_chan_recv() or rz_pkt_chan_recv_zc() short
+				  *  of mbufs. */
+	uint64_t rx_held;       /**< Consumer: slots handed out by rz_pkt_chan_recv_zc() whose
+				  *  credits are not back yet (mbufs not all freed, or freed since
+				  *  the consumer's last call): the producer cannot use them. */
 };
 
 /** A slot the consumer may read in place (rz_pkt_chan_peek()). */
@@ -328,9 +349,10 @@ int rz_pkt_chan_flush(struct rz_pkt_chan *c, int timeout_ms);
  * @param n
  *   Capacity.
  * @return
- *   Slots written (0: nothing published); -EINVAL (NULL, a producer end); -EPROTO (the tail
- *   the producer wrote is behind the head or more than the ring ahead: refused, counted in
- *   rx_bad_tail, nothing consumed; the ring is unchanged).
+ *   Slots written (0: nothing published); -EINVAL (NULL, a producer end); -EBUSY (mbufs of
+ *   rz_pkt_chan_recv_zc() are out: nothing done); -EPROTO (the tail the producer wrote is
+ *   behind the head or more than the ring ahead: refused, counted in rx_bad_tail, nothing
+ *   consumed; the ring is unchanged).
  */
 int rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t n);
 
@@ -343,7 +365,8 @@ int rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint
  * @param n
  *   At most what the last rz_pkt_chan_peek() returned.
  * @return
- *   0; -EINVAL (NULL, a producer end, @p n more than peeked).
+ *   0; -EINVAL (NULL, a producer end, @p n more than peeked); -EBUSY (mbufs of
+ *   rz_pkt_chan_recv_zc() are out: nothing done).
  */
 int rz_pkt_chan_release(struct rz_pkt_chan *c, uint16_t n);
 
@@ -360,10 +383,43 @@ int rz_pkt_chan_release(struct rz_pkt_chan *c, uint16_t n);
  * @param n
  *   Capacity.
  * @return
- *   Packets written (0: nothing published, or no mbuf: rx_nombuf); -EINVAL; -EPROTO (as
- *   rz_pkt_chan_peek()).
+ *   Packets written (0: nothing published, or no mbuf: rx_nombuf); -EINVAL; -EBUSY (mbufs of
+ *   rz_pkt_chan_recv_zc() are out: nothing done); -EPROTO (as rz_pkt_chan_peek()).
  */
 int rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		uint16_t n);
+
+/**
+ * Consumer: take up to @p n packets zero-copy, as mbufs whose data is each packet's payload in
+ * its slot (DPDK external buffers, rte_pktmbuf_attach_extbuf(); a payload larger than 65,472
+ * bytes, or crossing the end of an IOVA-contiguous chunk of the region, rz_region_iova_chunks(),
+ * is a chain of several).
+ * Only the mbuf headers are taken from @p mp (a data room of 0 is enough). The slots stay
+ * held until their mbufs are freed (see the file's "Zero-copy receive": any thread, any
+ * order); each call first gives back, in ring order, the credits of the slots whose mbufs
+ * are all freed. The mbufs have no headroom; their IOVAs are set (from the region's chunks, once
+ * at the consumer's creation; RTE_BAD_IOVA where the region's are unknown) so that a PMD can
+ * transmit them. Nothing is copied (rx_bytes_copied does not
+ * move). A malformed slot first in line is dropped (rx_bad); one further on ends the burst
+ * before it. Data path.
+ *
+ * @param c
+ *   Consumer end.
+ * @param mp
+ *   pktmbuf pool for the mbuf headers, whose mbufs can take an external buffer (not a pool of
+ *   pinned external buffers, rte_pktmbuf_pool_create_extbuf()).
+ * @param pkts
+ *   Filled with up to @p n mbufs, the caller's (free them with rte_pktmbuf_free()).
+ * @param n
+ *   Capacity; 0: only give back the credits of freed slots.
+ * @return
+ *   Packets written (0: nothing published, or no mbuf header: rx_nombuf); -EINVAL (NULL, a
+ *   producer end, or a pool whose mbufs cannot take an external buffer); -EPROTO (the tail the
+ *   producer wrote is behind what was handed out or more than the ring ahead of the head:
+ *   refused, counted in rx_bad_tail, nothing handed out). After an error nothing changed but
+ *   credits given back for freed slots.
+ */
+int rz_pkt_chan_recv_zc(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		uint16_t n);
 
 /**
@@ -381,12 +437,14 @@ int rz_pkt_chan_stats_get(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats 
 /**
  * Control: close a channel end. A consumer marks the ring closed (its producer's next head
  * read ends it with -EPIPE); revoke its grant with rz_rdma_revoke() to stop writes at once.
- * A producer flushes (as rz_pkt_tx_free()). Then the handle is freed.
+ * A producer flushes (as rz_pkt_tx_free()). Then the handle is freed. A consumer with mbufs
+ * of rz_pkt_chan_recv_zc() still out (not all freed) is not closed: -EBUSY, the handle and the
+ * ring unchanged; free the mbufs and close again.
  *
  * @param c
  *   Channel end, or NULL (nothing done).
  * @return
- *   0; -ETIMEDOUT as rz_pkt_tx_free().
+ *   0; -ETIMEDOUT as rz_pkt_tx_free(); -EBUSY (consumer: zero-copy mbufs out, not closed).
  */
 int rz_pkt_chan_close(struct rz_pkt_chan *c);
 

@@ -70,6 +70,7 @@ struct fwd_opts {
 	const char *listen;		/* IP:PORT it listens on */
 	unsigned int chan_slots;	/* slots of the channel's ring (a power of two) */
 	uint64_t revoke_after;		/* revoke the grant after this many packets, grant anew */
+	bool rx_copy;			/* remote-rx: copy into mbufs (rz_pkt_chan_recv()) */
 };
 
 /*

@@ -100,6 +100,10 @@ usage(const char *prog)
 		"                    a slot is 9,280 bytes: one frame of up to 9,216 bytes)\n"
 		"  --revoke-after N  remote-rx: revoke the grant after N packets, then accept the\n"
 		"                    producer again and grant anew (a test of the cut)\n"
+		"  --rx-copy         remote-rx: copy each packet into an mbuf of the pool\n"
+		"                    (rz_pkt_chan_recv()) instead of the default zero-copy\n"
+		"                    receive (rz_pkt_chan_recv_zc(): mbufs attached to the\n"
+		"                    payload in the ring, credits back when they are freed)\n"
 		"  --gen-pcap FILE N write a deterministic pcap of N Ethernet frames of 64 to\n"
 		"                    9,000 bytes (1 in 16 a jumbo frame) and exit; no EAL\n"
 		"Example: %s --no-pci --vdev net_pcap0,rx_pcap=in.pcap \\\n"
@@ -193,7 +197,7 @@ parse_uint(const char *s, uint64_t max, uint64_t *v)
 enum {
 	OPT_RX_PORT = 256, OPT_TX_PORT, OPT_STAGE, OPT_BURST, OPT_RING, OPT_MBUFS, OPT_ROOM,
 	OPT_IDLE, OPT_COUNT, OPT_DROP, OPT_SECONDARY, OPT_HELP, OPT_REMOTE_RX, OPT_LISTEN,
-	OPT_CHAN_SLOTS, OPT_REVOKE_AFTER,
+	OPT_CHAN_SLOTS, OPT_REVOKE_AFTER, OPT_RX_COPY,
 };
 
 static int
@@ -216,6 +220,7 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "chan-slots", required_argument, NULL, OPT_CHAN_SLOTS },
 		{ "revoke-after", required_argument, NULL, OPT_REVOKE_AFTER },
+		{ "rx-copy", no_argument, NULL, OPT_RX_COPY },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char stage_name[32];
@@ -307,6 +312,9 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
 				goto bad;
 			o->revoke_after = v;
+			break;
+		case OPT_RX_COPY:
+			o->rx_copy = true;
 			break;
 		default:
 			return -1;

@@ -18,9 +18,11 @@
  *
  *   receiver (--remote-rx --listen IP:PORT): a primary of its own; an rzone pool, a region
  *   holding the channel's ring (rz_pkt_chan_consumer_create()), the window granted to the
- *   producer that connects (RZ_MODE_SHARE); it drains the ring into mbufs of its pool
- *   (rz_pkt_chan_recv()) and writes them on --tx-port (a net_pcap tx_pcap= port), until the
- *   producer says "end" and the ring is empty. --revoke-after N revokes the grant after N
+ *   producer that connects (RZ_MODE_SHARE); it drains the ring zero-copy
+ *   (rz_pkt_chan_recv_zc(): mbuf headers of its pool attached to the payload in the slots; the
+ *   port frees them and the slots' credits go back) or, --rx-copy, into mbufs of its pool
+ *   (rz_pkt_chan_recv(), a copy), and writes them on --tx-port (a net_pcap tx_pcap= port),
+ *   until the producer says "end" and the ring is empty. --revoke-after N revokes the grant after N
  *   packets, accepts the producer again and grants anew.
  */
 
@@ -358,6 +360,16 @@ port_put(uint16_t port, struct fwd_stats *st, struct rte_mbuf **pkts, uint16_t n
 	st->out_pkts += n;
 }
 
+/* Packets from the ring: zero-copy (default) or copied into mbufs (--rx-copy). */
+static int
+chan_take(const struct fwd_opts *o, struct rz_pkt_chan *c, struct rte_mempool *mp,
+		struct rte_mbuf **pkts)
+{
+	if (o->rx_copy)
+		return rz_pkt_chan_recv(c, mp, pkts, (uint16_t)o->burst);
+	return rz_pkt_chan_recv_zc(c, mp, pkts, (uint16_t)o->burst);
+}
+
 static int
 grant(struct rz_region *r, struct rz_peer *p, size_t wlen, struct rz_rdma_desc *d)
 {
@@ -440,8 +452,9 @@ fwd_remote_rx(const struct fwd_opts *o)
 		goto out_rdma;
 	}
 	printf("rzone-fwd: remote-rx: channel of %u slots of %u bytes in region %#" PRIx64
-			"; listening on %s:%u\n", o->chan_slots, slot_size, rz_region_id(r), ip,
-			rz_peer_listener_port(lst));
+			"; listening on %s:%u; receive %s\n", o->chan_slots, slot_size,
+			rz_region_id(r), ip, rz_peer_listener_port(lst),
+			o->rx_copy ? "copied into mbufs (--rx-copy)" : "zero-copy");
 	p = rz_peer_accept(lst, ACCEPT_MS);
 	if (p == NULL) {
 		fprintf(stderr, "rzone-fwd: remote-rx: no producer within %d s: %s\n",
@@ -455,11 +468,11 @@ fwd_remote_rx(const struct fwd_opts *o)
 	t0 = rte_get_timer_cycles();
 
 	while (!ended) {
-		int n = rz_pkt_chan_recv(c, mp, pkts, (uint16_t)o->burst);
+		int n = chan_take(o, c, mp, pkts);
 
 		if (n < 0) {
-			fprintf(stderr, "rzone-fwd: remote-rx: rz_pkt_chan_recv: %s\n",
-					strerror(-n));
+			fprintf(stderr, "rzone-fwd: remote-rx: %s: %s\n", o->rx_copy ?
+					"rz_pkt_chan_recv" : "rz_pkt_chan_recv_zc", strerror(-n));
 			goto out_rdma;
 		}
 		if (n > 0) {
@@ -501,7 +514,7 @@ fwd_remote_rx(const struct fwd_opts *o)
 		 * writes on the connection, so the ring is complete once it is here. */
 		ret = rz_peer_recv_msg(p, buf, 0);
 		if (ret > 0 && strncmp(buf, "end", 3) == 0) {
-			while ((n = rz_pkt_chan_recv(c, mp, pkts, (uint16_t)o->burst)) > 0) {
+			while ((n = chan_take(o, c, mp, pkts)) > 0) {
 				st->rx_pkts += (uint64_t)n;
 				st->stage[R_RX] = st->rx_pkts;
 				port_put(o->tx_port, st, pkts, (uint16_t)n);
@@ -525,6 +538,13 @@ fwd_remote_rx(const struct fwd_opts *o)
 			st->rx_pkts, cs.rx_bytes,
 			(double)(rte_get_timer_cycles() - t0) / (double)rte_get_timer_hz());
 	result = ret == 0 && st->stage[R_BAD] == 0 && st->out_pkts == st->rx_pkts ? 0 : 1;
+	if (!o->rx_copy && (cs.rx_bytes_copied != 0 || cs.rx_held != 0)) {
+		/* Zero-copy: nothing copied, and the port freed every mbuf (credits back). */
+		fprintf(stderr, "rzone-fwd: remote-rx: zero-copy receive copied %" PRIu64
+				" bytes, %" PRIu64 " slots still held\n", cs.rx_bytes_copied,
+				cs.rx_held);
+		result = 1;
+	}
 out_rdma:
 	if (granted)
 		rz_rdma_revoke(&d);

@@ -9,6 +9,13 @@
  * zero-copy), then the tail, in one chain; it reads the consumer's head with an RDMA READ when
  * half of the ring is used by its count. The consumer keeps its geometry and head privately and
  * checks the tail and every slot header before handing anything out.
+ *
+ * Zero-copy receive (rz_pkt_chan_recv_zc()): slots [head, zc_next) are handed out as mbufs
+ * attached to their payload (external buffers sharing the slot's zc_slot.sh). The free
+ * callback, on whatever thread frees the last reference, only raises zc_slot.freed (release);
+ * the consumer thread moves the head over the raised flags, in ring order, at its next call
+ * (zc_reclaim(), acquire), and only then publishes the head: the producer never writes a slot
+ * whose mbufs may still be read. peek/release/recv/close refuse (-EBUSY) while slots are held.
  */
 
 #include <errno.h>
@@ -23,6 +30,17 @@
 #include "rdma_private.h"
 #include "pkt_remote_private.h"
 
+/* Zero-copy receive, per slot (consumer): the external-buffer descriptor its mbufs share, the
+ * slot's payload in IOVA terms (split where it crosses the end of an IOVA-contiguous chunk of
+ * the region) and the flag the free callback raises. */
+struct zc_slot {
+	struct rte_mbuf_ext_shared_info sh;
+	rte_iova_t iova0;		/* payload byte 0 */
+	rte_iova_t iova1;		/* payload byte split (when split < the payload size) */
+	uint32_t split;			/* bytes IOVA-contiguous from payload byte 0 */
+	uint32_t freed;			/* 1: every mbuf of the slot is freed (any thread) */
+};
+
 struct rz_pkt_chan {
 	bool producer;
 	uint32_t nslots;
@@ -34,6 +52,8 @@ struct rz_pkt_chan {
 	uint64_t head;			/* slots released (private: the window's copy is ours) */
 	uint64_t counted;		/* slots counted in rx_pkts */
 	uint16_t peeked;
+	uint64_t zc_next;		/* next slot to hand out zero-copy; [head, zc_next) held */
+	struct zc_slot *zc;		/* nslots entries */
 	/* producer */
 	struct rz_rdma_desc win;
 	uint64_t tail;			/* slots published */
@@ -76,6 +96,64 @@ st64(uint8_t *p, uint64_t v)
 	__atomic_store_n((uint64_t *)(void *)p, v, __ATOMIC_RELEASE);
 }
 
+/* The free callback of a zero-copy slot's mbufs (the last of them freed): may run on any
+ * thread, at any time while the channel is open; one atomic store, nothing else. The consumer
+ * thread advances the head over freed slots in its next rz_pkt_chan_recv_zc(). */
+static void
+zc_free_cb(void *addr __rte_unused, void *opaque)
+{
+	struct zc_slot *z = opaque;
+
+	__atomic_store_n(&z->freed, 1, __ATOMIC_RELEASE);
+}
+
+/* Each slot's payload in IOVA terms, once at creation (control), from the region's IOVA-contiguous
+ * chunks (rz_region_iova_chunks(): region offsets, wherever it is mapped): the data path does
+ * no lookup. A payload crossing the end of a chunk is split there (the second part's IOVA is
+ * the next chunk's, or RTE_BAD_IOVA if it runs past that one too); unknown IOVAs are
+ * RTE_BAD_IOVA (a PMD that needs them cannot send those mbufs; net_pcap and the like can). */
+static int
+zc_init(struct rz_pkt_chan *c, const struct rz_region *r, size_t offset)
+{
+	uint32_t max_pay = c->slot_size - CHAN_SLOT_HDR, i;
+	struct rz_iova_chunk *ch = NULL;
+	int nch, k = 0;
+
+	nch = rz_region_iova_chunks(r, NULL, 0);
+	if (nch > 0) {
+		ch = calloc((size_t)nch, sizeof(*ch));
+		if (ch == NULL)
+			return -ENOMEM;
+		if (rz_region_iova_chunks(r, ch, (unsigned int)nch) != nch)
+			nch = 0;
+	}
+	for (i = 0; i < c->nslots; i++) {
+		struct zc_slot *z = &c->zc[i];
+		uint64_t po = offset + CHAN_CTRL_SIZE + (uint64_t)i * c->slot_size + CHAN_SLOT_HDR;
+		uint64_t pe = po + max_pay, cend;
+
+		z->sh.free_cb = zc_free_cb;
+		z->sh.fcb_opaque = z;
+		z->split = max_pay;
+		z->iova0 = RTE_BAD_IOVA;
+		z->iova1 = RTE_BAD_IOVA;
+		while (k < nch && ch[k].offset + ch[k].len <= po)
+			k++;
+		if (k >= nch || ch[k].offset > po || ch[k].iova == RTE_BAD_IOVA)
+			continue;
+		z->iova0 = ch[k].iova + (po - ch[k].offset);
+		cend = ch[k].offset + ch[k].len;
+		if (pe <= cend)
+			continue;
+		z->split = (uint32_t)(cend - po);
+		if (k + 1 < nch && ch[k + 1].iova != RTE_BAD_IOVA &&
+				pe <= ch[k + 1].offset + ch[k + 1].len)
+			z->iova1 = ch[k + 1].iova;
+	}
+	free(ch);
+	return 0;
+}
+
 struct rz_pkt_chan *
 rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 		uint32_t slot_size)
@@ -113,10 +191,22 @@ rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	c->zc = calloc(nslots, sizeof(*c->zc));
+	if (c->zc == NULL) {
+		free(c);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	c->nslots = nslots;
 	c->mask = nslots - 1;
 	c->slot_size = slot_size;
 	c->base = addr + offset;
+	if (zc_init(c, r, offset) != 0) {
+		free(c->zc);
+		free(c);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	memset(c->base, 0, CHAN_CTRL_SIZE);
 	/* No slot holds a sequence it could be read for before its packet lands. */
 	for (i = 0; i < nslots; i++)
@@ -130,6 +220,39 @@ rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 	return c;
 }
 
+/* Give back the credits of the zero-copy slots whose mbufs are all freed, in ring order: the
+ * first slot still held stops the head (consumer thread). */
+static inline void
+zc_reclaim(struct rz_pkt_chan *c)
+{
+	uint64_t h = c->head;
+
+	while (h != c->zc_next) {
+		struct zc_slot *z = &c->zc[h & c->mask];
+
+		if (__atomic_load_n(&z->freed, __ATOMIC_ACQUIRE) == 0)
+			break;
+		__atomic_store_n(&z->freed, 0, __ATOMIC_RELAXED);
+		h++;
+	}
+	if (h != c->head) {
+		c->head = h;
+		/* The mbufs of those slots are freed (the callbacks' release stores, read
+		 * with acquire): then the producer may write there again. */
+		st64(c->base + CHAN_OFF_HEAD, h);
+	}
+}
+
+/* Zero-copy mbufs still out (after taking back what was freed)? */
+static inline bool
+zc_busy(struct rz_pkt_chan *c)
+{
+	if (likely(c->zc_next == c->head))
+		return false;
+	zc_reclaim(c);
+	return c->zc_next != c->head;
+}
+
 int
 rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t n)
 {
@@ -141,6 +264,8 @@ rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t
 
 	if (c == NULL || c->producer || (slots == NULL && n > 0))
 		return -EINVAL;
+	if (unlikely(zc_busy(c)))
+		return -EBUSY;
 	tail = __atomic_load_n((uint64_t *)(void *)(c->base + CHAN_OFF_TAIL), __ATOMIC_ACQUIRE);
 	if (unlikely(tail - c->head > c->nslots)) {
 		if (c->st.rx_bad_tail++ == 0)
@@ -163,6 +288,7 @@ rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t
 			/* At the head: drop it, the stream goes on. */
 			c->st.rx_bad++;
 			c->head = s + 1;
+			c->zc_next = c->head;
 			dropped = true;
 			continue;
 		}
@@ -188,11 +314,16 @@ rz_pkt_chan_peek(struct rz_pkt_chan *c, struct rz_pkt_chan_slot *slots, uint16_t
 int
 rz_pkt_chan_release(struct rz_pkt_chan *c, uint16_t n)
 {
-	if (c == NULL || c->producer || n > c->peeked)
+	if (c == NULL || c->producer)
+		return -EINVAL;
+	if (unlikely(zc_busy(c)))
+		return -EBUSY;
+	if (n > c->peeked)
 		return -EINVAL;
 	if (n == 0)
 		return 0;
 	c->head += n;
+	c->zc_next = c->head;
 	c->peeked = 0;
 	/* Everything read from those slots is read: then the credits go back. */
 	st64(c->base + CHAN_OFF_HEAD, c->head);
@@ -209,6 +340,8 @@ rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf 
 
 	if (c == NULL || c->producer || mp == NULL || (pkts == NULL && n > 0))
 		return -EINVAL;
+	if (unlikely(zc_busy(c)))
+		return -EBUSY;
 	while (got < n) {
 		k = rz_pkt_chan_peek(c, sl, (uint16_t)RTE_MIN((int)(n - got), (int)RTE_DIM(sl)));
 		if (k < 0)
@@ -246,6 +379,131 @@ rz_pkt_chan_recv(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf 
 			break;
 	}
 	return got;
+}
+
+/* Largest external-buffer segment (buf_len is 16 bits), a multiple of 64. */
+#define ZC_SEG_MAX	(UINT16_MAX & ~63u)
+/* Segments of the largest payload: ZC_SEG_MAX pieces, one more for an IOVA split. */
+#define ZC_SEGS_MAX	((CHAN_SLOT_MAX + ZC_SEG_MAX - 1) / ZC_SEG_MAX + 1)
+
+/* The end of the segment of a @len-byte payload starting at payload byte @off. */
+static inline uint32_t
+zc_seg_end(const struct zc_slot *z, uint32_t off, uint32_t len)
+{
+	uint32_t end = off < z->split ? RTE_MIN(z->split, len) : len;
+
+	return RTE_MIN(end, off + ZC_SEG_MAX);
+}
+
+static inline uint32_t
+zc_nseg(const struct zc_slot *z, uint32_t len)
+{
+	uint32_t off = 0, k = 0;
+
+	while (off < len) {
+		off = zc_seg_end(z, off, len);
+		k++;
+	}
+	return k;
+}
+
+/* Can @mp's mbufs take an external buffer? A pktmbuf pool, not one of pinned external
+ * buffers (their detach never calls the free callback). */
+static bool
+zc_pool_ok(struct rte_mempool *mp)
+{
+	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private))
+		return false;
+	return (rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) == 0;
+}
+
+int
+rz_pkt_chan_recv_zc(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	struct rte_mbuf *segs[ZC_SEGS_MAX];
+	bool dropped = false;
+	uint64_t tail, s;
+	uint16_t k = 0;
+	uint32_t len, nseg, j, off;
+	int ret;
+
+	if (c == NULL || c->producer || mp == NULL || (pkts == NULL && n > 0)) {
+		RZ_LOG(ERR, "rz_pkt_chan_recv_zc: invalid argument (%s)", c == NULL ? "NULL end" :
+				c->producer ? "a producer end" : "NULL pool or array");
+		return -EINVAL;
+	}
+	if (unlikely(!zc_pool_ok(mp))) {
+		RZ_LOG(ERR, "rz_pkt_chan_recv_zc: pool %s cannot take external buffers (not a "
+				"pktmbuf pool, or pinned external buffers)", mp->name);
+		return -EINVAL;
+	}
+	zc_reclaim(c);
+	c->peeked = 0;		/* a peek before this call is void */
+	tail = __atomic_load_n((uint64_t *)(void *)(c->base + CHAN_OFF_TAIL), __ATOMIC_ACQUIRE);
+	if (unlikely(tail - c->head > c->nslots || tail - c->head < c->zc_next - c->head)) {
+		if (c->st.rx_bad_tail++ == 0)
+			RZ_LOG(ERR, "packet channel: tail %" PRIu64 " refused (head %" PRIu64
+					", %" PRIu64 " handed out, %u slots)", tail, c->head,
+					c->zc_next, c->nslots);
+		return -EPROTO;
+	}
+	for (s = c->zc_next; s != tail && k < n; s++) {
+		uint32_t idx = (uint32_t)(s & c->mask);
+		struct zc_slot *z = &c->zc[idx];
+		uint8_t *pay = c->base + CHAN_CTRL_SIZE + (uint64_t)idx * c->slot_size;
+
+		ret = chan_slot_parse(pay, c->slot_size, s, &len);
+		if (ret == -EAGAIN)
+			break;
+		if (ret == -EBADMSG) {
+			if (k != 0)
+				break;
+			/* First in line: dropped, its credit goes back in ring order. */
+			c->st.rx_bad++;
+			__atomic_store_n(&z->freed, 1, __ATOMIC_RELAXED);
+			c->zc_next = s + 1;
+			dropped = true;
+			continue;
+		}
+		pay += CHAN_SLOT_HDR;
+		nseg = zc_nseg(z, len);
+		if (unlikely(rte_pktmbuf_alloc_bulk(mp, segs, nseg) != 0)) {
+			c->st.rx_nombuf++;
+			break;
+		}
+		/* Every segment shares the slot's descriptor: the callback runs when the last
+		 * of them (or of their clones) is freed. */
+		rte_mbuf_ext_refcnt_set(&z->sh, (uint16_t)nseg);
+		off = 0;
+		for (j = 0; j < nseg; j++) {
+			uint32_t end = zc_seg_end(z, off, len);
+			rte_iova_t io = off < z->split ? z->iova0 : z->iova1;
+
+			if (io != RTE_BAD_IOVA)
+				io += off < z->split ? off : off - z->split;
+			rte_pktmbuf_attach_extbuf(segs[j], pay + off, io, (uint16_t)(end - off),
+					&z->sh);
+			segs[j]->data_len = (uint16_t)(end - off);
+			segs[j]->next = j + 1 < nseg ? segs[j + 1] : NULL;
+			off = end;
+		}
+		segs[0]->nb_segs = (uint16_t)nseg;
+		segs[0]->pkt_len = len;
+		pkts[k++] = segs[0];
+		if (s >= c->counted) {
+			c->st.rx_pkts++;
+			c->st.rx_bytes += len;
+			c->counted = s + 1;
+		}
+		c->zc_next = s + 1;
+	}
+	if (dropped) {
+		if (c->counted < c->zc_next)
+			c->counted = c->zc_next;
+		zc_reclaim(c);
+	}
+	return k;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -514,6 +772,8 @@ rz_pkt_chan_stats_get(const struct rz_pkt_chan *c, struct rz_pkt_chan_stats *st)
 	if (c == NULL || st == NULL)
 		return -EINVAL;
 	*st = c->st;
+	if (!c->producer)
+		st->rx_held = c->zc_next - c->head;
 	if (c->producer) {
 		st->tx = c->tx.st;
 		st->tx.inflight = c->tx.pkt_posted - c->tx.pkt_freed;
@@ -533,7 +793,13 @@ rz_pkt_chan_close(struct rz_pkt_chan *c)
 		rz_rdma_deregister_mem(&c->lreg);
 		free(c->lmem);
 	} else {
+		if (zc_busy(c)) {
+			RZ_LOG(ERR, "rz_pkt_chan_close: %" PRIu64 " slots still held by zero-copy "
+					"mbufs: not closed", c->zc_next - c->head);
+			return -EBUSY;
+		}
 		st32(c->base + CHAN_OFF_STATE, CHAN_STATE_CLOSED);
+		free(c->zc);
 	}
 	free(c);
 	return ret;

@@ -15,8 +15,10 @@
  *         the pool's one lkey, mbufs freed on completion.
  * Each writes into a ring of its own (256 slots of 2 KiB) that this process, the consumer (a
  * DPDK primary owning the rings' region and the mbuf pool), drains all the time with
- * rz_pkt_chan_peek() / rz_pkt_chan_release() (no payload read). The producer is this binary
- * again, "--producer ...", a DPDK secondary given the pool.
+ * rz_pkt_chan_recv_zc() (zero-copy: mbuf headers of a header-only pool attached to the slots,
+ * freed at once, which gives the slots back; nothing copied, checked at the end), or with
+ * rz_pkt_chan_peek() / rz_pkt_chan_release() when RZB_CONSUMER=peek. The producer is this
+ * binary again, "--producer ...", a DPDK secondary given the pool.
  *
  *   rz-bench-pkt-remote PKTS ROUNDS SIZE...      e.g. rz-bench-pkt-remote 20000 3 64 512 1500
  * Output: "pkt size S round R variant V pkts N us T pps X" lines, then per size the median
@@ -29,6 +31,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +473,12 @@ main(int argc, char **argv)
 	char *pargv[32], cgopt[300];
 	struct rz_pkt_chan *c[NVAR];
 	struct rz_pkt_chan_slot sl[64];
+	struct rte_mbuf *zm[64];
+	struct rz_pkt_chan_stats cs;
+	const char *how = getenv("RZB_CONSUMER");
+	bool zc = how == NULL || strcmp(how, "peek") != 0;
+	uint64_t rx = 0, rx_copied = 0, rx_held = 0;
+	struct rte_mempool *hp;
 	struct rz_peer_listener *l;
 	struct rte_mempool *mp;
 	struct rz_rdma_desc d;
@@ -499,7 +508,9 @@ main(int argc, char **argv)
 	mp = rz_pktmbuf_pool_create(POOL_NAME, POOL_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 			SOCKET_ID_ANY);
 	reg = rz_region_create(RZ_PID_SELF, 2u << 20, RZ_PERM_RW);
-	if (l == NULL || mp == NULL || reg == NULL) {
+	/* The zero-copy consumer's mbuf headers: no data room. */
+	hp = rte_pktmbuf_pool_create("rzb-zc-hdr", 1023, 64, 0, 0, SOCKET_ID_ANY);
+	if (l == NULL || mp == NULL || reg == NULL || hp == NULL) {
 		fprintf(stderr, "rz-bench-pkt-remote: listen / pool / region: %s\n",
 				rte_strerror(rte_errno));
 		return 1;
@@ -538,6 +549,12 @@ main(int argc, char **argv)
 			return 1;
 	for (;;) {
 		for (i = 0; i < NVAR; i++) {
+			if (zc) {
+				k = rz_pkt_chan_recv_zc(c[i], hp, zm, RTE_DIM(zm));
+				if (k > 0)
+					rte_pktmbuf_free_bulk(zm, (unsigned int)k);
+				continue;
+			}
 			k = rz_pkt_chan_peek(c[i], sl, RTE_DIM(sl));
 			if (k > 0)
 				rz_pkt_chan_release(c[i], (uint16_t)k);
@@ -545,14 +562,31 @@ main(int argc, char **argv)
 		if (++n % 4096 == 0 && waitpid(pid, &st, WNOHANG) == pid)
 			break;
 	}
+	for (i = 0; i < NVAR; i++) {
+		if (zc)
+			rz_pkt_chan_recv_zc(c[i], hp, NULL, 0);
+		rz_pkt_chan_stats_get(c[i], &cs);
+		rx += cs.rx_pkts;
+		rx_copied += cs.rx_bytes_copied;
+		rx_held += cs.rx_held;
+	}
+	printf("consumer %s: %" PRIu64 " packets, %" PRIu64 " bytes copied, %" PRIu64
+			" slots held at the end\n", zc ? "rz_pkt_chan_recv_zc" : "peek/release", rx,
+			rx_copied, rx_held);
 	rz_peer_close(p);
 	rz_peer_listener_close(l);
 	for (i = 0; i < NVAR; i++)
 		rz_pkt_chan_close(c[i]);
+	rte_mempool_free(hp);
 	rz_pktmbuf_pool_free(mp);
 	rz_region_destroy(reg);
 	rz_rdma_fini();
 	rz_fini();
 	rte_eal_cleanup();
+	if (rx_copied != 0 || rx_held != 0) {
+		fprintf(stderr, "rz-bench-pkt-remote: the consumer copied %" PRIu64 " bytes, %"
+				PRIu64 " slots held\n", rx_copied, rx_held);
+		return 1;
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

@@ -35,6 +35,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #include "rz_test.h"
@@ -55,6 +56,7 @@
 #define REGRANT_PKTS	300
 #define LANE_PKTS	1500
 #define LANE_OFF	(640u << 10)
+#define ZC_PKTS		600
 
 extern char **environ;
 
@@ -427,6 +429,25 @@ producer_main(int argc, char **argv)
 		ret = rz_pkt_chan_flush(c, TMO);
 		if (ret != 0)
 			PFAIL("flush: %s", strerror(-ret));
+	} else if (strcmp(mode, "zc") == 0) {
+		/* A consumer that takes zero-copy and holds its mbufs: backpressure until it
+		 * frees them, then the stream goes on. */
+		struct rte_mbuf *b[1];
+
+		c = rz_pkt_chan_producer_attach(p, &d);
+		if (c == NULL)
+			PFAIL("attach: %s", rte_strerror(rte_errno));
+		/* Zero-copy receive is the consumer's: refused on a producer end. */
+		rep.extra = (uint64_t)(int64_t)rz_pkt_chan_recv_zc(c, mp, b, 1);
+		ret = stream_send(c, mp, 0, ZC_PKTS, &rep);
+		if (ret != 0)
+			PFAIL("stream: %s", strerror(-ret));
+		ret = rz_pkt_chan_flush(c, TMO);
+		if (ret != 0)
+			PFAIL("flush: %s", strerror(-ret));
+		rz_pkt_chan_stats_get(c, &cs);
+		rep.bytes_copied = cs.tx.bytes_copied;
+		rep.freed = cs.tx.freed;
 	} else if (strcmp(mode, "lanes") == 0) {
 		/* Two lcores, two connections, two channels, at the same time. */
 		struct lane l[2];
@@ -1049,6 +1070,445 @@ test_consumer_validates(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
 }
 
+/* Is @m a zero-copy mbuf of the window [@w, @w + @wlen) holding packet i? Its segments'
+ * data all inside the window, its bytes those of packet i (pkt_check()). */
+static bool
+zc_mbuf_ok(const struct rte_mbuf *m, const uint8_t *w, size_t wlen, uint64_t i)
+{
+	static uint8_t buf[RZ_PKT_CHAN_SLOT_MAX];
+	const struct rte_mbuf *seg;
+	const uint8_t *d;
+
+	for (seg = m; seg != NULL; seg = seg->next) {
+		const uint8_t *a = rte_pktmbuf_mtod(seg, const uint8_t *);
+
+		if (!RTE_MBUF_HAS_EXTBUF(seg) || a < w + RZ_PKT_CHAN_CTRL_SIZE ||
+				a + seg->data_len > w + wlen)
+			return false;
+	}
+	d = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	return d != NULL && pkt_check(i, d, m->pkt_len) < 0;
+}
+
+/* The IOVA of byte @off of region @r, from its chunks (RTE_BAD_IOVA if unknown). */
+static rte_iova_t
+region_iova(const struct rz_region *r, size_t off)
+{
+	struct rz_iova_chunk ch[64];
+	int n = rz_region_iova_chunks(r, ch, RTE_DIM(ch)), i;
+
+	for (i = 0; i < n && i < (int)RTE_DIM(ch); i++)
+		if (off >= ch[i].offset && off < ch[i].offset + ch[i].len)
+			return ch[i].iova == RTE_BAD_IOVA ? RTE_BAD_IOVA :
+					ch[i].iova + (off - ch[i].offset);
+	return RTE_BAD_IOVA;
+}
+
+/* Does every segment of @m carry the IOVA of its data (@w is region @r's byte 0)? */
+static bool
+zc_iova_ok(const struct rte_mbuf *m, const struct rz_region *r, const uint8_t *w)
+{
+	for (; m != NULL; m = m->next) {
+		size_t off = (size_t)(rte_pktmbuf_mtod(m, const uint8_t *) - w);
+		rte_iova_t want = region_iova(r, off);
+
+		if (want == RTE_BAD_IOVA || rte_pktmbuf_iova(m) != want ||
+				region_iova(r, off + m->data_len - 1) != want + m->data_len - 1)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t
+ctrl_u64(const uint8_t *w, size_t off)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(w + off), __ATOMIC_ACQUIRE);
+}
+
+/* Write packet i into slot @s of the ring at @w as a producer would (@len bytes: pkt_len(i)
+ * unless given). */
+static void
+hand_slot(uint8_t *w, uint32_t nslots, uint32_t slot_size, uint64_t s, uint64_t i, uint32_t len)
+{
+	uint8_t *slot = w + RZ_PKT_CHAN_CTRL_SIZE + (s & (nslots - 1)) * slot_size;
+	uint32_t u = 0, j;
+
+	for (j = 0; j < len; j++)
+		slot[16 + j] = j < 8 ? (uint8_t)(i >> (8 * j)) : pat(i, j);
+	memcpy(slot, &s, 8);
+	memcpy(slot + 8, &len, 4);
+	memcpy(slot + 12, &u, 4);
+}
+
+static void
+hand_tail(uint8_t *w, uint64_t t)
+{
+	__atomic_store_n((uint64_t *)(void *)(w + 64), t, __ATOMIC_RELEASE);
+}
+
+struct zc_freer {
+	struct rte_mbuf **m;
+	unsigned int n;
+};
+
+/* Another thread (not an lcore of the EAL) frees zero-copy mbufs, last first. */
+static void *
+zc_free_thread(void *arg)
+{
+	struct zc_freer *f = arg;
+	unsigned int i;
+
+	for (i = f->n; i > 0; i--)
+		rte_pktmbuf_free(f->m[i - 1]);
+	return NULL;
+}
+
+/* Zero-copy receive on hand-written slots (as test_consumer_validates): mbufs into the ring,
+ * credits back in ring order only, mixing refused, bad pools refused, a clone holds its slot,
+ * another thread frees, a payload of several segments; state unchanged after each refusal. */
+static void
+test_zc_local(void)
+{
+	const uint32_t ns = 8, ss = 16384, bs = 196608;
+	struct rz_region *r = new_region(MB2);
+	size_t wlen = rz_pkt_chan_window_size(ns, ss), blen = rz_pkt_chan_window_size(4, bs);
+	struct rte_mempool *hp, *pinned = NULL, *notpkt;
+	struct rte_pktmbuf_extmem ext;
+	struct rz_pkt_chan_slot sl[8];
+	struct rz_pkt_chan_stats cs;
+	struct rte_mbuf *m[8], *cl;
+	struct zc_freer fr;
+	struct rz_pkt_chan *c, *c2;
+	pthread_t th;
+	uint64_t s, bad_tail;
+	uint8_t *w, *w2;
+	int i, ok;
+
+	CU_ASSERT_FATAL(r != NULL);
+	/* Header-only mbufs: a data room of 0 is enough. */
+	hp = rte_pktmbuf_pool_create("rzt-zc-hdr", 255, 0, 0, 0, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(hp != NULL);
+	notpkt = rte_mempool_create("rzt-zc-notpkt", 63, 256, 0, 0, NULL, NULL, NULL, NULL,
+			SOCKET_ID_ANY, 0);
+	CU_ASSERT_FATAL(notpkt != NULL);
+	ext.buf_len = 64 * 2048;
+	ext.elt_size = 2048;
+	ext.buf_ptr = rte_malloc("rzt-zc-ext", ext.buf_len, 4096);
+	CU_ASSERT_FATAL(ext.buf_ptr != NULL);
+	ext.buf_iova = rte_malloc_virt2iova(ext.buf_ptr);
+	pinned = rte_pktmbuf_pool_create_extbuf("rzt-zc-pinned", 63, 0, 0, 2048, SOCKET_ID_ANY,
+			&ext, 1);
+	CU_ASSERT_FATAL(pinned != NULL);
+	c = rz_pkt_chan_consumer_create(r, 0, ns, ss);
+	CU_ASSERT_FATAL(c != NULL);
+	w = rz_region_addr(r);
+
+	/* Bad input, with a packet published: refused, nothing handed out. */
+	hand_slot(w, ns, ss, 0, 0, pkt_len(0));
+	hand_tail(w, 1);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(NULL, hp, m, 1), -EINVAL);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, NULL, m, 1), -EINVAL);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 1), -EINVAL);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, pinned, m, 1), -EINVAL);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, notpkt, m, 1), -EINVAL);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(pinned), 63);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_pkts, 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+
+	/* Packets 0..4 published; 3 taken zero-copy: in their slots, byte for byte. */
+	for (s = 1; s < 5; s++)
+		hand_slot(w, ns, ss, s, s, pkt_len(s));
+	hand_tail(w, 5);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c, hp, m, 3), 3);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT(zc_mbuf_ok(m[i], w, wlen, (uint64_t)i));
+		CU_ASSERT_PTR_EQUAL(rte_pktmbuf_mtod(m[i], uint8_t *),
+			w + RZ_PKT_CHAN_CTRL_SIZE + (uint64_t)i * ss + RZ_PKT_CHAN_SLOT_HDR);
+		CU_ASSERT_EQUAL(m[i]->pkt_len, pkt_len((uint64_t)i));
+		/* IOVAs for a PMD's DMA, from the region's chunks. */
+		CU_ASSERT(zc_iova_ok(m[i], r, w));
+	}
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 3);
+	CU_ASSERT_EQUAL(cs.rx_pkts, 3);
+	CU_ASSERT_EQUAL(cs.rx_bytes_copied, 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);	/* no credit back yet */
+
+	/* Mixing while they are out: refused, nothing changes. */
+	CU_ASSERT_EQUAL(rz_pkt_chan_peek(c, sl, 8), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_release(c, 0), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv(c, pool, &cl, 1), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c), -EBUSY);
+	CU_ASSERT_EQUAL(__atomic_load_n((uint32_t *)(void *)(w + 136), __ATOMIC_ACQUIRE), 1);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 3);
+	CU_ASSERT_EQUAL(cs.rx_pkts, 3);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+
+	/* Out of order: the 2nd and 3rd freed first hold nothing back by themselves, but the
+	 * head waits for the 1st. */
+	rte_pktmbuf_free(m[1]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+	rte_pktmbuf_free(m[2]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 3);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 3);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 0);
+	/* Nothing out: peek and release again. */
+	CU_ASSERT_EQUAL(rz_pkt_chan_peek(c, sl, 8), 2);
+	CU_ASSERT_EQUAL(pkt_check(3, sl[0].data, sl[0].len), -1);
+	CU_ASSERT_EQUAL(rz_pkt_chan_release(c, 2), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 5);
+
+	/* The whole ring held (slots 5..12): a producer has no credit; tails out of order are
+	 * refused with nothing handed out. */
+	for (s = 5; s < 13; s++)
+		hand_slot(w, ns, ss, s, s, pkt_len(s));
+	hand_tail(w, 13);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c, hp, m, 8), 8);
+	ok = 0;
+	for (i = 0; i < 8; i++)
+		ok += zc_mbuf_ok(m[i], w, wlen, 5 + (uint64_t)i);
+	CU_ASSERT_EQUAL(ok, 8);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, &cl, 1), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	bad_tail = cs.rx_bad_tail;
+	hand_tail(w, 14);		/* more than the ring ahead of the head (5) */
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, &cl, 1), -EPROTO);
+	hand_tail(w, 10);		/* behind what was handed out (13) */
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, &cl, 1), -EPROTO);
+	hand_tail(w, 13);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_bad_tail, bad_tail + 2);
+	CU_ASSERT_EQUAL(cs.rx_held, 8);
+	CU_ASSERT_EQUAL(cs.rx_pkts, 13);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 5);
+	/* Freed by another thread, last first: the head moves in the consumer's next call. */
+	fr.m = m;
+	fr.n = 8;
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, zc_free_thread, &fr) == 0);
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 5);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 13);
+
+	/* A malformed slot behind a held one: the burst ends before it; the next call drops it
+	 * (rx_bad) and its credit waits for the held one, in ring order. */
+	hand_slot(w, ns, ss, 13, 13, pkt_len(13));
+	hand_slot(w, ns, ss, 14, 14, 100);
+	memcpy(w + RZ_PKT_CHAN_CTRL_SIZE + 6 * ss + 8, &ss, 4);	/* longer than a slot */
+	hand_slot(w, ns, ss, 15, 15, pkt_len(15));
+	hand_tail(w, 16);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c, hp, m, 8), 1);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c, hp, m + 1, 8), 1);
+	CU_ASSERT(zc_mbuf_ok(m[0], w, wlen, 13));
+	CU_ASSERT(zc_mbuf_ok(m[1], w, wlen, 15));
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_bad, 1);
+	CU_ASSERT_EQUAL(cs.rx_held, 3);
+	rte_pktmbuf_free(m[1]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 13);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 16);
+
+	/* A clone holds the slot too: given back when the last reference goes. */
+	hand_slot(w, ns, ss, 16, 16, pkt_len(16));
+	hand_tail(w, 17);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c, hp, m, 8), 1);
+	cl = rte_pktmbuf_clone(m[0], hp);
+	CU_ASSERT_FATAL(cl != NULL);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 16);
+	CU_ASSERT(zc_mbuf_ok(cl, w, wlen, 16));
+	rte_pktmbuf_free(cl);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 17);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_bytes_copied, 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c), 0);
+
+	/* A payload larger than an external buffer's 16-bit length: a chain, one callback. */
+	c2 = rz_pkt_chan_consumer_create(r, 256u << 10, 4, bs);
+	CU_ASSERT_FATAL(c2 != NULL);
+	w2 = (uint8_t *)rz_region_addr(r) + (256u << 10);
+	hand_slot(w2, 4, bs, 0, 7, 150000);
+	hand_tail(w2, 1);
+	CU_ASSERT_EQUAL_FATAL(rz_pkt_chan_recv_zc(c2, hp, m, 1), 1);
+	CU_ASSERT(m[0]->nb_segs >= 3);
+	CU_ASSERT_EQUAL(m[0]->pkt_len, 150000);
+	{
+		static uint8_t big[150000];
+		const uint8_t *d = rte_pktmbuf_read(m[0], 0, 150000, big);
+		const struct rte_mbuf *seg;
+		uint32_t j, wrong = 0;
+
+		CU_ASSERT_FATAL(d != NULL);
+		for (j = 8; j < 150000; j++)
+			wrong += d[j] != pat(7, j);
+		CU_ASSERT_EQUAL(wrong, 0);
+		for (seg = m[0]; seg != NULL; seg = seg->next)
+			CU_ASSERT(rte_pktmbuf_mtod(seg, uint8_t *) >= w2 &&
+					rte_pktmbuf_mtod(seg, uint8_t *) + seg->data_len <=
+					w2 + blen);
+		CU_ASSERT(zc_iova_ok(m[0], r, w));
+	}
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c2), -EBUSY);
+	rte_pktmbuf_free(m[0]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c2, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w2, 128), 1);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c2), 0);
+
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(hp), 255);
+	rte_mempool_free(hp);
+	rte_mempool_free(notpkt);
+	rte_mempool_free(pinned);
+	rte_free(ext.buf_ptr);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Zero-copy receive from a real producer: the consumer holds the whole ring (backpressure, no
+ * overwrite of what it holds), frees out of order (the head waits for the first), then lets
+ * the stream go on; every byte checked in the ring, nothing copied on either side. */
+static void
+test_zc_stream(void)
+{
+	struct rz_region *r = new_region(MB2);
+	size_t wlen = rz_pkt_chan_window_size(NSLOTS, SLOT_SIZE);
+	struct rte_mbuf *held[NSLOTS], *m[32];
+	struct rz_pkt_chan_slot sl[4];
+	struct rz_pkt_chan_stats cs, cs0;
+	struct rte_mempool *hp;
+	struct rz_pkt_chan *c;
+	struct rz_rdma_desc d;
+	struct report rep;
+	struct rz_peer *p;
+	uint64_t next, until, tail;
+	int n, i, nh = 0, wrong = 0;
+	uint8_t *w;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(r != NULL);
+	hp = rte_pktmbuf_pool_create("rzt-zc-hdr2", 255, 0, 0, 0, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(hp != NULL);
+	c = rz_pkt_chan_consumer_create(r, 0, NSLOTS, SLOT_SIZE);
+	CU_ASSERT_FATAL(c != NULL);
+	w = rz_region_addr(r);
+	pid = spawn_producer("zc");
+	CU_ASSERT_FATAL(pid > 0);
+	p = accept_producer(pid);
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, wlen, 0, &d), 0);
+
+	/* Take the whole ring and keep it. */
+	until = now_ms() + 10 * TMO;
+	while (nh < NSLOTS && now_ms() < until) {
+		n = rz_pkt_chan_recv_zc(c, hp, held + nh, (uint16_t)(NSLOTS - nh));
+		CU_ASSERT_FATAL(n >= 0);
+		nh += n;
+		if (n == 0)
+			usleep(1000);
+	}
+	CU_ASSERT_EQUAL_FATAL(nh, NSLOTS);
+	for (i = 0; i < NSLOTS; i++)
+		wrong += !zc_mbuf_ok(held[i], w, wlen, (uint64_t)i);
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* The producer keeps trying (-ENOBUFS): nothing more published, nothing overwritten. */
+	usleep(1500 * 1000);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, m, 32), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 64), NSLOTS);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+	for (i = 0; i < NSLOTS; i++)
+		wrong += !zc_mbuf_ok(held[i], w, wlen, (uint64_t)i);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs0), 0);
+	CU_ASSERT_EQUAL(cs0.rx_held, NSLOTS);
+	CU_ASSERT_EQUAL(cs0.rx_bytes_copied, 0);
+	/* Mixing while they are out: refused, nothing changes. */
+	CU_ASSERT_EQUAL(rz_pkt_chan_peek(c, sl, 4), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_release(c, 1), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv(c, pool, m, 4), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c), -EBUSY);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_held, cs0.rx_held);
+	CU_ASSERT_EQUAL(cs.rx_pkts, cs0.rx_pkts);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+	/* The 2nd freed before the 1st: no credit, the producer stays stopped. */
+	rte_pktmbuf_free(held[1]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, m, 32), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 0);
+	usleep(500 * 1000);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 64), NSLOTS);
+	for (i = 2; i < NSLOTS; i++)
+		wrong += !zc_mbuf_ok(held[i], w, wlen, (uint64_t)i);
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* Then the 1st: two credits. */
+	rte_pktmbuf_free(held[0]);
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), 2);
+	/* The producer goes on into those two slots only. */
+	until = now_ms() + TMO;
+	while (ctrl_u64(w, 64) < NSLOTS + 2 && now_ms() < until)
+		usleep(1000);
+	tail = ctrl_u64(w, 64);
+	CU_ASSERT_EQUAL(tail, NSLOTS + 2);
+	for (i = 2; i < NSLOTS; i++)
+		wrong += !zc_mbuf_ok(held[i], w, wlen, (uint64_t)i);
+	CU_ASSERT_EQUAL(wrong, 0);
+	for (i = 2; i < NSLOTS; i++)
+		rte_pktmbuf_free(held[i]);
+	/* The rest of the stream, each burst freed last first. */
+	next = NSLOTS;
+	until = now_ms() + 10 * TMO;
+	while (next < ZC_PKTS && now_ms() < until) {
+		n = rz_pkt_chan_recv_zc(c, hp, m, 32);
+		CU_ASSERT_FATAL(n >= 0);
+		for (i = 0; i < n; i++)
+			wrong += !zc_mbuf_ok(m[i], w, wlen, next++);
+		for (i = n; i > 0; i--)
+			rte_pktmbuf_free(m[i - 1]);
+		if (n == 0)
+			usleep(500);
+	}
+	CU_ASSERT_EQUAL(next, ZC_PKTS);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_FATAL(get_report(p, &rep) == 0);
+	CU_ASSERT_EQUAL(rep.status, 0);
+	CU_ASSERT_EQUAL(rep.accepted, ZC_PKTS);
+	CU_ASSERT_EQUAL(rep.freed, ZC_PKTS);
+	CU_ASSERT_EQUAL(rep.bytes_copied, 0);
+	CU_ASSERT(rep.backpressure > 0);
+	CU_ASSERT_EQUAL((int64_t)rep.extra, -EINVAL);	/* recv_zc on a producer end */
+	CU_ASSERT_EQUAL(rz_pkt_chan_recv_zc(c, hp, NULL, 0), 0);
+	CU_ASSERT_EQUAL(rz_pkt_chan_stats_get(c, &cs), 0);
+	CU_ASSERT_EQUAL(cs.rx_pkts, ZC_PKTS);
+	CU_ASSERT_EQUAL(cs.rx_bytes_copied, 0);
+	CU_ASSERT_EQUAL(cs.rx_held, 0);
+	CU_ASSERT_EQUAL(cs.rx_bad, 0);
+	CU_ASSERT_EQUAL(ctrl_u64(w, 128), ZC_PKTS);
+	printf("\n  %d packets zero-copy, the whole ring (%d slots) held 2 s; producer: %"
+			PRIu64 " backpressure, %" PRIu64 " bytes copied; consumer: %" PRIu64
+			" bytes, %" PRIu64 " copied\n", ZC_PKTS, NSLOTS, rep.backpressure,
+			rep.bytes_copied, cs.rx_bytes, cs.rx_bytes_copied);
+	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
+	finish(p, pid);
+	CU_ASSERT_EQUAL(rz_pkt_chan_close(c), 0);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(hp), 255);
+	rte_mempool_free(hp);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "consumer validates what the producer writes", test_consumer_validates },
 	{ "zero-copy burst send: multi-segment mbufs, byte for byte, poisoned after", test_burst },
@@ -1056,6 +1516,8 @@ static const struct rz_test_case cases[] = {
 	{ "channel: revoke mid-stream, then a new grant", test_revoke },
 	{ "channel bad input: plain pool, oversize, ring full, consumer closed", test_bad },
 	{ "many lcores: two connections, two channels at once", test_lanes },
+	{ "zero-copy receive: hand-written slots, ring order, mixing, bad pools", test_zc_local },
+	{ "zero-copy receive: a consumer that holds, out-of-order free, stream", test_zc_stream },
 	{ NULL, NULL },
 };
 
