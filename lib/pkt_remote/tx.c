@@ -20,13 +20,18 @@
 
 #include "core_private.h"
 #include "rzone_pkt.h"
+#include "pkt_private.h"
 #include "rdma_private.h"
 #include "pkt_remote_private.h"
 
+/* The segments' lkeys: a direct segment's is its pool's (pkt_direct_lkey(), inline, no call
+ * across modules), looked up once per pool and packet (the segments of a packet usually share
+ * one); a clone's or an external buffer's through rz_mbuf_lkey(). */
 int
 tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t max)
 {
-	uint32_t n = 0;
+	const struct rte_mempool *pool = NULL;
+	uint32_t n = 0, lkey = 0;
 	int ret;
 
 	if (m->nb_segs > max)
@@ -34,9 +39,19 @@ tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t max)
 	for (; m != NULL; m = m->next) {
 		if (unlikely(n == max || m->data_len == 0))
 			return -EINVAL;
-		ret = rz_mbuf_lkey(m, &sge[n].lkey);
-		if (unlikely(ret != 0))
-			return ret;
+		if (likely(RTE_MBUF_DIRECT(m))) {
+			if (m->pool != pool) {
+				ret = pkt_direct_lkey(m->pool, &lkey);
+				if (unlikely(ret != 0))
+					return ret;
+				pool = m->pool;
+			}
+			sge[n].lkey = lkey;
+		} else {
+			ret = rz_mbuf_lkey(m, &sge[n].lkey);
+			if (unlikely(ret != 0))
+				return ret;
+		}
 		sge[n].addr = rte_pktmbuf_mtod(m, uintptr_t);
 		sge[n].len = m->data_len;
 		n++;
