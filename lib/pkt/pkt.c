@@ -32,6 +32,7 @@
 /* This process's lkeys, by region slot (struct pkt_lkey_entry: pkt_private.h says how they
  * are read); written under lkey_lock. */
 struct pkt_lkey_entry pkt_lkeys[RZ_MAX_REGIONS];
+uint64_t pkt_pool_gen;
 static rte_spinlock_t lkey_lock = RTE_SPINLOCK_INITIALIZER;
 static pkt_lkey_resolve_fn *lkey_resolver;
 
@@ -497,6 +498,7 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 				mp->name, n, n > 1 ? "es" : "", n > 1 ? "" : "s", handle_id(r));
 		return -EBUSY;
 	}
+	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_mempool_free(mp);
 	if ((flags & PKT_F_OWN_REGION) != 0)
 		ret = rz_region_destroy(r);
@@ -533,6 +535,7 @@ pkt_lkey_miss(uint64_t region_id, uint32_t *lkey)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&e->lkey, k, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->id, region_id, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&lkey_lock);
 	*lkey = k;
 	return 0;

@@ -60,6 +60,11 @@ struct pkt_lkey_entry {
 
 extern struct pkt_lkey_entry pkt_lkeys[RZ_MAX_REGIONS];
 
+/* Bumped (atomic) whenever this process frees an rzone pool or writes a table entry: a cache
+ * of pool -> lkey kept by a module above (lib/pkt_remote, per thread) is valid while it has
+ * not changed (a pool freed and another created at the same address gets no stale key). */
+extern uint64_t pkt_pool_gen;
+
 /* Resolve and record the lkey of @region_id (off the data path: once per region and
  * process). 0 or a negative errno, logged. */
 int pkt_lkey_miss(uint64_t region_id, uint32_t *lkey);

@@ -1046,7 +1046,8 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
 /* ---------------------------------------------------------------------------------------- */
 /* cg (issue 11): user-space instructions per posted + completed operation, rzone vs raw verbs,
  * for valgrind --tool=callgrind (perf/rdma/callgrind.sh runs the peer under it). Each side's
- * loop is a function of its own (cg_rz_loop, cg_raw_loop: the same shape, ITERS signaled
+ * loop is a function of its own (cg_rz_loop, cg_rzp_loop through a prepared operation,
+ * cg_raw_loop: the same shape, ITERS signaled
  * WRITEs of SIZE bytes, at most DEPTH outstanding, polled DEPTH at a time), so its inclusive
  * cost is read per function; the polls that found nothing are counted and their cost is taken
  * out with the cost of an empty poll, measured by cg_rz_empty / cg_raw_empty (CG_EMPTY polls

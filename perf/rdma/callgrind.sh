@@ -5,9 +5,10 @@
 # User-space instructions per posted + completed RDMA WRITE, rzone vs raw verbs (issue 11),
 # counted by valgrind --tool=callgrind in the Soft-RoCE VM lane: rz-bench-rdma cg runs its peer
 # under callgrind (--vgdb=no, TMPDIR=/run: /work/shared/notes/environment.md). Per-function
-# inclusive costs of the two loops (cg_rz_loop, cg_raw_loop: same shape, same device, same
-# process), minus their empty polls at the cost of an empty poll (cg_rz_empty, cg_raw_empty),
-# divided by the operations.
+# inclusive costs of the loops (cg_rz_loop, cg_raw_loop: same shape, same device, same
+# process; and cg_rzp_loop: rzone through a prepared operation, rz_remote_post_prep()), minus
+# their empty polls at the cost of an empty poll (cg_rz_empty, cg_raw_empty), divided by the
+# operations.
 #
 # Usage (host, root): perf/rdma/callgrind.sh [BUILD_DIR [ITERS DEPTH SIZE]]
 # Output: perf/results/rdma-cg.txt (+ .raw: the bench's lines and callgrind_annotate's).
