@@ -40,8 +40,9 @@
  *   rz_peer_lookup(), rz_peer_id(), rz_peer_identity(), rz_peer_pid(),
  *   rz_peer_sync_timeout_ms(), rz_peer_connected(), rz_peer_desc_unpack(), rz_peer_max_sge(),
  *   rz_rdma_set_keepalive_ms(), rz_rdma_keepalive_ms(), rz_rdma_set_ack_timeout(),
- *   rz_rdma_ack_timeout(), rz_rdma_set_peer_down_handler(),
- *   rz_peer_down_reason(), rz_peer_liveness_bound_ms(). The local calls of
+ *   rz_rdma_ack_timeout(), rz_rdma_set_peer_down_handler(), rz_peer_down_reason(),
+ *   rz_peer_liveness_bound_ms(), rz_remote_prepare(), rz_remote_prep_free() (not while a post
+ *   of that prepared operation runs). The local calls of
  *   rzone.h (rz_region_map() of a process, capabilities, telemetry) never wait for a peer
  *   either.
  * - Control calls for a peer, from any thread, concurrently with each other and with other
@@ -58,7 +59,8 @@
  *   revoke bound per expired grant. Another control call for the same peer may first wait for
  *   the one in progress.
  * - The data path of a peer (rz_remote_read(), rz_remote_write(), rz_remote_fetch_add(),
- *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_poll()): one
+ *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_post_prep(),
+ *   rz_remote_poll()): one
  *   thread at a time per peer connection, concurrently with any control call. It waits for
  *   no lock (it polls the peer's CQ only if no control call of that peer polls it at that
  *   moment, a try-lock, and otherwise takes what that call stashed for it, lock-free),
@@ -1173,6 +1175,80 @@ int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
  * @ingroup rzone_rdma_remote
  */
 int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n);
+
+/**
+ * A prepared operation (rz_remote_prepare()): a READ or WRITE between one local range and one
+ * remote range, checked once, posted many times with rz_remote_post_prep().
+ * @ingroup rzone_rdma_remote
+ */
+struct rz_remote_prep;
+
+/**
+ * Prepare an operation that will be posted many times: every check of rz_remote_post() is made
+ * here, once (the descriptor, its window and bounds, the local memory and its range, the
+ * opcode), and the work request is built; rz_remote_post_prep() then checks only what changes
+ * per post (offsets and length within the prepared ranges, wr_id, flags, the connection's
+ * state and send queue). The prepared ranges are @p op->len bytes of @p op->local from
+ * @p op->local_off, and of the descriptor's window from @p op->remote_off. The descriptor and
+ * the local memory are read here only: a descriptor revoked or expired later fails the
+ * operations posted after it as rz_remote_post()'s do (-EACCES on completion), a local
+ * memory unregistered later fails them with -EFAULT on completion; neither is touched.
+ * A control call (it allocates): any thread, as rz_peer_max_sge(); free it with
+ * rz_remote_prep_free() before rz_peer_close() of @p p.
+ *
+ * @param p
+ *   Peer (or data channel).
+ * @param op
+ *   The operation: RZ_REMOTE_READ or RZ_REMOTE_WRITE, @p local / @p local_off, @p remote /
+ *   @p remote_off, @p len (the ranges); @p wr_id, @p flags and @p sgl must be 0 / NULL (they
+ *   are per post).
+ * @return
+ *   The prepared operation; NULL with rte_errno set: EINVAL (NULL argument, not READ or WRITE,
+ *   a scatter list, a wr_id or flags, @p len 0 or above 4 GiB - 1, the local range outside
+ *   @p local), ERANGE (the remote range outside the descriptor), ENOMEM.
+ *
+ * @ingroup rzone_rdma_remote
+ */
+struct rz_remote_prep *rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op);
+
+/**
+ * Post a prepared operation without waiting (rz_remote_post(), less the checks made by
+ * rz_remote_prepare()): @p len bytes from @p local_off of its local range to (WRITE) or from
+ * (READ) @p remote_off of its remote range. Collect it with rz_remote_poll(). Same threading
+ * as rz_remote_post(): the data path of the prepared operation's peer, one thread at a time;
+ * no lock, no allocation.
+ *
+ * @param prep
+ *   The prepared operation (of the peer it was prepared for).
+ * @param wr_id
+ *   Returned in the completion; bit 63 must be clear.
+ * @param local_off
+ *   Offset in the prepared local range.
+ * @param remote_off
+ *   Offset in the prepared remote range.
+ * @param len
+ *   Bytes, > 0.
+ * @param flags
+ *   0 or RZ_REMOTE_F_UNSIGNALED.
+ * @return
+ *   0; -EINVAL (NULL @p prep, bit 63 set in @p wr_id, an unknown flag); -ERANGE (@p len 0,
+ *   or a range outside the prepared one); -ENOBUFS, -ENOTCONN, -EIO as rz_remote_post().
+ *   Nothing is posted on error.
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_off,
+		uint64_t remote_off, size_t len, uint32_t flags);
+
+/**
+ * Free a prepared operation. Operations posted from it and not yet complete are not affected.
+ *
+ * @param prep
+ *   The prepared operation, or NULL (nothing done).
+ *
+ * @ingroup rzone_rdma_remote
+ */
+void rz_remote_prep_free(struct rz_remote_prep *prep);
 
 /**
  * The most scatter-list entries one operation may have on this peer's connection: the

@@ -29,15 +29,10 @@
 #define PKT_MIN_CHUNK	(UINT64_C(2) << 20)
 #define PKT_OPS		"ring_mp_mc"
 
-/* This process's lkeys, by region slot. An entry is valid while its id is the region's;
- * written under lkey_lock (the miss path), read lock-free: id (acquire), lkey, id again. */
-struct lkey_entry {
-	uint64_t id;
-	uint32_t lkey;
-	uint32_t pad;
-};
-
-static struct lkey_entry lkeys[RZ_MAX_REGIONS];
+/* This process's lkeys, by region slot (struct pkt_lkey_entry: pkt_private.h says how they
+ * are read); written under lkey_lock. */
+struct pkt_lkey_entry pkt_lkeys[RZ_MAX_REGIONS];
+uint64_t pkt_pool_gen;
 static rte_spinlock_t lkey_lock = RTE_SPINLOCK_INITIALIZER;
 static pkt_lkey_resolve_fn *lkey_resolver;
 
@@ -503,6 +498,7 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 				mp->name, n, n > 1 ? "es" : "", n > 1 ? "" : "s", handle_id(r));
 		return -EBUSY;
 	}
+	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_mempool_free(mp);
 	if ((flags & PKT_F_OWN_REGION) != 0)
 		ret = rz_region_destroy(r);
@@ -514,10 +510,10 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 	return ret;
 }
 
-static int
-lkey_miss(uint64_t region_id, uint32_t *lkey)
+int
+pkt_lkey_miss(uint64_t region_id, uint32_t *lkey)
 {
-	struct lkey_entry *e;
+	struct pkt_lkey_entry *e;
 	uint32_t k;
 	int ret;
 
@@ -525,7 +521,7 @@ lkey_miss(uint64_t region_id, uint32_t *lkey)
 		RZ_LOG(ERR, "pool names region 0x%" PRIx64 ": no such slot", region_id);
 		return -EINVAL;
 	}
-	e = &lkeys[region_id & RZ_SLOT_MASK];
+	e = &pkt_lkeys[region_id & RZ_SLOT_MASK];
 
 	if (lkey_resolver == NULL) {
 		RZ_LOG(ERR, "no local key: rzone was built without RDMA");
@@ -539,6 +535,7 @@ lkey_miss(uint64_t region_id, uint32_t *lkey)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&e->lkey, k, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->id, region_id, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&lkey_lock);
 	*lkey = k;
 	return 0;
@@ -547,34 +544,13 @@ lkey_miss(uint64_t region_id, uint32_t *lkey)
 int
 rz_mbuf_lkey(const struct rte_mbuf *m, uint32_t *lkey)
 {
-	const struct pkt_pool_priv *pp;
-	const struct lkey_entry *e;
-	uint64_t id;
-	uint32_t k;
-
 	if (unlikely(m == NULL || lkey == NULL))
 		return -EINVAL;
 	if (unlikely(RTE_MBUF_HAS_EXTBUF(m)))
 		return -EINVAL;
 	if (RTE_MBUF_CLONED(m))
 		m = rte_mbuf_from_indirect((struct rte_mbuf *)(uintptr_t)m);
-	pp = pkt_pool_priv(m->pool);
-	if (unlikely(pp == NULL))
-		return -EINVAL;
-	id = pp->region_id;
-	/* The id is in shared memory any process can write: bound it before indexing. */
-	if (unlikely((id & RZ_SLOT_MASK) >= RZ_MAX_REGIONS))
-		return -EINVAL;
-	e = &lkeys[id & RZ_SLOT_MASK];
-	if (likely(__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == id)) {
-		k = __atomic_load_n(&e->lkey, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (likely(__atomic_load_n(&e->id, __ATOMIC_RELAXED) == id)) {
-			*lkey = k;
-			return 0;
-		}
-	}
-	return lkey_miss(id, lkey);
+	return pkt_direct_lkey(m->pool, lkey);
 }
 
 int
@@ -587,5 +563,5 @@ rz_pktmbuf_pool_rdma_register(struct rte_mempool *mp)
 		RZ_LOG(ERR, "mempool %s is not an rzone pool", mp == NULL ? "NULL" : mp->name);
 		return -EINVAL;
 	}
-	return lkey_miss(pp->region_id, &k);
+	return pkt_lkey_miss(pp->region_id, &k);
 }

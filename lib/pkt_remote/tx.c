@@ -20,13 +20,51 @@
 
 #include "core_private.h"
 #include "rzone_pkt.h"
+#include "pkt_private.h"
 #include "rdma_private.h"
 #include "pkt_remote_private.h"
 
+/* This thread's last pool of direct mbufs and its lkey, valid while pkt_pool_gen is @gen (no
+ * pool freed, no key table entry written since). Per thread: no sharing, no lock. Initial-exec:
+ * an access is one load relative to the thread pointer, not a call. */
+struct lkey_cache {
+	const struct rte_mempool *mp;
+	uint64_t gen;
+	uint32_t lkey;
+};
+
+static __thread struct lkey_cache lkey_last __attribute__((tls_model("initial-exec")));
+
+/* The lkey of a direct mbuf's pool: this thread's last one if it is the same pool and still
+ * valid, else pkt_direct_lkey() (inline: the pool's private area, the key table). */
+static inline int
+pool_lkey(const struct rte_mempool *mp, uint32_t *lkey)
+{
+	struct lkey_cache *c = &lkey_last;
+	uint64_t gen = __atomic_load_n(&pkt_pool_gen, __ATOMIC_ACQUIRE);
+	int ret;
+
+	if (likely(c->mp == mp && c->gen == gen)) {
+		*lkey = c->lkey;
+		return 0;
+	}
+	ret = pkt_direct_lkey(mp, lkey);
+	if (unlikely(ret != 0))
+		return ret;
+	c->mp = mp;
+	c->gen = gen;
+	c->lkey = *lkey;
+	return 0;
+}
+
+/* The segments' lkeys: a direct segment's is its pool's (pool_lkey(): no call across modules,
+ * once per pool and packet, the segments of a packet usually share one); a clone's or an
+ * external buffer's through rz_mbuf_lkey(). */
 int
 tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t max)
 {
-	uint32_t n = 0;
+	const struct rte_mempool *pool = NULL;
+	uint32_t n = 0, lkey = 0;
 	int ret;
 
 	if (m->nb_segs > max)
@@ -34,9 +72,19 @@ tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t max)
 	for (; m != NULL; m = m->next) {
 		if (unlikely(n == max || m->data_len == 0))
 			return -EINVAL;
-		ret = rz_mbuf_lkey(m, &sge[n].lkey);
-		if (unlikely(ret != 0))
-			return ret;
+		if (likely(RTE_MBUF_DIRECT(m))) {
+			if (m->pool != pool) {
+				ret = pool_lkey(m->pool, &lkey);
+				if (unlikely(ret != 0))
+					return ret;
+				pool = m->pool;
+			}
+			sge[n].lkey = lkey;
+		} else {
+			ret = rz_mbuf_lkey(m, &sge[n].lkey);
+			if (unlikely(ret != 0))
+				return ret;
+		}
 		sge[n].addr = rte_pktmbuf_mtod(m, uintptr_t);
 		sge[n].len = m->data_len;
 		n++;

@@ -11,7 +11,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <rte_errno.h>
 
 #include "rdma_private.h"
 
@@ -389,6 +392,129 @@ remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 	return post_chain(p, wr, n, &a);
 }
 
+/*
+ * Prepared operations (rz_remote_prepare()): the work request and its one SGE built and
+ * checked once; a post writes only what changes (wr_id, addresses, length, flags) into them.
+ * The base addresses are of the prepared ranges, @len their common length.
+ */
+struct rz_remote_prep {
+	struct rz_peer *p;
+	struct ibv_send_wr wr;
+	struct ibv_sge sge;
+	uint64_t laddr;
+	uint64_t raddr;
+	uint32_t len;
+	uint32_t max_inline;	/* WRITEs of up to this go inline; 0 for READs */
+	/* The work request's send flags by [unsignaled][inline]. */
+	unsigned int send_flags[2][2];
+};
+
+struct rz_remote_prep *
+rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
+{
+	struct rz_remote_prep *r;
+	struct ibv_send_wr wr;
+	struct ibv_sge sge;
+	int ret;
+
+	if (p == NULL || op == NULL) {
+		RZ_LOG(ERR, "rz_remote_prepare(): NULL %s", p == NULL ? "peer" : "operation");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if ((op->opcode != RZ_REMOTE_READ && op->opcode != RZ_REMOTE_WRITE) || op->sgl != NULL ||
+			op->wr_id != 0 || op->flags != 0) {
+		RZ_LOG(ERR, "rz_remote_prepare(): READ or WRITE of one local range only, "
+				"no wr_id or flags (opcode %d)", (int)op->opcode);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	ret = build_wr(p, op, &wr, &sge);
+	if (ret != 0) {
+		RZ_LOG(ERR, "rz_remote_prepare(): %s", ret == -ERANGE ?
+				"remote range outside the descriptor" :
+				"bad descriptor, length or local range");
+		rte_errno = -ret;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		RZ_LOG(ERR, "rz_remote_prepare(): out of memory");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	r->p = p;
+	r->wr = wr;
+	r->sge = sge;
+	r->wr.sg_list = &r->sge;
+	r->wr.num_sge = 1;
+	r->wr.next = NULL;
+	r->wr.send_flags = 0;
+	r->laddr = sge.addr;
+	r->raddr = wr.wr.rdma.remote_addr;
+	r->len = (uint32_t)op->len;
+	r->max_inline = op->opcode == RZ_REMOTE_WRITE ? p->max_inline : 0;
+	r->send_flags[0][0] = IBV_SEND_SIGNALED;
+	r->send_flags[0][1] = IBV_SEND_SIGNALED | (r->max_inline > 0 ? IBV_SEND_INLINE : 0);
+	r->send_flags[1][0] = 0;
+	r->send_flags[1][1] = r->max_inline > 0 ? IBV_SEND_INLINE : 0;
+	return r;
+}
+
+int
+rz_remote_post_prep(struct rz_remote_prep *r, uint64_t wr_id, size_t local_off,
+		uint64_t remote_off, size_t len, uint32_t flags)
+{
+	struct ibv_send_wr *bad;
+	struct rz_peer *p;
+	uint32_t out, run, lim = r != NULL ? r->len : 0;
+	bool unsig;
+	int ret;
+
+	if (unlikely(r == NULL || (wr_id & RZ_WRID_INTERNAL) || (flags & ~RZ_REMOTE_F_UNSIGNALED)))
+		return -EINVAL;
+	/* len in 1..lim, both ranges inside the prepared ones (no overflow: each offset is
+	 * compared with lim - len, which cannot wrap). */
+	if (unlikely(len - 1 >= lim || local_off > lim - len || remote_off > lim - len))
+		return -ERANGE;
+	p = r->p;
+	if (unlikely(!p->connected || p->qp_failed))
+		return -ENOTCONN;
+	/* acct_charge() for one operation, straight on the peer's counters, committed once the
+	 * device took it. */
+	unsig = flags != 0;
+	out = p->outstanding;
+	run = p->unsig_run;
+	if (unlikely(out + 1 + unsig >= RZ_PEER_SQ_DEPTH ||
+			(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX)))
+		return -ENOBUFS;
+	r->wr.wr_id = wr_id;
+	r->wr.send_flags = r->send_flags[unsig][len <= r->max_inline];
+	r->sge.addr = r->laddr + local_off;
+	r->sge.length = (uint32_t)len;
+	r->wr.wr.rdma.remote_addr = r->raddr + remote_off;
+	ret = ibv_post_send(p->qp, &r->wr, &bad);
+	if (unlikely(ret != 0)) {
+		ret = rdma_errno(ret);
+		return ret == -ENOMEM ? -ENOBUFS : ret;
+	}
+	p->outstanding = out + 1;
+	if (unsig) {
+		p->unsig_run = run + 1;
+	} else {
+		p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] = (uint16_t)(run + 1);
+		p->sig_n++;
+		p->unsig_run = 0;
+	}
+	return 0;
+}
+
+void
+rz_remote_prep_free(struct rz_remote_prep *prep)
+{
+	free(prep);
+}
+
 /* A completion of the user's is handed out: free the send-queue slots it retires. */
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)
@@ -409,6 +535,15 @@ retire(struct rz_peer *p, enum ibv_wc_status status)
 	p->unsig_run = 0;
 	if (p->outstanding > 0)
 		p->outstanding--;
+}
+
+/* @done signaled completions from @head of @nsig retired, @freed send-queue slots with them. */
+static inline void
+retire_commit(struct rz_peer *p, uint32_t head, uint32_t nsig, uint32_t done, uint32_t freed)
+{
+	p->sig_head = (head + done) % RZ_PEER_SQ_DEPTH;
+	p->sig_n = nsig - done;
+	p->outstanding -= RTE_MIN(freed, p->outstanding);
 }
 
 /* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). */
@@ -439,36 +574,60 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 	struct ibv_wc wc[16];
 	unsigned int got = 0;
 
-	if (p == NULL || (cqe == NULL && n > 0))
+	if (unlikely(p == NULL || (cqe == NULL && n > 0)))
 		return -EINVAL;
 	/* What other threads' polls stashed for us comes first (in order, lock-free). The CQ is
 	 * shared with the control calls' pollers, one poll at a time: if one of them polls now,
 	 * it stashes what is ours and we take it next time; the data path never waits for it. */
-	got = stash_take(p, cqe, n);
+	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
+		got = stash_take(p, cqe, n);
 	if (got == n || !cq_trylock(p))
 		return (int)got;
 	/* Stashed between our look and the lock: before anything newer, in order. */
-	got += stash_take(p, cqe + got, n - got);
+	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
+		got += stash_take(p, cqe + got, n - got);
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
+		/* The retire of successful completions, in locals (stores to @cqe may alias the
+		 * peer's counters for the compiler), written back once per poll: @done of the
+		 * @nsig signaled operations in flight from @head, freeing @freed slots. */
+		uint32_t head = p->sig_head, nsig = p->sig_n, done = 0, freed = 0;
+		struct rz_remote_cqe *c = cqe + got;
 
 		k = ibv_poll_cq(p->scq, want, wc);
-		if (k < 0) {
+		if (unlikely(k < 0)) {
 			cq_unlock(p);
 			return -EIO;
 		}
 		for (i = 0; i < k; i++) {
-			if (wc[i].wr_id & RZ_WRID_INTERNAL) {
+			const struct ibv_wc *w = &wc[i];
+
+			if (unlikely(w->wr_id & RZ_WRID_INTERNAL)) {
 				/* A control call's or a synchronous call's: to its slot. */
-				peer_deliver_internal(p, &wc[i]);
+				peer_deliver_internal(p, w);
 				continue;
 			}
-			cqe[got].wr_id = wc[i].wr_id;
-			cqe[got].wc_status = wc[i].status;
-			cqe[got].status = wc_errno(wc[i].status);
-			got++;
-			retire(p, wc[i].status);
+			c->wr_id = w->wr_id;
+			c->wc_status = w->status;
+			if (likely(w->status == IBV_WC_SUCCESS && done < nsig)) {
+				c->status = 0;
+				freed += p->sig_slots[(head + done) % RZ_PEER_SQ_DEPTH];
+				done++;
+			} else {
+				/* Slow path: commit what was retired so far, then retire() this
+				 * one (it also puts the peer in error). */
+				retire_commit(p, head, nsig, done, freed);
+				c->status = wc_errno(w->status);
+				retire(p, w->status);
+				head = p->sig_head;
+				nsig = p->sig_n;
+				done = 0;
+				freed = 0;
+			}
+			c++;
 		}
+		got = (unsigned int)(c - cqe);
+		retire_commit(p, head, nsig, done, freed);
 		if (k < want)
 			break;
 	}

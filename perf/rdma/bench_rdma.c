@@ -1046,7 +1046,8 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
 /* ---------------------------------------------------------------------------------------- */
 /* cg (issue 11): user-space instructions per posted + completed operation, rzone vs raw verbs,
  * for valgrind --tool=callgrind (perf/rdma/callgrind.sh runs the peer under it). Each side's
- * loop is a function of its own (cg_rz_loop, cg_raw_loop: the same shape, ITERS signaled
+ * loop is a function of its own (cg_rz_loop, cg_rzp_loop through a prepared operation,
+ * cg_raw_loop: the same shape, ITERS signaled
  * WRITEs of SIZE bytes, at most DEPTH outstanding, polled DEPTH at a time), so its inclusive
  * cost is read per function; the polls that found nothing are counted and their cost is taken
  * out with the cost of an empty poll, measured by cg_rz_empty / cg_raw_empty (CG_EMPTY polls
@@ -1068,6 +1069,35 @@ cg_rz_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t 
 		while (posted - done < depth && posted < iters) {
 			op->wr_id = posted;
 			ret = rz_remote_post(p, op);
+			if (ret != 0)
+				return ret;
+			posted++;
+		}
+		n = rz_remote_poll(p, cqes, depth);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			(*empty)++;
+		for (i = 0; i < n; i++)
+			if (cqes[i].status != 0)
+				return cqes[i].status;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
+/* The same loop through a prepared operation (rz_remote_prepare() once, rz_remote_post_prep()
+ * per operation: only wr_id, offsets, length and flags per post). */
+static __attribute__((noinline)) int
+cg_rzp_loop(struct rz_peer *p, struct rz_remote_prep *prep, size_t size, uint32_t iters,
+		uint32_t depth, uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0;
+	int n, i, ret;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			ret = rz_remote_post_prep(prep, posted, 0, 0, size, 0);
 			if (ret != 0)
 				return ret;
 			posted++;
@@ -1142,7 +1172,8 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	struct rz_remote_op op;
 	struct ibv_send_wr wr;
 	struct ibv_sge sge;
-	uint64_t e_rz = 0, e_raw = 0;
+	struct rz_remote_prep *prep;
+	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0;
 	int ret, n1, n2;
 
 	if (argc < 3)
@@ -1159,16 +1190,22 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	op.len = size;
 	raw_wr(rd, false, size, &wr, &sge);
 	wr.wr.rdma.rkey = rd->mw_rkey;	/* through a window, as rzone */
+	prep = rz_remote_prepare(p, &op);
+	if (prep == NULL)
+		return -rte_errno;
 	ret = cg_raw_loop(rd, &wr, iters, depth, &e_raw);
 	if (ret == 0)
 		ret = cg_rz_loop(p, &op, iters, depth, &e_rz);
+	if (ret == 0)
+		ret = cg_rzp_loop(p, prep, size, iters, depth, &e_rzp);
+	rz_remote_prep_free(prep);
 	if (ret != 0)
 		return ret;
 	n1 = cg_rz_empty(p, depth);
 	n2 = cg_raw_empty(rd, depth);
 	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
-			" calib_polls %d calib_found %d\n", iters, depth, size, e_rz, e_raw,
-			CG_EMPTY, n1 + n2);
+			" rzp_empty_polls %" PRIu64 " calib_polls %d calib_found %d\n", iters,
+			depth, size, e_rz, e_raw, e_rzp, CG_EMPTY, n1 + n2);
 	return 0;
 }
 

@@ -419,6 +419,155 @@ peer_unsig_burst(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf,
 	return 0;
 }
 
+#define PREP_LEN	65536
+#define PREP_CHUNK	1024
+#define PREP_EVERY	16	/* every 16th post of "prep" signaled */
+
+static inline uint8_t
+prep_byte(int i)
+{
+	return (uint8_t)(i * 13 + 5);
+}
+
+/* Negative calls of "prep": each fails with @want and leaves nothing in flight. */
+static int
+prep_refused(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		struct rz_remote_prep *w)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = PREP_LEN };
+	struct rz_remote_sge sge = { .addr = (uintptr_t)mem->addr, .len = 8, .lkey = mem->lkey };
+	static const struct {
+		const char *what;
+		int field;
+		int err;
+	} bad[] = {
+		{ "atomic", 0, EINVAL }, { "scatter list", 1, EINVAL }, { "wr_id", 2, EINVAL },
+		{ "flags", 3, EINVAL }, { "length 0", 4, EINVAL },
+		{ "local range past", 5, EINVAL },
+		{ "remote range past", 6, ERANGE }, { "no descriptor", 7, EINVAL },
+	};
+	size_t i;
+	int ret;
+
+	rte_errno = 0;
+	if (rz_remote_prepare(NULL, &op) != NULL || rte_errno != EINVAL)
+		PFAIL("prep: NULL peer: rte_errno %d, want EINVAL", rte_errno);
+	rte_errno = 0;
+	if (rz_remote_prepare(p, NULL) != NULL || rte_errno != EINVAL)
+		PFAIL("prep: NULL operation: rte_errno %d, want EINVAL", rte_errno);
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		struct rz_remote_op o = op;
+
+		switch (bad[i].field) {
+		case 0: o.opcode = RZ_REMOTE_FETCH_ADD; o.len = 8; break;
+		case 1: o.sgl = &sge; o.nsge = 1; o.len = 8; break;
+		case 2: o.wr_id = 1; break;
+		case 3: o.flags = RZ_REMOTE_F_UNSIGNALED; break;
+		case 4: o.len = 0; break;
+		case 5: o.local_off = mem->len - PREP_LEN + 1; break;
+		case 6: o.remote_off = d->length - PREP_LEN + 1; break;
+		default: o.remote = NULL; break;
+		}
+		rte_errno = 0;
+		if (rz_remote_prepare(p, &o) != NULL || rte_errno != bad[i].err)
+			PFAIL("prep: prepare with a bad %s: rte_errno %d, want %d", bad[i].what,
+					rte_errno, bad[i].err);
+	}
+	if ((ret = rz_remote_post_prep(NULL, 1, 0, 0, 8, 0)) != -EINVAL)
+		PFAIL("prep: NULL prepared operation: %d, want -EINVAL", ret);
+	if ((ret = rz_remote_post_prep(w, UINT64_C(1) << 63, 0, 0, 8, 0)) != -EINVAL ||
+			(ret = rz_remote_post_prep(w, 1, 0, 0, 8, 2)) != -EINVAL)
+		PFAIL("prep: wr_id bit 63 or an unknown flag: %d, want -EINVAL", ret);
+	if ((ret = rz_remote_post_prep(w, 1, 0, 0, 0, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, 0, 0, PREP_LEN + 1, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, 1, 0, PREP_LEN, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, 0, 1, PREP_LEN, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, PREP_LEN, 0, 1, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, 0, UINT64_MAX, 2, 0)) != -ERANGE ||
+			(ret = rz_remote_post_prep(w, 1, SIZE_MAX, 0, 2, 0)) != -ERANGE)
+		PFAIL("prep: a range outside the prepared one: %d, want -ERANGE", ret);
+	/* Nothing in flight after them: a synchronous call goes through. */
+	if ((ret = rz_remote_read(p, mem, PEER_BUF / 2, d, 0, 8)) != 0)
+		PFAIL("prep: refused calls left something in flight: %s", strerror(-ret));
+	return 0;
+}
+
+/* Wait for the completion of @want (in order: the only one expected). */
+static int
+prep_collect(struct rz_peer *p, uint64_t want)
+{
+	struct rz_remote_cqe cqe[4];
+	int n;
+
+	do
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+	while (n == 0);
+	if (n != 1 || cqe[0].wr_id != want || cqe[0].status != 0)
+		PFAIL("prep: %d completions, first wr_id %" PRIu64 " status %d, want %" PRIu64,
+				n, cqe[0].wr_id, cqe[0].status, want);
+	return 0;
+}
+
+/* "prep": prepared operations (rz_remote_prepare()). Refused ones first (nothing in flight
+ * after them), then PREP_LEN / PREP_CHUNK writes from one prepared WRITE, 1 in PREP_EVERY
+ * signaled: exactly those complete, in order; the unsignaled limit; a prepared READ of it all
+ * back. The owner checks the bytes (prep_byte()). */
+static int
+peer_prep(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = PREP_LEN };
+	struct rz_remote_prep *w, *r;
+	int i, k, ret;
+
+	for (i = 0; i < PREP_LEN; i++)
+		buf[i] = prep_byte(i / PREP_CHUNK);
+	w = rz_remote_prepare(p, &op);
+	if (w == NULL)
+		PFAIL("prep: prepare the write: %s", rte_strerror(rte_errno));
+	if (prep_refused(p, mem, d, w) != 0)
+		return 1;
+	for (i = 0; i < PREP_LEN / PREP_CHUNK; i++) {
+		uint32_t fl = i % PREP_EVERY == PREP_EVERY - 1 ? 0 : RZ_REMOTE_F_UNSIGNALED;
+
+		ret = rz_remote_post_prep(w, (uint64_t)i, (size_t)i * PREP_CHUNK,
+				(uint64_t)i * PREP_CHUNK, PREP_CHUNK, fl);
+		if (ret != 0)
+			PFAIL("prep: write %d: %s", i, strerror(-ret));
+		if (fl == 0 && prep_collect(p, (uint64_t)i) != 0)
+			return 1;
+	}
+	/* The unsignaled limit holds for prepared posts too (8 bytes: inline). */
+	for (k = 0; k < RZ_REMOTE_UNSIGNALED_MAX; k++)
+		if ((ret = rz_remote_post_prep(w, 9000, 0, 0, 8, RZ_REMOTE_F_UNSIGNALED)) != 0)
+			PFAIL("prep: unsignaled %d of the run: %s", k, strerror(-ret));
+	if ((ret = rz_remote_post_prep(w, 9001, 0, 0, 8, RZ_REMOTE_F_UNSIGNALED)) != -ENOBUFS)
+		PFAIL("prep: one past the unsignaled run: %d, want -ENOBUFS", ret);
+	if ((ret = rz_remote_post_prep(w, 9002, 0, 0, 8, 0)) != 0 || prep_collect(p, 9002))
+		PFAIL("prep: the signaled one after the run: %d", ret);
+	op.opcode = RZ_REMOTE_READ;
+	op.local_off = PEER_BUF / 2;
+	r = rz_remote_prepare(p, &op);
+	if (r == NULL)
+		PFAIL("prep: prepare the read: %s", rte_strerror(rte_errno));
+	memset(buf + PEER_BUF / 2, 0, PREP_LEN);
+	if ((ret = rz_remote_post_prep(r, 9100, 0, 0, PREP_LEN, 0)) != 0 ||
+			prep_collect(p, 9100) != 0)
+		PFAIL("prep: read back: %d", ret);
+	if (memcmp(buf, buf + PEER_BUF / 2, PREP_LEN) != 0)
+		PFAIL("prep: the bytes read back differ from those written");
+	rz_remote_prep_free(w);
+	rz_remote_prep_free(r);
+	rz_remote_prep_free(NULL);
+	fprintf(stderr, "peer: prepared: %d writes of %d B, 1 in %d signaled, completed in order; "
+			"run limit %d; read back equal; bad calls refused, nothing in flight\n",
+			PREP_LEN / PREP_CHUNK, PREP_CHUNK, PREP_EVERY, RZ_REMOTE_UNSIGNALED_MAX);
+	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
+		return 1;
+	return 0;
+}
+
 static int
 peer_unsig(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struct rz_rdma_desc *d)
 {
@@ -1455,6 +1604,9 @@ peer_main(int argc, char **argv)
 	} else if (strcmp(script, "unsig") == 0) {
 		if (peer_unsig(p, &mem, buf, &d) != 0)
 			return 1;
+	} else if (strcmp(script, "prep") == 0) {
+		if (peer_prep(p, &mem, buf, &d) != 0)
+			return 1;
 	} else if (strcmp(script, "try") == 0) {
 		int want = argc > 5 && strcmp(argv[5], "EACCES") == 0 ? -EACCES : 0;
 
@@ -2243,6 +2395,35 @@ test_unsignaled(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	for (i = 0; i < BURST_OPS * BURST_CHUNK; i++)
 		bad += va[BURST_OFF + i] != burst_byte(i / BURST_CHUNK);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* Prepared operations (rz_remote_prepare(), rz_remote_post_prep()): the peer's bad calls are
+ * refused with their errno and leave nothing in flight; its prepared writes land, byte for
+ * byte. */
+static void
+test_prepared(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	uint8_t *va;
+	char buf[64];
+	int i, bad = 0;
+	pid_t pid = spawn_peer("prep", NULL);
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	va = rz_region_addr(r);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
+	for (i = 0; i < PREP_LEN; i++)
+		bad += va[i] != prep_byte(i / PREP_CHUNK);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
@@ -5294,6 +5475,7 @@ static const struct rz_test_case cases[] = {
 	{ "re-bound windows: stale rkeys stay dead", test_rebind_stale_rkeys },
 	{ "messages and descriptors keep their order", test_msg_desc_order },
 	{ "unsignaled operations: retired in order", test_unsignaled },
+	{ "prepared operations: checked once, posted many", test_prepared },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
