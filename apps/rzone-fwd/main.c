@@ -380,7 +380,7 @@ spawn_secondary(char **app_argv, int app_argc)
 	char prefix_arg[300], lcore_arg[48];
 	const char *dir = rte_eal_get_runtime_dir();
 	const char *prefix = strrchr(dir, '/');
-	unsigned int next = rte_get_next_lcore(rte_get_main_lcore(), 1, 1);
+	unsigned int next = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	unsigned int id = 0, cpu;
 	char *argv[64];
 	int i, n = 0;

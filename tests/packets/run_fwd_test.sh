@@ -10,6 +10,7 @@
 #   CASE: "full"         N packets (RZ_FWD_PACKETS, default 100000), default sizes
 #         "backpressure" 20,000 packets through a 64-slot ring and a 2,048-mbuf pool: the
 #                        stages wait for each other (counted), nothing is lost
+#         "one-lcore"    5,000 packets with -l 0: the secondary runs on the main lcore's CPU
 #         "usage"        bad options: exit status 2, nothing forwarded
 #         "drop"         the same with --drop-on-full and a 16-slot ring: drops are counted,
 #                        reported, and the exit status says so; what came out is in order
@@ -199,6 +200,18 @@ remote|remote-revoke)
         python3 "$cmp" "$dir/in.pcap" "$dir/out.pcap" --gap "$drops" --min-len 64 \
             --max-len 9000 || fail "the output is not the input but for the cut"
     fi
+    ;;
+one-lcore)
+    # One lcore (-l 0, as on a one-vCPU guest): the secondary shares the main lcore's CPU.
+    "$fwd" --gen-pcap "$dir/in.pcap" 5000 || fail "--gen-pcap"
+    (cd "$dir" && timeout 120 "$fwd" --no-pci "--base-virtaddr=$base_va" -l 0 \
+        --log-level=lib.rzone:notice \
+        --vdev net_pcap0,rx_pcap=in.pcap --vdev net_pcap1,tx_pcap=out.pcap --) \
+        >"$dir/log" 2>&1 || fail "rzone-fwd -l 0 exited with $? (124: it hung)"
+    grep '^rzone-fwd:' "$dir/log"
+    [ "$(counter drops)" = 0 ] || fail "drops: $(counter drops)"
+    python3 "$cmp" "$dir/in.pcap" "$dir/out.pcap" --min-packets 5000 \
+        || fail "the output is not the input"
     ;;
 usage)
     # Bad usage: exit status 2, a line saying what, nothing forwarded.
