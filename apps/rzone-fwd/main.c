@@ -388,7 +388,8 @@ spawn_secondary(char **app_argv, int app_argc)
 
 	/* The secondary's lcore id must be one the primary does not have: a mempool's
 	 * per-lcore caches are shared by every process, indexed by lcore id. It runs on the
-	 * CPU of the primary's second lcore if there is one (-l 0-1), else on the main's. */
+	 * CPU of the primary's second lcore if there is one (-l 0-1), else on the main's (no
+	 * wrap: with one lcore, a wrapping rte_get_next_lcore() never returns). */
 	while (id < RTE_MAX_LCORE - 1 && rte_lcore_is_enabled(id))
 		id++;
 	cpu = rte_lcore_to_cpu_id((int)(next < RTE_MAX_LCORE ? next : rte_get_main_lcore()));
