@@ -146,6 +146,9 @@ struct rz_pkt_chan_stats {
 	uint64_t rx_held;       /**< Consumer: slots handed out by rz_pkt_chan_recv_zc() whose
 				  *  credits are not back yet (mbufs not all freed, or freed since
 				  *  the consumer's last call): the producer cannot use them. */
+	uint64_t head_reads_empty; /**< Producer: head reads that brought no credit (each makes
+				    *  the next wait longer: 2 us doubling up to 1 ms; a read
+				    *  that brings credit ends the wait). */
 };
 
 /** A slot the consumer may read in place (rz_pkt_chan_peek()). */

@@ -16,6 +16,12 @@
  * the consumer thread moves the head over the raised flags, in ring order, at its next call
  * (zc_reclaim(), acquire), and only then publishes the head: the producer never writes a slot
  * whose mbufs may still be read. peek/release/recv/close refuse (-EBUSY) while slots are held.
+ *
+ * Head reads back off: a read that brings no credit (the consumer has released nothing since
+ * the last one) makes the next wait READ_BACKOFF_MIN, doubling up to READ_BACKOFF_MAX; a read
+ * that brings credit ends the wait. A consumer that keeps up never sees it (each read finds
+ * progress); a stalled one is not hammered with a READ per round trip, each of which costs its
+ * host's device (Soft-RoCE: its kernel's CPU) while the application spins on -ENOBUFS.
  */
 
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 
 #include "core_private.h"
@@ -59,6 +66,8 @@ struct rz_pkt_chan {
 	uint64_t tail;			/* slots published */
 	uint64_t head_known;		/* the consumer's head as last read */
 	bool head_reading;		/* a head read in flight */
+	uint64_t read_wait;		/* TSC cycles: back-off after a read that brought no credit */
+	uint64_t read_after;		/* no head read before this TSC (while read_wait != 0) */
 	int err;			/* -EPIPE / -EPROTO: the channel ended */
 	uint8_t *lmem;			/* [control block copy][tails][slot headers], registered */
 	struct rz_rdma_mem lreg;
@@ -66,6 +75,10 @@ struct rz_pkt_chan {
 };
 
 #define LMEM_TAILS	CHAN_CTRL_SIZE
+
+/* Head reads' back-off bounds (microseconds; see the top of the file). */
+#define READ_BACKOFF_MIN_US	2
+#define READ_BACKOFF_MAX_US	1000
 
 static inline uint64_t
 lmem_hdr_off(const struct rz_pkt_chan *c, uint32_t slot)
@@ -528,6 +541,18 @@ head_read_done(void *arg, int status)
 		c->err = -EPROTO;
 		return;
 	}
+	if (head == c->head_known) {
+		/* Nothing released since the last read: wait longer before the next. */
+		uint64_t hz = rte_get_tsc_hz();
+		uint64_t lo = hz / (1000000 / READ_BACKOFF_MIN_US);
+		uint64_t hi = hz / (1000000 / READ_BACKOFF_MAX_US);
+
+		c->read_wait = c->read_wait == 0 ? lo : RTE_MIN(c->read_wait * 2, hi);
+		c->read_after = rte_get_tsc_cycles() + c->read_wait;
+		c->st.head_reads_empty++;
+	} else {
+		c->read_wait = 0;
+	}
 	c->head_known = head;
 	if (state == CHAN_STATE_CLOSED && c->err == 0) {
 		RZ_LOG(INFO, "packet channel: the consumer closed it");
@@ -666,7 +691,8 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		k = room >= 2 ? RTE_MIN(k, room - 2) : 0;
 		/* Credits run short: ask for the head with this chain (one read at a time). */
 		read = !c->head_reading && room >= 1 &&
-				(c->tail + k - c->head_known) * 2 > c->nslots;
+				(c->tail + k - c->head_known) * 2 > c->nslots &&
+				(c->read_wait == 0 || rte_get_tsc_cycles() >= c->read_after);
 		ret = 0;
 		for (i = 0; i < k; i++) {
 			struct rte_mbuf *m = pkts[done + i];
