@@ -66,7 +66,7 @@ struct rz_pkt_chan {
 	uint64_t tail;			/* slots published */
 	uint64_t head_known;		/* the consumer's head as last read */
 	bool head_reading;		/* a head read in flight */
-	uint64_t read_wait;		/* TSC cycles: back-off after a read that brought no credit */
+	uint64_t read_wait;		/* TSC cycles: wait after a read without credit */
 	uint64_t read_after;		/* no head read before this TSC (while read_wait != 0) */
 	int err;			/* -EPIPE / -EPROTO: the channel ended */
 	uint8_t *lmem;			/* [control block copy][tails][slot headers], registered */

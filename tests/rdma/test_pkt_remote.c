@@ -1515,8 +1515,8 @@ test_zc_stream(void)
 	CU_ASSERT_EQUAL(ctrl_u64(w, 128), ZC_PKTS);
 	printf("\n  %d packets zero-copy, the whole ring (%d slots) held 2 s; producer: %"
 			PRIu64 " backpressure, %" PRIu64 " bytes copied; consumer: %" PRIu64
-			" bytes, %" PRIu64 " copied; head reads %" PRIu32 " (%" PRIu32 " empty) in %"
-			PRIu64 " ms\n", ZC_PKTS, NSLOTS, rep.backpressure, rep.bytes_copied,
+			" bytes, %" PRIu64 " copied; head reads %" PRIu32 " (%" PRIu32
+			" empty) in %" PRIu64 " ms\n", ZC_PKTS, NSLOTS, rep.backpressure, rep.bytes_copied,
 			cs.rx_bytes, cs.rx_bytes_copied, rep.head_reads, rep.head_reads_empty,
 			rep.extra);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
