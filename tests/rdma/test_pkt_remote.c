@@ -1516,9 +1516,9 @@ test_zc_stream(void)
 	printf("\n  %d packets zero-copy, the whole ring (%d slots) held 2 s; producer: %"
 			PRIu64 " backpressure, %" PRIu64 " bytes copied; consumer: %" PRIu64
 			" bytes, %" PRIu64 " copied; head reads %" PRIu32 " (%" PRIu32
-			" empty) in %" PRIu64 " ms\n", ZC_PKTS, NSLOTS, rep.backpressure, rep.bytes_copied,
-			cs.rx_bytes, cs.rx_bytes_copied, rep.head_reads, rep.head_reads_empty,
-			rep.extra);
+			" empty) in %" PRIu64 " ms\n", ZC_PKTS, NSLOTS, rep.backpressure,
+			rep.bytes_copied, cs.rx_bytes, cs.rx_bytes_copied, rep.head_reads,
+			rep.head_reads_empty, rep.extra);
 	CU_ASSERT_EQUAL(rz_rdma_revoke(&d), 0);
 	finish(p, pid);
 	CU_ASSERT_EQUAL(rz_pkt_chan_close(c), 0);
