@@ -160,8 +160,11 @@
  * @endcode
  */
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <infiniband/verbs.h>
 
 #include "rzone.h"
 
@@ -1176,12 +1179,58 @@ int rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op);
  */
 int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned int n);
 
+/** Send-queue slots of a peer's asynchronous data path (rz_remote_post() and its kin): at
+ * most RZ_REMOTE_SQ_DEPTH - 1 of its operations outstanding, then -ENOBUFS. */
+#define RZ_REMOTE_SQ_DEPTH 256
+
 /**
- * A prepared operation (rz_remote_prepare()): a READ or WRITE between one local range and one
- * remote range, checked once, posted many times with rz_remote_post_prep().
+ * The send-queue accounting of a peer's (or data channel's) asynchronous data path, and
+ * whether it may post. Exposed only so that rz_remote_post_prep() can be an inline function
+ * (as DPDK's rte_eth_tx_burst() reads struct rte_eth_fp_ops): applications must not read or
+ * write it. It is not part of the stable API: its layout, and struct rz_remote_prep's, may
+ * change in any release. Because rz_remote_post_prep() is compiled into the application, a
+ * change of either layout is an ABI change (the library's soname changes with it): an
+ * application runs with the librzone it was built against, and is rebuilt for another.
+ * Written by the thread that drives the peer's data path, except @p ready.
  * @ingroup rzone_rdma_remote
  */
-struct rz_remote_prep;
+struct rz_remote_sq {
+	/** Nonzero while the peer is connected and its QP not in error (atomic). */
+	uint32_t ready;
+	/** Asynchronous operations not yet retired (send-queue slots). */
+	uint32_t outstanding;
+	/** Unsignaled operations posted since the last signaled one. */
+	uint32_t unsig_run;
+	/** Ring of the signaled operations in flight: @p sig_n from @p sig_head. */
+	uint32_t sig_head;
+	uint32_t sig_n;	/**< See @p sig_head. */
+	/** Per signaled operation in flight, the slots its completion retires: itself and the
+	 * unsignaled ones posted before it. */
+	uint16_t sig_slots[RZ_REMOTE_SQ_DEPTH];
+};
+
+/**
+ * A prepared operation (rz_remote_prepare()): a READ or WRITE between one local range and one
+ * remote range, checked once, posted many times with rz_remote_post_prep(). Its fields are
+ * exposed only for the inline rz_remote_post_prep(), under the same terms as struct
+ * rz_remote_sq: do not touch them; made by rz_remote_prepare() only.
+ * @ingroup rzone_rdma_remote
+ */
+struct rz_remote_prep {
+	struct ibv_send_wr wr;	/**< Built once; a post sets wr_id, send_flags, remote_addr. */
+	struct ibv_sge sge;	/**< Its one SGE; a post sets addr and length. */
+	struct ibv_qp *qp;	/**< The peer's QP. */
+	/** The QP's provider post (ibv_post_send() without its two loads). */
+	int (*post_send)(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad);
+	struct rz_remote_sq *sq;	/**< The peer's send-queue accounting. */
+	struct rz_peer *p;	/**< The peer. */
+	uint64_t laddr;		/**< First byte of the prepared local range. */
+	uint64_t raddr;		/**< First byte of the prepared remote range. */
+	uint32_t len;		/**< Length of both ranges. */
+	uint32_t max_inline;	/**< WRITEs of up to this go inline; 0 for READs. */
+	/** The work request's send flags by [unsignaled][inline]. */
+	unsigned int send_flags[2][2];
+};
 
 /**
  * Prepare an operation that will be posted many times: every check of rz_remote_post() is made
@@ -1216,7 +1265,9 @@ struct rz_remote_prep *rz_remote_prepare(struct rz_peer *p, const struct rz_remo
  * rz_remote_prepare()): @p len bytes from @p local_off of its local range to (WRITE) or from
  * (READ) @p remote_off of its remote range. Collect it with rz_remote_poll(). Same threading
  * as rz_remote_post(): the data path of the prepared operation's peer, one thread at a time;
- * no lock, no allocation.
+ * no lock, no allocation. An inline function (the checks, the send-queue accounting and the
+ * provider's post compiled into the caller, no call into librzone unless the device refuses
+ * the post): see struct rz_remote_sq for what that means for the ABI.
  *
  * @param prep
  *   The prepared operation (of the peer it was prepared for).
@@ -1237,8 +1288,74 @@ struct rz_remote_prep *rz_remote_prepare(struct rz_peer *p, const struct rz_remo
  *
  * @ingroup rzone_rdma_remote
  */
-int rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_off,
-		uint64_t remote_off, size_t len, uint32_t flags);
+static inline int rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id,
+		size_t local_off, uint64_t remote_off, size_t len, uint32_t flags);
+
+/**
+ * The slow path of the inline rz_remote_post_prep() when the device refused the post; not for
+ * applications: the send-queue accounting charged for that post undone.
+ *
+ * @param prep
+ *   The prepared operation whose post the device refused.
+ * @param unsig
+ *   1 if that post was unsignaled, else 0.
+ * @param ret
+ *   The provider's return value.
+ * @return
+ *   What rz_remote_post() returns for it: -ENOBUFS (the send queue is full), else the
+ *   device's error as a negative errno (-EIO if it gave none).
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_remote_post_prep_refused(struct rz_remote_prep *prep, uint32_t unsig, int ret);
+
+static inline int
+rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_off,
+		uint64_t remote_off, size_t len, uint32_t flags)
+{
+	struct rz_remote_sq *sq;
+	struct ibv_send_wr *bad;
+	uint32_t lim, out, run, unsig;
+	int ret;
+
+	if (__builtin_expect(prep == NULL || (wr_id >> 63) != 0 ||
+			(flags & ~RZ_REMOTE_F_UNSIGNALED) != 0, 0))
+		return -EINVAL;
+	/* len in 1..lim, both ranges inside the prepared ones (no overflow: each offset is
+	 * compared with lim - len, which cannot wrap). */
+	lim = prep->len;
+	if (__builtin_expect(len - 1 >= lim || local_off > lim - len || remote_off > lim - len, 0))
+		return -ERANGE;
+	sq = prep->sq;
+	if (__builtin_expect(__atomic_load_n(&sq->ready, __ATOMIC_RELAXED) == 0, 0))
+		return -ENOTCONN;
+	/* Room for it (an unsignaled one also leaves room for the signaled one that will retire
+	 * it): charged before the post, undone if the device refuses it. */
+	unsig = flags;
+	out = sq->outstanding;
+	run = sq->unsig_run;
+	if (__builtin_expect(out + 1 + unsig >= RZ_REMOTE_SQ_DEPTH ||
+			(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX), 0))
+		return -ENOBUFS;
+	sq->outstanding = out + 1;
+	if (unsig) {
+		sq->unsig_run = run + 1;
+	} else {
+		sq->sig_slots[(sq->sig_head + sq->sig_n) % RZ_REMOTE_SQ_DEPTH] =
+				(uint16_t)(run + 1);
+		sq->sig_n++;
+		sq->unsig_run = 0;
+	}
+	prep->wr.wr_id = wr_id;
+	prep->wr.send_flags = prep->send_flags[unsig][len <= prep->max_inline];
+	prep->sge.addr = prep->laddr + local_off;
+	prep->sge.length = (uint32_t)len;
+	prep->wr.wr.rdma.remote_addr = prep->raddr + remote_off;
+	ret = prep->post_send(prep->qp, &prep->wr, &bad);
+	if (__builtin_expect(ret != 0, 0))
+		return rz_remote_post_prep_refused(prep, unsig, ret);
+	return 0;
+}
 
 /**
  * Free a prepared operation. Operations posted from it and not yet complete are not affected.

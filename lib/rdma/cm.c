@@ -509,7 +509,7 @@ peer_established(struct rz_peer *p, const struct hello *theirs)
 	p->remote_id = theirs->id;
 	p->remote_pid = (int32_t)theirs->pid;
 	peer_liveness_start(p);
-	p->connected = 1;
+	peer_set_connected(p, 1);
 	rdma_lock();
 	ret = peer_add_locked(p);
 	rdma_unlock();
@@ -710,7 +710,7 @@ peer_events_locked(struct rz_peer *p)
 						p->remote_pid, rdma_event_str(t));
 			if (p->down_reason == 0)
 				p->down_reason = -ENOTCONN;
-			p->connected = 0;
+			peer_set_connected(p, 0);
 		}
 	}
 	if (!p->connected && p->ngrants > 0)
@@ -765,7 +765,7 @@ peer_close_locked(struct rz_peer *p)
 	TAILQ_REMOVE(&rdma_state.peers, p, next);
 	if (p->connected)
 		rdma_disconnect(p->id);
-	p->connected = 0;
+	peer_set_connected(p, 0);
 	while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) != 0) {
 		rdma_unlock();
 		sched_yield();

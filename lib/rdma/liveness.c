@@ -162,7 +162,7 @@ peer_mark_down_locked(struct rz_peer *p, int reason)
 		p->down_reason = reason;
 	if (!p->connected)
 		return;
-	p->connected = 0;
+	peer_set_connected(p, 0);
 	if (reason == -ETIMEDOUT)
 		RZ_STAT_INC(stats_peers_dead, 1);
 	RZ_LOG(ERR, "peer %d = 0x%016" PRIx64 " (pid %d) is down: %s; its grants are revoked",

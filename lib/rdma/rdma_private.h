@@ -29,7 +29,7 @@
 
 #define RZ_PEER_RECV_SLOTS	16
 #define RZ_PEER_SLOT_SIZE	128
-#define RZ_PEER_SQ_DEPTH	256
+#define RZ_PEER_SQ_DEPTH	RZ_REMOTE_SQ_DEPTH
 #define RZ_PEER_STASH		RZ_PEER_SQ_DEPTH
 /* rzone's own work requests in flight on one peer's QP at once (control: binds, invalidations,
  * SENDs; synchronous data calls): each has a completion slot. The QP and its send CQ have room
@@ -125,14 +125,11 @@ struct rz_peer {
 	/* wr_id of a SEND (descriptor, message) whose completion was not reaped yet (its slot
 	 * stays taken); 0: none. Written under @ctrl; read by the data path (atomic). */
 	uint64_t send_pending;
-	uint32_t outstanding;	/* asynchronous operations not yet retired (send queue slots) */
-	uint32_t unsig_run;	/* unsignaled operations posted since the last signaled one */
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
-	/* Ring of the signaled operations in flight: how many send-queue slots the completion
-	 * of each one retires (itself and the unsignaled ones before it). */
-	uint32_t sig_head;
-	uint32_t sig_n;
-	uint16_t sig_slots[RZ_PEER_SQ_DEPTH];
+	/* The send-queue accounting of the asynchronous data path (outstanding operations, the
+	 * ring of signaled ones in flight), and sq.ready: connected and !qp_failed, kept with
+	 * them by peer_set_connected() and retire(), read by the inline rz_remote_post_prep(). */
+	struct rz_remote_sq sq;
 	uint32_t ngrants;
 	/* The stash of the user's completions that other threads polled: a ring with one consumer
 	 * (the data path, rz_remote_poll(), lock-free) and producers serialised by @cq_lock;
@@ -332,6 +329,15 @@ cq_unlock(struct rz_peer *p)
 	__tsan_release(&p->cq_lock);
 #endif
 	rte_spinlock_unlock(&p->cq_lock);
+}
+
+/* @p connected (1) or not (0): p->connected, and sq.ready with it (never ready again once
+ * the QP failed). */
+static inline void
+peer_set_connected(struct rz_peer *p, int connected)
+{
+	p->connected = connected;
+	__atomic_store_n(&p->sq.ready, connected && !p->qp_failed ? 1u : 0u, __ATOMIC_RELAXED);
 }
 
 /* liveness.c */

@@ -146,8 +146,8 @@ op_flags_ok(const struct rz_remote_op *op)
  * rz_remote_post_burst(). A sig_acct is a copy of the peer's counters that operations are
  * checked against and charged to (acct_charge()), committed to the peer (acct_commit()) once
  * the device took them: a refused burst leaves the peer as it was. A signaled operation's
- * entry of p->sig_slots (how many slots its completion retires: itself and the unsignaled
- * ones before it) is written beyond p->sig_n, so it counts only once committed.
+ * entry of p->sq.sig_slots (how many slots its completion retires: itself and the unsignaled
+ * ones before it) is written beyond p->sq.sig_n, so it counts only once committed.
  */
 struct sig_acct {
 	uint32_t outstanding;
@@ -158,8 +158,8 @@ struct sig_acct {
 static inline void
 acct_begin(const struct rz_peer *p, struct sig_acct *a)
 {
-	a->outstanding = p->outstanding;
-	a->run = p->unsig_run;
+	a->outstanding = p->sq.outstanding;
+	a->run = p->sq.unsig_run;
 	a->nsig = 0;
 }
 
@@ -175,7 +175,7 @@ acct_charge(struct rz_peer *p, struct sig_acct *a, bool unsig)
 	if (unsig) {
 		a->run++;
 	} else {
-		p->sig_slots[(p->sig_head + p->sig_n + a->nsig) % RZ_PEER_SQ_DEPTH] =
+		p->sq.sig_slots[(p->sq.sig_head + p->sq.sig_n + a->nsig) % RZ_PEER_SQ_DEPTH] =
 				(uint16_t)(a->run + 1);
 		a->nsig++;
 		a->run = 0;
@@ -186,9 +186,9 @@ acct_charge(struct rz_peer *p, struct sig_acct *a, bool unsig)
 static inline void
 acct_commit(struct rz_peer *p, const struct sig_acct *a)
 {
-	p->outstanding = a->outstanding;
-	p->unsig_run = a->run;
-	p->sig_n += a->nsig;
+	p->sq.outstanding = a->outstanding;
+	p->sq.unsig_run = a->run;
+	p->sq.sig_n += a->nsig;
 }
 
 static int
@@ -204,7 +204,7 @@ remote_sync(struct rz_peer *p, struct rz_remote_op *op)
 		return -EINVAL;
 	if (p->qp_failed)
 		return -ENOTCONN;
-	if (p->outstanding != 0)
+	if (p->sq.outstanding != 0)
 		return -EBUSY;
 	/* Not behind a SEND of ours the peer has not taken: we would wait as long as it does.
 	 * (Its completion is reaped by the control calls; here it is only watched.) */
@@ -394,21 +394,10 @@ remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 
 /*
  * Prepared operations (rz_remote_prepare()): the work request and its one SGE built and
- * checked once; a post writes only what changes (wr_id, addresses, length, flags) into them.
- * The base addresses are of the prepared ranges, @len their common length.
+ * checked once; a post (rz_remote_post_prep(), inline in rzone_rdma.h) writes only what changes
+ * (wr_id, addresses, length, flags) into them. struct rz_remote_prep is in the public header
+ * for that: the base addresses are of the prepared ranges, len their common length.
  */
-struct rz_remote_prep {
-	struct rz_peer *p;
-	struct ibv_send_wr wr;
-	struct ibv_sge sge;
-	uint64_t laddr;
-	uint64_t raddr;
-	uint32_t len;
-	uint32_t max_inline;	/* WRITEs of up to this go inline; 0 for READs */
-	/* The work request's send flags by [unsignaled][inline]. */
-	unsigned int send_flags[2][2];
-};
-
 struct rz_remote_prep *
 rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 {
@@ -444,6 +433,9 @@ rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 		return NULL;
 	}
 	r->p = p;
+	r->sq = &p->sq;
+	r->qp = p->qp;
+	r->post_send = p->qp->context->ops.post_send;
 	r->wr = wr;
 	r->sge = sge;
 	r->wr.sg_list = &r->sge;
@@ -462,51 +454,22 @@ rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 }
 
 int
-rz_remote_post_prep(struct rz_remote_prep *r, uint64_t wr_id, size_t local_off,
-		uint64_t remote_off, size_t len, uint32_t flags)
+rz_remote_post_prep_refused(struct rz_remote_prep *r, uint32_t unsig, int ret)
 {
-	struct ibv_send_wr *bad;
-	struct rz_peer *p;
-	uint32_t out, run, lim = r != NULL ? r->len : 0;
-	bool unsig;
-	int ret;
+	struct rz_remote_sq *sq = r->sq;
 
-	if (unlikely(r == NULL || (wr_id & RZ_WRID_INTERNAL) || (flags & ~RZ_REMOTE_F_UNSIGNALED)))
-		return -EINVAL;
-	/* len in 1..lim, both ranges inside the prepared ones (no overflow: each offset is
-	 * compared with lim - len, which cannot wrap). */
-	if (unlikely(len - 1 >= lim || local_off > lim - len || remote_off > lim - len))
-		return -ERANGE;
-	p = r->p;
-	if (unlikely(!p->connected || p->qp_failed))
-		return -ENOTCONN;
-	/* acct_charge() for one operation, straight on the peer's counters, committed once the
-	 * device took it. */
-	unsig = flags != 0;
-	out = p->outstanding;
-	run = p->unsig_run;
-	if (unlikely(out + 1 + unsig >= RZ_PEER_SQ_DEPTH ||
-			(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX)))
-		return -ENOBUFS;
-	r->wr.wr_id = wr_id;
-	r->wr.send_flags = r->send_flags[unsig][len <= r->max_inline];
-	r->sge.addr = r->laddr + local_off;
-	r->sge.length = (uint32_t)len;
-	r->wr.wr.rdma.remote_addr = r->raddr + remote_off;
-	ret = ibv_post_send(p->qp, &r->wr, &bad);
-	if (unlikely(ret != 0)) {
-		ret = rdma_errno(ret);
-		return ret == -ENOMEM ? -ENOBUFS : ret;
-	}
-	p->outstanding = out + 1;
+	/* The charge of rz_remote_post_prep() undone: the last operation charged was this one
+	 * (the data path is one thread at a time); a signaled one's ring entry holds the run it
+	 * ended, plus itself. */
+	sq->outstanding--;
 	if (unsig) {
-		p->unsig_run = run + 1;
+		sq->unsig_run--;
 	} else {
-		p->sig_slots[(p->sig_head + p->sig_n) % RZ_PEER_SQ_DEPTH] = (uint16_t)(run + 1);
-		p->sig_n++;
-		p->unsig_run = 0;
+		sq->sig_n--;
+		sq->unsig_run = sq->sig_slots[(sq->sig_head + sq->sig_n) % RZ_PEER_SQ_DEPTH] - 1u;
 	}
-	return 0;
+	ret = rdma_errno(ret);
+	return ret == -ENOMEM ? -ENOBUFS : ret;
 }
 
 void
@@ -519,31 +482,33 @@ rz_remote_prep_free(struct rz_remote_prep *prep)
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)
 {
-	if (status != IBV_WC_SUCCESS)
+	if (status != IBV_WC_SUCCESS) {
 		p->qp_failed = true;
-	if (!p->qp_failed && p->sig_n > 0) {
-		uint32_t n = p->sig_slots[p->sig_head];
+		__atomic_store_n(&p->sq.ready, 0, __ATOMIC_RELAXED);
+	}
+	if (!p->qp_failed && p->sq.sig_n > 0) {
+		uint32_t n = p->sq.sig_slots[p->sq.sig_head];
 
-		p->sig_head = (p->sig_head + 1) % RZ_PEER_SQ_DEPTH;
-		p->sig_n--;
-		p->outstanding -= RTE_MIN(n, p->outstanding);
+		p->sq.sig_head = (p->sq.sig_head + 1) % RZ_PEER_SQ_DEPTH;
+		p->sq.sig_n--;
+		p->sq.outstanding -= RTE_MIN(n, p->sq.outstanding);
 		return;
 	}
 	/* In error every work request still queued completes on its own (flushed), signaled or
 	 * not; the count is kept for rz_remote_poll()'s callers, posting is refused. */
-	p->sig_n = 0;
-	p->unsig_run = 0;
-	if (p->outstanding > 0)
-		p->outstanding--;
+	p->sq.sig_n = 0;
+	p->sq.unsig_run = 0;
+	if (p->sq.outstanding > 0)
+		p->sq.outstanding--;
 }
 
 /* @done signaled completions from @head of @nsig retired, @freed send-queue slots with them. */
 static inline void
 retire_commit(struct rz_peer *p, uint32_t head, uint32_t nsig, uint32_t done, uint32_t freed)
 {
-	p->sig_head = (head + done) % RZ_PEER_SQ_DEPTH;
-	p->sig_n = nsig - done;
-	p->outstanding -= RTE_MIN(freed, p->outstanding);
+	p->sq.sig_head = (head + done) % RZ_PEER_SQ_DEPTH;
+	p->sq.sig_n = nsig - done;
+	p->sq.outstanding -= RTE_MIN(freed, p->sq.outstanding);
 }
 
 /* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). */
@@ -576,22 +541,23 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 
 	if (unlikely(p == NULL || (cqe == NULL && n > 0)))
 		return -EINVAL;
-	/* What other threads' polls stashed for us comes first (in order, lock-free). The CQ is
-	 * shared with the control calls' pollers, one poll at a time: if one of them polls now,
-	 * it stashes what is ours and we take it next time; the data path never waits for it. */
+	if (unlikely(n == 0))
+		return 0;
+	/* The CQ is shared with the control calls' pollers, one poll at a time: if one of them
+	 * polls now, it stashes what is ours; we take what is stashed (in order, lock-free) and
+	 * the rest next time: the data path never waits for it. */
+	if (unlikely(!cq_trylock(p)))
+		return (int)stash_take(p, cqe, n);
+	/* What other threads' polls stashed for us comes before anything newer. It is stashed
+	 * under the lock only: with the lock held, this one look is final. */
 	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
 		got = stash_take(p, cqe, n);
-	if (got == n || !cq_trylock(p))
-		return (int)got;
-	/* Stashed between our look and the lock: before anything newer, in order. */
-	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
-		got += stash_take(p, cqe + got, n - got);
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
 		/* The retire of successful completions, in locals (stores to @cqe may alias the
 		 * peer's counters for the compiler), written back once per poll: @done of the
 		 * @nsig signaled operations in flight from @head, freeing @freed slots. */
-		uint32_t head = p->sig_head, nsig = p->sig_n, done = 0, freed = 0;
+		uint32_t head = p->sq.sig_head, nsig = p->sq.sig_n, done = 0, freed = 0;
 		struct rz_remote_cqe *c = cqe + got;
 
 		k = ibv_poll_cq(p->scq, want, wc);
@@ -608,19 +574,21 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 				continue;
 			}
 			c->wr_id = w->wr_id;
-			c->wc_status = w->status;
 			if (likely(w->status == IBV_WC_SUCCESS && done < nsig)) {
+				/* Both words 0: one store. */
 				c->status = 0;
-				freed += p->sig_slots[(head + done) % RZ_PEER_SQ_DEPTH];
+				c->wc_status = IBV_WC_SUCCESS;
+				freed += p->sq.sig_slots[(head + done) % RZ_PEER_SQ_DEPTH];
 				done++;
 			} else {
+				c->wc_status = w->status;
 				/* Slow path: commit what was retired so far, then retire() this
 				 * one (it also puts the peer in error). */
 				retire_commit(p, head, nsig, done, freed);
 				c->status = wc_errno(w->status);
 				retire(p, w->status);
-				head = p->sig_head;
-				nsig = p->sig_n;
+				head = p->sq.sig_head;
+				nsig = p->sq.sig_n;
 				done = 0;
 				freed = 0;
 			}

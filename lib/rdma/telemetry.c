@@ -112,7 +112,7 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "grants", p->ngrants);
 	rte_tel_data_add_dict_u64(d, "windows_kept", p->mw_cached);
 	rte_tel_data_add_dict_u64(d, "async_outstanding",
-			__atomic_load_n(&p->outstanding, __ATOMIC_RELAXED));
+			__atomic_load_n(&p->sq.outstanding, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_int(d, "send_pending", p->send_pending != 0);
 	rdma_unlock();
 	return 0;

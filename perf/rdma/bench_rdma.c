@@ -56,7 +56,9 @@
  * RZB_PEER_LCORE (EAL --lcores of the owner, and of the peer in pp; default "0@(0,1)": the
  * thread floats over CPUs 0 and 1 as perftest's unpinned processes do), RZB_GID_INDEX (the
  * loopback QPs of mwfloor, bw and lat; default 1), RZB_BW_INTERLEAVE (pairs per size in bw,
- * default 3), RZB_BW_SIGNAL (bw: one operation in N signaled, both sides; default 1).
+ * default 3), RZB_BW_SIGNAL (bw: one operation in N signaled, both sides; default 1), RZB_PREP
+ * (bw, mc: 1 = rzone posts through a prepared operation, rz_remote_post_prep(); mc's raw side
+ * then posts one WR per ibv_post_send() as well; the lines say "post prep").
  *
  * Data path of the measured loops: no allocation, no lock, no copy of our own; the operation
  * structures are built before the clock starts, samples go to preallocated arrays.
@@ -673,6 +675,12 @@ static struct ibv_wc raw_wcs[MAX_DEPTH];
  * rzone through RZ_REMOTE_F_UNSIGNALED. */
 static uint32_t bw_signal_every = 1;
 
+/* RZB_PREP=1: rzone's bw and mc loops post through a prepared operation (rz_remote_prepare()
+ * once per run, rz_remote_post_prep() per operation), as a user of the prepared path would;
+ * in mc, every operation of a burst is then its own post, and the raw baseline posts each WR
+ * with its own ibv_post_send() likewise (the same batching: one doorbell per operation). */
+static bool use_prep;
+
 static bool
 signaled(uint32_t k, uint32_t iters)
 {
@@ -685,34 +693,49 @@ static int
 bw_loop(struct rz_peer *p, struct rz_remote_op *op, uint32_t iters, uint32_t depth,
 		uint64_t *ticks)
 {
+	struct rz_remote_prep *prep = NULL;
 	uint32_t posted = 0, done = 0;
 	uint64_t t0;
 	int n, i, ret;
 
+	if (use_prep) {
+		prep = rz_remote_prepare(p, op);
+		if (prep == NULL)
+			return -rte_errno;
+	}
 	t0 = rte_rdtsc_precise();
 	while (done < iters) {
 		while (posted - done < depth && posted < iters) {
 			op->wr_id = posted;
 			op->flags = signaled(posted, iters) ? 0 : RZ_REMOTE_F_UNSIGNALED;
-			ret = rz_remote_post(p, op);
+			if (prep != NULL)
+				ret = rz_remote_post_prep(prep, posted, 0, 0, op->len, op->flags);
+			else
+				ret = rz_remote_post(p, op);
 			if (ret == -ENOBUFS)
 				break;
 			if (ret != 0)
-				return ret;
+				goto out;
 			posted++;
 		}
 		n = rz_remote_poll(p, cqes, depth);
+		ret = n;
 		if (n < 0)
-			return n;
+			goto out;
 		for (i = 0; i < n; i++)
-			if (cqes[i].status != 0)
-				return cqes[i].status;
+			if ((ret = cqes[i].status) != 0)
+				goto out;
 		/* A signaled completion retires every operation up to it. */
 		if (n > 0)
 			done = (uint32_t)cqes[n - 1].wr_id + 1;
 	}
 	*ticks = rte_rdtsc_precise() - t0;
-	return 0;
+	ret = 0;
+out:
+	op->wr_id = 0;
+	op->flags = 0;
+	rz_remote_prep_free(prep);
+	return ret;
 }
 
 /* The same loop on the raw QP: @wr is built beforehand, only its wr_id and signaling change;
@@ -757,9 +780,10 @@ print_bw(const char *tag, const char *op, const struct size_iters *si, uint32_t 
 	const double sec = us(ticks) / 1e6;
 
 	printf("%s op %s size %zu iters %u depth %u mib_s %.4f mpps %.6f sec %.3f pair %u "
-			"first %s\n", tag, op, si->size, si->iters, depth,
+			"first %s post %s\n", tag, op, si->size, si->iters, depth,
 			(double)si->size * si->iters / sec / (1 << 20), si->iters / sec / 1e6,
-			sec, pair, raw_first ? "raw" : "rz");
+			sec, pair, raw_first ? "raw" : "rz",
+			tag[1] == 'a' ? "verbs" : use_prep ? "prep" : "op");
 	fflush(stdout);
 }
 
@@ -1253,6 +1277,7 @@ static void *
 mc_rz_main(void *arg)
 {
 	struct mc_thread *m = arg;
+	struct rz_remote_prep *prep = NULL;
 	uint64_t posted = 0, done = 0;
 	uint32_t i;
 	int n, k;
@@ -1261,35 +1286,59 @@ mc_rz_main(void *arg)
 		m->ops[i] = (struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE, .local = m->mem,
 			.remote = m->d, .len = m->size,
 			.flags = i + 1 < m->batch ? RZ_REMOTE_F_UNSIGNALED : 0 };
+	if (use_prep) {
+		struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = m->mem,
+			.remote = m->d, .len = m->size };
+
+		prep = rz_remote_prepare(m->p, &op);
+		if (prep == NULL) {
+			m->ret = -rte_errno;
+			return NULL;
+		}
+	}
 	while (!__atomic_load_n(&mc_go, __ATOMIC_ACQUIRE))
 		;
 	while (m->stop != NULL ? !*m->stop : done < m->iters) {
 		if (posted - done + m->batch <= MC_DEPTH &&
 				(m->stop != NULL || posted < m->iters)) {
-			m->ops[m->batch - 1].wr_id = posted + m->batch - 1;
-			n = rz_remote_post_burst(m->p, m->ops, m->batch);
-			if (n == -ENOBUFS)
-				n = 0;
-			else if (n != (int)m->batch) {
-				m->ret = n < 0 ? n : -EIO;
-				return NULL;
+			if (prep != NULL) {
+				/* The burst one post at a time, the last one signaled. */
+				for (i = 0, n = 0; i < m->batch; i++, n++)
+					if ((k = rz_remote_post_prep(prep, posted + i, 0, 0,
+							m->size, m->ops[i].flags)) != 0)
+						break;
+				if (i < m->batch && (k != -ENOBUFS || i > 0)) {
+					m->ret = k;
+					goto out;
+				}
+			} else {
+				m->ops[m->batch - 1].wr_id = posted + m->batch - 1;
+				n = rz_remote_post_burst(m->p, m->ops, m->batch);
+				if (n == -ENOBUFS)
+					n = 0;
+				else if (n != (int)m->batch) {
+					m->ret = n < 0 ? n : -EIO;
+					goto out;
+				}
 			}
 			posted += (uint64_t)n;
 		}
 		n = rz_remote_poll(m->p, m->cqe, MC_DEPTH);
 		if (n < 0) {
 			m->ret = n;
-			return NULL;
+			goto out;
 		}
 		for (k = 0; k < n; k++) {
 			if (m->cqe[k].status != 0) {
 				m->ret = m->cqe[k].status;
-				return NULL;
+				goto out;
 			}
 			done = m->cqe[k].wr_id + 1;
 		}
 	}
 	m->t_end = rte_rdtsc_precise();
+out:
+	rz_remote_prep_free(prep);
 	return NULL;
 }
 
@@ -1307,7 +1356,7 @@ mc_raw_main(void *arg)
 		m->wr[i].wr.rdma.rkey = m->rd->mw_rkey;	/* through a window, as rzone */
 		if (i + 1 < m->batch) {
 			m->wr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
-			m->wr[i].next = &m->wr[i + 1];
+			m->wr[i].next = use_prep ? NULL : &m->wr[i + 1];
 		}
 	}
 	while (!__atomic_load_n(&mc_go, __ATOMIC_ACQUIRE))
@@ -1315,9 +1364,12 @@ mc_raw_main(void *arg)
 	while (done < m->iters) {
 		if (posted - done + m->batch <= MC_DEPTH && posted < m->iters) {
 			m->wr[m->batch - 1].wr_id = posted + m->batch - 1;
-			if (ibv_post_send(m->rd->rw.qp, m->wr, &bad) != 0) {
-				m->ret = -EIO;
-				return NULL;
+			/* One chained post, or (RZB_PREP) one post per WR, as rzone's side. */
+			for (i = 0; i < (use_prep ? m->batch : 1); i++) {
+				if (ibv_post_send(m->rd->rw.qp, &m->wr[i], &bad) != 0) {
+					m->ret = -EIO;
+					return NULL;
+				}
 			}
 			posted += m->batch;
 		}
@@ -1365,9 +1417,11 @@ mc_run(bool raw, int n, struct mc_thread *m, uint32_t pair, bool raw_first)
 		return ret;
 	sec = us(t_end - t0) / 1e6;
 	printf("%s lcores %d size %zu iters %u batch %u depth %u mib_s %.4f mops %.6f sec %.3f "
-			"pair %u first %s\n", raw ? "mcraw" : "mcrz", n, m[0].size, m[0].iters,
-			m[0].batch, MC_DEPTH, (double)m[0].size * m[0].iters * n / sec / (1 << 20),
-			(double)m[0].iters * n / sec / 1e6, sec, pair, raw_first ? "raw" : "rz");
+			"pair %u first %s post %s\n", raw ? "mcraw" : "mcrz", n, m[0].size,
+			m[0].iters, m[0].batch, MC_DEPTH,
+			(double)m[0].size * m[0].iters * n / sec / (1 << 20),
+			(double)m[0].iters * n / sec / 1e6, sec, pair, raw_first ? "raw" : "rz",
+			use_prep ? (raw ? "each" : "prep") : (raw ? "chain" : "burst"));
 	return 0;
 }
 
@@ -1521,6 +1575,7 @@ peer_main(int argc, char **argv)
 		return 1;
 	}
 	tsc_calibrate();
+	use_prep = env_on("RZB_PREP");
 	if (strcmp(mode, "pp") == 0) {
 		const char *lc = getenv("RZB_PEER_LCORE");
 

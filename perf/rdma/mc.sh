@@ -10,6 +10,8 @@
 # Output: perf/results/rdma-mc.txt (the bench's lines, then the table), and the scaling curve:
 # perf/results/rdma-mc.dat and rdma-mc.png (gnuplot; package gnuplot-nox).
 # RZB_REPORT_ONLY=1: only the table and the plot, from the last run's rdma-mc.txt.raw.
+# RZB_PREP=1: rzone posts through a prepared operation (rz_remote_post_prep(), one post per
+# operation of a burst) and raw verbs one WR per ibv_post_send(); output rdma-mc-prep.txt.
 
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +19,7 @@ build=${1:-$src/build}
 size=${2:-4096} iters=${3:-4096} batch=${4:-16} grants=${5:-100}
 bench=$build/perf/rdma/rz-bench-rdma
 out=$src/perf/results/rdma-mc.txt
+[ "${RZB_PREP:-0}" = 1 ] && out=$src/perf/results/rdma-mc-prep.txt
 [ -x "$bench" ] || { echo "mc.sh: $bench not built (meson -Dperf=true)" >&2; exit 1; }
 mkdir -p "$src/perf/results"
 if [ "${RZB_IN_VM:-0}" = 1 ]; then
@@ -26,7 +29,7 @@ if [ "${RZB_IN_VM:-0}" = 1 ]; then
 fi
 [ "${RZB_REPORT_ONLY:-0}" = 1 ] ||
 RZB_IN_VM=1 "$src/devtools/vm/run.sh" --timeout 1800 -- env RZB_IN_VM=1 \
-    RZB_BW_INTERLEAVE="${RZB_BW_INTERLEAVE:-5}" "$0" "$build" \
+    RZB_BW_INTERLEAVE="${RZB_BW_INTERLEAVE:-5}" RZB_PREP="${RZB_PREP:-0}" "$0" "$build" \
     "$size" "$iters" "$batch" "$grants"
 {
     grep -E '^(rzenv|rawqp)' "$out.raw" | head -2

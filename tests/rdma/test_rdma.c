@@ -509,6 +509,147 @@ prep_collect(struct rz_peer *p, uint64_t want)
 	return 0;
 }
 
+/* A stand-in for a device that refuses a post (Soft-RoCE never does while rzone's accounting
+ * leaves room; the prepared post's undo is checked with it): nothing is posted. */
+static int refuse_errno;
+static int
+refuse_post(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad)
+{
+	RTE_SET_USED(qp);
+	*bad = wr;
+	return refuse_errno;
+}
+
+/* The send-queue accounting @a and @b alike: counters, and the ring entries in use (those
+ * past them are free and mean nothing). */
+static bool
+sq_same(const struct rz_remote_sq *a, const struct rz_remote_sq *b)
+{
+	uint32_t i;
+
+	if (a->ready != b->ready || a->outstanding != b->outstanding ||
+			a->unsig_run != b->unsig_run || a->sig_head != b->sig_head ||
+			a->sig_n != b->sig_n)
+		return false;
+	for (i = 0; i < a->sig_n; i++)
+		if (a->sig_slots[(a->sig_head + i) % RZ_REMOTE_SQ_DEPTH] !=
+				b->sig_slots[(b->sig_head + i) % RZ_REMOTE_SQ_DEPTH])
+			return false;
+	return true;
+}
+
+/* One refused prepared post of @w (@flags) with the device's @err: want @want, the peer's
+ * send-queue accounting exactly as before. */
+static int
+prep_refused_by_device(struct rz_remote_prep *w, uint32_t flags, int err, int want)
+{
+	struct rz_remote_sq before = *w->sq;
+	int (*post)(struct ibv_qp *, struct ibv_send_wr *, struct ibv_send_wr **) = w->post_send;
+	int ret;
+
+	refuse_errno = err;
+	w->post_send = refuse_post;
+	ret = rz_remote_post_prep(w, 7000, 0, 0, 8, flags);
+	w->post_send = post;
+	if (ret != want)
+		PFAIL("prep-queue: device refusal %d (flags %u): %d, want %d", err, flags, ret,
+				want);
+	if (!sq_same(&before, w->sq))
+		PFAIL("prep-queue: device refusal %d (flags %u) changed the accounting (out "
+				"%u -> %u, run %u -> %u, signaled %u -> %u, head %u -> %u)", err,
+				flags, before.outstanding, w->sq->outstanding, before.unsig_run,
+				w->sq->unsig_run, before.sig_n, w->sq->sig_n, before.sig_head,
+				w->sq->sig_head);
+	return 0;
+}
+
+/* "prep-queue": the prepared post's send queue. Signaled WRITEs posted without polling until
+ * -ENOBUFS: exactly RZ_REMOTE_SQ_DEPTH - 1 taken, the refused one changes nothing, all complete
+ * in order. Posts the device refuses (signaled, and unsignaled inside a run) undo their charge.
+ * Then, after "ok" / "bye": a WRITE through a wrong rkey fails (-EACCES on completion), and the
+ * next prepared post and rz_remote_post() say -ENOTCONN. */
+static int
+peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = 4096 };
+	struct rz_remote_cqe cqe[32];
+	struct rz_remote_prep *w, *bad_key;
+	struct rz_remote_sq before;
+	struct rz_rdma_desc wrong = *d;
+	uint64_t next = 0;
+	int i, n, ret, posted = 0;
+
+	w = rz_remote_prepare(p, &op);
+	if (w == NULL)
+		PFAIL("prep-queue: prepare: %s", rte_strerror(rte_errno));
+	while ((ret = rz_remote_post_prep(w, (uint64_t)posted, (size_t)posted % 4096, 0, 1,
+			0)) == 0)
+		posted++;
+	before = *w->sq;
+	if (ret != -ENOBUFS || posted != RZ_REMOTE_SQ_DEPTH - 1)
+		PFAIL("prep-queue: %d posts taken, then %d; want %d, then -ENOBUFS", posted, ret,
+				RZ_REMOTE_SQ_DEPTH - 1);
+	if ((ret = rz_remote_post_prep(w, 5000, 0, 0, 1, RZ_REMOTE_F_UNSIGNALED)) != -ENOBUFS)
+		PFAIL("prep-queue: unsignaled on a full queue: %d, want -ENOBUFS", ret);
+	if (!sq_same(&before, w->sq) || w->sq->outstanding != (uint32_t)posted)
+		PFAIL("prep-queue: a refused post changed the accounting (outstanding %u)",
+				w->sq->outstanding);
+	while (next < (uint64_t)posted) {
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+		if (n < 0)
+			PFAIL("prep-queue: poll: %s", strerror(-n));
+		for (i = 0; i < n; i++, next++)
+			if (cqe[i].wr_id != next || cqe[i].status != 0)
+				PFAIL("prep-queue: completion wr_id %" PRIu64 " status %d, want %"
+						PRIu64 " 0", cqe[i].wr_id, cqe[i].status, next);
+	}
+	if (w->sq->outstanding != 0 || w->sq->sig_n != 0)
+		PFAIL("prep-queue: all collected, accounting says %u outstanding, %u signaled",
+				w->sq->outstanding, w->sq->sig_n);
+	/* The device refuses: a signaled post, then one inside an unsignaled run of 3. */
+	if (prep_refused_by_device(w, 0, ENOMEM, -ENOBUFS) != 0 ||
+			prep_refused_by_device(w, 0, EINVAL, -EINVAL) != 0)
+		return 1;
+	for (i = 0; i < 3; i++)
+		if ((ret = rz_remote_post_prep(w, 6000, 0, 0, 8, RZ_REMOTE_F_UNSIGNALED)) != 0)
+			PFAIL("prep-queue: unsignaled %d: %s", i, strerror(-ret));
+	if (prep_refused_by_device(w, RZ_REMOTE_F_UNSIGNALED, ENOMEM, -ENOBUFS) != 0 ||
+			prep_refused_by_device(w, 0, ENOMEM, -ENOBUFS) != 0)
+		return 1;
+	if ((ret = rz_remote_post_prep(w, 6001, 0, 0, 8, 0)) != 0 || prep_collect(p, 6001) != 0)
+		PFAIL("prep-queue: the signaled post after the refusals: %d", ret);
+	if (w->sq->outstanding != 0 || w->sq->unsig_run != 0)
+		PFAIL("prep-queue: after the run, %u outstanding, run %u", w->sq->outstanding,
+				w->sq->unsig_run);
+	fprintf(stderr, "peer: prepared queue: %d taken, then -ENOBUFS with nothing changed, "
+			"completed in order; device refusals undone\n", posted);
+	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
+		return 1;
+	/* Last (the QP goes into error): a wrong rkey. */
+	wrong.rkey ^= 0x80;
+	bad_key = rz_remote_prepare(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
+			.local = mem, .remote = &wrong, .len = 8 });
+	if (bad_key == NULL)
+		PFAIL("prep-queue: prepare the wrong key: %s", rte_strerror(rte_errno));
+	if ((ret = rz_remote_post_prep(bad_key, 6100, 0, 0, 8, 0)) != 0)
+		PFAIL("prep-queue: post through the wrong key: %d", ret);
+	do
+		n = rz_remote_poll(p, cqe, 1);
+	while (n == 0);
+	if (n != 1 || cqe[0].wr_id != 6100 || cqe[0].status != -EACCES)
+		PFAIL("prep-queue: wrong key: %d completions, wr_id %" PRIu64 " status %d, want "
+				"-EACCES", n, cqe[0].wr_id, cqe[0].status);
+	if ((ret = rz_remote_post_prep(w, 6101, 0, 0, 8, 0)) != -ENOTCONN ||
+			(ret = rz_remote_post(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
+			.local = mem, .remote = d, .len = 8, .wr_id = 6102 })) != -ENOTCONN)
+		PFAIL("prep-queue: post after the failure: %d, want -ENOTCONN", ret);
+	fprintf(stderr, "peer: prepared post after a failed one: -ENOTCONN\n");
+	rz_remote_prep_free(bad_key);
+	rz_remote_prep_free(w);
+	return 0;
+}
+
 /* "prep": prepared operations (rz_remote_prepare()). Refused ones first (nothing in flight
  * after them), then PREP_LEN / PREP_CHUNK writes from one prepared WRITE, 1 in PREP_EVERY
  * signaled: exactly those complete, in order; the unsignaled limit; a prepared READ of it all
@@ -1607,6 +1748,9 @@ peer_main(int argc, char **argv)
 	} else if (strcmp(script, "prep") == 0) {
 		if (peer_prep(p, &mem, buf, &d) != 0)
 			return 1;
+	} else if (strcmp(script, "prep-queue") == 0) {
+		if (peer_prep_queue(p, &mem, &d) != 0)
+			return 1;
 	} else if (strcmp(script, "try") == 0) {
 		int want = argc > 5 && strcmp(argv[5], "EACCES") == 0 ? -EACCES : 0;
 
@@ -2425,6 +2569,28 @@ test_prepared(void)
 	for (i = 0; i < PREP_LEN; i++)
 		bad += va[i] != prep_byte(i / PREP_CHUNK);
 	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* The prepared post's send queue (peer script "prep-queue"): full -> -ENOBUFS with nothing
+ * charged, a device's refusal undone, -ENOTCONN once an operation failed. */
+static void
+test_prepared_queue(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	char buf[64];
+	pid_t pid = spawn_peer("prep-queue", NULL);
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
@@ -5476,6 +5642,8 @@ static const struct rz_test_case cases[] = {
 	{ "messages and descriptors keep their order", test_msg_desc_order },
 	{ "unsignaled operations: retired in order", test_unsignaled },
 	{ "prepared operations: checked once, posted many", test_prepared },
+	{ "prepared operations: full queue, refused posts undone, -ENOTCONN after a failure",
+		test_prepared_queue },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
