@@ -329,8 +329,10 @@ struct rz_region *rz_region_create_numa(pid_t owner, size_t size, uint32_t perms
  * @return
  *   0 on success;
  *   -EINVAL (NULL or foreign handle); -ENOENT (region already destroyed);
- *   -EPERM (caller is not the owner); -EBUSY (another process still maps it, or the region is
- *   being destroyed or transferred by another thread: nothing changes, no grant is revoked);
+ *   -EPERM (caller is not the owner); -EBUSY (another process still maps it, this process
+ *   still uses it through a packet pool or an open packet channel consumer (rzone_pkt.h,
+ *   rzone_pkt_remote.h: free or close that first), or the region is being destroyed or
+ *   transferred by another thread: nothing changes, no grant is revoked);
  *   -EIO (a remote grant could be neither invalidated nor freed: the region is kept, and back
  *   to normal);
  *   -ENODEV (rz_init() not called).
@@ -613,7 +615,8 @@ int rz_region_get_mapping_perms(const struct rz_region *r, pid_t process);
  *   does not map the region); -ENOENT; -EPERM (caller is not the owner, or a remote peer owns
  *   the region); -ESRCH (new owner unknown or dead, no open peer with this id); -ENOTSUP (a
  *   peer id, but rzone was built without RDMA); -EBUSY (the region is being destroyed or
- *   transferred by another thread); -EIO (a remote grant could be neither invalidated nor
+ *   transferred by another thread, or this process uses it through a packet pool or an open
+ *   packet channel consumer); -EIO (a remote grant could be neither invalidated nor
  *   freed: not transferred); -ENODEV; for a
  *   peer also -ENOTCONN, -ENOSPC, -EIO, -ETIMEDOUT, -ENOMEM (the new window: nothing changed),
  *   -EAGAIN (as rz_region_map()).

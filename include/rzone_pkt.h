@@ -115,7 +115,8 @@ struct rte_mempool *rz_pktmbuf_pool_create(const char *name, unsigned int n,
  * Create a pktmbuf pool in an existing region. The caller must map the region read/write, or
  * own it (the pool then maps it read/write into the caller, and rz_pktmbuf_pool_free() unmaps
  * it again). The pool takes the region from its first byte; rz_pktmbuf_pool_free() leaves the
- * region alive.
+ * region alive. Until then the region cannot be destroyed or transferred by this process
+ * (rz_region_destroy(), rz_region_transfer_ownership(): -EBUSY): the mbufs live in it.
  *
  * @param name
  *   Pool name, shorter than RTE_MEMPOOL_NAMESIZE.

@@ -58,9 +58,10 @@
  * (@p n 0: only that). While zero-copy mbufs are out, rz_pkt_chan_peek(), _release(), _recv()
  * and rz_pkt_chan_close() refuse with -EBUSY. Not to be freed in another process (the free
  * callback is this process's), not with a PMD's RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE (which
- * skips the callback), and the consumer's region must outlive them: rz_region_destroy() by
- * its owner does not know about them and frees the memory under them (close the consumer
- * first, which refuses while they are out).
+ * skips the callback). The consumer's region outlives them: while a consumer is open (and so
+ * while its mbufs are out, as close refuses then), this process's rz_region_destroy() and
+ * rz_region_transfer_ownership() of that region return -EBUSY; other processes cannot destroy
+ * it while this one maps it.
  *
  * @code
  * #include <rzone_pkt_remote.h>	// cc app.c $(pkg-config --cflags --libs librzone)

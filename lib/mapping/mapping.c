@@ -504,6 +504,8 @@ rz_region_transfer_ownership(struct rz_region *r, pid_t new_owner)
 	ret = transfer_check_locked(e, id, target, new_owner);
 	if (ret == 0)
 		ret = region_busy_locked(e, "transfer");
+	if (ret == 0)
+		ret = region_pinned_locked(e, "transfer");
 	ro = remote_active();
 	if (ret == 0 && ro != NULL && e->rgrants > 0) {
 		/* Ownership does not leave with this process's windows still bound. */

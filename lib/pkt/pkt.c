@@ -23,6 +23,7 @@
 
 #include "core_private.h"
 #include "pkt_private.h"
+#include "region_private.h"
 #include "rzone_pkt.h"
 
 /* The smallest hugepage rzone meets (x86: 2 MiB): an IOVA chunk is at least that long. */
@@ -285,10 +286,21 @@ pool_create_in(const char *name, struct rz_region *r, unsigned int n, unsigned i
 		if (err < 0)
 			goto out;
 	}
+	/* The mbufs live in the region: this process may not destroy or transfer it while the
+	 * pool lives (rz_pktmbuf_pool_free() unpins). */
+	err = region_pin(r, "an mbuf pool");
+	if (err < 0) {
+		if ((flags & PKT_F_MAPPED_SELF) != 0)
+			rz_region_unmap(r, RZ_PID_SELF);
+		goto out;
+	}
 	mp = pool_build(name, r, n, cache_size, priv_size, data_room_size, elt, flags, c, nc,
 			&err);
-	if (mp == NULL && (flags & PKT_F_MAPPED_SELF) != 0)
-		rz_region_unmap(r, RZ_PID_SELF);
+	if (mp == NULL) {
+		region_unpin(r);
+		if ((flags & PKT_F_MAPPED_SELF) != 0)
+			rz_region_unmap(r, RZ_PID_SELF);
+	}
 out:
 	free(c);
 	if (mp == NULL)
@@ -500,6 +512,7 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 	}
 	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_mempool_free(mp);
+	region_unpin(r);
 	if ((flags & PKT_F_OWN_REGION) != 0)
 		ret = rz_region_destroy(r);
 	else if ((flags & PKT_F_MAPPED_SELF) != 0)

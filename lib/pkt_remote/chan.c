@@ -35,6 +35,7 @@
 #include "core_private.h"
 #include "chan_wire.h"
 #include "rdma_private.h"
+#include "region_private.h"
 #include "pkt_remote_private.h"
 
 /* Zero-copy receive, per slot (consumer): the external-buffer descriptor its mbufs share, the
@@ -55,6 +56,7 @@ struct rz_pkt_chan {
 	uint32_t slot_size;
 	struct rz_pkt_chan_stats st;
 	/* consumer */
+	struct rz_region *region;	/* the ring's region (pinned while the consumer is open) */
 	uint8_t *base;			/* the window's first byte */
 	uint64_t head;			/* slots released (private: the window's copy is ours) */
 	uint64_t counted;		/* slots counted in rx_pkts */
@@ -175,7 +177,7 @@ rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 	uint64_t wlen;
 	uint8_t *addr;
 	uint32_t i;
-	int perms;
+	int perms, ret;
 
 	if (r == NULL || !chan_geometry_ok(nslots, slot_size, &wlen) || (offset % 64) != 0) {
 		RZ_LOG(ERR, "rz_pkt_chan_consumer_create: invalid argument (%u slots of %u bytes "
@@ -220,6 +222,16 @@ rz_pkt_chan_consumer_create(struct rz_region *r, size_t offset, uint32_t nslots,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	/* The ring and the zero-copy mbufs point into the region: its owner (this process, if
+	 * it is) may not destroy or transfer it until the consumer is closed. */
+	ret = region_pin(r, "a packet channel's ring");
+	if (ret < 0) {
+		free(c->zc);
+		free(c);
+		rte_errno = -ret;
+		return NULL;
+	}
+	c->region = r;
 	memset(c->base, 0, CHAN_CTRL_SIZE);
 	/* No slot holds a sequence it could be read for before its packet lands. */
 	for (i = 0; i < nslots; i++)
@@ -825,6 +837,7 @@ rz_pkt_chan_close(struct rz_pkt_chan *c)
 			return -EBUSY;
 		}
 		st32(c->base + CHAN_OFF_STATE, CHAN_STATE_CLOSED);
+		region_unpin(c->region);
 		free(c->zc);
 	}
 	free(c);

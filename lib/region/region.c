@@ -406,6 +406,8 @@ destroy_begin(struct region_entry *e, uint64_t id)
 		ret = -EPERM;
 	else
 		ret = region_busy_locked(e, "destroy");
+	if (ret == 0)
+		ret = region_pinned_locked(e, "destroy");
 	if (ret == -EPERM)
 		RZ_LOG(ERR, "region %#" PRIx64 ": pid %d is not the owner (pid %d)", e->id,
 				(int)local_proc.pid, (int)proc_pid(e->owner));

@@ -53,6 +53,15 @@ void region_grant_release(uint64_t region_id);
 /* The owner's count of remote grants on @region_id (lock-free read), or -ENOENT. */
 int region_remote_grants(uint64_t region_id);
 
+/* pins.c: local users of a region (a packet pool, a packet channel) keep it from being
+ * destroyed or transferred by this process. region_pin(): 0, -EINVAL / -ENOENT (no such
+ * region), -ENODEV; takes the table lock. region_unpin() undoes one pin. @what names the
+ * user in the log (static storage). */
+int region_pin(const struct rz_region *r, const char *what);
+void region_unpin(const struct rz_region *r);
+/* -EBUSY (logged: no @op now) if this process pins @e, else 0. Table lock held. */
+int region_pinned_locked(const struct region_entry *e, const char *op);
+
 /* Arena memzones. */
 /* Carve @npages from an arena of @socket: 0, or -EAGAIN with *@grow = the size of the arena
  * to make (drop the lock, arena_grow(socket, *grow), try again). */

@@ -345,6 +345,15 @@ test_bad_input(void)
 	CU_ASSERT_EQUAL(rte_errno, EBUSY);
 	CU_ASSERT_EQUAL(mempools(), pools + 1);
 	CU_ASSERT_EQUAL(rz_region_count(), (int)regions);
+	/* Nobody else maps the region, but the pool's mbufs are in it: its owner may neither
+	 * destroy nor hand it on while the pool lives; nothing changes, the pool still works. */
+	CU_ASSERT_EQUAL(rz_region_destroy(rw), -EBUSY);
+	CU_ASSERT_EQUAL(rz_region_owner(rw), getpid());
+	CU_ASSERT_EQUAL(rz_region_get_mapping_perms(rw, RZ_PID_SELF), RZ_PERM_RW);
+	CU_ASSERT_EQUAL(rz_region_count(), (int)regions);
+	m = rte_pktmbuf_alloc(mp);
+	CU_ASSERT(m != NULL);
+	rte_pktmbuf_free(m);
 
 	/* Not an rzone pool. */
 	plain = rte_pktmbuf_pool_create("rzt_plain", 256, 0, 0, ROOM, SOCKET_ID_ANY);
@@ -392,8 +401,11 @@ test_bad_input(void)
 	CU_ASSERT(m != NULL);
 	rte_pktmbuf_free(m);
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(mp), 1024);
-	/* The region itself cannot go either. */
+	/* The region itself cannot go either, nor pass to the process that maps it while the
+	 * pool lives here. */
 	CU_ASSERT_EQUAL(rz_region_destroy(rw), -EBUSY);
+	CU_ASSERT_EQUAL(rz_region_transfer_ownership(rw, a.pid), -EBUSY);
+	CU_ASSERT_EQUAL(rz_region_owner(rw), getpid());
 	OK(agent_cmd(&a, "pktdetach %s", POOL));
 	/* Free: the region stays (it is not the pool's), unmapped from the caller again. */
 	CU_ASSERT_EQUAL(rz_pktmbuf_pool_free(mp), 0);
