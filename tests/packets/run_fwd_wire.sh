@@ -12,12 +12,12 @@
 # payload bytes (rx_bytes_copied 0). Every line of A's output is prefixed [A], B's [B]; every
 # wait is bounded; a failure says which host and why.
 #
-# Packets: RZ_FWD_WIRE_PACKETS, default 20,000 (the sample of rzone-fwd --gen-pcap: 64 to
-# 9,000 bytes, 1 in 16 a jumbo frame chained over five mbufs). Not 100,000: in this pair (TCG,
-# one vCPU per guest, primary and secondary sharing A's) 20,000 packets took 57 s of A's
-# rzone-fwd and 147 s for the whole pair, boots included (2026-12-03 14:29 UTC, loaded host),
-# so 100,000 would take ~290 s of forwarding alone, ~6.5 min with the boots: past the 4 minutes
-# allowed for it. 100,000 go through the same stage in one guest (fwd-remote).
+# Packets: RZ_FWD_WIRE_PACKETS, default 100,000 (the sample of rzone-fwd --gen-pcap: 64 to
+# 9,000 bytes, 1 in 16 a jumbo frame chained over five mbufs), because it completes in the pair
+# in under 4 minutes: 100,000 took 66 s of A's rzone-fwd and 102 s for the whole pair, boots
+# included (2026-12-03 14:54 UTC, load average 4-6). On a busier host it is slower: 20,000
+# took 57 s of A's rzone-fwd at load 11 (14:29 UTC), i.e. ~290 s for 100,000; the pair's
+# bound (RZ_WIRE_VM_TIMEOUT, default 600 s) leaves room for that.
 #
 # Usage: run_fwd_wire.sh SOURCE_ROOT RZONE_FWD PCAP_CMP BASE_VA
 
