@@ -50,9 +50,8 @@
 #include "fwd.h"
 
 #define PROG "rzone-fwd"
-/* How long the primary waits for its secondary to attach, and the secondary for the pool's
- * mapping: a secondary's EAL init in a loaded TCG guest has taken more than 10 s. */
-#define ATTACH_MS	60000
+/* How long the primary waits for the secondary it started to attach. */
+#define ATTACH_MS 60000
 
 static volatile sig_atomic_t stop_requested;
 static struct fwd_stats *stats;		/* the shared counters (memzone FWD_STATS) */
@@ -523,20 +522,30 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 
 	{
 		uint64_t t0 = now_ms();
+		pid_t exited = 0;
 
 		child = spawn_secondary(app_argv, app_argc);
 		if (child < 0) {
 			fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
 			goto out_ports;
 		}
+		/* A secondary's EAL start takes a while on a slow or busy host (seen: more
+		 * than 10 s under TCG at load 8): wait up to ATTACH_MS for it. */
 		while (rz_process_attached(child) != 1 && now_ms() - t0 < ATTACH_MS &&
-				waitpid(child, &status, WNOHANG) == 0)
+				(exited = waitpid(child, &status, WNOHANG)) == 0)
 			usleep(1000);
 		ret = rz_pktmbuf_pool_share(mp, child);
 		if (ret != 0) {
-			fprintf(stderr, PROG ": the secondary (pid %d) did not attach "
-					"(waited %" PRIu64 " ms of %d): %s\n", (int)child,
-					now_ms() - t0, ATTACH_MS, strerror(-ret));
+			if (exited == child)
+				fprintf(stderr, PROG ": the secondary (pid %d) exited (%s %d) "
+						"before it attached\n", (int)child,
+						WIFEXITED(status) ? "status" : "signal",
+						WIFEXITED(status) ? WEXITSTATUS(status) :
+						WTERMSIG(status));
+			else
+				fprintf(stderr, PROG ": the secondary (pid %d) did not attach "
+						"within %d s: %s\n", (int)child, ATTACH_MS / 1000,
+						strerror(-ret));
 			kill(child, SIGKILL);
 			reap(child, 5000);
 			goto out_ports;
