@@ -40,8 +40,8 @@ struct fwd_stats {
 	uint64_t out_busy;		/* bursts the stage did not take whole (backpressure) */
 	uint64_t out_drops;		/* packets the stage failed for good */
 	/* the stage's own counters (remote: RDMA writes, remote rx, ...), named by the stage */
-	uint64_t stage[4];
-	char stage_names[4][16];
+	uint64_t stage[6];
+	char stage_names[6][16];
 	char stage_name[16];
 	/* state */
 	volatile uint32_t rx_done;	/* primary: no more packets will come */
@@ -60,6 +60,7 @@ struct fwd_opts {
 	unsigned int data_room;
 	unsigned int idle_ms;		/* rx: end of input after this long without a packet */
 	uint64_t count;			/* rx: stop after this many packets (0: until idle) */
+	uint64_t rx_pps;		/* rx: receive at most this many packets/s (0: no limit) */
 	bool drop_on_full;
 	bool secondary;
 	const char *stage;		/* output stage name */
@@ -83,12 +84,13 @@ struct fwd_opts {
  * init = rz_rdma_init() + rz_pktmbuf_pool_rdma_register() of the pool + rz_peer_connect() to
  * the remote rzone-fwd --remote-rx (stage_args: "peer=IP:PORT[,reconnect=1]") +
  * rz_pkt_chan_producer_attach() with the window the consumer grants; tx = rz_pkt_chan_send()
- * (a count, or -ENOBUFS: took 0, the caller waits, counted as out_busy; -EACCES/-ENOTCONN:
- * connect again with reconnect=1, else fatal, out_status); flush = rz_pkt_chan_flush() then
- * an "end" message answered by the receiver's count; fini = rz_pkt_chan_close(); its counters
- * (RDMA writes, credits read, ring full, remote rx) go to st->stage[] under names of its own
- * in st->stage_names[]. It registers with fwd_stage_register() from a constructor, like
- * stage_port.c.
+ * (a count, or -ENOBUFS: took 0, the caller waits, counted as out_busy; with --drop-on-full
+ * the stage frees and counts them instead (full_drops, in out_drops too) and never waits;
+ * -EACCES/-ENOTCONN: connect again with reconnect=1, else fatal, out_status); flush =
+ * rz_pkt_chan_flush() then an "end" message answered by the receiver's count; fini =
+ * rz_pkt_chan_close(); its counters (RDMA writes, credits read, channel full, remote rx,
+ * dropped on a full channel) go to st->stage[] under names of its own in st->stage_names[].
+ * It registers with fwd_stage_register() from a constructor, like stage_port.c.
  */
 struct fwd_stage {
 	const char *name;

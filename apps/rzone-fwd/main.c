@@ -16,8 +16,9 @@
  * (rz_pktmbuf_pool_share()) and receives until its input is idle (a pcap file read to its
  * end) or --count packets came. Backpressure instead of loss: a full ring, a pool running
  * short or a busy stage makes the stage before it wait (counted); --drop-on-full drops on a
- * full ring instead. Counters of every stage are in telemetry (/rzone/fwd/stats) and printed
- * at exit. rzone-fwd --gen-pcap FILE N writes the deterministic sample input.
+ * full ring (and the remote stage on a full channel) instead. Counters of every stage are in
+ * telemetry (/rzone/fwd/stats) and printed at exit. rzone-fwd --gen-pcap FILE N writes the
+ * deterministic sample input.
  */
 
 #include <errno.h>
@@ -91,7 +92,10 @@ usage(const char *prog)
 		"                    chained)\n"
 		"  --idle-ms N       end of input after N ms without a packet (default 1000)\n"
 		"  --count N         stop after N packets (default: until the input is idle)\n"
-		"  --drop-on-full    drop on a full ring instead of waiting (backpressure)\n"
+		"  --rx-pps N        receive at most N packets/s (a paced input: a pcap file\n"
+		"                    is otherwise read as fast as the pool takes it)\n"
+		"  --drop-on-full    drop on a full ring, and in the remote stage on a full\n"
+		"                    channel, instead of waiting (backpressure); counted\n"
 		"  --secondary       be the secondary (what the primary starts)\n"
 		"  --remote-rx       be the receiving end of the \"remote\" stage instead (a\n"
 		"                    primary of its own, built with RDMA): lay a packet channel\n"
@@ -199,7 +203,7 @@ parse_uint(const char *s, uint64_t max, uint64_t *v)
 enum {
 	OPT_RX_PORT = 256, OPT_TX_PORT, OPT_STAGE, OPT_BURST, OPT_RING, OPT_MBUFS, OPT_ROOM,
 	OPT_IDLE, OPT_COUNT, OPT_DROP, OPT_SECONDARY, OPT_HELP, OPT_REMOTE_RX, OPT_LISTEN,
-	OPT_CHAN_SLOTS, OPT_REVOKE_AFTER, OPT_RX_COPY,
+	OPT_CHAN_SLOTS, OPT_REVOKE_AFTER, OPT_RX_COPY, OPT_RX_PPS,
 };
 
 static int
@@ -223,6 +227,7 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 		{ "chan-slots", required_argument, NULL, OPT_CHAN_SLOTS },
 		{ "revoke-after", required_argument, NULL, OPT_REVOKE_AFTER },
 		{ "rx-copy", no_argument, NULL, OPT_RX_COPY },
+		{ "rx-pps", required_argument, NULL, OPT_RX_PPS },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char stage_name[32];
@@ -317,6 +322,11 @@ parse_opts(int argc, char **argv, struct fwd_opts *o)
 			break;
 		case OPT_RX_COPY:
 			o->rx_copy = true;
+			break;
+		case OPT_RX_PPS:
+			if (parse_uint(optarg, 1000000000, &v) < 0 || v == 0)
+				goto bad;
+			o->rx_pps = v;
 			break;
 		default:
 			return -1;
@@ -474,7 +484,7 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 	struct rte_ring *ring;
 	unsigned int max_segs = (9216 + o->data_room - RTE_PKTMBUF_HEADROOM - 1) /
 		(o->data_room - RTE_PKTMBUF_HEADROOM);
-	uint64_t last_rx;
+	uint64_t last_rx, pace_t0 = 0;
 	pid_t child = -1;
 	int ret, status = 0, result = 1;
 
@@ -552,6 +562,20 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 
 		if (o->count != 0 && o->count - stats->rx_pkts < want)
 			want = (unsigned int)(o->count - stats->rx_pkts);
+		if (o->rx_pps != 0) {
+			/* Paced: no more than the rate allows since the first packet. */
+			uint64_t t = now_ms(), allowed;
+
+			if (stats->rx_pkts == 0)
+				pace_t0 = t;
+			allowed = 1 + (t - pace_t0) * o->rx_pps / 1000;
+			if (allowed <= stats->rx_pkts) {
+				rte_pause();
+				continue;
+			}
+			if (allowed - stats->rx_pkts < want)
+				want = (unsigned int)(allowed - stats->rx_pkts);
+		}
 		/* A PMD that finds the pool empty loses the packet it read: wait instead. */
 		if (rte_mempool_avail_count(mp) < want * max_segs + 2 * 256) {
 			stats->rx_pool_waits++;
@@ -631,7 +655,7 @@ run_secondary(const struct fwd_opts *o)
 	/* The primary maps the pool's region into this process once it sees it attached. */
 	mp = rte_mempool_lookup(FWD_POOL);
 	while (mp != NULL && rz_region_get_mapping_perms(rz_pktmbuf_pool_region(mp),
-			RZ_PID_SELF) <= 0 && now_ms() - t0 < 10000)
+			RZ_PID_SELF) <= 0 && now_ms() - t0 < ATTACH_MS)
 		usleep(1000);
 	mp = rz_pktmbuf_pool_attach(FWD_POOL);
 	if (mp == NULL) {

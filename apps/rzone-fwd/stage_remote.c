@@ -10,11 +10,13 @@
  *   device (rz_pktmbuf_pool_rdma_register()), rz_peer_connect() to the receiver, the window it
  *   grants, rz_pkt_chan_producer_attach(); tx = rz_pkt_chan_send() straight from the mbufs
  *   (zero-copy; -ENOBUFS: nothing taken, the caller offers the burst again, counted in
- *   chan_full; --drop-on-full drops instead); flush = rz_pkt_chan_flush(), then the message
- *   "end" and the receiver's answer "rx N" (remote_rx). A revoked grant (-EACCES, -ENOTCONN)
- *   is fatal unless the stage argument reconnect=1 is given: then it connects again, takes the
- *   new grant and goes on where the consumer's tail is; packets accepted but never published
- *   (the cut) are counted as drops at the end (accepted - remote rx).
+ *   chan_full; with --drop-on-full the stage frees the packets the channel did not take at
+ *   once, never waiting, counted in full_drops and out_drops: the exit status is 1); flush =
+ *   rz_pkt_chan_flush(), then the message "end" and the receiver's answer "rx N"
+ *   (remote_rx). A revoked grant (-EACCES, -ENOTCONN) is fatal unless the stage argument
+ *   reconnect=1 is given: then it connects again, takes the new grant and goes on where the
+ *   consumer's tail is; packets accepted but never published (the cut) are counted as drops
+ *   at the end (accepted - remote rx).
  *
  *   receiver (--remote-rx --listen IP:PORT): a primary of its own; an rzone pool, a region
  *   holding the channel's ring (rz_pkt_chan_consumer_create()), the window granted to the
@@ -49,7 +51,7 @@
 #define ACCEPT_MS	120000		/* the receiver waits this long for a producer */
 
 /* Stage counters (fwd_stats.stage[]). */
-enum { C_RDMA_TX, C_CREDITS, C_FULL, C_REMOTE_RX };
+enum { C_RDMA_TX, C_CREDITS, C_FULL, C_REMOTE_RX, C_FULL_DROPS };
 
 struct remote_ctx {
 	struct fwd_stats *st;
@@ -185,6 +187,7 @@ remote_init(const struct fwd_opts *o, struct fwd_stats *st, void **ctx)
 	snprintf(st->stage_names[C_CREDITS], sizeof(st->stage_names[0]), "credit_reads");
 	snprintf(st->stage_names[C_FULL], sizeof(st->stage_names[0]), "chan_full");
 	snprintf(st->stage_names[C_REMOTE_RX], sizeof(st->stage_names[0]), "remote_rx");
+	snprintf(st->stage_names[C_FULL_DROPS], sizeof(st->stage_names[0]), "full_drops");
 	ret = rz_rdma_init(getenv("RZ_RDMA_DEV"));
 	if (ret != 0) {
 		fprintf(stderr, "rzone-fwd: remote stage: rz_rdma_init: %s\n", strerror(-ret));
@@ -228,12 +231,16 @@ remote_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	ret = rz_pkt_chan_send(rc->c, pkts, n);
 	update_counters(rc);
 	if (ret > 0)
-		return (uint16_t)ret;
+		return (uint16_t)ret;	/* fewer than @n: the next call says why for the rest */
 	switch (ret) {
 	case -ENOBUFS:
-		/* Ring full or too much in flight: backpressure, nothing lost. */
+		/* Ring full or too much in flight: backpressure, nothing lost; or, with
+		 * --drop-on-full, the burst is freed and counted at once (no wait). */
 		rc->st->stage[C_FULL]++;
-		return rc->drop_on_full ? drop(rc, pkts, n) : 0;
+		if (!rc->drop_on_full)
+			return 0;
+		rc->st->stage[C_FULL_DROPS] += n;
+		return drop(rc, pkts, n);
 	case -EMSGSIZE:
 	case -EINVAL:
 		/* This one packet cannot go (larger than a slot, too many segments). */

@@ -4,14 +4,17 @@
 """Compare two pcap files packet for packet, in order (timestamps are not compared: a pcap
 port stamps the time it writes).
 
-Usage: pcap_cmp.py EXPECTED ACTUAL [--min-packets N] [--min-len N] [--max-len N] [--gap N]
+Usage: pcap_cmp.py EXPECTED ACTUAL [--min-packets N] [--min-len N] [--max-len N]
+                   [--gap N | --dropped N]
 
 Prints the packet count, the size range, how many frames are longer than a standard mbuf's
 data room (2,048 bytes: multi-segment in rzone-fwd), and exits 1 at the first difference
 (index, lengths, first differing byte), or if EXPECTED has fewer than N packets or sizes
 outside the range asked for. With --gap N, ACTUAL must be EXPECTED but for exactly N
 consecutive packets missing in one place (a stream cut once: N may be 0); every packet that is
-there must be whole and in order.
+there must be whole and in order. With --dropped N, ACTUAL must be an in-order subsequence of
+EXPECTED with exactly N packets missing anywhere (drops: N may be 0), every packet that is there
+byte-identical to its original.
 """
 import argparse
 import struct
@@ -43,6 +46,52 @@ def packets(path):
             yield caplen, length, data
 
 
+def subsequence(a):
+    """ACTUAL is EXPECTED with exactly a.dropped packets missing, the rest identical, in order."""
+    exp = packets(a.expected)
+    n = kept = missing = jumbo = runs = 0
+    lo, hi = 1 << 30, 0
+    first_miss = None
+    prev_missed = False
+    for g in packets(a.actual):
+        at = n
+        e = next(exp, None)
+        while e is not None and e != g:
+            if first_miss is None:
+                first_miss = n
+            runs += not prev_missed
+            prev_missed = True
+            missing += 1
+            n += 1
+            e = next(exp, None)
+        if e is None:
+            print(f"FAIL: packet {kept} of {a.actual} ({g[0]} bytes) is not in {a.expected} "
+                  f"at or after packet {at} (corrupted, out of order or duplicated)")
+            return 1
+        prev_missed = False
+        lo, hi = min(lo, g[0]), max(hi, g[0])
+        jumbo += g[0] > 2048
+        kept += 1
+        n += 1
+    for _ in exp:
+        if first_miss is None:
+            first_miss = n
+        runs += not prev_missed
+        prev_missed = True
+        missing += 1
+        n += 1
+    print(f"{kept} packets identical, in order ({lo}..{hi} bytes, {jumbo} longer than 2,048); "
+          f"{missing} of {n} missing in {runs} runs"
+          + (f", the first at packet {first_miss}" if missing else ""))
+    if missing != a.dropped:
+        print(f"FAIL: {missing} packets missing, not {a.dropped} (the count of the drops)")
+        return 1
+    if n < a.min_packets:
+        print(f"FAIL: {n} packets expected, fewer than {a.min_packets}")
+        return 1
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("expected")
@@ -51,7 +100,12 @@ def main():
     ap.add_argument("--min-len", type=int, default=0)
     ap.add_argument("--max-len", type=int, default=0)
     ap.add_argument("--gap", type=int, default=None)
+    ap.add_argument("--dropped", type=int, default=None)
     a = ap.parse_args()
+    if a.gap is not None and a.dropped is not None:
+        ap.error("--gap and --dropped do not go together")
+    if a.dropped is not None:
+        return subsequence(a)
     n = 0
     gap_at, gap = None, 0
     jumbo = 0

@@ -22,12 +22,29 @@
 #         "remote-revoke" the same, the receiver revoking the producer's grant after a third
 #                        of the packets and granting anew: no corrupted packet, the only loss
 #                        one contiguous gap (the cut), as many as rzone-fwd counted dropped
+#         "remote-drop"  20,000 packets (paced: --rx-pps 1000) through the "remote" stage
+#                        with --drop-on-full and a 16-slot channel, the receiver SIGSTOPped for 2 s mid-stream then
+#                        SIGCONTed: drops happen and are counted (full_drops), the exit
+#                        status is 1, the count printed equals the packets missing, and the
+#                        output is the input minus exactly those, in order, every packet whole
+#   CASE may be a comma-separated list ("remote,remote-drop"): the cases run one after the
+#   other in this one invocation (one VM boot for all), and it fails if any of them fails.
 set -euo pipefail
 
 fwd=$1
 cmp=$2
 base_va=$3
 case=$4
+if [[ $case == *,* ]]; then
+    rc=0
+    IFS=, read -ra cases <<<"$case"
+    for c in "${cases[@]}"; do
+        echo "=== case $c"
+        bash "$0" "$fwd" "$cmp" "$base_va" "$c" || { echo "FAIL: case $c (of $case)"; rc=1; }
+    done
+    [ "$rc" = 0 ] && echo "PASS: $case"
+    exit "$rc"
+fi
 dir=$(mktemp -d /tmp/rzone-fwd-test.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$dir/log" ] && sed 's/^/    /' "$dir/log"; exit 1; }
@@ -201,6 +218,95 @@ remote|remote-revoke)
             --max-len 9000 || fail "the output is not the input but for the cut"
     fi
     ;;
+remote-drop)
+    # --drop-on-full on the remote stage: a full channel never makes it wait; it frees and
+    # counts. The input is paced (--rx-pps 1000: 20 s of stream, else the whole pcap is read
+    # and dropped in about a second, before anyone can stop anything), the receiver stopped
+    # (SIGSTOP) for 2 s mid-stream, so the 16-slot channel fills for sure, then continued
+    # (SIGCONT).
+    n=20000
+    ip=${RZ_RDMA_TEST_IP:-10.0.2.15}
+    port=$((20000 + $$ % 20000))
+    rxp=rzfwd-rx-$$
+    txp=rzfwd-tx-$$
+    rx_pid=
+    cleanup() {
+        [ -n "$rx_pid" ] && kill -CONT "$rx_pid" 2>/dev/null && kill "$rx_pid" 2>/dev/null
+        rm -rf "$dir" "/var/run/dpdk/$rxp" "/var/run/dpdk/$txp" /dev/hugepages/"$rxp"map_* \
+            /dev/hugepages/"$txp"map_*
+    }
+    trap cleanup EXIT
+    "$fwd" --gen-pcap "$dir/in.pcap" "$n" || fail "--gen-pcap"
+    (cd "$dir" && exec "$fwd" --no-pci -l 1 "--file-prefix=$rxp" --log-level=lib.rzone:notice \
+        --vdev net_pcap0,tx_pcap=out.pcap -- --remote-rx --listen "$ip:$port" --mbufs 8192 \
+        --chan-slots 16) >"$dir/rx.log" 2>&1 &
+    rx_pid=$!
+    for _ in $(seq 600); do
+        grep -q 'listening on' "$dir/rx.log" && break
+        kill -0 "$rx_pid" 2>/dev/null || { cat "$dir/rx.log"; fail "the receiver exited"; }
+        sleep 0.1
+    done
+    grep -q 'listening on' "$dir/rx.log" || { cat "$dir/rx.log"; fail "the receiver is not up"; }
+    status=0
+    (cd "$dir" && exec timeout 600 "$fwd" --no-pci "--base-virtaddr=$base_va" -l 0-1 \
+        "--file-prefix=$txp" --log-level=lib.rzone:notice --vdev net_pcap0,rx_pcap=in.pcap \
+        -- --drop-on-full --rx-pps "${RZ_FWD_DROP_PPS:-1000}" --stage "remote:peer=$ip:$port") \
+        >"$dir/log" 2>&1 &
+    tx_pid=$!
+    # Mid-stream: 3 s after the stage has its channel (packets flow; at 1,000/s the stream
+    # lasts 20 s), before it has flushed (its "written by RDMA" line), stop the receiver for
+    # 2 s. Bounded: 300 s for the channel.
+    stopped=
+    for _ in $(seq 3000); do
+        grep -q 'remote stage: channel to' "$dir/log" && break
+        kill -0 "$tx_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q 'remote stage: channel to' "$dir/log"; then
+        sleep "${RZ_FWD_STOP_AFTER:-3}"
+        if grep -q 'written by RDMA' "$dir/log"; then
+            stopped="no: the stream had ended ${RZ_FWD_STOP_AFTER:-3} s after the channel"
+        elif kill -STOP "$rx_pid"; then
+            sleep 2
+            kill -CONT "$rx_pid"
+            stopped=yes
+            echo "ok: receiver stopped (SIGSTOP) for 2 s mid-stream, then continued (SIGCONT)"
+        else
+            stopped="no: the receiver was gone"
+        fi
+    else
+        stopped="no: the stage never had its channel (within 300 s)"
+    fi
+    wait "$tx_pid" || status=$?
+    rx_status=0
+    wait "$rx_pid" || rx_status=$?
+    rx_pid=
+    grep '^rzone-fwd:' "$dir/log"
+    sed 's/^/    receiver: /' "$dir/rx.log"
+    [ "$status" != 124 ] || fail "rzone-fwd --drop-on-full did not end within 600 s"
+    [ "$stopped" = yes ] || fail "the receiver was not stopped mid-stream ($stopped)"
+    [ "$rx_status" = 0 ] || fail "the receiver exited with $rx_status"
+    [ "$(counter rx)" = "$n" ] || fail "rx counted $(counter rx), not $n"
+    drops=$(counter drops)
+    full_drops=$(counter full_drops)
+    ring_drops=$(sed -n 's/.* full (backpressure), \([0-9]*\) dropped/\1/p' "$dir/log")
+    out_drops=$(sed -n 's/.* busy (backpressure), \([0-9]*\) dropped/\1/p' "$dir/log")
+    took=$(counter remote_rx)
+    sent=$(counter rdma_tx)
+    echo "ok: $n packets: RDMA-written $sent, the receiver took $took; dropped $drops" \
+        "($ring_drops on the local ring, $out_drops by the stage, $full_drops of them on a" \
+        "full channel)"
+    [ "${full_drops:-0}" -gt 0 ] || fail "no drop on a full channel (full_drops ${full_drops:-none})"
+    [ "$status" = 1 ] || fail "$drops dropped, yet exit status $status"
+    [ "$drops" = $((ring_drops + out_drops)) ] || fail "drops $drops != $ring_drops + $out_drops"
+    [ "$out_drops" = "$full_drops" ] || fail "the stage dropped $out_drops, $full_drops on full"
+    [ "$took" = "$sent" ] || fail "the receiver took $took of $sent written"
+    [ $((took + drops)) = "$n" ] || fail "$took taken + $drops dropped != $n"
+    grep -q '^rzone-fwd: rx_bytes_copied *0$' "$dir/rx.log" ||
+        fail "the zero-copy receiver copied bytes"
+    python3 "$cmp" "$dir/in.pcap" "$dir/out.pcap" --dropped "$drops" --min-packets "$n" ||
+        fail "the output is not the input minus the $drops dropped"
+    ;;
 one-lcore)
     # One lcore (-l 0, as on a one-vCPU guest): the secondary shares the main lcore's CPU.
     "$fwd" --gen-pcap "$dir/in.pcap" 5000 || fail "--gen-pcap"
@@ -218,7 +324,7 @@ usage)
     "$fwd" --gen-pcap "$dir/in.pcap" 100 || fail "--gen-pcap"
     for args in "--stage nosuch" "--ring-size 3" "--burst 0" "--mbufs 10" "--rx-port x" \
             "--bogus" "--remote-rx" "--remote-rx --listen nocolon" "--chan-slots 3" \
-            "--revoke-after 0"; do
+            "--revoke-after 0" "--rx-pps 0"; do
         status=0
         # shellcheck disable=SC2086
         run_fwd $args || status=$?
