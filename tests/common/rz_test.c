@@ -65,6 +65,7 @@ rz_test_run(const char *suite, const struct rz_test_case *cases)
 {
 	const char *only = getenv("RZ_TEST_ONLY");
 	unsigned int failed, i, n = 0;
+	CU_pFailureRecord f;
 	CU_pSuite s;
 
 	if (CU_initialize_registry() != CUE_SUCCESS) {
@@ -93,6 +94,12 @@ rz_test_run(const char *suite, const struct rz_test_case *cases)
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	/* The failed assertions again on stderr: a log that keeps only stderr (a CI excerpt, a
+	 * VM lane's relay) still says which check failed, where. */
+	for (f = CU_get_failure_list(); f != NULL; f = f->pNext)
+		fprintf(stderr, "FAIL: %s: %s:%u: %s\n", f->pTest != NULL ? f->pTest->pName : "?",
+				f->strFileName != NULL ? f->strFileName : "?", f->uiLineNumber,
+				f->strCondition != NULL ? f->strCondition : "?");
 	if (CU_get_number_of_tests_run() != n) {
 		fprintf(stderr, "FAIL: %u of %u tests ran\n", CU_get_number_of_tests_run(), n);
 		failed++;
