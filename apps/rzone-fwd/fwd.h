@@ -47,7 +47,7 @@ struct fwd_stats {
 	volatile uint32_t rx_done;	/* primary: no more packets will come */
 	volatile uint32_t out_done;	/* secondary: everything dequeued was handed on */
 	volatile int32_t out_status;	/* secondary's result, 0 = fine */
-	uint32_t pad;
+	volatile uint32_t out_ready;	/* secondary: its output stage is set up (rx may start) */
 };
 
 /* What the application options say (both processes parse the same). */

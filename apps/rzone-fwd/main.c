@@ -52,6 +52,9 @@
 #define PROG "rzone-fwd"
 /* How long the primary waits for the secondary it started to attach. */
 #define ATTACH_MS 60000
+/* ms the primary waits for the secondary's output stage to be set up (the remote stage's
+ * connection and grant included: its own connect bound is shorter). */
+#define READY_MS 120000
 
 static volatile sig_atomic_t stop_requested;
 static struct fwd_stats *stats;		/* the shared counters (memzone FWD_STATS) */
@@ -553,6 +556,43 @@ run_primary(const struct fwd_opts *o, char **app_argv, int app_argc)
 		printf("rzone-fwd: secondary pid %d started; pool shared with it\n",
 				(int)child);
 	}
+	{
+		/* The output stage sets itself up (the remote stage connects and takes its
+		 * grant) before the first packet is read, as a DPDK application starts its rx
+		 * once every port is up: nothing waits on the ring meanwhile, nothing is dropped
+		 * there (--drop-on-full) because the output is not there yet. */
+		uint64_t t0 = now_ms();
+		pid_t exited = 0;
+
+		while (!__atomic_load_n(&stats->out_ready, __ATOMIC_ACQUIRE) &&
+				stats->out_status == 0 && !stop_requested &&
+				now_ms() - t0 < READY_MS &&
+				(exited = waitpid(child, &status, WNOHANG)) == 0)
+			usleep(1000);
+		if (!__atomic_load_n(&stats->out_ready, __ATOMIC_ACQUIRE)) {
+			if (exited == child)
+				fprintf(stderr, PROG ": the secondary exited before its output "
+						"stage was up\n");
+			else if (stats->out_status != 0)
+				fprintf(stderr, PROG ": the output stage '%s' did not start: %s\n",
+						o->stage, strerror(-stats->out_status));
+			else
+				fprintf(stderr, PROG ": the output stage '%s' was not up within "
+						"%d s%s\n", o->stage, READY_MS / 1000,
+						stop_requested ? " (stopped by a signal)" : "");
+			if (exited != child) {
+				if (stats->out_status == 0)
+					kill(child, SIGTERM);
+				if (reap(child, 10000) < 0) {
+					kill(child, SIGKILL);
+					reap(child, 5000);
+				}
+			}
+			goto out_ports;
+		}
+		printf("rzone-fwd: output stage '%s' up %" PRIu64 " ms after the secondary "
+				"attached\n", o->stage, now_ms() - t0);
+	}
 
 	/* rx stage. */
 	last_rx = now_ms();
@@ -669,6 +709,7 @@ run_secondary(const struct fwd_opts *o)
 		stats->out_status = ret;
 		goto out;
 	}
+	__atomic_store_n(&stats->out_ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		unsigned int n = rte_ring_dequeue_burst(ring, (void **)pkts, o->burst, NULL);
 		unsigned int done = 0, i;

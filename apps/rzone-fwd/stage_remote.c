@@ -51,7 +51,7 @@
 #define ACCEPT_MS	120000		/* the receiver waits this long for a producer */
 
 /* Stage counters (fwd_stats.stage[]). */
-enum { C_RDMA_TX, C_CREDITS, C_FULL, C_REMOTE_RX, C_FULL_DROPS };
+enum { C_RDMA_TX, C_CREDITS, C_FULL, C_REMOTE_RX, C_FULL_DROPS, C_CREDITS_EMPTY };
 
 struct remote_ctx {
 	struct fwd_stats *st;
@@ -65,6 +65,7 @@ struct remote_ctx {
 	bool dead;		/* a fatal error: the rest is dropped, counted */
 	uint64_t base_tx;	/* packets and head reads of channels closed before this one */
 	uint64_t base_reads;
+	uint64_t base_reads_empty;
 	uint64_t base_doorbells;
 	uint64_t doorbells;
 	unsigned int regrants;
@@ -122,6 +123,7 @@ update_counters(struct remote_ctx *rc)
 		return;
 	rc->st->stage[C_RDMA_TX] = rc->base_tx + cs.tx.pkts;
 	rc->st->stage[C_CREDITS] = rc->base_reads + cs.head_reads;
+	rc->st->stage[C_CREDITS_EMPTY] = rc->base_reads_empty + cs.head_reads_empty;
 	rc->doorbells = rc->base_doorbells + cs.tx.doorbells;
 }
 
@@ -159,6 +161,7 @@ detach(struct remote_ctx *rc)
 	update_counters(rc);
 	rc->base_tx = rc->st->stage[C_RDMA_TX];
 	rc->base_reads = rc->st->stage[C_CREDITS];
+	rc->base_reads_empty = rc->st->stage[C_CREDITS_EMPTY];
 	rc->base_doorbells = rc->doorbells;
 	if (rc->c != NULL)
 		rz_pkt_chan_close(rc->c);
@@ -188,6 +191,7 @@ remote_init(const struct fwd_opts *o, struct fwd_stats *st, void **ctx)
 	snprintf(st->stage_names[C_FULL], sizeof(st->stage_names[0]), "chan_full");
 	snprintf(st->stage_names[C_REMOTE_RX], sizeof(st->stage_names[0]), "remote_rx");
 	snprintf(st->stage_names[C_FULL_DROPS], sizeof(st->stage_names[0]), "full_drops");
+	snprintf(st->stage_names[C_CREDITS_EMPTY], sizeof(st->stage_names[0]), "credit_empty");
 	ret = rz_rdma_init(getenv("RZ_RDMA_DEV"));
 	if (ret != 0) {
 		fprintf(stderr, "rzone-fwd: remote stage: rz_rdma_init: %s\n", strerror(-ret));

@@ -35,6 +35,9 @@
 #   RZ_VM_PASSENV    extra variable names to pass to CMD (space separated)
 #   RZ_VM_VERBOSE=1  print timings (boot-to-command, command, total) at the end
 #   RZ_VM_TMPFS_TMP=1  guest-local tmpfs on /tmp (default: the host's /tmp)
+#   RZ_VM_USR_CACHE  9p cache mode of the host's /usr, shared read-only on its
+#                    own (default: loose: programs and libraries read once per
+#                    boot; "off": /usr comes with the host root, uncached)
 #   RZ_VM_9P_CACHE   9p cache mode for the host root (default: none, i.e.
 #                    coherent; "loose" makes exec/stat-heavy commands 2-5x
 #                    faster but the guest may not see host-side changes made
@@ -196,6 +199,15 @@ kparams="console=ttyS0,115200 panic=-1 mitigations=off hugepagesz=2M hugepages=$
 kparams+=" rzvm.dir=$rd rzvm.hugepages=$hugepages rzvm.ip=$ip"
 [ -z "${RZ_VM_9P_CACHE:-}" ] || kparams+=" rzvm.9pcache=$RZ_VM_9P_CACHE"
 [ "${RZ_VM_TMPFS_TMP:-0}" != 1 ] || kparams+=" rzvm.tmpfs_tmp=1"
+usr_cache=${RZ_VM_USR_CACHE:-loose}
+usr_share=()
+case "$usr_cache" in
+    off) ;;
+    none|loose|mmap|fscache)
+        kparams+=" rzvm.usrcache=$usr_cache"
+        usr_share=(-virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on,multidevs=remap") ;;
+    *) say "RZ_VM_USR_CACHE=$usr_cache: want off, none, loose, mmap or fscache"; exit 125 ;;
+esac
 [ "${RZ_VM_DEBUG:-0}" = 1 ] || kparams+=" quiet"
 
 # Prefer the plain ELF kernel (PVH boot: no slow self-decompression).
@@ -212,6 +224,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -chardev file,id=out,path="$rd/stdout" -serial chardev:out \
     -chardev file,id=err,path="$rd/stderr" -serial chardev:err \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
+    "${usr_share[@]}" \
     -netdev "$netdev" -device virtio-net-pci,netdev=n0,mac="$mac",romfile= \
     </dev/null >"$rd/qemu.log" 2>&1 &
 qpid=$!

@@ -200,8 +200,13 @@ remote|remote-revoke)
     sent=$(counter rdma_tx)
     took=$(counter remote_rx)
     drops=$(counter drops)
+    reads=$(counter credit_reads)
+    empty=$(counter credit_empty)
     echo "ok: $n packets in $(( (t1 - t0) / 1000000 )) ms; RDMA-written $sent, the receiver" \
-        "took $took, $drops dropped"
+        "took $took, $drops dropped; $reads head reads, $empty of them with no credit"
+    # The producer's head reads: printed, and the empty ones a part of them.
+    [ -n "$reads" ] && [ -n "$empty" ] || fail "no credit_reads / credit_empty counter"
+    [ "$empty" -le "$reads" ] || fail "credit_empty $empty > credit_reads $reads"
     if [ "$case" = remote ]; then
         [ "$status" = 0 ] || fail "rzone-fwd exited with $status"
         [ "$drops" = 0 ] || fail "drops: $drops"
