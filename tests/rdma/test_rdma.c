@@ -527,14 +527,17 @@ sq_same(const struct rz_remote_sq *a, const struct rz_remote_sq *b)
 {
 	uint32_t i;
 
-	if (a->ready != b->ready || a->outstanding != b->outstanding ||
+	if (a->limit != b->limit || a->outstanding != b->outstanding ||
 			a->unsig_run != b->unsig_run || a->sig_head != b->sig_head ||
-			a->sig_n != b->sig_n)
+			a->sig_n != b->sig_n || a->run_head != b->run_head || a->run_n != b->run_n)
 		return false;
-	for (i = 0; i < a->sig_n; i++)
-		if (a->sig_slots[(a->sig_head + i) % RZ_REMOTE_SQ_DEPTH] !=
-				b->sig_slots[(b->sig_head + i) % RZ_REMOTE_SQ_DEPTH])
+	for (i = 0; i < a->run_n; i++) {
+		const struct rz_remote_sq_run *x = &a->runs[(a->run_head + i) % RZ_REMOTE_SQ_DEPTH];
+		const struct rz_remote_sq_run *y = &b->runs[(b->run_head + i) % RZ_REMOTE_SQ_DEPTH];
+
+		if (x->sig != y->sig || x->slots != y->slots)
 			return false;
+	}
 	return true;
 }
 
