@@ -1186,8 +1186,8 @@ int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsi
 /** An entry of struct rz_remote_sq's ring of runs: as struct rz_remote_sq, not for applications.
  * @ingroup rzone_rdma_remote */
 struct rz_remote_sq_run {
-	uint32_t sig;	/**< The signaled operation's sequence number. */
-	uint32_t slots;	/**< The unsignaled operations before it that it retires. */
+	uint32_t sig;	/**< Sequence number of the signaled operation that ends it. */
+	uint32_t slots;	/**< Its unsignaled operations (that one's completion retires them). */
 };
 
 /**
@@ -1208,17 +1208,17 @@ struct rz_remote_sq {
 	uint32_t limit;
 	/** Asynchronous operations not yet retired (send-queue slots). */
 	uint32_t outstanding;
-	/** Unsignaled operations posted since the last signaled one. */
-	uint32_t unsig_run;
+	/** Unsignaled operations in flight (all counted in @p runs). The signaled ones in
+	 * flight are @p outstanding - @p unsig_out. */
+	uint32_t unsig_out;
 	/** Signaled operations completed so far (free-running): the sequence number of the
-	 * oldest one in flight. */
+	 * oldest one in flight; the next one posted gets @p sig_head + the signaled ones in
+	 * flight. Each one's completion retires its own slot, and those of the unsignaled run
+	 * before it if there is one (in @p runs). */
 	uint32_t sig_head;
-	/** Signaled operations in flight: sequence numbers @p sig_head .. + @p sig_n - 1. Each
-	 * one's completion retires its own slot, and the slots of the unsignaled ones before it
-	 * if it is in @p runs. */
-	uint32_t sig_n;
-	/** Ring of the signaled operations in flight that end an unsignaled run: @p run_n from
-	 * @p run_head (free-running), oldest first. */
+	/** Ring of the unsignaled runs in flight: @p run_n from @p run_head (free-running),
+	 * oldest first. The newest is still open (the run goes on) while its @p sig is the next
+	 * signaled operation's sequence number. */
 	uint32_t run_head;
 	uint32_t run_n;	/**< See @p run_head. */
 	/** The ring of @p run_head. */
@@ -1325,13 +1325,43 @@ static inline int rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_i
  */
 int rz_remote_post_prep_refused(struct rz_remote_prep *prep, uint32_t unsig, int ret);
 
+/**
+ * The charge of one unsignaled operation to @p sq (not for applications; called by the inline
+ * rz_remote_post_prep() once the room is checked): counted in the open run, or in a new one.
+ *
+ * @param sq
+ *   The send-queue accounting.
+ * @return
+ *   0; -ENOBUFS (RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: nothing charged).
+ */
+static inline int
+rz_remote_sq_unsig(struct rz_remote_sq *sq)
+{
+	uint32_t next_sig = sq->sig_head + sq->outstanding - sq->unsig_out;
+	struct rz_remote_sq_run *e;
+
+	e = &sq->runs[(sq->run_head + sq->run_n - 1) % RZ_REMOTE_SQ_DEPTH];
+	if (sq->run_n > 0 && e->sig == next_sig) {
+		if (e->slots >= RZ_REMOTE_UNSIGNALED_MAX)
+			return -ENOBUFS;
+		e->slots++;
+	} else {
+		e = &sq->runs[(sq->run_head + sq->run_n) % RZ_REMOTE_SQ_DEPTH];
+		e->sig = next_sig;
+		e->slots = 1;
+		sq->run_n++;
+	}
+	sq->unsig_out++;
+	return 0;
+}
+
 static inline int
 rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_off,
 		uint64_t remote_off, size_t len, uint32_t flags)
 {
 	struct rz_remote_sq *sq;
 	struct ibv_send_wr *bad;
-	uint32_t lim, out, run, unsig;
+	uint32_t lim, out, unsig;
 	int ret;
 
 	if (__builtin_expect(prep == NULL || (wr_id >> 63) != 0 ||
@@ -1345,29 +1375,14 @@ rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_of
 	sq = prep->sq;
 	/* Room for it (an unsignaled one also leaves room for the signaled one that will retire
 	 * it), and the connection's state with it (no room at all while it is down or failed):
-	 * charged before the post, undone if the device refuses it. A signaled one after
-	 * unsignaled ones records the run it retires; one after a signaled one only counts. */
+	 * charged before the post, undone if the device refuses it. A signaled one only counts;
+	 * an unsignaled one is counted in its run. */
 	unsig = flags;
 	out = sq->outstanding;
 	if (__builtin_expect(out + unsig >= __atomic_load_n(&sq->limit, __ATOMIC_RELAXED), 0))
 		return __atomic_load_n(&sq->limit, __ATOMIC_RELAXED) == 0 ? -ENOTCONN : -ENOBUFS;
-	run = sq->unsig_run;
-	if (unsig) {
-		if (__builtin_expect(run >= RZ_REMOTE_UNSIGNALED_MAX, 0))
-			return -ENOBUFS;
-		sq->unsig_run = run + 1;
-	} else {
-		if (__builtin_expect(run != 0, 0)) {
-			struct rz_remote_sq_run *e =
-					&sq->runs[(sq->run_head + sq->run_n) % RZ_REMOTE_SQ_DEPTH];
-
-			e->sig = sq->sig_head + sq->sig_n;
-			e->slots = run;
-			sq->run_n++;
-			sq->unsig_run = 0;
-		}
-		sq->sig_n++;
-	}
+	if (unsig && __builtin_expect(rz_remote_sq_unsig(sq) != 0, 0))
+		return -ENOBUFS;
 	sq->outstanding = out + 1;
 	prep->wr.wr_id = wr_id;
 	prep->wr.send_flags = prep->send_flags[unsig][len <= prep->max_inline];

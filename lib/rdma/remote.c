@@ -143,63 +143,62 @@ op_flags_ok(const struct rz_remote_op *op)
 
 /*
  * Send-queue accounting of the asynchronous data path, one place for rz_remote_post() and
- * rz_remote_post_burst() (the inline rz_remote_post_prep() does the same for one operation). A
- * sig_acct is a copy of the peer's counters that operations are checked against and charged to
- * (acct_charge()), committed to the peer (acct_commit()) once the device took them: a refused
- * burst leaves the peer as it was. A signaled operation that ends a run of unsignaled ones has
- * an entry in p->sq.runs (its sequence number and the run it retires), written beyond
- * p->sq.run_n, so it counts only once committed; one after a signaled one only counts
- * (p->sq.sig_n): its completion retires its own slot.
+ * rz_remote_post_burst() (the inline rz_remote_post_prep() does the same for one operation).
+ * A sig_acct is a copy of what the checks need (the slots taken, the length of the open
+ * unsignaled run): operations are checked against it and counted in it (acct_charge()), and
+ * only those the device took are charged to the peer (acct_commit(), after the post): a
+ * refused burst leaves the peer as it was. The data path is one thread at a time, and the
+ * retire of their completions runs on it too: nothing retires them before they are charged.
  */
 struct sig_acct {
 	uint32_t outstanding;
 	uint32_t run;
-	uint32_t nsig;
-	uint32_t nrun;
 };
+
+/* The length of the open unsignaled run of @sq (0: the last operation posted was signaled). */
+static inline uint32_t
+sq_open_run(const struct rz_remote_sq *sq)
+{
+	const struct rz_remote_sq_run *e;
+
+	if (sq->run_n == 0)
+		return 0;
+	e = &sq->runs[(sq->run_head + sq->run_n - 1) % RZ_PEER_SQ_DEPTH];
+	return e->sig == sq->sig_head + sq->outstanding - sq->unsig_out ? e->slots : 0;
+}
 
 static inline void
 acct_begin(const struct rz_peer *p, struct sig_acct *a)
 {
 	a->outstanding = p->sq.outstanding;
-	a->run = p->sq.unsig_run;
-	a->nsig = 0;
-	a->nrun = 0;
+	a->run = sq_open_run(&p->sq);
 }
 
 /* Room for one more operation (an unsignaled one also leaves room for the signaled one that
- * will retire it)? Charge it. -ENOBUFS otherwise (nothing charged). */
+ * will retire it)? Count it. -ENOBUFS otherwise (nothing counted). */
 static inline int
-acct_charge(struct rz_peer *p, struct sig_acct *a, bool unsig)
+acct_charge(struct sig_acct *a, bool unsig)
 {
 	if (a->outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
 			(unsig && a->run >= RZ_REMOTE_UNSIGNALED_MAX))
 		return -ENOBUFS;
 	a->outstanding++;
-	if (unsig) {
-		a->run++;
-		return 0;
-	}
-	if (a->run != 0) {
-		struct rz_remote_sq_run *e = &p->sq.runs[(p->sq.run_head + p->sq.run_n + a->nrun) %
-				RZ_PEER_SQ_DEPTH];
-
-		e->sig = p->sq.sig_head + p->sq.sig_n + a->nsig;
-		e->slots = a->run;
-		a->nrun++;
-		a->run = 0;
-	}
-	a->nsig++;
+	a->run = unsig ? a->run + 1 : 0;
 	return 0;
 }
 
+/* The first @n of @wr, which the device took, charged to the peer (as the inline
+ * rz_remote_post_prep() charges one; the checks were made by acct_charge()). */
 static inline void
-acct_commit(struct rz_peer *p, const struct sig_acct *a)
+acct_commit(struct rz_peer *p, const struct ibv_send_wr *wr, unsigned int n)
 {
-	p->sq.outstanding = a->outstanding;
-	p->sq.unsig_run = a->run;
-	p->sq.sig_n += a->nsig;
-	p->sq.run_n += a->nrun;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!(wr[i].send_flags & IBV_SEND_SIGNALED))
+			rz_remote_sq_unsig(&p->sq);
+		p->sq.outstanding++;
+	}
 }
 
 static int
@@ -313,7 +312,7 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	if (!p->connected || p->qp_failed)
 		return -ENOTCONN;
 	acct_begin(p, &a);
-	ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+	ret = acct_charge(&a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
 	if (ret != 0)
 		return ret;
 	ret = build_wr(p, op, &wr, &sge);
@@ -325,31 +324,28 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 		ret = rdma_errno(ret);
 		return ret == -ENOMEM ? -ENOBUFS : ret;
 	}
-	acct_commit(p, &a);
+	acct_commit(p, &wr, 1);
 	return 0;
 }
 
-/* Post the chain @wr of @n work requests charged in @a with one doorbell, and commit the
- * accounting of what the device took: @n, or the first ones only (the count), or nothing
- * (-ENOBUFS if the send queue was full, else the device's error). */
+/* Post the chain @wr of @n work requests checked with acct_charge(), and charge what the
+ * device took: @n, or the first ones only (the count), or nothing (-ENOBUFS if the send queue
+ * was full, else the device's error). */
 static inline int
-post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n, struct sig_acct *a)
+post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 {
 	struct ibv_send_wr *bad = NULL;
-	unsigned int i, posted;
+	unsigned int posted;
 	int ret;
 
 	ret = ibv_post_send(p->qp, wr, &bad);
 	if (likely(ret == 0)) {
-		acct_commit(p, a);
+		acct_commit(p, wr, n);
 		return (int)n;
 	}
 	/* The device took the first @posted only: charge those. */
 	posted = (unsigned int)(bad - wr);
-	acct_begin(p, a);
-	for (i = 0; i < posted; i++)
-		acct_charge(p, a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
-	acct_commit(p, a);
+	acct_commit(p, wr, posted);
 	ret = rdma_errno(ret);
 	if (posted > 0)
 		return (int)posted;	/* the rest was refused by the device */
@@ -376,7 +372,7 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 
 		if (!op_flags_ok(op))
 			return -EINVAL;
-		ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+		ret = acct_charge(&a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
 		if (ret != 0)
 			return ret;
 		ret = build_wr(p, op, &wr[i], &sge[i]);
@@ -385,7 +381,7 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 		wr[i].next = &wr[i + 1];
 	}
 	wr[n - 1].next = NULL;
-	return post_chain(p, wr, n, &a);
+	return post_chain(p, wr, n);
 }
 
 int
@@ -398,9 +394,9 @@ remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 		return -ENOTCONN;
 	acct_begin(p, &a);
 	for (i = 0; i < n; i++)
-		if (unlikely(acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
+		if (unlikely(acct_charge(&a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
 			return -ENOBUFS;
-	return post_chain(p, wr, n, &a);
+	return post_chain(p, wr, n);
 }
 
 /*
@@ -470,22 +466,17 @@ rz_remote_post_prep_refused(struct rz_remote_prep *r, uint32_t unsig, int ret)
 	struct rz_remote_sq *sq = r->sq;
 
 	/* The charge of rz_remote_post_prep() undone: the last operation charged was this one
-	 * (the data path is one thread at a time); a signaled one that ended a run has the
-	 * newest entry of the runs ring, which holds that run. */
+	 * (the data path is one thread at a time). An unsignaled one is the last of the newest
+	 * run (which goes if it was its only one); a signaled one only counted (the run it
+	 * would have ended is open again). */
 	sq->outstanding--;
 	if (unsig) {
-		sq->unsig_run--;
-	} else {
-		sq->sig_n--;
-		if (sq->run_n > 0) {
-			uint32_t last = (sq->run_head + sq->run_n - 1) % RZ_PEER_SQ_DEPTH;
-			const struct rz_remote_sq_run *e = &sq->runs[last];
+		struct rz_remote_sq_run *e =
+				&sq->runs[(sq->run_head + sq->run_n - 1) % RZ_PEER_SQ_DEPTH];
 
-			if (e->sig == sq->sig_head + sq->sig_n) {
-				sq->unsig_run = e->slots;
-				sq->run_n--;
-			}
-		}
+		if (--e->slots == 0)
+			sq->run_n--;
+		sq->unsig_out--;
 	}
 	ret = rdma_errno(ret);
 	return ret == -ENOMEM ? -ENOBUFS : ret;
@@ -497,8 +488,15 @@ rz_remote_prep_free(struct rz_remote_prep *prep)
 	free(prep);
 }
 
+/* Signaled operations in flight. */
+static inline uint32_t
+sq_nsig(const struct rz_peer *p)
+{
+	return p->sq.outstanding - p->sq.unsig_out;
+}
+
 /* The slots that the completions of @done signaled operations from the oldest in flight
- * retire: their own, and the unsignaled runs they end. The runs ring is popped. */
+ * retire: their own, and those of the unsignaled runs they end (popped from the ring). */
 static inline uint32_t
 runs_take(struct rz_peer *p, uint32_t done)
 {
@@ -510,13 +508,14 @@ runs_take(struct rz_peer *p, uint32_t done)
 		if (e->sig - p->sq.sig_head >= done)
 			break;
 		freed += e->slots;
+		p->sq.unsig_out -= e->slots;
 		p->sq.run_head++;
 		p->sq.run_n--;
 	}
 	return freed;
 }
 
-/* @done signaled operations from the oldest in flight completed (done <= sig_n): their
+/* @done signaled operations from the oldest in flight completed (done <= sq_nsig()): their
  * send-queue slots freed. */
 static inline void
 retire_n(struct rz_peer *p, uint32_t done)
@@ -524,7 +523,6 @@ retire_n(struct rz_peer *p, uint32_t done)
 	uint32_t freed = unlikely(p->sq.run_n > 0) ? runs_take(p, done) : done;
 
 	p->sq.sig_head += done;
-	p->sq.sig_n -= done;
 	p->sq.outstanding -= RTE_MIN(freed, p->sq.outstanding);
 }
 
@@ -537,15 +535,14 @@ retire(struct rz_peer *p, enum ibv_wc_status status)
 		p->qp_failed = true;
 		__atomic_store_n(&p->sq.limit, 0, __ATOMIC_RELAXED);
 	}
-	if (!p->qp_failed && p->sq.sig_n > 0) {
+	if (!p->qp_failed && sq_nsig(p) > 0) {
 		retire_n(p, 1);
 		return;
 	}
 	/* In error every work request still queued completes on its own (flushed), signaled or
 	 * not; the count is kept for rz_remote_poll()'s callers, posting is refused. */
-	p->sq.sig_n = 0;
 	p->sq.run_n = 0;
-	p->sq.unsig_run = 0;
+	p->sq.unsig_out = 0;
 	if (p->sq.outstanding > 0)
 		p->sq.outstanding--;
 }
@@ -588,7 +585,7 @@ poll_slow(struct rz_peer *p, const struct ibv_wc *wc, int k, struct rz_remote_cq
 		}
 		c->wr_id = w->wr_id;
 		c->wc_status = w->status;
-		if (likely(w->status == IBV_WC_SUCCESS && p->sq.sig_n > 0)) {
+		if (likely(w->status == IBV_WC_SUCCESS && sq_nsig(p) > 0)) {
 			c->status = 0;
 			retire_n(p, 1);
 		} else {
@@ -647,7 +644,7 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 			c[i].status = 0;
 			c[i].wc_status = IBV_WC_SUCCESS;
 		}
-		if (likely(!(ids & RZ_WRID_INTERNAL) && sts == 0 && (uint32_t)k <= p->sq.sig_n)) {
+		if (likely(!(ids & RZ_WRID_INTERNAL) && sts == 0 && (uint32_t)k <= sq_nsig(p))) {
 			retire_n(p, (uint32_t)k);
 			got += (unsigned int)k;
 		} else {
