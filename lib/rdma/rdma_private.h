@@ -127,7 +127,7 @@ struct rz_peer {
 	uint64_t send_pending;
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
 	/* The send-queue accounting of the asynchronous data path (outstanding operations, the
-	 * ring of signaled ones in flight), and sq.limit: 0 unless connected and !qp_failed,
+	 * ring of unsignaled runs in flight), and sq.limit: 0 unless connected and !qp_failed,
 	 * kept with them by peer_set_connected() and retire(), read by the inline
 	 * rz_remote_post_prep(). */
 	struct rz_remote_sq sq;
