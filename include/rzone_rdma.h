@@ -1183,6 +1183,13 @@ int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsi
  * most RZ_REMOTE_SQ_DEPTH - 1 of its operations outstanding, then -ENOBUFS. */
 #define RZ_REMOTE_SQ_DEPTH 256
 
+/** An entry of struct rz_remote_sq's ring of runs: as struct rz_remote_sq, not for applications.
+ * @ingroup rzone_rdma_remote */
+struct rz_remote_sq_run {
+	uint32_t sig;	/**< Sequence number of the signaled operation that ends it. */
+	uint32_t slots;	/**< Its unsignaled operations (that one's completion retires them). */
+};
+
 /**
  * The send-queue accounting of a peer's (or data channel's) asynchronous data path, and
  * whether it may post. Exposed only so that rz_remote_post_prep() can be an inline function
@@ -1191,22 +1198,31 @@ int rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsi
  * change in any release. Because rz_remote_post_prep() is compiled into the application, a
  * change of either layout is an ABI change (the library's soname changes with it): an
  * application runs with the librzone it was built against, and is rebuilt for another.
- * Written by the thread that drives the peer's data path, except @p ready.
+ * Written by the thread that drives the peer's data path, except @p limit.
  * @ingroup rzone_rdma_remote
  */
 struct rz_remote_sq {
-	/** Nonzero while the peer is connected and its QP not in error (atomic). */
-	uint32_t ready;
+	/** Send-queue slots the data path may fill: RZ_REMOTE_SQ_DEPTH - 1 while the peer is
+	 * connected and its QP not in error, else 0 (atomic; the one word a post reads for
+	 * both its room and the connection's state). */
+	uint32_t limit;
 	/** Asynchronous operations not yet retired (send-queue slots). */
 	uint32_t outstanding;
-	/** Unsignaled operations posted since the last signaled one. */
-	uint32_t unsig_run;
-	/** Ring of the signaled operations in flight: @p sig_n from @p sig_head. */
+	/** Unsignaled operations in flight (all counted in @p runs). The signaled ones in
+	 * flight are @p outstanding - @p unsig_out. */
+	uint32_t unsig_out;
+	/** Signaled operations completed so far (free-running): the sequence number of the
+	 * oldest one in flight; the next one posted gets @p sig_head + the signaled ones in
+	 * flight. Each one's completion retires its own slot, and those of the unsignaled run
+	 * before it if there is one (in @p runs). */
 	uint32_t sig_head;
-	uint32_t sig_n;	/**< See @p sig_head. */
-	/** Per signaled operation in flight, the slots its completion retires: itself and the
-	 * unsignaled ones posted before it. */
-	uint16_t sig_slots[RZ_REMOTE_SQ_DEPTH];
+	/** Ring of the unsignaled runs in flight: @p run_n from @p run_head (free-running),
+	 * oldest first. The newest is still open (the run goes on) while its @p sig is the next
+	 * signaled operation's sequence number. */
+	uint32_t run_head;
+	uint32_t run_n;	/**< See @p run_head. */
+	/** The ring of @p run_head. */
+	struct rz_remote_sq_run runs[RZ_REMOTE_SQ_DEPTH];
 };
 
 /**
@@ -1309,13 +1325,43 @@ static inline int rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_i
  */
 int rz_remote_post_prep_refused(struct rz_remote_prep *prep, uint32_t unsig, int ret);
 
+/**
+ * The charge of one unsignaled operation to @p sq (not for applications; called by the inline
+ * rz_remote_post_prep() once the room is checked): counted in the open run, or in a new one.
+ *
+ * @param sq
+ *   The send-queue accounting.
+ * @return
+ *   0; -ENOBUFS (RZ_REMOTE_UNSIGNALED_MAX unsignaled operations in a row: nothing charged).
+ */
+static inline int
+rz_remote_sq_unsig(struct rz_remote_sq *sq)
+{
+	uint32_t next_sig = sq->sig_head + sq->outstanding - sq->unsig_out;
+	struct rz_remote_sq_run *e;
+
+	e = &sq->runs[(sq->run_head + sq->run_n - 1) % RZ_REMOTE_SQ_DEPTH];
+	if (sq->run_n > 0 && e->sig == next_sig) {
+		if (e->slots >= RZ_REMOTE_UNSIGNALED_MAX)
+			return -ENOBUFS;
+		e->slots++;
+	} else {
+		e = &sq->runs[(sq->run_head + sq->run_n) % RZ_REMOTE_SQ_DEPTH];
+		e->sig = next_sig;
+		e->slots = 1;
+		sq->run_n++;
+	}
+	sq->unsig_out++;
+	return 0;
+}
+
 static inline int
 rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_off,
 		uint64_t remote_off, size_t len, uint32_t flags)
 {
 	struct rz_remote_sq *sq;
 	struct ibv_send_wr *bad;
-	uint32_t lim, out, run, unsig;
+	uint32_t lim, out, unsig;
 	int ret;
 
 	if (__builtin_expect(prep == NULL || (wr_id >> 63) != 0 ||
@@ -1327,25 +1373,17 @@ rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_of
 	if (__builtin_expect(len - 1 >= lim || local_off > lim - len || remote_off > lim - len, 0))
 		return -ERANGE;
 	sq = prep->sq;
-	if (__builtin_expect(__atomic_load_n(&sq->ready, __ATOMIC_RELAXED) == 0, 0))
-		return -ENOTCONN;
 	/* Room for it (an unsignaled one also leaves room for the signaled one that will retire
-	 * it): charged before the post, undone if the device refuses it. */
+	 * it), and the connection's state with it (no room at all while it is down or failed):
+	 * charged before the post, undone if the device refuses it. A signaled one only counts;
+	 * an unsignaled one is counted in its run. */
 	unsig = flags;
 	out = sq->outstanding;
-	run = sq->unsig_run;
-	if (__builtin_expect(out + 1 + unsig >= RZ_REMOTE_SQ_DEPTH ||
-			(unsig && run >= RZ_REMOTE_UNSIGNALED_MAX), 0))
+	if (__builtin_expect(out + unsig >= __atomic_load_n(&sq->limit, __ATOMIC_RELAXED), 0))
+		return __atomic_load_n(&sq->limit, __ATOMIC_RELAXED) == 0 ? -ENOTCONN : -ENOBUFS;
+	if (unsig && __builtin_expect(rz_remote_sq_unsig(sq) != 0, 0))
 		return -ENOBUFS;
 	sq->outstanding = out + 1;
-	if (unsig) {
-		sq->unsig_run = run + 1;
-	} else {
-		sq->sig_slots[(sq->sig_head + sq->sig_n) % RZ_REMOTE_SQ_DEPTH] =
-				(uint16_t)(run + 1);
-		sq->sig_n++;
-		sq->unsig_run = 0;
-	}
 	prep->wr.wr_id = wr_id;
 	prep->wr.send_flags = prep->send_flags[unsig][len <= prep->max_inline];
 	prep->sge.addr = prep->laddr + local_off;

@@ -127,8 +127,9 @@ struct rz_peer {
 	uint64_t send_pending;
 	bool qp_failed;		/* an asynchronous operation failed: the QP is in error */
 	/* The send-queue accounting of the asynchronous data path (outstanding operations, the
-	 * ring of signaled ones in flight), and sq.ready: connected and !qp_failed, kept with
-	 * them by peer_set_connected() and retire(), read by the inline rz_remote_post_prep(). */
+	 * ring of unsignaled runs in flight), and sq.limit: 0 unless connected and !qp_failed,
+	 * kept with them by peer_set_connected() and retire(), read by the inline
+	 * rz_remote_post_prep(). */
 	struct rz_remote_sq sq;
 	uint32_t ngrants;
 	/* The stash of the user's completions that other threads polled: a ring with one consumer
@@ -331,13 +332,14 @@ cq_unlock(struct rz_peer *p)
 	rte_spinlock_unlock(&p->cq_lock);
 }
 
-/* @p connected (1) or not (0): p->connected, and sq.ready with it (never ready again once
+/* @p connected (1) or not (0): p->connected, and sq.limit with it (no room again once
  * the QP failed). */
 static inline void
 peer_set_connected(struct rz_peer *p, int connected)
 {
 	p->connected = connected;
-	__atomic_store_n(&p->sq.ready, connected && !p->qp_failed ? 1u : 0u, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->sq.limit, connected && !p->qp_failed ? RZ_PEER_SQ_DEPTH - 1u : 0u,
+			__ATOMIC_RELAXED);
 }
 
 /* liveness.c */

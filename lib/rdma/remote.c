@@ -143,52 +143,62 @@ op_flags_ok(const struct rz_remote_op *op)
 
 /*
  * Send-queue accounting of the asynchronous data path, one place for rz_remote_post() and
- * rz_remote_post_burst(). A sig_acct is a copy of the peer's counters that operations are
- * checked against and charged to (acct_charge()), committed to the peer (acct_commit()) once
- * the device took them: a refused burst leaves the peer as it was. A signaled operation's
- * entry of p->sq.sig_slots (how many slots its completion retires: itself and the unsignaled
- * ones before it) is written beyond p->sq.sig_n, so it counts only once committed.
+ * rz_remote_post_burst() (the inline rz_remote_post_prep() does the same for one operation).
+ * A sig_acct is a copy of what the checks need (the slots taken, the length of the open
+ * unsignaled run): operations are checked against it and counted in it (acct_charge()), and
+ * only those the device took are charged to the peer (acct_commit(), after the post): a
+ * refused burst leaves the peer as it was. The data path is one thread at a time, and the
+ * retire of their completions runs on it too: nothing retires them before they are charged.
  */
 struct sig_acct {
 	uint32_t outstanding;
 	uint32_t run;
-	uint32_t nsig;
 };
+
+/* The length of the open unsignaled run of @sq (0: the last operation posted was signaled). */
+static inline uint32_t
+sq_open_run(const struct rz_remote_sq *sq)
+{
+	const struct rz_remote_sq_run *e;
+
+	if (sq->run_n == 0)
+		return 0;
+	e = &sq->runs[(sq->run_head + sq->run_n - 1) % RZ_PEER_SQ_DEPTH];
+	return e->sig == sq->sig_head + sq->outstanding - sq->unsig_out ? e->slots : 0;
+}
 
 static inline void
 acct_begin(const struct rz_peer *p, struct sig_acct *a)
 {
 	a->outstanding = p->sq.outstanding;
-	a->run = p->sq.unsig_run;
-	a->nsig = 0;
+	a->run = sq_open_run(&p->sq);
 }
 
 /* Room for one more operation (an unsignaled one also leaves room for the signaled one that
- * will retire it)? Charge it. -ENOBUFS otherwise (nothing charged). */
+ * will retire it)? Count it. -ENOBUFS otherwise (nothing counted). */
 static inline int
-acct_charge(struct rz_peer *p, struct sig_acct *a, bool unsig)
+acct_charge(struct sig_acct *a, bool unsig)
 {
 	if (a->outstanding + (unsig ? 2 : 1) >= RZ_PEER_SQ_DEPTH ||
 			(unsig && a->run >= RZ_REMOTE_UNSIGNALED_MAX))
 		return -ENOBUFS;
 	a->outstanding++;
-	if (unsig) {
-		a->run++;
-	} else {
-		p->sq.sig_slots[(p->sq.sig_head + p->sq.sig_n + a->nsig) % RZ_PEER_SQ_DEPTH] =
-				(uint16_t)(a->run + 1);
-		a->nsig++;
-		a->run = 0;
-	}
+	a->run = unsig ? a->run + 1 : 0;
 	return 0;
 }
 
+/* The first @n of @wr, which the device took, charged to the peer (as the inline
+ * rz_remote_post_prep() charges one; the checks were made by acct_charge()). */
 static inline void
-acct_commit(struct rz_peer *p, const struct sig_acct *a)
+acct_commit(struct rz_peer *p, const struct ibv_send_wr *wr, unsigned int n)
 {
-	p->sq.outstanding = a->outstanding;
-	p->sq.unsig_run = a->run;
-	p->sq.sig_n += a->nsig;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!(wr[i].send_flags & IBV_SEND_SIGNALED))
+			rz_remote_sq_unsig(&p->sq);
+		p->sq.outstanding++;
+	}
 }
 
 static int
@@ -302,7 +312,7 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	if (!p->connected || p->qp_failed)
 		return -ENOTCONN;
 	acct_begin(p, &a);
-	ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+	ret = acct_charge(&a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
 	if (ret != 0)
 		return ret;
 	ret = build_wr(p, op, &wr, &sge);
@@ -314,31 +324,28 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 		ret = rdma_errno(ret);
 		return ret == -ENOMEM ? -ENOBUFS : ret;
 	}
-	acct_commit(p, &a);
+	acct_commit(p, &wr, 1);
 	return 0;
 }
 
-/* Post the chain @wr of @n work requests charged in @a with one doorbell, and commit the
- * accounting of what the device took: @n, or the first ones only (the count), or nothing
- * (-ENOBUFS if the send queue was full, else the device's error). */
+/* Post the chain @wr of @n work requests checked with acct_charge(), and charge what the
+ * device took: @n, or the first ones only (the count), or nothing (-ENOBUFS if the send queue
+ * was full, else the device's error). */
 static inline int
-post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n, struct sig_acct *a)
+post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 {
 	struct ibv_send_wr *bad = NULL;
-	unsigned int i, posted;
+	unsigned int posted;
 	int ret;
 
 	ret = ibv_post_send(p->qp, wr, &bad);
 	if (likely(ret == 0)) {
-		acct_commit(p, a);
+		acct_commit(p, wr, n);
 		return (int)n;
 	}
 	/* The device took the first @posted only: charge those. */
 	posted = (unsigned int)(bad - wr);
-	acct_begin(p, a);
-	for (i = 0; i < posted; i++)
-		acct_charge(p, a, !(wr[i].send_flags & IBV_SEND_SIGNALED));
-	acct_commit(p, a);
+	acct_commit(p, wr, posted);
 	ret = rdma_errno(ret);
 	if (posted > 0)
 		return (int)posted;	/* the rest was refused by the device */
@@ -365,7 +372,7 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 
 		if (!op_flags_ok(op))
 			return -EINVAL;
-		ret = acct_charge(p, &a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+		ret = acct_charge(&a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
 		if (ret != 0)
 			return ret;
 		ret = build_wr(p, op, &wr[i], &sge[i]);
@@ -374,7 +381,7 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 		wr[i].next = &wr[i + 1];
 	}
 	wr[n - 1].next = NULL;
-	return post_chain(p, wr, n, &a);
+	return post_chain(p, wr, n);
 }
 
 int
@@ -387,9 +394,9 @@ remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 		return -ENOTCONN;
 	acct_begin(p, &a);
 	for (i = 0; i < n; i++)
-		if (unlikely(acct_charge(p, &a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
+		if (unlikely(acct_charge(&a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
 			return -ENOBUFS;
-	return post_chain(p, wr, n, &a);
+	return post_chain(p, wr, n);
 }
 
 /*
@@ -459,14 +466,17 @@ rz_remote_post_prep_refused(struct rz_remote_prep *r, uint32_t unsig, int ret)
 	struct rz_remote_sq *sq = r->sq;
 
 	/* The charge of rz_remote_post_prep() undone: the last operation charged was this one
-	 * (the data path is one thread at a time); a signaled one's ring entry holds the run it
-	 * ended, plus itself. */
+	 * (the data path is one thread at a time). An unsignaled one is the last of the newest
+	 * run (which goes if it was its only one); a signaled one only counted (the run it
+	 * would have ended is open again). */
 	sq->outstanding--;
 	if (unsig) {
-		sq->unsig_run--;
-	} else {
-		sq->sig_n--;
-		sq->unsig_run = sq->sig_slots[(sq->sig_head + sq->sig_n) % RZ_PEER_SQ_DEPTH] - 1u;
+		struct rz_remote_sq_run *e =
+				&sq->runs[(sq->run_head + sq->run_n - 1) % RZ_PEER_SQ_DEPTH];
+
+		if (--e->slots == 0)
+			sq->run_n--;
+		sq->unsig_out--;
 	}
 	ret = rdma_errno(ret);
 	return ret == -ENOMEM ? -ENOBUFS : ret;
@@ -478,37 +488,63 @@ rz_remote_prep_free(struct rz_remote_prep *prep)
 	free(prep);
 }
 
-/* A completion of the user's is handed out: free the send-queue slots it retires. */
+/* Signaled operations in flight. */
+static inline uint32_t
+sq_nsig(const struct rz_peer *p)
+{
+	return p->sq.outstanding - p->sq.unsig_out;
+}
+
+/* The slots that the completions of @done signaled operations from the oldest in flight
+ * retire: their own, and those of the unsignaled runs they end (popped from the ring). */
+static inline uint32_t
+runs_take(struct rz_peer *p, uint32_t done)
+{
+	uint32_t freed = done;
+
+	while (p->sq.run_n > 0) {
+		const struct rz_remote_sq_run *e = &p->sq.runs[p->sq.run_head % RZ_PEER_SQ_DEPTH];
+
+		if (e->sig - p->sq.sig_head >= done)
+			break;
+		freed += e->slots;
+		p->sq.unsig_out -= e->slots;
+		p->sq.run_head++;
+		p->sq.run_n--;
+	}
+	return freed;
+}
+
+/* @done signaled operations from the oldest in flight completed (done <= sq_nsig()): their
+ * send-queue slots freed. */
+static inline void
+retire_n(struct rz_peer *p, uint32_t done)
+{
+	uint32_t freed = unlikely(p->sq.run_n > 0) ? runs_take(p, done) : done;
+
+	p->sq.sig_head += done;
+	p->sq.outstanding -= RTE_MIN(freed, p->sq.outstanding);
+}
+
+/* A completion of the user's is handed out (the slow path: one at a time): free the
+ * send-queue slots it retires. */
 static void
 retire(struct rz_peer *p, enum ibv_wc_status status)
 {
 	if (status != IBV_WC_SUCCESS) {
 		p->qp_failed = true;
-		__atomic_store_n(&p->sq.ready, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->sq.limit, 0, __ATOMIC_RELAXED);
 	}
-	if (!p->qp_failed && p->sq.sig_n > 0) {
-		uint32_t n = p->sq.sig_slots[p->sq.sig_head];
-
-		p->sq.sig_head = (p->sq.sig_head + 1) % RZ_PEER_SQ_DEPTH;
-		p->sq.sig_n--;
-		p->sq.outstanding -= RTE_MIN(n, p->sq.outstanding);
+	if (!p->qp_failed && sq_nsig(p) > 0) {
+		retire_n(p, 1);
 		return;
 	}
 	/* In error every work request still queued completes on its own (flushed), signaled or
 	 * not; the count is kept for rz_remote_poll()'s callers, posting is refused. */
-	p->sq.sig_n = 0;
-	p->sq.unsig_run = 0;
+	p->sq.run_n = 0;
+	p->sq.unsig_out = 0;
 	if (p->sq.outstanding > 0)
 		p->sq.outstanding--;
-}
-
-/* @done signaled completions from @head of @nsig retired, @freed send-queue slots with them. */
-static inline void
-retire_commit(struct rz_peer *p, uint32_t head, uint32_t nsig, uint32_t done, uint32_t freed)
-{
-	p->sq.sig_head = (head + done) % RZ_PEER_SQ_DEPTH;
-	p->sq.sig_n = nsig - done;
-	p->sq.outstanding -= RTE_MIN(freed, p->sq.outstanding);
 }
 
 /* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). */
@@ -533,10 +569,41 @@ stash_take(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 	return got;
 }
 
+/* The completions @wc[0..@k) of one poll one at a time, into @c: what the fast path of
+ * rz_remote_poll() does not take (an internal one, a failure, more successes than are in
+ * flight). Returns the next free entry of @c. */
+static __rte_noinline struct rz_remote_cqe *
+poll_slow(struct rz_peer *p, const struct ibv_wc *wc, int k, struct rz_remote_cqe *c)
+{
+	const struct ibv_wc *w, *end = wc + k;
+
+	for (w = wc; w < end; w++) {
+		if (w->wr_id & RZ_WRID_INTERNAL) {
+			/* A control call's or a synchronous call's: to its slot. */
+			peer_deliver_internal(p, w);
+			continue;
+		}
+		c->wr_id = w->wr_id;
+		c->wc_status = w->status;
+		if (likely(w->status == IBV_WC_SUCCESS && sq_nsig(p) > 0)) {
+			c->status = 0;
+			retire_n(p, 1);
+		} else {
+			/* A failure (reported, and the peer put in error), or a success beyond
+			 * those in flight (cannot happen): as retire() has it. */
+			c->status = wc_errno(w->status);
+			retire(p, w->status);
+		}
+		c++;
+	}
+	return c;
+}
+
 int
 rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 {
 	struct ibv_wc wc[16];
+	struct ibv_cq *cq;
 	unsigned int got = 0;
 
 	if (unlikely(p == NULL || (cqe == NULL && n > 0)))
@@ -552,50 +619,38 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 	 * under the lock only: with the lock held, this one look is final. */
 	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
 		got = stash_take(p, cqe, n);
+	cq = p->scq;
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
-		/* The retire of successful completions, in locals (stores to @cqe may alias the
-		 * peer's counters for the compiler), written back once per poll: @done of the
-		 * @nsig signaled operations in flight from @head, freeing @freed slots. */
-		uint32_t head = p->sq.sig_head, nsig = p->sq.sig_n, done = 0, freed = 0;
 		struct rz_remote_cqe *c = cqe + got;
+		uint64_t ids = 0;
+		uint32_t sts = 0;
 
-		k = ibv_poll_cq(p->scq, want, wc);
-		if (unlikely(k < 0)) {
+		k = ibv_poll_cq(cq, want, wc);
+		if (unlikely(k <= 0)) {
+			if (k == 0)
+				break;
 			cq_unlock(p);
 			return -EIO;
 		}
+		/* The fast path: all @k the successful completions of the user's signaled
+		 * operations (the usual poll), converted in one pass that also collects what
+		 * says otherwise (the internal bit, a status), and retired together. */
 		for (i = 0; i < k; i++) {
-			const struct ibv_wc *w = &wc[i];
-
-			if (unlikely(w->wr_id & RZ_WRID_INTERNAL)) {
-				/* A control call's or a synchronous call's: to its slot. */
-				peer_deliver_internal(p, w);
-				continue;
-			}
-			c->wr_id = w->wr_id;
-			if (likely(w->status == IBV_WC_SUCCESS && done < nsig)) {
-				/* Both words 0: one store. */
-				c->status = 0;
-				c->wc_status = IBV_WC_SUCCESS;
-				freed += p->sq.sig_slots[(head + done) % RZ_PEER_SQ_DEPTH];
-				done++;
-			} else {
-				c->wc_status = w->status;
-				/* Slow path: commit what was retired so far, then retire() this
-				 * one (it also puts the peer in error). */
-				retire_commit(p, head, nsig, done, freed);
-				c->status = wc_errno(w->status);
-				retire(p, w->status);
-				head = p->sq.sig_head;
-				nsig = p->sq.sig_n;
-				done = 0;
-				freed = 0;
-			}
-			c++;
+			ids |= wc[i].wr_id;
+			sts |= (uint32_t)wc[i].status;
+			c[i].wr_id = wc[i].wr_id;
+			/* Both words 0: one store. */
+			c[i].status = 0;
+			c[i].wc_status = IBV_WC_SUCCESS;
 		}
-		got = (unsigned int)(c - cqe);
-		retire_commit(p, head, nsig, done, freed);
+		if (likely(!(ids & RZ_WRID_INTERNAL) && sts == 0 && (uint32_t)k <= sq_nsig(p))) {
+			retire_n(p, (uint32_t)k);
+			got += (unsigned int)k;
+		} else {
+			/* Converted again, one at a time. */
+			got = (unsigned int)(poll_slow(p, wc, k, c) - cqe);
+		}
 		if (k < want)
 			break;
 	}

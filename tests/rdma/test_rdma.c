@@ -527,14 +527,17 @@ sq_same(const struct rz_remote_sq *a, const struct rz_remote_sq *b)
 {
 	uint32_t i;
 
-	if (a->ready != b->ready || a->outstanding != b->outstanding ||
-			a->unsig_run != b->unsig_run || a->sig_head != b->sig_head ||
-			a->sig_n != b->sig_n)
+	if (a->limit != b->limit || a->outstanding != b->outstanding ||
+			a->unsig_out != b->unsig_out || a->sig_head != b->sig_head ||
+			a->run_head != b->run_head || a->run_n != b->run_n)
 		return false;
-	for (i = 0; i < a->sig_n; i++)
-		if (a->sig_slots[(a->sig_head + i) % RZ_REMOTE_SQ_DEPTH] !=
-				b->sig_slots[(b->sig_head + i) % RZ_REMOTE_SQ_DEPTH])
+	for (i = 0; i < a->run_n; i++) {
+		const struct rz_remote_sq_run *x = &a->runs[(a->run_head + i) % RZ_REMOTE_SQ_DEPTH];
+		const struct rz_remote_sq_run *y = &b->runs[(b->run_head + i) % RZ_REMOTE_SQ_DEPTH];
+
+		if (x->sig != y->sig || x->slots != y->slots)
 			return false;
+	}
 	return true;
 }
 
@@ -556,9 +559,9 @@ prep_refused_by_device(struct rz_remote_prep *w, uint32_t flags, int err, int wa
 				want);
 	if (!sq_same(&before, w->sq))
 		PFAIL("prep-queue: device refusal %d (flags %u) changed the accounting (out "
-				"%u -> %u, run %u -> %u, signaled %u -> %u, head %u -> %u)", err,
-				flags, before.outstanding, w->sq->outstanding, before.unsig_run,
-				w->sq->unsig_run, before.sig_n, w->sq->sig_n, before.sig_head,
+				"%u -> %u, unsignaled %u -> %u, runs %u -> %u, head %u -> %u)", err,
+				flags, before.outstanding, w->sq->outstanding, before.unsig_out,
+				w->sq->unsig_out, before.run_n, w->sq->run_n, before.sig_head,
 				w->sq->sig_head);
 	return 0;
 }
@@ -604,9 +607,9 @@ peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma
 				PFAIL("prep-queue: completion wr_id %" PRIu64 " status %d, want %"
 						PRIu64 " 0", cqe[i].wr_id, cqe[i].status, next);
 	}
-	if (w->sq->outstanding != 0 || w->sq->sig_n != 0)
-		PFAIL("prep-queue: all collected, accounting says %u outstanding, %u signaled",
-				w->sq->outstanding, w->sq->sig_n);
+	if (w->sq->outstanding != 0 || w->sq->unsig_out != 0 || w->sq->run_n != 0)
+		PFAIL("prep-queue: all collected, accounting says %u outstanding, %u unsignaled, "
+				"%u runs", w->sq->outstanding, w->sq->unsig_out, w->sq->run_n);
 	/* The device refuses: a signaled post, then one inside an unsignaled run of 3. */
 	if (prep_refused_by_device(w, 0, ENOMEM, -ENOBUFS) != 0 ||
 			prep_refused_by_device(w, 0, EINVAL, -EINVAL) != 0)
@@ -619,11 +622,29 @@ peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma
 		return 1;
 	if ((ret = rz_remote_post_prep(w, 6001, 0, 0, 8, 0)) != 0 || prep_collect(p, 6001) != 0)
 		PFAIL("prep-queue: the signaled post after the refusals: %d", ret);
-	if (w->sq->outstanding != 0 || w->sq->unsig_run != 0)
-		PFAIL("prep-queue: after the run, %u outstanding, run %u", w->sq->outstanding,
-				w->sq->unsig_run);
+	if (w->sq->outstanding != 0 || w->sq->unsig_out != 0 || w->sq->run_n != 0)
+		PFAIL("prep-queue: after the run, %u outstanding, %u unsignaled, %u runs",
+				w->sq->outstanding, w->sq->unsig_out, w->sq->run_n);
+	/* The unsignaled run limit: RZ_REMOTE_UNSIGNALED_MAX in a row, then -ENOBUFS with
+	 * nothing changed; a signaled one retires them all. */
+	for (i = 0; i < RZ_REMOTE_UNSIGNALED_MAX; i++)
+		if ((ret = rz_remote_post_prep(w, 6200, 0, 0, 8, RZ_REMOTE_F_UNSIGNALED)) != 0)
+			PFAIL("prep-queue: unsignaled %d of the limit: %s", i, strerror(-ret));
+	before = *w->sq;
+	if ((ret = rz_remote_post_prep(w, 6201, 0, 0, 8, RZ_REMOTE_F_UNSIGNALED)) != -ENOBUFS)
+		PFAIL("prep-queue: unsignaled past the run limit: %d, want -ENOBUFS", ret);
+	if (!sq_same(&before, w->sq) || w->sq->unsig_out != RZ_REMOTE_UNSIGNALED_MAX ||
+			w->sq->run_n != 1)
+		PFAIL("prep-queue: the refused unsignaled post changed the accounting (%u "
+				"unsignaled, %u runs)", w->sq->unsig_out, w->sq->run_n);
+	if ((ret = rz_remote_post_prep(w, 6202, 0, 0, 8, 0)) != 0 || prep_collect(p, 6202) != 0)
+		PFAIL("prep-queue: the signaled post after the run limit: %d", ret);
+	if (w->sq->outstanding != 0 || w->sq->unsig_out != 0 || w->sq->run_n != 0)
+		PFAIL("prep-queue: after the limit's run, %u outstanding, %u unsignaled, %u runs",
+				w->sq->outstanding, w->sq->unsig_out, w->sq->run_n);
 	fprintf(stderr, "peer: prepared queue: %d taken, then -ENOBUFS with nothing changed, "
-			"completed in order; device refusals undone\n", posted);
+			"completed in order; device refusals undone; run limit %d\n", posted,
+			RZ_REMOTE_UNSIGNALED_MAX);
 	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
 		return 1;
 	/* Last (the QP goes into error): a wrong rkey. */
