@@ -220,7 +220,9 @@ struct rz_region *rz_pktmbuf_pool_region(const struct rte_mempool *mp);
  *
  * The first call for a pool in a process registers its region with the device
  * (rz_rdma_region_lkey(), once per arena and process): call rz_pktmbuf_pool_rdma_register()
- * before the data path to keep that off it. Keys stay valid until rz_rdma_fini().
+ * before the data path to keep that off it. Keys stay valid until rz_rdma_fini(), which
+ * forgets them all: from then on -ENODEV, and after a new rz_rdma_init() the key of the new
+ * registration (call rz_pktmbuf_pool_rdma_register() again to keep it off the data path).
  *
  * @param m
  *   An mbuf.
@@ -230,7 +232,7 @@ struct rz_region *rz_pktmbuf_pool_region(const struct rte_mempool *mp);
  *   0; -EINVAL (NULL argument, an mbuf with an external buffer, or from a pool that is not an
  *   rzone pool); -ENOTSUP (rzone built without RDMA); -ENOENT (the pool's region is gone);
  *   or the errors of rz_rdma_region_lkey() (-EACCES: this process does not map the region
- *   read/write; -ENODEV: rz_rdma_init() not called; -ENOSPC, -ENOMEM, -EFAULT, -EPERM).
+ *   read/write; -ENODEV: rz_rdma_init() not called, or rz_rdma_fini() since; -ENOSPC, -ENOMEM, -EFAULT, -EPERM).
  */
 int rz_mbuf_lkey(const struct rte_mbuf *m, uint32_t *lkey);
 

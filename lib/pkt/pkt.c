@@ -554,6 +554,18 @@ pkt_lkey_miss(uint64_t region_id, uint32_t *lkey)
 	return 0;
 }
 
+void
+pkt_lkeys_clear(void)
+{
+	unsigned int i;
+
+	rte_spinlock_lock(&lkey_lock);
+	for (i = 0; i < RTE_DIM(pkt_lkeys); i++)
+		__atomic_store_n(&pkt_lkeys[i].id, 0, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&lkey_lock);
+}
+
 int
 rz_mbuf_lkey(const struct rte_mbuf *m, uint32_t *lkey)
 {

@@ -69,6 +69,10 @@ extern uint64_t pkt_pool_gen;
  * process). 0 or a negative errno, logged. */
 int pkt_lkey_miss(uint64_t region_id, uint32_t *lkey);
 
+/* Forget every recorded lkey (the RDMA module went down: its MRs are gone) and bump
+ * pkt_pool_gen; the next rz_mbuf_lkey() of each region resolves it again. */
+void pkt_lkeys_clear(void);
+
 /* rz_mbuf_lkey() of a direct mbuf (no external buffer, not a clone: its data is in its own
  * pool's memory), inline for the data paths of the modules above (lib/pkt_remote): the pool's
  * private area, the region id it names (bounded: shared memory any process can write), this

@@ -5,8 +5,10 @@
 /*
  * The RDMA half of packet pools: how lib/pkt finds the lkey of a region the first time a
  * process asks for one of its mbufs (rz_mbuf_lkey()). Above lib/rdma, it registers its
- * resolver with lib/pkt from a constructor (callbacks go down). Without RDMA this module is
- * not built and rz_mbuf_lkey() answers -ENOTSUP.
+ * resolver with lib/pkt from a constructor (callbacks go down), and has lib/rdma's
+ * rz_rdma_fini() clear lib/pkt's recorded keys (its MRs are gone: after a new rz_rdma_init()
+ * the keys are resolved again; in between rz_mbuf_lkey() fails with -ENODEV). Without RDMA this
+ * module is not built and rz_mbuf_lkey() answers -ENOTSUP.
  */
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <rte_errno.h>
 
 #include "pkt_private.h"
+#include "rdma_hooks.h"
 #include "rzone.h"
 #include "rzone_rdma.h"
 
@@ -31,4 +34,5 @@ region_lkey(uint64_t region_id, uint32_t *lkey)
 RTE_INIT(pkt_rdma_init)
 {
 	pkt_set_lkey_resolver(region_lkey);
+	rdma_set_fini_hook(pkt_lkeys_clear);
 }

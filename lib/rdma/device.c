@@ -21,6 +21,7 @@
 #include <hwloc.h>
 #include <hwloc/openfabrics-verbs.h>
 
+#include "rdma_hooks.h"
 #include "rdma_private.h"
 
 struct rdma_ctx rdma_state = {
@@ -257,6 +258,14 @@ out:
 	return ret;
 }
 
+static rdma_fini_hook_fn *fini_hook;
+
+void
+rdma_set_fini_hook(rdma_fini_hook_fn *fn)
+{
+	fini_hook = fn;
+}
+
 int
 rz_rdma_fini(void)
 {
@@ -270,6 +279,9 @@ rz_rdma_fini(void)
 	mw_pool_free_locked();
 	range_mr_drop_locked(UINT64_MAX);
 	arena_mr_drop_all_locked();
+	/* The lkeys the modules above cached (rz_mbuf_lkey()'s table) name MRs that are gone. */
+	if (fini_hook != NULL)
+		fini_hook();
 	ibv_dealloc_pd(rdma_state.pd);
 	rdma_free_devices(rdma_state.devs);
 	rdma_state.pd = NULL;

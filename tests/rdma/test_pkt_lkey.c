@@ -7,7 +7,7 @@
  * every mbuf of an rzone pool, every segment of a chain and an indirect mbuf give the key of the
  * MR rzone registered for the pool's region (rz_rdma_region_lkey()); a pool freed and another
  * made in the same region slot gets the new region's key, not the stale one; mbufs of other
- * pools are refused.
+ * pools are refused; rz_rdma_fini() forgets the recorded keys.
  */
 
 #include <errno.h>
@@ -110,9 +110,41 @@ test_slot_reuse(void)
 	CU_ASSERT(reused > 0);
 }
 
+/* rz_rdma_fini() deregisters every MR: the keys recorded for rz_mbuf_lkey() go with them
+ * (-ENODEV until RDMA is up again, never the stale key); after rz_rdma_init() the pool's mbufs
+ * give the key of the new registration. */
+static void
+test_fini_forgets(void)
+{
+	struct rte_mempool *mp = rz_pktmbuf_pool_create("rzt_lk_fini", 1024, 0, 0, ROOM,
+			SOCKET_ID_ANY);
+	uint32_t before = 0, after = 0, k;
+	struct rte_mbuf *m;
+
+	CU_ASSERT_FATAL(mp != NULL);
+	m = rte_pktmbuf_alloc(mp);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL(rz_pktmbuf_pool_rdma_register(mp), 0);
+	CU_ASSERT_EQUAL(rz_rdma_region_lkey(rz_pktmbuf_pool_region(mp), &before), 0);
+	CU_ASSERT(rz_mbuf_lkey(m, &k) == 0 && k == before);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_fini(), 0);
+	k = 7;
+	CU_ASSERT_EQUAL(rz_mbuf_lkey(m, &k), -ENODEV);
+	CU_ASSERT_EQUAL(k, 7);
+	CU_ASSERT_EQUAL_FATAL(rz_rdma_init(NULL), 0);
+	CU_ASSERT_EQUAL(rz_rdma_region_lkey(rz_pktmbuf_pool_region(mp), &after), 0);
+	k = ~after;
+	CU_ASSERT(rz_mbuf_lkey(m, &k) == 0 && k == after);
+	printf("\n  lkey 0x%x before rz_rdma_fini(), -ENODEV after it, 0x%x after a new "
+			"rz_rdma_init()\n", before, after);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(rz_pktmbuf_pool_free(mp), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "lkeys of mbufs, segments, indirect mbufs", test_lkeys },
 	{ "a reused region slot gives the new key", test_slot_reuse },
+	{ "rz_rdma_fini() forgets the recorded keys", test_fini_forgets },
 	{ NULL, NULL },
 };
 
