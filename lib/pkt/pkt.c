@@ -13,11 +13,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 #include <rte_spinlock.h>
 
@@ -202,6 +205,46 @@ fail:
 	return NULL;
 }
 
+/* A region holds one pool, claimed across the processes of the instance by a memzone named
+ * after the region (rte_memzone_reserve() is atomic under DPDK's shared configuration lock):
+ * two creators racing for one region, in any threads or processes, get one pool and -EBUSY,
+ * never two pools over the same memory. Released when the pool is freed. */
+static void
+claim_name(uint64_t region_id, char *buf, size_t len)
+{
+	snprintf(buf, len, "rzpc_%" PRIx64, region_id);
+}
+
+static int
+pool_claim(uint64_t region_id)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	claim_name(region_id, name, sizeof(name));
+	if (rte_memzone_reserve(name, RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0) != NULL)
+		return 0;
+	if (rte_errno == EEXIST) {
+		RZ_LOG(ERR, "region 0x%" PRIx64 " holds a pool already, or another one is being "
+				"made in it", region_id);
+		return -EBUSY;
+	}
+	RZ_LOG(ERR, "region 0x%" PRIx64 ": pool claim %s: %s", region_id, name,
+			rte_strerror(rte_errno));
+	return -rte_errno;
+}
+
+static void
+pool_unclaim(uint64_t region_id)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memzone *mz;
+
+	claim_name(region_id, name, sizeof(name));
+	mz = rte_memzone_lookup(name);
+	if (mz != NULL)
+		rte_memzone_free(mz);
+}
+
 /* Create the pool in @r. @own: the region is the pool's (rz_pktmbuf_pool_create()). */
 static struct rte_mempool *
 pool_create_in(const char *name, struct rz_region *r, unsigned int n, unsigned int cache_size,
@@ -211,6 +254,7 @@ pool_create_in(const char *name, struct rz_region *r, unsigned int n, unsigned i
 	struct rz_iova_chunk *c = NULL;
 	struct rte_mempool *mp = NULL;
 	uint32_t elt, total, flags = own ? PKT_F_OWN_REGION : 0;
+	bool claimed = false;
 	uint64_t cap;
 	uint32_t perms;
 	int err, nc, mperms;
@@ -257,6 +301,10 @@ pool_create_in(const char *name, struct rz_region *r, unsigned int n, unsigned i
 		err = -EBUSY;
 		goto out;
 	}
+	err = pool_claim(handle_id(r));
+	if (err < 0)
+		goto out;
+	claimed = true;
 	nc = rz_region_iova_chunks(r, NULL, 0);
 	if (nc <= 0) {
 		err = nc < 0 ? nc : -EINVAL;
@@ -303,8 +351,11 @@ pool_create_in(const char *name, struct rz_region *r, unsigned int n, unsigned i
 	}
 out:
 	free(c);
-	if (mp == NULL)
+	if (mp == NULL) {
+		if (claimed)
+			pool_unclaim(handle_id(r));
 		rte_errno = -err;
+	}
 	return mp;
 }
 
@@ -512,6 +563,7 @@ rz_pktmbuf_pool_free(struct rte_mempool *mp)
 	}
 	__atomic_fetch_add(&pkt_pool_gen, 1, __ATOMIC_RELEASE);
 	rte_mempool_free(mp);
+	pool_unclaim(handle_id(r));
 	region_unpin(r);
 	if ((flags & PKT_F_OWN_REGION) != 0)
 		ret = rz_region_destroy(r);

@@ -434,8 +434,75 @@ test_bad_input(void)
 	CU_ASSERT_EQUAL(rz_region_destroy(rw), 0);
 }
 
+/* Two creators race for one region (rz_pktmbuf_pool_create_in(), two threads released
+ * together, 20 rounds): one pool each round, the other gets -EBUSY; never two pools over the
+ * same memory. Freeing the pool releases the region for the next round. */
+struct racer {
+	struct rz_region *r;
+	const char *name;
+	volatile uint32_t *go;
+	struct rte_mempool *mp;
+	int err;
+};
+
+static void *
+race_create(void *arg)
+{
+	struct racer *rc = arg;
+
+	while (__atomic_load_n(rc->go, __ATOMIC_ACQUIRE) == 0)
+		rte_pause();
+	rc->mp = rz_pktmbuf_pool_create_in(rc->name, rc->r, 512, 0, 0, ROOM);
+	rc->err = rc->mp == NULL ? rte_errno : 0;
+	return NULL;
+}
+
+static void
+test_create_in_race(void)
+{
+	struct rz_region *r = rz_region_create(RZ_PID_SELF, rz_pktmbuf_pool_region_size(512, 0,
+			ROOM), RZ_PERM_RW);
+	unsigned int pools = mempools(), round, one = 0, busy = 0, other = 0;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL_FATAL(rz_region_map(r, RZ_PID_SELF, NULL, RZ_PERM_RW), 0);
+	for (round = 0; round < 20; round++) {
+		volatile uint32_t go = 0;
+		struct racer rc[2] = {
+			{ .r = r, .name = "rzt_race_a", .go = &go },
+			{ .r = r, .name = "rzt_race_b", .go = &go },
+		};
+		pthread_t th[2];
+		int i, made = 0;
+
+		for (i = 0; i < 2; i++)
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, race_create, &rc[i]), 0);
+		__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0; i < 2; i++) {
+			made += rc[i].mp != NULL;
+			busy += rc[i].mp == NULL && rc[i].err == EBUSY;
+			other += rc[i].mp == NULL && rc[i].err != EBUSY;
+		}
+		one += made == 1;
+		CU_ASSERT_EQUAL(mempools(), pools + (unsigned int)made);
+		for (i = 0; i < 2; i++)
+			if (rc[i].mp != NULL)
+				CU_ASSERT_EQUAL(rz_pktmbuf_pool_free(rc[i].mp), 0);
+	}
+	printf("\n  20 rounds: one pool in %u, the other creator -EBUSY %u times, another error "
+			"%u times\n", one, busy, other);
+	CU_ASSERT_EQUAL(one, 20);
+	CU_ASSERT_EQUAL(busy, 20);
+	CU_ASSERT_EQUAL(other, 0);
+	CU_ASSERT_EQUAL(mempools(), pools);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
 static const struct rz_test_case cases[] = {
 	{ "pool in a region, shared with a secondary", test_pool_in_region },
+	{ "two creators race for one region", test_create_in_race },
 	{ "primary <-> secondary handoff, multi-segment", test_handoff },
 	{ "bad input changes nothing", test_bad_input },
 	{ NULL, NULL },
