@@ -78,6 +78,10 @@ struct rz_pkt_chan {
 
 #define LMEM_TAILS	CHAN_CTRL_SIZE
 
+/* No pool (rz_pkt_chan_send(): the burst's remembered pool before its first packet): an
+ * address no mbuf's pool has, NULL included. */
+#define NO_POOL		((const struct rte_mempool *)(uintptr_t)1)
+
 /* Head reads' back-off bounds (microseconds; see the top of the file). */
 #define READ_BACKOFF_MIN_US	2
 #define READ_BACKOFF_MAX_US	1000
@@ -652,13 +656,15 @@ fail:
 	return NULL;
 }
 
-/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge. Every
- * offset the channel uses is inside its window (checked at attach), so nothing is checked
- * again on the way to the device. */
+/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge, number
+ * @w. Every offset the channel uses is inside its window (checked at attach), so nothing is
+ * checked again on the way to the device. */
 static inline void
 chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge, int nsge,
-		enum ibv_wr_opcode op, uint64_t off, uint32_t len)
+		enum ibv_wr_opcode op, uint64_t off, uint32_t len, uint64_t w)
 {
+	wr->wr_id = w;
+	wr->next = wr + 1;
 	wr->sg_list = sge;
 	wr->num_sge = nsge;
 	wr->opcode = op;
@@ -669,14 +675,31 @@ chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge
 	wr->wr.rdma.rkey = c->win.rkey;
 }
 
+/*
+ * The data path. Per burst (at most RZ_PKT_BURST_MAX - 1 packets, as credits and the sender's
+ * room allow): one pass over the packets builds each one's slot header (in lmem), its scatter
+ * list (header + the mbuf's segments) and its work request, numbers it, notes its retirement
+ * entry and keeps its mbuf in the sender's ring (tx_wr_note(), tx_pkt_keep(): entries nobody
+ * owns until the post counts them); then the tail WRITE and, when credits run short, the head
+ * READ close the chain, one doorbell (tx_post_chain()). The counters are summed in locals and
+ * written once per burst, after the post.
+ *
+ * A packet's segment list: a one-segment direct mbuf of the pool of the burst's last packet
+ * that tx_mbuf_sgl() took (same pool, so the same lkey) is written here in place; any other
+ * packet goes through tx_mbuf_sgl() (the lkey cache, its checks, clones and external buffers,
+ * refusing an mbuf of a pool that is not rzone's). The pool remembered is per burst: what
+ * tx_mbuf_sgl() validated (pkt_pool_gen included) is reused only within the burst being built.
+ */
 int
 rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rz_remote_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
+	struct ibv_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
 	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
 	struct ibv_sge one[2];
 	struct rz_pkt_tx *tx;
-	uint32_t max_pay;
+	uint8_t *hdrs;
+	uint64_t raddr;
+	uint32_t max_pay, mask, slot_size, max_inline, lkey, rkey;
 	uint16_t done = 0;
 	int ret = 0;
 
@@ -691,9 +714,19 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 	if (c->err != 0)
 		return c->err;
 	max_pay = c->slot_size - CHAN_SLOT_HDR;
+	mask = c->mask;
+	slot_size = c->slot_size;
+	max_inline = tx->max_inline;
+	lkey = c->lreg.lkey;
+	rkey = c->win.rkey;
+	raddr = c->win.addr + CHAN_CTRL_SIZE;
+	hdrs = c->lmem + lmem_hdr_off(c, 0);
 	while (done < n) {
 		uint32_t credits = c->nslots - (uint32_t)(c->tail - c->head_known);
-		uint32_t room = tx_wr_room(tx), k, i, nwr;
+		uint32_t room = tx_wr_room(tx), k, i, nwr, plkey = 0;
+		const struct rte_mempool *pool = NO_POOL;
+		uint64_t tail = c->tail, w0 = tx->wr_posted + 1, p0 = tx->pkt_posted, bytes = 0;
+		struct rte_mbuf **pk = pkts + done;
 		bool read;
 		int bad;
 
@@ -703,35 +736,60 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		k = room >= 2 ? RTE_MIN(k, room - 2) : 0;
 		/* Credits run short: ask for the head with this chain (one read at a time). */
 		read = !c->head_reading && room >= 1 &&
-				(c->tail + k - c->head_known) * 2 > c->nslots &&
+				(tail + k - c->head_known) * 2 > c->nslots &&
 				(c->read_wait == 0 || rte_get_tsc_cycles() >= c->read_after);
 		ret = 0;
 		for (i = 0; i < k; i++) {
-			struct rte_mbuf *m = pkts[done + i];
-			uint64_t seq = c->tail + i;
-			uint32_t slot = (uint32_t)(seq & c->mask);
-			uint64_t ho = lmem_hdr_off(c, slot);
-			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)(c->lmem + ho);
+			struct rte_mbuf *m = pk[i];
+			uint32_t slot = (uint32_t)(tail + i) & mask;
+			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)
+					(hdrs + (uint64_t)slot * CHAN_SLOT_HDR);
+			struct ibv_sge *s = sge[i];
+			uint32_t len = m->pkt_len;
+			int nsge;
 
-			if (unlikely(m->pkt_len > max_pay || m->pkt_len == 0)) {
-				ret = m->pkt_len == 0 ? -EINVAL : -EMSGSIZE;
+			/* 1..max_pay: one comparison (0 wraps around). */
+			if (unlikely(len - 1 >= max_pay)) {
+				ret = len == 0 ? -EINVAL : -EMSGSIZE;
 				break;
 			}
-			ret = tx_mbuf_sgl(m, &sge[i][1], tx->max_sge - 1);
-			if (unlikely(ret < 0))
-				break;
-			h->seq = seq;
-			h->len = m->pkt_len;
+			if (likely(m->pool == pool && m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+					m->data_len == len)) {
+				s[1].addr = rte_pktmbuf_mtod(m, uintptr_t);
+				s[1].length = len;
+				s[1].lkey = plkey;
+				nsge = 2;
+			} else {
+				/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
+				ret = tx_mbuf_sgl(m, (struct rz_remote_sge *)(void *)&s[1],
+						tx->max_sge - 1);
+				if (unlikely(ret < 0))
+					break;
+				if (ret == 1 && RTE_MBUF_DIRECT(m)) {
+					pool = m->pool;
+					plkey = s[1].lkey;
+				}
+				nsge = ret + 1;
+				ret = 0;
+			}
+			h->seq = tail + i;
+			h->len = len;
 			h->flags = 0;
-			sge[i][0].addr = (uintptr_t)h;
-			sge[i][0].len = CHAN_SLOT_HDR;
-			sge[i][0].lkey = c->lreg.lkey;
-			/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
-			chan_wr(c, &wr[i], (struct ibv_sge *)(void *)sge[i], ret + 1,
-					IBV_WR_RDMA_WRITE,
-					CHAN_CTRL_SIZE + (uint64_t)slot * c->slot_size,
-					CHAN_SLOT_HDR + m->pkt_len);
-			ret = 0;
+			s[0].addr = (uintptr_t)h;
+			s[0].length = CHAN_SLOT_HDR;
+			s[0].lkey = lkey;
+			wr[i].wr_id = w0 + i;
+			wr[i].next = &wr[i + 1];
+			wr[i].sg_list = s;
+			wr[i].num_sge = nsge;
+			wr[i].opcode = IBV_WR_RDMA_WRITE;
+			wr[i].send_flags = CHAN_SLOT_HDR + len <= max_inline ? IBV_SEND_INLINE : 0;
+			wr[i].imm_data = 0;
+			wr[i].wr.rdma.remote_addr = raddr + (uint64_t)slot * slot_size;
+			wr[i].wr.rdma.rkey = rkey;
+			tx_wr_note(tx, w0 + i, p0 + i + 1, 0);
+			tx_pkt_keep(tx, p0 + i, m);
+			bytes += len;
 		}
 		if (i == 0 && !read) {
 			if (ret == 0) {
@@ -745,27 +803,29 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		}
 		nwr = i;
 		if (i > 0) {
-			uint64_t nt = c->tail + i;
-			uint64_t to = LMEM_TAILS + ((nt - 1) & c->mask) * 8;
+			uint64_t nt = tail + i;
+			uint64_t to = LMEM_TAILS + ((nt - 1) & mask) * 8;
 
 			memcpy(c->lmem + to, &nt, sizeof(nt));
 			one[0].addr = (uintptr_t)c->lmem + to;
 			one[0].length = sizeof(nt);
-			one[0].lkey = c->lreg.lkey;
+			one[0].lkey = lkey;
 			chan_wr(c, &wr[nwr], &one[0], 1, IBV_WR_RDMA_WRITE, CHAN_OFF_TAIL,
-					sizeof(nt));
+					sizeof(nt), w0 + nwr);
+			tx_wr_note(tx, w0 + nwr, p0 + i, 0);
 			nwr++;
 		}
 		if (read) {
 			one[1].addr = (uintptr_t)c->lmem + CHAN_OFF_HEAD;
 			one[1].length = 16;
-			one[1].lkey = c->lreg.lkey;
-			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16);
+			one[1].lkey = lkey;
+			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16,
+					w0 + nwr);
+			tx_wr_note(tx, w0 + nwr, p0 + i, TX_WR_HEAD_READ);
 			nwr++;
 		}
 		bad = ret;
-		ret = tx_post_wr(tx, wr, nwr, pkts + done, (uint16_t)i,
-				read ? TX_WR_HEAD_READ : 0);
+		ret = tx_post_chain(tx, wr, nwr, (uint16_t)i);
 		if (ret <= 0) {
 			if (ret == -ENOBUFS)
 				tx->st.backpressure++;
@@ -780,10 +840,9 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			done = (uint16_t)(done + RTE_MIN((uint32_t)ret, i));
 			break;
 		}
-		c->tail += i;
+		c->tail = tail + i;
 		tx->st.pkts += i;
-		for (k = 0; k < i; k++)
-			tx->st.bytes += pkts[done + k]->pkt_len;
+		tx->st.bytes += bytes;
 		done = (uint16_t)(done + i);
 		if (i == 0) {
 			/* Only the head read went: no credit now. */
