@@ -74,6 +74,14 @@ struct rz_pkt_chan {
 	uint8_t *lmem;			/* [control block copy][tails][slot headers], registered */
 	struct rz_rdma_mem lreg;
 	struct rz_pkt_tx tx;
+	/* rz_pkt_chan_send()'s chain, kept from call to call: packet i's work request wr[i] and
+	 * scatter list sge[i] hold, from attach on (chan_tpl()), what every packet's shares (its
+	 * next, sg_list, opcode, rkey, the header entry's length and lkey); a send writes only
+	 * what changes. The tail WRITE and head READ that close a chain take the entries after
+	 * its last packet and give them back (chan_tpl()) after the post. */
+	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
+	struct ibv_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
+	struct ibv_sge one[2];
 };
 
 #define LMEM_TAILS	CHAN_CTRL_SIZE
@@ -538,6 +546,23 @@ rz_pkt_chan_recv_zc(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mb
 /* ---------------------------------------------------------------------------------------- */
 /* Producer. */
 
+/* Work request @i of the producer's chain as a packet's (see struct rz_pkt_chan). */
+static inline void
+chan_tpl(struct rz_pkt_chan *c, uint32_t i)
+{
+	struct ibv_send_wr *wr = &c->wr[i];
+
+	wr->next = wr + 1;
+	wr->opcode = IBV_WR_RDMA_WRITE;
+	wr->imm_data = 0;
+	wr->wr.rdma.rkey = c->win.rkey;
+	if (i < RTE_DIM(c->sge)) {
+		wr->sg_list = c->sge[i];
+		c->sge[i][0].length = CHAN_SLOT_HDR;
+		c->sge[i][0].lkey = c->lreg.lkey;
+	}
+}
+
 static void
 head_read_done(void *arg, int status)
 {
@@ -583,6 +608,7 @@ rz_pkt_chan_producer_attach(struct rz_peer *p, const struct rz_rdma_desc *window
 	struct rz_pkt_chan *c = NULL;
 	uint64_t tail, head;
 	size_t lsize;
+	uint32_t i;
 	int ret;
 
 	if (p == NULL || window == NULL) {
@@ -647,6 +673,8 @@ rz_pkt_chan_producer_attach(struct rz_peer *p, const struct rz_rdma_desc *window
 	}
 	c->tx.on_head_read = head_read_done;
 	c->tx.arg = c;
+	for (i = 0; i < RTE_DIM(c->wr); i++)
+		chan_tpl(c, i);
 	return c;
 fail_mem:
 	free(c->lmem);
@@ -676,16 +704,18 @@ chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge
 }
 
 /*
- * The data path. Per burst (at most RZ_PKT_BURST_MAX - 1 packets, as credits and the sender's
- * room allow): one pass over the packets builds each one's slot header (in lmem), its scatter
- * list (header + the mbuf's segments) and its work request, numbers it, notes its retirement
+ * The data path. Per burst (at most RZ_PKT_BURST_MAX packets, as credits and the sender's
+ * room allow): one pass over the packets writes what changes in each one's slot header (in
+ * lmem), scatter list (header + the mbuf's segments) and work request (the rest is in place
+ * from attach: struct rz_pkt_chan's wr and sge), numbers it, notes its retirement
  * entry and keeps its mbuf in the sender's ring (tx_wr_note(), tx_pkt_keep(): entries nobody
  * owns until the post counts them); then the tail WRITE and, when credits run short, the head
  * READ close the chain, one doorbell (tx_post_chain()). The counters are summed in locals and
  * written once per burst, after the post.
  *
- * A packet's segment list: a one-segment direct mbuf of the pool of the burst's last packet
- * that tx_mbuf_sgl() took (same pool, so the same lkey) is written here in place; any other
+ * A packet's segment list: a one-segment direct mbuf (its data_len its pkt_len) of the pool
+ * of the burst's last packet that tx_mbuf_sgl() took (same pool, so the same lkey) is
+ * written here in place; any other
  * packet goes through tx_mbuf_sgl() (the lkey cache, its checks, clones and external buffers,
  * refusing an mbuf of a pool that is not rzone's). The pool remembered is per burst: what
  * tx_mbuf_sgl() validated (pkt_pool_gen included) is reused only within the burst being built.
@@ -693,13 +723,12 @@ chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge
 int
 rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct ibv_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
-	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
-	struct ibv_sge one[2];
+	struct ibv_send_wr *wr;
+	struct ibv_sge *one;
 	struct rz_pkt_tx *tx;
 	uint8_t *hdrs;
 	uint64_t raddr;
-	uint32_t max_pay, mask, slot_size, max_inline, lkey, rkey;
+	uint32_t max_pay, mask, slot_size, max_inline, lkey;
 	uint16_t done = 0;
 	int ret = 0;
 
@@ -718,7 +747,8 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 	slot_size = c->slot_size;
 	max_inline = tx->max_inline;
 	lkey = c->lreg.lkey;
-	rkey = c->win.rkey;
+	wr = c->wr;
+	one = c->one;
 	raddr = c->win.addr + CHAN_CTRL_SIZE;
 	hdrs = c->lmem + lmem_hdr_off(c, 0);
 	while (done < n) {
@@ -730,7 +760,9 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		bool read;
 		int bad;
 
-		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX - 1);
+		/* RZ_PKT_BURST_MAX packets + the tail + the read: one chain, one doorbell
+		 * (remote_post_prepared() has no limit of its own; the sender's room is below). */
+		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX);
 		k = RTE_MIN(k, credits);
 		k = RTE_MIN(k, tx_pkt_room(tx));
 		k = room >= 2 ? RTE_MIN(k, room - 2) : 0;
@@ -744,7 +776,7 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			uint32_t slot = (uint32_t)(tail + i) & mask;
 			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)
 					(hdrs + (uint64_t)slot * CHAN_SLOT_HDR);
-			struct ibv_sge *s = sge[i];
+			struct ibv_sge *s = c->sge[i];
 			uint32_t len = m->pkt_len;
 			int nsge;
 
@@ -772,21 +804,15 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 				nsge = ret + 1;
 				ret = 0;
 			}
+			/* The header's flags stay 0: lmem is zeroed at attach and nothing
+			 * writes a header's flags. */
 			h->seq = tail + i;
 			h->len = len;
-			h->flags = 0;
 			s[0].addr = (uintptr_t)h;
-			s[0].length = CHAN_SLOT_HDR;
-			s[0].lkey = lkey;
 			wr[i].wr_id = w0 + i;
-			wr[i].next = &wr[i + 1];
-			wr[i].sg_list = s;
 			wr[i].num_sge = nsge;
-			wr[i].opcode = IBV_WR_RDMA_WRITE;
 			wr[i].send_flags = CHAN_SLOT_HDR + len <= max_inline ? IBV_SEND_INLINE : 0;
-			wr[i].imm_data = 0;
 			wr[i].wr.rdma.remote_addr = raddr + (uint64_t)slot * slot_size;
-			wr[i].wr.rdma.rkey = rkey;
 			tx_wr_note(tx, w0 + i, p0 + i + 1, 0);
 			tx_pkt_keep(tx, p0 + i, m);
 			bytes += len;
@@ -826,6 +852,9 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		}
 		bad = ret;
 		ret = tx_post_chain(tx, wr, nwr, (uint16_t)i);
+		/* The tail's and the read's entries back to packets' (and the last's next). */
+		for (k = i; k < nwr; k++)
+			chan_tpl(c, k);
 		if (ret <= 0) {
 			if (ret == -ENOBUFS)
 				tx->st.backpressure++;
