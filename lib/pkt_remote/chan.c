@@ -74,9 +74,21 @@ struct rz_pkt_chan {
 	uint8_t *lmem;			/* [control block copy][tails][slot headers], registered */
 	struct rz_rdma_mem lreg;
 	struct rz_pkt_tx tx;
+	/* rz_pkt_chan_send()'s chain, kept from call to call: packet i's work request wr[i] and
+	 * scatter list sge[i] hold, from attach on (chan_tpl()), what every packet's shares (its
+	 * next, sg_list, opcode, rkey, the header entry's length and lkey); a send writes only
+	 * what changes. The tail WRITE and head READ that close a chain take the entries after
+	 * its last packet and give them back (chan_tpl()) after the post. */
+	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
+	struct ibv_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
+	struct ibv_sge one[2];
 };
 
 #define LMEM_TAILS	CHAN_CTRL_SIZE
+
+/* No pool (rz_pkt_chan_send(): the burst's remembered pool before its first packet): an
+ * address no mbuf's pool has, NULL included. */
+#define NO_POOL		((const struct rte_mempool *)(uintptr_t)1)
 
 /* Head reads' back-off bounds (microseconds; see the top of the file). */
 #define READ_BACKOFF_MIN_US	2
@@ -534,6 +546,23 @@ rz_pkt_chan_recv_zc(struct rz_pkt_chan *c, struct rte_mempool *mp, struct rte_mb
 /* ---------------------------------------------------------------------------------------- */
 /* Producer. */
 
+/* Work request @i of the producer's chain as a packet's (see struct rz_pkt_chan). */
+static inline void
+chan_tpl(struct rz_pkt_chan *c, uint32_t i)
+{
+	struct ibv_send_wr *wr = &c->wr[i];
+
+	wr->next = wr + 1;
+	wr->opcode = IBV_WR_RDMA_WRITE;
+	wr->imm_data = 0;
+	wr->wr.rdma.rkey = c->win.rkey;
+	if (i < RTE_DIM(c->sge)) {
+		wr->sg_list = c->sge[i];
+		c->sge[i][0].length = CHAN_SLOT_HDR;
+		c->sge[i][0].lkey = c->lreg.lkey;
+	}
+}
+
 static void
 head_read_done(void *arg, int status)
 {
@@ -579,6 +608,7 @@ rz_pkt_chan_producer_attach(struct rz_peer *p, const struct rz_rdma_desc *window
 	struct rz_pkt_chan *c = NULL;
 	uint64_t tail, head;
 	size_t lsize;
+	uint32_t i;
 	int ret;
 
 	if (p == NULL || window == NULL) {
@@ -643,6 +673,8 @@ rz_pkt_chan_producer_attach(struct rz_peer *p, const struct rz_rdma_desc *window
 	}
 	c->tx.on_head_read = head_read_done;
 	c->tx.arg = c;
+	for (i = 0; i < RTE_DIM(c->wr); i++)
+		chan_tpl(c, i);
 	return c;
 fail_mem:
 	free(c->lmem);
@@ -652,13 +684,15 @@ fail:
 	return NULL;
 }
 
-/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge. Every
- * offset the channel uses is inside its window (checked at attach), so nothing is checked
- * again on the way to the device. */
+/* The work request of a WRITE or READ of @len bytes at window offset @off, from @sge, number
+ * @w. Every offset the channel uses is inside its window (checked at attach), so nothing is
+ * checked again on the way to the device. */
 static inline void
 chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge, int nsge,
-		enum ibv_wr_opcode op, uint64_t off, uint32_t len)
+		enum ibv_wr_opcode op, uint64_t off, uint32_t len, uint64_t w)
 {
+	wr->wr_id = w;
+	wr->next = wr + 1;
 	wr->sg_list = sge;
 	wr->num_sge = nsge;
 	wr->opcode = op;
@@ -669,14 +703,32 @@ chan_wr(const struct rz_pkt_chan *c, struct ibv_send_wr *wr, struct ibv_sge *sge
 	wr->wr.rdma.rkey = c->win.rkey;
 }
 
+/*
+ * The data path. Per burst (at most RZ_PKT_BURST_MAX packets, as credits and the sender's
+ * room allow): one pass over the packets writes what changes in each one's slot header (in
+ * lmem), scatter list (header + the mbuf's segments) and work request (the rest is in place
+ * from attach: struct rz_pkt_chan's wr and sge), numbers it, notes its retirement
+ * entry and keeps its mbuf in the sender's ring (tx_wr_note(), tx_pkt_keep(): entries nobody
+ * owns until the post counts them); then the tail WRITE and, when credits run short, the head
+ * READ close the chain, one doorbell (tx_post_chain()). The counters are summed in locals and
+ * written once per burst, after the post.
+ *
+ * A packet's segment list: a one-segment direct mbuf (its data_len its pkt_len) of the pool
+ * of the burst's last packet that tx_mbuf_sgl() took (same pool, so the same lkey) is
+ * written here in place; any other
+ * packet goes through tx_mbuf_sgl() (the lkey cache, its checks, clones and external buffers,
+ * refusing an mbuf of a pool that is not rzone's). The pool remembered is per burst: what
+ * tx_mbuf_sgl() validated (pkt_pool_gen included) is reused only within the burst being built.
+ */
 int
 rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rz_remote_sge sge[RZ_PKT_BURST_MAX][RZ_REMOTE_SGE_MAX];
-	struct ibv_send_wr wr[RZ_PKT_BURST_MAX + 2];
-	struct ibv_sge one[2];
+	struct ibv_send_wr *wr;
+	struct ibv_sge *one;
 	struct rz_pkt_tx *tx;
-	uint32_t max_pay;
+	uint8_t *hdrs;
+	uint64_t raddr;
+	uint32_t max_pay, mask, slot_size, max_inline, lkey;
 	uint16_t done = 0;
 	int ret = 0;
 
@@ -691,47 +743,79 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 	if (c->err != 0)
 		return c->err;
 	max_pay = c->slot_size - CHAN_SLOT_HDR;
+	mask = c->mask;
+	slot_size = c->slot_size;
+	max_inline = tx->max_inline;
+	lkey = c->lreg.lkey;
+	wr = c->wr;
+	one = c->one;
+	raddr = c->win.addr + CHAN_CTRL_SIZE;
+	hdrs = c->lmem + lmem_hdr_off(c, 0);
 	while (done < n) {
 		uint32_t credits = c->nslots - (uint32_t)(c->tail - c->head_known);
-		uint32_t room = tx_wr_room(tx), k, i, nwr;
+		uint32_t room = tx_wr_room(tx), k, i, nwr, plkey = 0;
+		const struct rte_mempool *pool = NO_POOL;
+		uint64_t tail = c->tail, w0 = tx->wr_posted + 1, p0 = tx->pkt_posted, bytes = 0;
+		struct rte_mbuf **pk = pkts + done;
 		bool read;
 		int bad;
 
-		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX - 1);
+		/* RZ_PKT_BURST_MAX packets + the tail + the read: one chain, one doorbell
+		 * (remote_post_prepared() has no limit of its own; the sender's room is below). */
+		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX);
 		k = RTE_MIN(k, credits);
 		k = RTE_MIN(k, tx_pkt_room(tx));
 		k = room >= 2 ? RTE_MIN(k, room - 2) : 0;
 		/* Credits run short: ask for the head with this chain (one read at a time). */
 		read = !c->head_reading && room >= 1 &&
-				(c->tail + k - c->head_known) * 2 > c->nslots &&
+				(tail + k - c->head_known) * 2 > c->nslots &&
 				(c->read_wait == 0 || rte_get_tsc_cycles() >= c->read_after);
 		ret = 0;
 		for (i = 0; i < k; i++) {
-			struct rte_mbuf *m = pkts[done + i];
-			uint64_t seq = c->tail + i;
-			uint32_t slot = (uint32_t)(seq & c->mask);
-			uint64_t ho = lmem_hdr_off(c, slot);
-			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)(c->lmem + ho);
+			struct rte_mbuf *m = pk[i];
+			uint32_t slot = (uint32_t)(tail + i) & mask;
+			struct chan_slot_hdr *h = (struct chan_slot_hdr *)(void *)
+					(hdrs + (uint64_t)slot * CHAN_SLOT_HDR);
+			struct ibv_sge *s = c->sge[i];
+			uint32_t len = m->pkt_len;
+			int nsge;
 
-			if (unlikely(m->pkt_len > max_pay || m->pkt_len == 0)) {
-				ret = m->pkt_len == 0 ? -EINVAL : -EMSGSIZE;
+			/* 1..max_pay: one comparison (0 wraps around). */
+			if (unlikely(len - 1 >= max_pay)) {
+				ret = len == 0 ? -EINVAL : -EMSGSIZE;
 				break;
 			}
-			ret = tx_mbuf_sgl(m, &sge[i][1], tx->max_sge - 1);
-			if (unlikely(ret < 0))
-				break;
-			h->seq = seq;
-			h->len = m->pkt_len;
-			h->flags = 0;
-			sge[i][0].addr = (uintptr_t)h;
-			sge[i][0].len = CHAN_SLOT_HDR;
-			sge[i][0].lkey = c->lreg.lkey;
-			/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
-			chan_wr(c, &wr[i], (struct ibv_sge *)(void *)sge[i], ret + 1,
-					IBV_WR_RDMA_WRITE,
-					CHAN_CTRL_SIZE + (uint64_t)slot * c->slot_size,
-					CHAN_SLOT_HDR + m->pkt_len);
-			ret = 0;
+			if (likely(m->pool == pool && m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+					m->data_len == len)) {
+				s[1].addr = rte_pktmbuf_mtod(m, uintptr_t);
+				s[1].length = len;
+				s[1].lkey = plkey;
+				nsge = 2;
+			} else {
+				/* struct rz_remote_sge is laid out as struct ibv_sge (remote.c). */
+				ret = tx_mbuf_sgl(m, (struct rz_remote_sge *)(void *)&s[1],
+						tx->max_sge - 1);
+				if (unlikely(ret < 0))
+					break;
+				if (ret == 1 && RTE_MBUF_DIRECT(m)) {
+					pool = m->pool;
+					plkey = s[1].lkey;
+				}
+				nsge = ret + 1;
+				ret = 0;
+			}
+			/* The header's flags stay 0: lmem is zeroed at attach and nothing
+			 * writes a header's flags. */
+			h->seq = tail + i;
+			h->len = len;
+			s[0].addr = (uintptr_t)h;
+			wr[i].wr_id = w0 + i;
+			wr[i].num_sge = nsge;
+			wr[i].send_flags = CHAN_SLOT_HDR + len <= max_inline ? IBV_SEND_INLINE : 0;
+			wr[i].wr.rdma.remote_addr = raddr + (uint64_t)slot * slot_size;
+			tx_wr_note(tx, w0 + i, p0 + i + 1, 0);
+			tx_pkt_keep(tx, p0 + i, m);
+			bytes += len;
 		}
 		if (i == 0 && !read) {
 			if (ret == 0) {
@@ -745,27 +829,32 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		}
 		nwr = i;
 		if (i > 0) {
-			uint64_t nt = c->tail + i;
-			uint64_t to = LMEM_TAILS + ((nt - 1) & c->mask) * 8;
+			uint64_t nt = tail + i;
+			uint64_t to = LMEM_TAILS + ((nt - 1) & mask) * 8;
 
 			memcpy(c->lmem + to, &nt, sizeof(nt));
 			one[0].addr = (uintptr_t)c->lmem + to;
 			one[0].length = sizeof(nt);
-			one[0].lkey = c->lreg.lkey;
+			one[0].lkey = lkey;
 			chan_wr(c, &wr[nwr], &one[0], 1, IBV_WR_RDMA_WRITE, CHAN_OFF_TAIL,
-					sizeof(nt));
+					sizeof(nt), w0 + nwr);
+			tx_wr_note(tx, w0 + nwr, p0 + i, 0);
 			nwr++;
 		}
 		if (read) {
 			one[1].addr = (uintptr_t)c->lmem + CHAN_OFF_HEAD;
 			one[1].length = 16;
-			one[1].lkey = c->lreg.lkey;
-			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16);
+			one[1].lkey = lkey;
+			chan_wr(c, &wr[nwr], &one[1], 1, IBV_WR_RDMA_READ, CHAN_OFF_HEAD, 16,
+					w0 + nwr);
+			tx_wr_note(tx, w0 + nwr, p0 + i, TX_WR_HEAD_READ);
 			nwr++;
 		}
 		bad = ret;
-		ret = tx_post_wr(tx, wr, nwr, pkts + done, (uint16_t)i,
-				read ? TX_WR_HEAD_READ : 0);
+		ret = tx_post_chain(tx, wr, nwr, (uint16_t)i);
+		/* The tail's and the read's entries back to packets' (and the last's next). */
+		for (k = i; k < nwr; k++)
+			chan_tpl(c, k);
 		if (ret <= 0) {
 			if (ret == -ENOBUFS)
 				tx->st.backpressure++;
@@ -780,10 +869,9 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 			done = (uint16_t)(done + RTE_MIN((uint32_t)ret, i));
 			break;
 		}
-		c->tail += i;
+		c->tail = tail + i;
 		tx->st.pkts += i;
-		for (k = 0; k < i; k++)
-			tx->st.bytes += pkts[done + k]->pkt_len;
+		tx->st.bytes += bytes;
 		done = (uint16_t)(done + i);
 		if (i == 0) {
 			/* Only the head read went: no credit now. */

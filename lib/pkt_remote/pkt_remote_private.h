@@ -72,11 +72,36 @@ int tx_mbuf_sgl(const struct rte_mbuf *m, struct rz_remote_sge *sge, uint32_t ma
 int tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last);
 
-/* As tx_post(), for work requests the caller built and checked itself (the channel: every
- * offset inside its window): wr_id, chaining and the last one's SIGNALED set here, send_flags
- * otherwise final; posted without a second validation (remote_post_prepared()). */
-int tx_post_wr(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
-		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last);
+/* Note work request @w (a number wr_posted + 1 + i of the chain being built): the packets
+ * accepted up to and including it, @pkt_end, and its @kind. The caller of tx_post_chain()
+ * fills these while it builds the chain; entries beyond wr_posted are nobody's until posted
+ * (the room checks keep them below TX_WR_RING), so a chain that is then refused leaves
+ * nothing behind. */
+static inline void
+tx_wr_note(struct rz_pkt_tx *tx, uint64_t w, uint64_t pkt_end, uint8_t kind)
+{
+	uint32_t at = (uint32_t)(w % TX_WR_RING);
+
+	tx->pkt_end[at] = pkt_end;
+	tx->kind[at] = kind;
+}
+
+/* Keep @m as in-flight packet @pk (a number pkt_posted + i of the chain being built): taken
+ * only when tx_post_chain() counts it posted, as tx_wr_note(). */
+static inline void
+tx_pkt_keep(struct rz_pkt_tx *tx, uint64_t pk, struct rte_mbuf *m)
+{
+	tx->ring[pk % TX_PKT_RING] = m;
+}
+
+/* Post @n work requests the caller built and checked itself (the channel: every offset inside
+ * its window), the first @npkts of them one packet each: wr_id numbered wr_posted + 1 + i,
+ * chained through next (the last one's next and SIGNALED set here, send_flags otherwise
+ * final), each noted (tx_wr_note()) and each packet kept (tx_pkt_keep()) by the caller.
+ * Posted without a second validation (remote_post_prepared()). The number of requests posted
+ * (the packets of those are taken), or a negative errno (nothing taken). */
+int tx_post_chain(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
+		uint16_t npkts);
 
 /* Reap the connection's completions, free what they retire: mbufs freed, or -EIO. */
 int tx_reap(struct rz_pkt_tx *tx);

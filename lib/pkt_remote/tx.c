@@ -173,25 +173,28 @@ tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 }
 
 int
-tx_post_wr(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
-		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last)
+tx_post_chain(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n, uint16_t npkts)
 {
-	uint64_t w = tx->wr_posted, pk = tx->pkt_posted;
-	unsigned int i;
+	unsigned int taken;
+	int ret;
 
-	for (i = 0; i < n; i++) {
-		uint32_t at = (uint32_t)((w + 1 + i) % TX_WR_RING);
-
-		wr[i].wr_id = w + 1 + i;
-		wr[i].next = &wr[i + 1];
-		pk += i < npkts ? 1 : 0;
-		tx->pkt_end[at] = pk;
-		tx->kind[at] = 0;
-	}
 	wr[n - 1].next = NULL;
 	wr[n - 1].send_flags |= IBV_SEND_SIGNALED;
-	tx->kind[(w + n) % TX_WR_RING] = kind_last;
-	return tx_taken(tx, remote_post_prepared(tx->p, wr, n), n, pkts, npkts);
+	ret = remote_post_prepared(tx->p, wr, n);
+	if (ret <= 0)
+		return ret;
+	tx->st.doorbells++;
+	tx->st.wrs += (uint64_t)ret;
+	tx->wr_posted += (uint64_t)ret;
+	/* The packets of the requests posted are in flight (kept in the ring already). */
+	taken = (unsigned int)ret < npkts ? (unsigned int)ret : npkts;
+	tx->pkt_posted += taken;
+	if ((unsigned int)ret < n && tx->err == 0) {
+		RZ_LOG(ERR, "remote packets: the device took %d of %u work requests", ret, n);
+		tx->err = -EIO;
+	}
+	tx->st.inflight = tx->pkt_posted - tx->pkt_freed;
+	return ret;
 }
 
 /* After a post of @n requests carrying @npkts packets: the device took @ret. */
