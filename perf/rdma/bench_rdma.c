@@ -1278,8 +1278,8 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	n3 = cg_rzr_empty(p, depth);
 	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
 			" rzp_empty_polls %" PRIu64 " rzr_empty_polls %" PRIu64 " calib_polls %d"
-			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr, CG_EMPTY,
-			n1 + n2 + n3);
+			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr,
+			CG_EMPTY, n1 + n2 + n3);
 	return 0;
 }
 
