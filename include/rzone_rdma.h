@@ -60,7 +60,7 @@
  *   the one in progress.
  * - The data path of a peer (rz_remote_read(), rz_remote_write(), rz_remote_fetch_add(),
  *   rz_remote_cmp_swap(), rz_remote_post(), rz_remote_post_burst(), rz_remote_post_prep(),
- *   rz_remote_poll()): one
+ *   rz_remote_poll(), rz_remote_reap()): one
  *   thread at a time per peer connection, concurrently with any control call. It waits for
  *   no lock (it polls the peer's CQ only if no control call of that peer polls it at that
  *   moment, a try-lock, and otherwise takes what that call stashed for it, lock-free),
@@ -1436,6 +1436,30 @@ int rz_peer_max_sge(const struct rz_peer *p);
  * @ingroup rzone_rdma_remote
  */
 int rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n);
+
+/**
+ * Reap completions by count, for a data path that only needs to know how many of its
+ * operations completed, all successfully (as a DPDK PMD reaps its transmit completions):
+ * takes up to @p n completions of @p p's posted operations, in order, and returns how many
+ * completed successfully, without their wr_ids. A completion of a signaled operation also
+ * retires the unsignaled ones posted before it, as with rz_remote_poll(), and counts one. It
+ * stops before the first failed completion: that one, and every completion after it, stay for
+ * rz_remote_poll(), which reports them with their wr_ids and status (nothing is lost or
+ * reported twice); until then each call returns 0. Completions of rzone's own work requests
+ * (control calls for @p p) are delivered to their callers as rz_remote_poll() delivers them.
+ * Never blocks. Same threading as rz_remote_poll(): the data path of @p p, one thread at a
+ * time (with rz_remote_poll() and the posts), concurrently with any control call.
+ *
+ * @param p
+ *   Peer.
+ * @param n
+ *   Most completions to take (0: none, returns 0).
+ * @return
+ *   Successful completions taken (0..n); -EINVAL (NULL peer); -EIO (CQ error).
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_remote_reap(struct rz_peer *p, unsigned int n);
 
 /**
  * Send a small message (up to 64 bytes) to the peer; for tests and simple rendezvous.

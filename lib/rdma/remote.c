@@ -547,7 +547,27 @@ retire(struct rz_peer *p, enum ibv_wc_status status)
 		p->sq.outstanding--;
 }
 
-/* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). */
+/* Put the user's completion @wc at the tail of the stash (cq_lock held: a producer, as the
+ * control calls' pollers are): rz_remote_reap() leaves a failed completion, and what follows
+ * it, there for rz_remote_poll(), which hands out the stash first. */
+static void
+stash_put(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	uint32_t tail = p->stash_tail;
+
+	if (unlikely(tail - p->stash_head >= RZ_PEER_STASH)) {
+		/* Cannot happen: the stash holds as many as the asynchronous path has in flight. */
+		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64
+				" lost", p->remote_id, wc->wr_id);
+		return;
+	}
+	p->stash[tail % RZ_PEER_STASH] = *wc;
+	__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+/* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). With
+ * @cqe NULL (rz_remote_reap()), successes only: it stops at a failed one, which stays (the
+ * stash is not empty afterwards although fewer than @n were taken). */
 static unsigned int
 stash_take(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 {
@@ -557,9 +577,14 @@ stash_take(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 	while (got < n && head != tail) {
 		const struct ibv_wc *w = &p->stash[head % RZ_PEER_STASH];
 
-		cqe[got].wr_id = w->wr_id;
-		cqe[got].wc_status = w->status;
-		cqe[got].status = wc_errno(w->status);
+		if (cqe == NULL) {
+			if (w->status != IBV_WC_SUCCESS)
+				break;
+		} else {
+			cqe[got].wr_id = w->wr_id;
+			cqe[got].wc_status = w->status;
+			cqe[got].status = wc_errno(w->status);
+		}
 		retire(p, w->status);
 		got++;
 		head++;
@@ -570,12 +595,15 @@ stash_take(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 }
 
 /* The completions @wc[0..@k) of one poll one at a time, into @c: what the fast path of
- * rz_remote_poll() does not take (an internal one, a failure, more successes than are in
- * flight). Returns the next free entry of @c. */
-static __rte_noinline struct rz_remote_cqe *
+ * cq_collect() does not take (an internal one, a failure, more successes than are in flight).
+ * With @c NULL (rz_remote_reap()): successes are counted only, and a failure stops it: that
+ * one and the rest of @wc go to the stash, in order (internal ones still to their slot), for
+ * rz_remote_poll(). Returns the user's completions handed out (written to @c, or counted). */
+static __rte_noinline unsigned int
 poll_slow(struct rz_peer *p, const struct ibv_wc *wc, int k, struct rz_remote_cqe *c)
 {
 	const struct ibv_wc *w, *end = wc + k;
+	unsigned int got = 0;
 
 	for (w = wc; w < end; w++) {
 		if (w->wr_id & RZ_WRID_INTERNAL) {
@@ -583,33 +611,50 @@ poll_slow(struct rz_peer *p, const struct ibv_wc *wc, int k, struct rz_remote_cq
 			peer_deliver_internal(p, w);
 			continue;
 		}
-		c->wr_id = w->wr_id;
-		c->wc_status = w->status;
+		if (c == NULL && w->status != IBV_WC_SUCCESS) {
+			for (; w < end; w++) {
+				if (w->wr_id & RZ_WRID_INTERNAL)
+					peer_deliver_internal(p, w);
+				else
+					stash_put(p, w);
+			}
+			break;
+		}
+		if (c != NULL) {
+			c[got].wr_id = w->wr_id;
+			c[got].wc_status = w->status;
+		}
 		if (likely(w->status == IBV_WC_SUCCESS && sq_nsig(p) > 0)) {
-			c->status = 0;
+			if (c != NULL)
+				c[got].status = 0;
 			retire_n(p, 1);
 		} else {
 			/* A failure (reported, and the peer put in error), or a success beyond
 			 * those in flight (cannot happen): as retire() has it. */
-			c->status = wc_errno(w->status);
+			if (c != NULL)
+				c[got].status = wc_errno(w->status);
 			retire(p, w->status);
 		}
-		c++;
+		got++;
 	}
-	return c;
+	return got;
 }
 
-int
-rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
+/*
+ * What rz_remote_poll() (@reap false: each completion converted into @cqe) and
+ * rz_remote_reap() (@reap true, @cqe unused: successes counted, up to the first failure) share:
+ * the CQ's try-lock, the stash first, the polls, the routing of internal completions, the
+ * retire. @n > 0. Inlined into each with @reap constant.
+ */
+static __rte_always_inline int
+cq_collect(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n, const bool reap)
 {
 	struct ibv_wc wc[16];
 	struct ibv_cq *cq;
 	unsigned int got = 0;
 
-	if (unlikely(p == NULL || (cqe == NULL && n > 0)))
-		return -EINVAL;
-	if (unlikely(n == 0))
-		return 0;
+	if (reap)
+		cqe = NULL;
 	/* The CQ is shared with the control calls' pollers, one poll at a time: if one of them
 	 * polls now, it stashes what is ours; we take what is stashed (in order, lock-free) and
 	 * the rest next time: the data path never waits for it. */
@@ -617,12 +662,18 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 		return (int)stash_take(p, cqe, n);
 	/* What other threads' polls stashed for us comes before anything newer. It is stashed
 	 * under the lock only: with the lock held, this one look is final. */
-	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE)))
+	if (unlikely(p->stash_head != __atomic_load_n(&p->stash_tail, __ATOMIC_ACQUIRE))) {
 		got = stash_take(p, cqe, n);
+		/* Not all taken: @n reached, or a reap stopped at a failure (nothing newer
+		 * before it). */
+		if (p->stash_head != p->stash_tail) {
+			cq_unlock(p);
+			return (int)got;
+		}
+	}
 	cq = p->scq;
 	while (got < n) {
 		int want = (int)RTE_MIN(n - got, RTE_DIM(wc)), k, i;
-		struct rz_remote_cqe *c = cqe + got;
 		uint64_t ids = 0;
 		uint32_t sts = 0;
 
@@ -634,26 +685,58 @@ rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
 			return -EIO;
 		}
 		/* The fast path: all @k the successful completions of the user's signaled
-		 * operations (the usual poll), converted in one pass that also collects what
-		 * says otherwise (the internal bit, a status), and retired together. */
-		for (i = 0; i < k; i++) {
-			ids |= wc[i].wr_id;
-			sts |= (uint32_t)wc[i].status;
-			c[i].wr_id = wc[i].wr_id;
-			/* Both words 0: one store. */
-			c[i].status = 0;
-			c[i].wc_status = IBV_WC_SUCCESS;
+		 * operations (the usual poll), converted (a poll) in one pass that also collects
+		 * what says otherwise (the internal bit, a status), and retired together. */
+		if (reap) {
+			for (i = 0; i < k; i++) {
+				ids |= wc[i].wr_id;
+				sts |= (uint32_t)wc[i].status;
+			}
+		} else {
+			struct rz_remote_cqe *c = cqe + got;
+
+			for (i = 0; i < k; i++) {
+				ids |= wc[i].wr_id;
+				sts |= (uint32_t)wc[i].status;
+				c[i].wr_id = wc[i].wr_id;
+				/* Both words 0: one store. */
+				c[i].status = 0;
+				c[i].wc_status = IBV_WC_SUCCESS;
+			}
 		}
 		if (likely(!(ids & RZ_WRID_INTERNAL) && sts == 0 && (uint32_t)k <= sq_nsig(p))) {
 			retire_n(p, (uint32_t)k);
 			got += (unsigned int)k;
 		} else {
 			/* Converted again, one at a time. */
-			got = (unsigned int)(poll_slow(p, wc, k, c) - cqe);
+			got += poll_slow(p, wc, k, reap ? NULL : cqe + got);
+			/* A reap that met a failure stashed it: it stops before it. */
+			if (reap && p->stash_head != p->stash_tail)
+				break;
 		}
 		if (k < want)
 			break;
 	}
 	cq_unlock(p);
 	return (int)got;
+}
+
+int
+rz_remote_poll(struct rz_peer *p, struct rz_remote_cqe *cqe, unsigned int n)
+{
+	if (unlikely(p == NULL || (cqe == NULL && n > 0)))
+		return -EINVAL;
+	if (unlikely(n == 0))
+		return 0;
+	return cq_collect(p, cqe, n, false);
+}
+
+int
+rz_remote_reap(struct rz_peer *p, unsigned int n)
+{
+	if (unlikely(p == NULL))
+		return -EINVAL;
+	if (unlikely(n == 0))
+		return 0;
+	return cq_collect(p, NULL, n, true);
 }

@@ -1071,10 +1071,12 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
 /* cg (issue 11): user-space instructions per posted + completed operation, rzone vs raw verbs,
  * for valgrind --tool=callgrind (perf/rdma/callgrind.sh runs the peer under it). Each side's
  * loop is a function of its own (cg_rz_loop, cg_rzp_loop through a prepared operation,
+ * cg_rzr_loop: prepared, completions reaped by count with rz_remote_reap(),
  * cg_raw_loop: the same shape, ITERS signaled
  * WRITEs of SIZE bytes, at most DEPTH outstanding, polled DEPTH at a time), so its inclusive
  * cost is read per function; the polls that found nothing are counted and their cost is taken
- * out with the cost of an empty poll, measured by cg_rz_empty / cg_raw_empty (CG_EMPTY polls
+ * out with the cost of an empty poll, measured by cg_rz_empty / cg_rzr_empty / cg_raw_empty
+ * (CG_EMPTY polls
  * with nothing outstanding). "cg" lines print the counts.
  *
  *   rz-bench-rdma cg ITERS DEPTH SIZE
@@ -1139,6 +1141,40 @@ cg_rzp_loop(struct rz_peer *p, struct rz_remote_prep *prep, size_t size, uint32_
 	return 0;
 }
 
+/* The prepared loop with rz_remote_reap() for the completions: only how many completed, all
+ * successfully (as the raw loop checks them). A failed operation would stop the reap for good:
+ * after CG_STALL empty reaps in a row the loop gives up (rz_remote_poll() says why). */
+#define CG_STALL	100000000u
+
+static __attribute__((noinline)) int
+cg_rzr_loop(struct rz_peer *p, struct rz_remote_prep *prep, size_t size, uint32_t iters,
+		uint32_t depth, uint64_t *empty)
+{
+	uint32_t posted = 0, done = 0, stall = 0;
+	int n, ret;
+
+	while (done < iters) {
+		while (posted - done < depth && posted < iters) {
+			ret = rz_remote_post_prep(prep, posted, 0, 0, size, 0);
+			if (ret != 0)
+				return ret;
+			posted++;
+		}
+		n = rz_remote_reap(p, depth);
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			(*empty)++;
+			if (++stall == CG_STALL)
+				return rz_remote_poll(p, cqes, 1) == 1 ? cqes[0].status : -EIO;
+			continue;
+		}
+		stall = 0;
+		done += (uint32_t)n;
+	}
+	return 0;
+}
+
 static __attribute__((noinline)) int
 cg_raw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
 		uint64_t *empty)
@@ -1178,6 +1214,16 @@ cg_rz_empty(struct rz_peer *p, uint32_t depth)
 }
 
 static __attribute__((noinline)) int
+cg_rzr_empty(struct rz_peer *p, uint32_t depth)
+{
+	int i, n = 0;
+
+	for (i = 0; i < CG_EMPTY; i++)
+		n += rz_remote_reap(p, depth);
+	return n;
+}
+
+static __attribute__((noinline)) int
 cg_raw_empty(const struct raw_data *rd, uint32_t depth)
 {
 	int i, n = 0;
@@ -1197,8 +1243,8 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	struct ibv_send_wr wr;
 	struct ibv_sge sge;
 	struct rz_remote_prep *prep;
-	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0;
-	int ret, n1, n2;
+	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0, e_rzr = 0;
+	int ret, n1, n2, n3;
 
 	if (argc < 3)
 		return -EINVAL;
@@ -1222,14 +1268,18 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 		ret = cg_rz_loop(p, &op, iters, depth, &e_rz);
 	if (ret == 0)
 		ret = cg_rzp_loop(p, prep, size, iters, depth, &e_rzp);
+	if (ret == 0)
+		ret = cg_rzr_loop(p, prep, size, iters, depth, &e_rzr);
 	rz_remote_prep_free(prep);
 	if (ret != 0)
 		return ret;
 	n1 = cg_rz_empty(p, depth);
 	n2 = cg_raw_empty(rd, depth);
+	n3 = cg_rzr_empty(p, depth);
 	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
-			" rzp_empty_polls %" PRIu64 " calib_polls %d calib_found %d\n", iters,
-			depth, size, e_rz, e_raw, e_rzp, CG_EMPTY, n1 + n2);
+			" rzp_empty_polls %" PRIu64 " rzr_empty_polls %" PRIu64 " calib_polls %d"
+			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr,
+			CG_EMPTY, n1 + n2 + n3);
 	return 0;
 }
 

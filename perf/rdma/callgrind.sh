@@ -6,9 +6,9 @@
 # counted by valgrind --tool=callgrind in the Soft-RoCE VM lane: rz-bench-rdma cg runs its peer
 # under callgrind (--vgdb=no, TMPDIR=/run: /work/shared/notes/environment.md). Per-function
 # inclusive costs of the loops (cg_rz_loop, cg_raw_loop: same shape, same device, same
-# process; and cg_rzp_loop: rzone through a prepared operation, rz_remote_post_prep()), minus
-# their empty polls at the cost of an empty poll (cg_rz_empty, cg_raw_empty), divided by the
-# operations.
+# process; cg_rzp_loop: rzone through a prepared operation, rz_remote_post_prep(); cg_rzr_loop:
+# prepared, completions reaped by count, rz_remote_reap()), minus their empty polls at the cost
+# of an empty poll (cg_rz_empty, cg_rzr_empty, cg_raw_empty), divided by the operations.
 #
 # Usage (host, root): perf/rdma/callgrind.sh [BUILD_DIR [ITERS DEPTH SIZE]]
 # Output: perf/results/rdma-cg.txt (+ .raw: the bench's lines and callgrind_annotate's).
@@ -35,8 +35,8 @@ awk -v iters="$iters" '
     /^cg iters/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
     # The per-function summary lines (object in brackets), first one per function: the
     # inclusive cost of the whole function, not of its inlined parts or its call sites.
-    /cg_(rz|rzp|raw)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
-        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|raw)_(loop|empty)/) {
+    /cg_(rz|rzp|rzr|raw)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|rzr|raw)_(loop|empty)/) {
             f = $i; sub(/.*:/, "", f); sub(/[^a-z_].*/, "", f) }
         c = $1; gsub(/,/, "", c); if (!(f in ir)) ir[f] = c }
     END {
@@ -45,17 +45,24 @@ awk -v iters="$iters" '
         rz = (ir["cg_rz_loop"] - v["rz_empty_polls"] * er) / iters
         rw = (ir["cg_raw_loop"] - v["raw_empty_polls"] * ew) / iters
         rp = (ir["cg_rzp_loop"] - v["rzp_empty_polls"] * er) / iters
+        eq = ir["cg_rzr_empty"] / n
+        rr = (ir["cg_rzr_loop"] - v["rzr_empty_polls"] * eq) / iters
         printf "WRITE of %s B, %s operations, %s outstanding, every one signaled\n",
             v["size"], iters, v["depth"]
         printf "cg_rz_loop  inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rz_loop"],
             v["rz_empty_polls"], er
         printf "cg_rzp_loop inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rzp_loop"],
             v["rzp_empty_polls"], er
+        printf "cg_rzr_loop inclusive Ir %d, empty reaps %d x %.1f\n", ir["cg_rzr_loop"],
+            v["rzr_empty_polls"], eq
         printf "cg_raw_loop inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_raw_loop"],
             v["raw_empty_polls"], ew
         printf "instructions per posted + completed operation: rzone %.1f, raw verbs %.1f, " \
             "ratio %.3f\n", rz, rw, (rw > 0 ? rz / rw : 0)
         printf "instructions per posted + completed operation, prepared " \
             "(rz_remote_post_prep): rzone %.1f, raw verbs %.1f, ratio %.3f\n", rp, rw,
-            (rw > 0 ? rp / rw : 0) }' "$out.raw" > "$out"
+            (rw > 0 ? rp / rw : 0)
+        printf "instructions per posted + completed operation, prepared + reap " \
+            "(rz_remote_post_prep, rz_remote_reap): rzone %.1f, raw verbs %.1f, ratio %.3f\n",
+            rr, rw, (rw > 0 ? rr / rw : 0) }' "$out.raw" > "$out"
 cat "$out"

@@ -671,6 +671,166 @@ peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma
 	return 0;
 }
 
+/* "reap": rz_remote_reap(). */
+#define REAP_MSGS	8	/* messages a control thread sends while the data path reaps */
+#define REAP_ROUNDS	64	/* rounds of REAP_BATCH posts, 1 in REAP_EVERY signaled */
+#define REAP_BATCH	16
+#define REAP_EVERY	4
+
+struct reap_ctl {
+	struct rz_peer *p;
+	int ret;
+};
+
+/* The control thread of "reap": REAP_MSGS messages (their SENDs complete on the CQ that the
+ * data path reaps), then done. */
+static void *
+reap_ctl_main(void *arg)
+{
+	struct reap_ctl *c = arg;
+	int i;
+
+	for (i = 0; i < REAP_MSGS && c->ret == 0; i++) {
+		c->ret = rz_peer_send_msg(c->p, "mid", 3);
+		usleep(2000);
+	}
+	return NULL;
+}
+
+/* Reap until @want successes are counted (bounded: 10 s). */
+static int
+reap_until(struct rz_peer *p, int want, const char *what)
+{
+	uint64_t t0 = (uint64_t)time(NULL);
+	int got = 0, n;
+
+	while (got < want) {
+		n = rz_remote_reap(p, 16);
+		if (n < 0)
+			PFAIL("reap: %s: %s", what, strerror(-n));
+		got += n;
+		if (got > want)
+			PFAIL("reap: %s: %d counted, want %d", what, got, want);
+		if ((uint64_t)time(NULL) - t0 > 10)
+			PFAIL("reap: %s: %d of %d in 10 s", what, got, want);
+	}
+	return 0;
+}
+
+/* "reap": rz_remote_reap() counts the successes of prepared WRITEs (1 in REAP_EVERY signaled:
+ * one per signaled operation, none for the unsignaled ones it retires), while a control thread
+ * sends messages on the same QP (their completions reach their caller, nothing of the data
+ * path's is lost: the owner counts the messages); bad input -EINVAL, nothing changed. Then,
+ * after "ok" / "bye": three good WRITEs, one through a wrong rkey, two more: the reap counts
+ * the three and stops before the failure (0 from then on, the accounting unchanged), and
+ * rz_remote_poll() reports the failed one's wr_id with -EACCES, then the two flushed ones. */
+static int
+peer_reap(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc *d)
+{
+	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
+		.len = 4096 };
+	struct rz_remote_prep *w, *bad_key;
+	struct rz_rdma_desc wrong = *d;
+	struct reap_ctl ctl = { .p = p };
+	struct rz_remote_sq before;
+	struct rz_remote_cqe cqe[8];
+	static const uint64_t want_ids[] = { 7100, 7003, 7004 };
+	uint64_t t0;
+	pthread_t th;
+	int i, k, n, ret, got = 0;
+
+	w = rz_remote_prepare(p, &op);
+	if (w == NULL)
+		PFAIL("reap: prepare: %s", rte_strerror(rte_errno));
+	before = *w->sq;
+	if ((ret = rz_remote_reap(NULL, 4)) != -EINVAL || (ret = rz_remote_reap(p, 0)) != 0 ||
+			(ret = rz_remote_reap(p, 4)) != 0)
+		PFAIL("reap: NULL peer, n 0, nothing in flight: %d, want -EINVAL, 0, 0", ret);
+	if (!sq_same(&before, w->sq))
+		PFAIL("reap: a refused or empty reap changed the accounting");
+	if (pthread_create(&th, NULL, reap_ctl_main, &ctl) != 0)
+		PFAIL("reap: pthread_create");
+	for (i = 0; i < REAP_ROUNDS; i++) {
+		for (k = 0; k < REAP_BATCH; k++) {
+			uint32_t fl = k % REAP_EVERY == REAP_EVERY - 1 ? 0 : RZ_REMOTE_F_UNSIGNALED;
+
+			ret = rz_remote_post_prep(w, (uint64_t)(i * REAP_BATCH + k),
+					(size_t)k * 64, (uint64_t)k * 64, 64, fl);
+			if (ret != 0)
+				break;
+		}
+		if (ret != 0 || reap_until(p, REAP_BATCH / REAP_EVERY, "a round") != 0)
+			break;
+		got += REAP_BATCH / REAP_EVERY;
+	}
+	pthread_join(th, NULL);
+	if (ret != 0 || i < REAP_ROUNDS)
+		PFAIL("reap: round %d: post %d, %d reaped", i, ret, got);
+	if (ctl.ret != 0)
+		PFAIL("reap: the control thread's message: %s", strerror(-ctl.ret));
+	if (w->sq->outstanding != 0 || w->sq->unsig_out != 0 || w->sq->run_n != 0)
+		PFAIL("reap: all reaped, accounting says %u outstanding, %u unsignaled, %u runs",
+				w->sq->outstanding, w->sq->unsig_out, w->sq->run_n);
+	if ((n = rz_remote_poll(p, cqe, RTE_DIM(cqe))) != 0 || (n = rz_remote_reap(p, 8)) != 0)
+		PFAIL("reap: all reaped, then %d more", n);
+	fprintf(stderr, "peer: reap: %d rounds of %d prepared writes (1 in %d signaled): %d "
+			"reaped, %d messages sent meanwhile\n", REAP_ROUNDS, REAP_BATCH,
+			REAP_EVERY, got, REAP_MSGS);
+	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
+		return 1;
+	/* Last (the QP goes into error): a wrong rkey between good writes. */
+	wrong.rkey ^= 0x80;
+	bad_key = rz_remote_prepare(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
+			.local = mem, .remote = &wrong, .len = 8 });
+	if (bad_key == NULL)
+		PFAIL("reap: prepare the wrong key: %s", rte_strerror(rte_errno));
+	if ((ret = rz_remote_post_prep(w, 7000, 0, 0, 8, 0)) != 0 ||
+			(ret = rz_remote_post_prep(w, 7001, 0, 0, 8, 0)) != 0 ||
+			(ret = rz_remote_post_prep(w, 7002, 0, 0, 8, 0)) != 0 ||
+			(ret = rz_remote_post_prep(bad_key, 7100, 0, 0, 8, 0)) != 0 ||
+			(ret = rz_remote_post_prep(w, 7003, 0, 0, 8, 0)) != 0 ||
+			(ret = rz_remote_post_prep(w, 7004, 0, 0, 8, 0)) != 0)
+		PFAIL("reap: the posts around the wrong key: %d", ret);
+	if (reap_until(p, 3, "the good writes before the failure") != 0)
+		return 1;
+	/* The failure has come by now (or comes later: the reap must count it neither way). */
+	usleep(500 * 1000);
+	before = *w->sq;
+	for (i = 0; i < 3; i++)
+		if ((n = rz_remote_reap(p, 16)) != 0)
+			PFAIL("reap: %d counted after the failure, want 0", n);
+	if (!sq_same(&before, w->sq) || w->sq->outstanding != 3)
+		PFAIL("reap: stopping at the failure changed the accounting (%u outstanding, "
+				"want 3)", w->sq->outstanding);
+	k = 0;
+	t0 = (uint64_t)time(NULL);
+	while (k < (int)RTE_DIM(want_ids)) {
+		n = rz_remote_poll(p, cqe, RTE_DIM(cqe));
+		if (n < 0)
+			PFAIL("reap: poll after the failure: %s", strerror(-n));
+		for (i = 0; i < n; i++, k++) {
+			int st = k == 0 ? -EACCES : -ENOTCONN;
+
+			if (k >= (int)RTE_DIM(want_ids) || cqe[i].wr_id != want_ids[k] ||
+					cqe[i].status != st)
+				PFAIL("reap: completion %d after the reap: wr_id %" PRIu64
+						" status %d, want %" PRIu64 " %d", k, cqe[i].wr_id,
+						cqe[i].status, k < 3 ? want_ids[k] : 0, st);
+		}
+		if ((uint64_t)time(NULL) - t0 > 10)
+			PFAIL("reap: %d of the 3 completions after the good ones in 10 s", k);
+	}
+	if ((n = rz_remote_poll(p, cqe, RTE_DIM(cqe))) != 0 || (n = rz_remote_reap(p, 8)) != 0)
+		PFAIL("reap: %d completions reported twice", n);
+	if ((ret = rz_remote_post_prep(w, 7200, 0, 0, 8, 0)) != -ENOTCONN)
+		PFAIL("reap: post after the failure: %d, want -ENOTCONN", ret);
+	fprintf(stderr, "peer: reap: 3 good writes counted, stopped before the wrong key's; poll "
+			"then reported wr_id 7100 -EACCES and the 2 flushed ones, once\n");
+	rz_remote_prep_free(bad_key);
+	rz_remote_prep_free(w);
+	return 0;
+}
+
 /* "prep": prepared operations (rz_remote_prepare()). Refused ones first (nothing in flight
  * after them), then PREP_LEN / PREP_CHUNK writes from one prepared WRITE, 1 in PREP_EVERY
  * signaled: exactly those complete, in order; the unsignaled limit; a prepared READ of it all
@@ -1772,6 +1932,9 @@ peer_main(int argc, char **argv)
 	} else if (strcmp(script, "prep-queue") == 0) {
 		if (peer_prep_queue(p, &mem, &d) != 0)
 			return 1;
+	} else if (strcmp(script, "reap") == 0) {
+		if (peer_reap(p, &mem, &d) != 0)
+			return 1;
 	} else if (strcmp(script, "try") == 0) {
 		int want = argc > 5 && strcmp(argv[5], "EACCES") == 0 ? -EACCES : 0;
 
@@ -2612,6 +2775,33 @@ test_prepared_queue(void)
 	CU_ASSERT_FATAL(p != NULL);
 	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
 	CU_ASSERT_EQUAL(rz_peer_recv_msg(p, buf, TMO), 2);
+	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+	CU_ASSERT_EQUAL(wait_peer(pid), 0);
+	rz_peer_close(p);
+	CU_ASSERT_EQUAL(rz_region_destroy(r), 0);
+}
+
+/* rz_remote_reap() (peer script "reap"): counts the successes, a control thread's messages
+ * meanwhile all arrive (REAP_MSGS, then "ok"), a failure stops it and rz_remote_poll() then
+ * reports it. */
+static void
+test_remote_reap(void)
+{
+	struct rz_region *r = new_region(MB2, RZ_PERM_RW, 0);
+	struct rz_rdma_desc d;
+	struct rz_peer *p;
+	char buf[64];
+	int n, mids = 0;
+	pid_t pid = spawn_peer("reap", NULL);
+
+	CU_ASSERT_FATAL(r != NULL && pid > 0);
+	p = accept_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(rz_rdma_grant(r, p, RZ_MODE_SHARE, 0, 0, 0, &d), 0);
+	while ((n = rz_peer_recv_msg(p, buf, TMO)) == 3 && memcmp(buf, "mid", 3) == 0)
+		mids++;
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(mids, REAP_MSGS);
 	CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
 	CU_ASSERT_EQUAL(wait_peer(pid), 0);
 	rz_peer_close(p);
@@ -5665,6 +5855,8 @@ static const struct rz_test_case cases[] = {
 	{ "prepared operations: checked once, posted many", test_prepared },
 	{ "prepared operations: full queue, refused posts undone, -ENOTCONN after a failure",
 		test_prepared_queue },
+	{ "remote reap: counts successes, stops before a failure for rz_remote_poll()",
+		test_remote_reap },
 	{ "revoke one peer, other works", test_revoke_one_peer_other_works },
 	{ "a peer that takes nothing holds up nobody", test_stalled_peer },
 	{ "expiry revokes", test_expiry },
