@@ -232,7 +232,8 @@ struct rz_region *rz_pktmbuf_pool_region(const struct rte_mempool *mp);
  *   0; -EINVAL (NULL argument, an mbuf with an external buffer, or from a pool that is not an
  *   rzone pool); -ENOTSUP (rzone built without RDMA); -ENOENT (the pool's region is gone);
  *   or the errors of rz_rdma_region_lkey() (-EACCES: this process does not map the region
- *   read/write; -ENODEV: rz_rdma_init() not called, or rz_rdma_fini() since; -ENOSPC, -ENOMEM, -EFAULT, -EPERM).
+ *   read/write; -ENODEV: rz_rdma_init() not called, or rz_rdma_fini() since; -ENOSPC,
+ *   -ENOMEM, -EFAULT, -EPERM).
  */
 int rz_mbuf_lkey(const struct rte_mbuf *m, uint32_t *lkey);
 
