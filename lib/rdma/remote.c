@@ -328,11 +328,36 @@ rz_remote_post(struct rz_peer *p, const struct rz_remote_op *op)
 	return 0;
 }
 
-/* Post the chain @wr of @n work requests checked with acct_charge(), and charge what the
- * device took: @n, or the first ones only (the count), or nothing (-ENOBUFS if the send queue
- * was full, else the device's error). */
+/* @k unsignaled operations then one signaled, which the device all took, charged in one step
+ * (as @k rz_remote_sq_unsig() and @k + 1 counts: the next signaled operation's sequence
+ * number does not move with unsignaled ones, so they extend one run). */
+static inline void
+acct_commit_run(struct rz_remote_sq *sq, uint32_t k)
+{
+	uint32_t next_sig = sq->sig_head + sq->outstanding - sq->unsig_out;
+	struct rz_remote_sq_run *e;
+
+	if (k > 0) {
+		e = &sq->runs[(sq->run_head + sq->run_n - 1) % RZ_REMOTE_SQ_DEPTH];
+		if (sq->run_n > 0 && e->sig == next_sig) {
+			e->slots += k;
+		} else {
+			e = &sq->runs[(sq->run_head + sq->run_n) % RZ_REMOTE_SQ_DEPTH];
+			e->sig = next_sig;
+			e->slots = k;
+			sq->run_n++;
+		}
+		sq->unsig_out += k;
+	}
+	sq->outstanding += k + 1;
+}
+
+/* Post the chain @wr of @n work requests checked with acct_charge() (or, @run, @n - 1
+ * unsignaled ones and the signaled last one, checked together), and charge what the device
+ * took: @n, or the first ones only (the count), or nothing (-ENOBUFS if the send queue was
+ * full, else the device's error). */
 static inline int
-post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
+post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n, bool run)
 {
 	struct ibv_send_wr *bad = NULL;
 	unsigned int posted;
@@ -340,7 +365,10 @@ post_chain(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 
 	ret = ibv_post_send(p->qp, wr, &bad);
 	if (likely(ret == 0)) {
-		acct_commit(p, wr, n);
+		if (run)
+			acct_commit_run(&p->sq, n - 1);
+		else
+			acct_commit(p, wr, n);
 		return (int)n;
 	}
 	/* The device took the first @posted only: charge those. */
@@ -381,22 +409,34 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 		wr[i].next = &wr[i + 1];
 	}
 	wr[n - 1].next = NULL;
-	return post_chain(p, wr, n);
+	return post_chain(p, wr, n, false);
 }
 
 int
 remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 {
+	unsigned int i, flags = 0;
 	struct sig_acct a;
-	unsigned int i;
 
 	if (unlikely(!p->connected || p->qp_failed))
 		return -ENOTCONN;
 	acct_begin(p, &a);
+	for (i = 0; i + 1 < n; i++)
+		flags |= wr[i].send_flags;
+	if (likely(n > 0 && !(flags & IBV_SEND_SIGNALED) &&
+			(wr[n - 1].send_flags & IBV_SEND_SIGNALED))) {
+		/* The usual chain (lib/pkt_remote's bursts): unsignaled requests closed by the
+		 * one signaled request: the checks acct_charge() would make of each, in one step
+		 * (the last unsignaled one leaves room for the signaled one; the run limit). */
+		if (unlikely(a.outstanding + n >= RZ_PEER_SQ_DEPTH ||
+				a.run + (n - 1) > RZ_REMOTE_UNSIGNALED_MAX))
+			return -ENOBUFS;
+		return post_chain(p, wr, n, true);
+	}
 	for (i = 0; i < n; i++)
 		if (unlikely(acct_charge(&a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
 			return -ENOBUFS;
-	return post_chain(p, wr, n);
+	return post_chain(p, wr, n, false);
 }
 
 /*
