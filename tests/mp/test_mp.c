@@ -1094,7 +1094,11 @@ test_fd_flood(void)
 		usleep(10000);
 		CU_ASSERT_EQUAL_FATAL(rz_stats_get(&after), 0);
 	} while (after.ipc_rejected - before.ipc_rejected < n && now_s() - t0 < 30.0);
-	fds = open_fds();
+	/* Another thread of this process (DPDK's, rzone's reaper) may hold a descriptor for a
+	 * moment (seen: 93 before, 94 after, once): a leak stays, a passing one does not. */
+	t0 = now_s();
+	while ((fds = open_fds()) != base && now_s() - t0 < 2.0)
+		usleep(10000);
 	printf("\n  %u messages x %u fds sent, %" PRIu64 " rejected; primary fds %u before, %u "
 			"after\n", n, nfds, after.ipc_rejected - before.ipc_rejected, base, fds);
 	CU_ASSERT_EQUAL(after.ipc_rejected - before.ipc_rejected, n);
