@@ -40,7 +40,9 @@ pkt_pool_priv(const struct rte_mempool *mp)
 	if (mp == NULL || mp->private_data_size < sizeof(struct pkt_pool_priv))
 		return NULL;
 	pp = rte_mempool_get_priv((struct rte_mempool *)(uintptr_t)mp);
-	return pp->magic == PKT_POOL_MAGIC ? pp : NULL;
+	/* Acquire: pairs with the release store that ends the pool's build (pool_build()), so a
+	 * walk of the mempools meeting one still being built reads no half-written area. */
+	return __atomic_load_n(&pp->magic, __ATOMIC_ACQUIRE) == PKT_POOL_MAGIC ? pp : NULL;
 }
 
 /* How a region's lkey is found when this process's table has none yet: lib/pkt_rdma (above
