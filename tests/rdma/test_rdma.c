@@ -1439,8 +1439,12 @@ lossy_run(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, int spec, in
 	qsort(lat, STREAM_SMALL, sizeof(lat[0]), cmp_u64);
 	res[1] = lat[STREAM_SMALL / 2];
 	res[2] = lat[STREAM_SMALL * 99 / 100];
+	/* -ETIMEDOUT on a lossy wire: still queued (see wire_netem()); the owner waits for it. */
 	ret = rz_peer_send_msg(p, res, sizeof(res));
-	if (ret != 0)
+	if (ret == -ETIMEDOUT && spec > 0)
+		fprintf(stderr, "peer: stream: results not taken within the send bound (%s): "
+				"still queued\n", netem_specs[spec]);
+	else if (ret != 0)
 		PFAIL("stream: send: %s", strerror(-ret));
 	return peer_wait_msg(p, "bye");
 }
@@ -4676,7 +4680,7 @@ wire_netem(unsigned int first, unsigned int last)
 	for (k = 0; k <= last; k++) {
 		size_t off, bad = 0;
 		pid_t pid;
-		int run = (int)k + 1;
+		int run = (int)k + 1, ret;
 
 		if (k != 0 && k < first)
 			continue;	/* the clean run (k 0) is the baseline of every call */
@@ -4697,7 +4701,16 @@ wire_netem(unsigned int first, unsigned int last)
 			bad += va[off] != stream_byte(off, run);
 		CU_ASSERT_EQUAL(bad, 0);
 		CU_ASSERT_EQUAL(res[k][3], 0);	/* what the peer read back */
-		CU_ASSERT_EQUAL(rz_peer_send_msg(p, "bye", 3), 0);
+		/* On a lossy wire the closing SEND may stay untaken past the send bound (each lost
+		 * packet or ACK costs a retransmission timeout, about 2 s here): -ETIMEDOUT then
+		 * means "queued, goes when the retransmission gets through", and the peer's exit
+		 * status 0 below is what proves it arrived (it waits TMO for "bye"). */
+		ret = rz_peer_send_msg(p, "bye", 3);
+		if (ret != 0)
+			printf("\n  %s: closing message: %s%s\n", k == 0 ? "(none)" : netem_specs[k],
+					strerror(-ret),
+					k > 0 && ret == -ETIMEDOUT ? " (lossy wire: still queued)" : "");
+		CU_ASSERT(ret == 0 || (k > 0 && ret == -ETIMEDOUT));
 		CU_ASSERT_EQUAL(wait_peer(pid), 0);
 		rz_peer_close(p);
 		if (k > 0)
