@@ -761,7 +761,7 @@ rz_pkt_chan_send(struct rz_pkt_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		int bad;
 
 		/* RZ_PKT_BURST_MAX packets + the tail + the read: one chain, one doorbell
-		 * (remote_post_prepared() has no limit of its own; the sender's room is below). */
+		 * (remote_post_run() has no limit of its own; the sender's room is below). */
 		k = RTE_MIN((uint32_t)(n - done), (uint32_t)RZ_PKT_BURST_MAX);
 		k = RTE_MIN(k, credits);
 		k = RTE_MIN(k, tx_pkt_room(tx));

@@ -98,7 +98,7 @@ tx_pkt_keep(struct rz_pkt_tx *tx, uint64_t pk, struct rte_mbuf *m)
  * its window), the first @npkts of them one packet each: wr_id numbered wr_posted + 1 + i,
  * chained through next (the last one's next and SIGNALED set here, send_flags otherwise
  * final), each noted (tx_wr_note()) and each packet kept (tx_pkt_keep()) by the caller.
- * Posted without a second validation (remote_post_prepared()). The number of requests posted
+ * Posted without a second validation (remote_post_run()). The number of requests posted
  * (the packets of those are taken), or a negative errno (nothing taken). */
 int tx_post_chain(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n,
 		uint16_t npkts);

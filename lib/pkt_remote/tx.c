@@ -146,15 +146,33 @@ tx_reap(struct rz_pkt_tx *tx)
 	return freed;
 }
 
-static int tx_taken(struct rz_pkt_tx *tx, int ret, unsigned int n, struct rte_mbuf **pkts,
-		uint16_t npkts);
+/* After a post of @n requests carrying @npkts packets: the device took @ret (> 0). Counts the
+ * doorbell, the requests and the packets now in flight; returns how many packets those are. */
+static unsigned int
+tx_account(struct rz_pkt_tx *tx, int ret, unsigned int n, uint16_t npkts)
+{
+	unsigned int taken = (unsigned int)ret < npkts ? (unsigned int)ret : npkts;
+
+	tx->st.doorbells++;
+	tx->st.wrs += (uint64_t)ret;
+	tx->wr_posted += (uint64_t)ret;
+	tx->pkt_posted += taken;
+	if ((unsigned int)ret < n && tx->err == 0) {
+		/* The device refused part of a burst it had room for (never seen): the
+		 * connection's stream is cut; everything posted still completes. */
+		RZ_LOG(ERR, "remote packets: the device took %d of %u work requests", ret, n);
+		tx->err = -EIO;
+	}
+	tx->st.inflight = tx->pkt_posted - tx->pkt_freed;
+	return taken;
+}
 
 int
 tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 		struct rte_mbuf **pkts, uint16_t npkts, uint8_t kind_last)
 {
 	uint64_t w = tx->wr_posted, pk = tx->pkt_posted;
-	unsigned int i;
+	unsigned int i, taken;
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -169,57 +187,29 @@ tx_post(struct rz_pkt_tx *tx, struct rz_remote_op *ops, unsigned int n,
 	}
 	tx->kind[(w + n) % TX_WR_RING] = kind_last;
 	ret = rz_remote_post_burst(tx->p, ops, n);
-	return tx_taken(tx, ret, n, pkts, npkts);
+	if (ret <= 0)
+		return ret;
+	/* The packets of the requests posted are in flight: keep them (at the ring positions
+	 * from pk on, before the account moves it). */
+	pk = tx->pkt_posted;
+	taken = tx_account(tx, ret, n, npkts);
+	for (i = 0; i < taken; i++)
+		tx->ring[(pk + i) % TX_PKT_RING] = pkts[i];
+	return ret;
 }
 
 int
 tx_post_chain(struct rz_pkt_tx *tx, struct ibv_send_wr *wr, unsigned int n, uint16_t npkts)
 {
-	unsigned int taken;
 	int ret;
 
 	wr[n - 1].next = NULL;
 	wr[n - 1].send_flags |= IBV_SEND_SIGNALED;
-	ret = remote_post_prepared(tx->p, wr, n);
+	ret = remote_post_run(tx->p, wr, n);
 	if (ret <= 0)
 		return ret;
-	tx->st.doorbells++;
-	tx->st.wrs += (uint64_t)ret;
-	tx->wr_posted += (uint64_t)ret;
 	/* The packets of the requests posted are in flight (kept in the ring already). */
-	taken = (unsigned int)ret < npkts ? (unsigned int)ret : npkts;
-	tx->pkt_posted += taken;
-	if ((unsigned int)ret < n && tx->err == 0) {
-		RZ_LOG(ERR, "remote packets: the device took %d of %u work requests", ret, n);
-		tx->err = -EIO;
-	}
-	tx->st.inflight = tx->pkt_posted - tx->pkt_freed;
-	return ret;
-}
-
-/* After a post of @n requests carrying @npkts packets: the device took @ret. */
-static int
-tx_taken(struct rz_pkt_tx *tx, int ret, unsigned int n, struct rte_mbuf **pkts, uint16_t npkts)
-{
-	unsigned int i, taken;
-
-	if (ret <= 0)
-		return ret;
-	tx->st.doorbells++;
-	tx->st.wrs += (uint64_t)ret;
-	tx->wr_posted += (uint64_t)ret;
-	/* The packets of the requests posted are in flight: keep them. */
-	taken = (unsigned int)ret < npkts ? (unsigned int)ret : npkts;
-	for (i = 0; i < taken; i++)
-		tx->ring[(tx->pkt_posted + i) % TX_PKT_RING] = pkts[i];
-	tx->pkt_posted += taken;
-	if ((unsigned int)ret < n && tx->err == 0) {
-		/* The device refused part of a burst it had room for (never seen): the
-		 * connection's stream is cut; everything posted still completes. */
-		RZ_LOG(ERR, "remote packets: the device took %d of %u work requests", ret, n);
-		tx->err = -EIO;
-	}
-	tx->st.inflight = tx->pkt_posted - tx->pkt_freed;
+	tx_account(tx, ret, n, npkts);
 	return ret;
 }
 

@@ -77,24 +77,29 @@ peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc)
 	__atomic_store_n(&s->done, wc->wr_id, __ATOMIC_RELEASE);
 }
 
+void
+peer_stash_put(struct rz_peer *p, const struct ibv_wc *wc)
+{
+	uint32_t tail = p->stash_tail;	/* ours: cq_lock held */
+
+	if (likely(tail - __atomic_load_n(&p->stash_head, __ATOMIC_ACQUIRE) < RZ_PEER_STASH)) {
+		p->stash[tail % RZ_PEER_STASH] = *wc;
+		__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	/* Cannot happen: the asynchronous path has fewer signaled operations in flight. */
+	RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64 " lost",
+			p->remote_id, wc->wr_id);
+}
+
 /* Deliver one completion: cq_lock held. */
 static void
 deliver(struct rz_peer *p, const struct ibv_wc *wc)
 {
-	if (wc->wr_id & RZ_WRID_INTERNAL) {
+	if (wc->wr_id & RZ_WRID_INTERNAL)
 		peer_deliver_internal(p, wc);
-		return;
-	}
-	uint32_t tail = p->stash_tail;	/* ours: cq_lock held */
-
-	if (tail - __atomic_load_n(&p->stash_head, __ATOMIC_ACQUIRE) < RZ_PEER_STASH) {
-		p->stash[tail % RZ_PEER_STASH] = *wc;
-		__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
-	} else {
-		/* Cannot happen: the asynchronous path has fewer signaled operations in flight. */
-		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64
-				" lost", p->remote_id, wc->wr_id);
-	}
+	else
+		peer_stash_put(p, wc);
 }
 
 void

@@ -372,6 +372,9 @@ int peer_wait_slot(struct rz_peer *p, uint64_t wr_id, int timeout_ms, struct ibv
 void peer_cq_drain(struct rz_peer *p);
 /* Hand the completion of an internal work request to its slot's waiter (cq_lock held). */
 void peer_deliver_internal(struct rz_peer *p, const struct ibv_wc *wc);
+/* Put the user's completion @wc at the tail of the stash that rz_remote_poll() hands out first
+ * (cq_lock held: the stash's one producer). Logged and dropped if full (cannot happen). */
+void peer_stash_put(struct rz_peer *p, const struct ibv_wc *wc);
 /* Post @wr (its wr_id and SIGNALED set here) and wait for it; 0 or -errno. Caller in @p's
  * control (peer_ctrl_enter()). */
 int peer_post_wait(struct rz_peer *p, struct ibv_send_wr *wr, int timeout_ms,
@@ -426,9 +429,12 @@ int rdma_revoke_region(uint64_t region_id);
 /* remote.c */
 int wc_errno(enum ibv_wc_status s);
 /* The asynchronous data path for a caller above (lib/pkt_remote) that built and checked its
- * work requests itself (every bound: they go to the device as they are): @n requests in
- * @wr[0..n-1], chained by the caller, user wr_ids (bit 63 clear), send_flags final. Charged to
- * the peer's send-queue accounting as rz_remote_post_burst() charges; returns as it does. */
-int remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n);
+ * work requests itself (every bound: they go to the device as they are): one run of @n >= 1
+ * requests in @wr[0..n-1], chained by the caller, user wr_ids (bit 63 clear), send_flags
+ * final: every request unsignaled but the last, which is signaled (the caller knows its
+ * chain's shape, so nothing scans the flags). Charged to the peer's send-queue accounting as
+ * rz_remote_post_burst() charges, in one step; returns as it does (-ENOBUFS: the peer's queue
+ * has no room for the whole run, nothing posted). */
+int remote_post_run(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n);
 
 #endif /* RZ_RDMA_PRIVATE_H */

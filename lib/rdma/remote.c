@@ -413,30 +413,22 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 }
 
 int
-remote_post_prepared(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
+remote_post_run(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 {
-	unsigned int i, flags = 0;
 	struct sig_acct a;
 
+	RTE_ASSERT(n > 0 && (wr[n - 1].send_flags & IBV_SEND_SIGNALED));
 	if (unlikely(!p->connected || p->qp_failed))
 		return -ENOTCONN;
 	acct_begin(p, &a);
-	for (i = 0; i + 1 < n; i++)
-		flags |= wr[i].send_flags;
-	if (likely(n > 0 && !(flags & IBV_SEND_SIGNALED) &&
-			(wr[n - 1].send_flags & IBV_SEND_SIGNALED))) {
-		/* The usual chain (lib/pkt_remote's bursts): unsignaled requests closed by the
-		 * one signaled request: the checks acct_charge() would make of each, in one step
-		 * (the last unsignaled one leaves room for the signaled one; the run limit). */
-		if (unlikely(a.outstanding + n >= RZ_PEER_SQ_DEPTH ||
-				a.run + (n - 1) > RZ_REMOTE_UNSIGNALED_MAX))
-			return -ENOBUFS;
-		return post_chain(p, wr, n, true);
-	}
-	for (i = 0; i < n; i++)
-		if (unlikely(acct_charge(&a, !(wr[i].send_flags & IBV_SEND_SIGNALED)) != 0))
-			return -ENOBUFS;
-	return post_chain(p, wr, n, false);
+	/* The checks acct_charge() would make of each request, in one step: the last
+	 * unsignaled one leaves room for the signaled one; the run limit. The caller's own
+	 * accounting keeps it below both, unless something else posts on the connection: the
+	 * peer's queue is what counts. */
+	if (unlikely(a.outstanding + n >= RZ_PEER_SQ_DEPTH ||
+			a.run + (n - 1) > RZ_REMOTE_UNSIGNALED_MAX))
+		return -ENOBUFS;
+	return post_chain(p, wr, n, true);
 }
 
 /*
@@ -587,24 +579,6 @@ retire(struct rz_peer *p, enum ibv_wc_status status)
 		p->sq.outstanding--;
 }
 
-/* Put the user's completion @wc at the tail of the stash (cq_lock held: a producer, as the
- * control calls' pollers are): rz_remote_reap() leaves a failed completion, and what follows
- * it, there for rz_remote_poll(), which hands out the stash first. */
-static void
-stash_put(struct rz_peer *p, const struct ibv_wc *wc)
-{
-	uint32_t tail = p->stash_tail;
-
-	if (unlikely(tail - p->stash_head >= RZ_PEER_STASH)) {
-		/* Cannot happen: the stash holds as many as the asynchronous path has in flight. */
-		RZ_LOG(ERR, "peer %016" PRIx64 ": completion stash full, wr_id 0x%" PRIx64
-				" lost", p->remote_id, wc->wr_id);
-		return;
-	}
-	p->stash[tail % RZ_PEER_STASH] = *wc;
-	__atomic_store_n(&p->stash_tail, tail + 1, __ATOMIC_RELEASE);
-}
-
 /* Hand out up to @n stashed completions (the consumer's side of the stash: no lock). With
  * @cqe NULL (rz_remote_reap()), successes only: it stops at a failed one, which stays (the
  * stash is not empty afterwards although fewer than @n were taken). */
@@ -656,7 +630,7 @@ poll_slow(struct rz_peer *p, const struct ibv_wc *wc, int k, struct rz_remote_cq
 				if (w->wr_id & RZ_WRID_INTERNAL)
 					peer_deliver_internal(p, w);
 				else
-					stash_put(p, w);
+					peer_stash_put(p, w);
 			}
 			break;
 		}
