@@ -40,7 +40,10 @@
  *
  * Threading: a sender (rz_pkt_tx) or a channel end is driven by one thread at a time; it owns
  * the asynchronous data path of its connection (its rz_remote_poll() completions: use the
- * connection for nothing else asynchronous). Many lcores: one connection and one channel each.
+ * connection for nothing else asynchronous; if something else posts on it anyway, a burst the
+ * peer's send queue has no room for is refused whole with -ENOBUFS, and the other poster's
+ * completions are taken and dropped by the sender's reap). Many lcores: one connection and one
+ * channel each.
  * The calls marked "control" allocate and may wait; the data path (send, reap, peek, release,
  * recv, recv_zc) allocates nothing, takes no lock and copies no payload (but
  * rz_pkt_chan_recv(), which copies into the caller's mbufs, counted).

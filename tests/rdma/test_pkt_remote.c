@@ -509,12 +509,12 @@ producer_main(int argc, char **argv)
 			PFAIL("good + plain: %d", ret);
 		rte_pktmbuf_free(b[1]);
 		n = 1;
-		/* Someone else's asynchronous posts on the channel's connection (the header says
-		 * not to): the channel's own count cannot see them, the peer's send queue does. With
-		 * a full unsignaled run there, the channel's chain is refused whole (-ENOBUFS:
-		 * nothing posted, the packet still the caller's, nothing counted but the
-		 * backpressure); once a signaled one is posted and completes (the channel's reap
-		 * skips it, not its own) the same packet goes, in sequence. */
+		/* Someone else's asynchronous posts on the channel's connection (the header
+		 * says not to): the channel's own count cannot see them, the peer's send queue
+		 * does. With a full unsignaled run there, the channel's chain is refused whole
+		 * (-ENOBUFS: nothing posted, the packet still the caller's, nothing counted but
+		 * the backpressure); once a signaled one is posted and completes (the channel's
+		 * reap skips it, not its own) the same packet goes, in sequence. */
 		{
 			static uint8_t scratch[4096] __rte_aligned(4096);
 			struct rz_pkt_chan_stats s0, s1;
@@ -537,13 +537,15 @@ producer_main(int argc, char **argv)
 			if ((ret = rz_pkt_chan_send(c, b, 1)) != -ENOBUFS)
 				PFAIL("send on a full unsignaled run: %d, want -ENOBUFS", ret);
 			rz_pkt_chan_stats_get(c, &s1);
-			if (rte_mbuf_refcnt_read(b[0]) != 1 || s1.tx.doorbells != s0.tx.doorbells ||
+			if (rte_mbuf_refcnt_read(b[0]) != 1 ||
+					s1.tx.doorbells != s0.tx.doorbells ||
 					s1.tx.wrs != s0.tx.wrs || s1.tx.pkts != s0.tx.pkts ||
 					s1.tx.backpressure != s0.tx.backpressure + 1)
-				PFAIL("refused chain changed something: refcnt %u, doorbells %" PRIu64
-						" -> %" PRIu64 ", wrs %" PRIu64 " -> %" PRIu64,
-						rte_mbuf_refcnt_read(b[0]), s0.tx.doorbells,
-						s1.tx.doorbells, s0.tx.wrs, s1.tx.wrs);
+				PFAIL("refused chain changed something: refcnt %u, doorbells "
+						"%" PRIu64 " -> %" PRIu64 ", wrs %" PRIu64 " -> %"
+						PRIu64, rte_mbuf_refcnt_read(b[0]),
+						s0.tx.doorbells, s1.tx.doorbells, s0.tx.wrs,
+						s1.tx.wrs);
 			op.flags = 0;
 			op.wr_id = (UINT64_C(1) << 40) + (uint64_t)k;
 			if ((ret = rz_remote_post(p, &op)) != 0)

@@ -493,6 +493,24 @@ prep_refused(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_r
 	return 0;
 }
 
+/* The scripts' last step (the QP goes into error after it): a prepared WRITE of 8 bytes through
+ * @d with its rkey changed, or NULL (said, for @what). */
+static struct rz_remote_prep *
+prep_wrong_key(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc *d,
+		const char *what)
+{
+	struct rz_rdma_desc wrong = *d;
+	struct rz_remote_prep *w;
+
+	wrong.rkey ^= 0x80;
+	w = rz_remote_prepare(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
+			.local = mem, .remote = &wrong, .len = 8 });
+	if (w == NULL)
+		fprintf(stderr, "peer: FAIL: %s: prepare the wrong key: %s\n", what,
+				rte_strerror(rte_errno));
+	return w;
+}
+
 /* Wait for the completion of @want (in order: the only one expected). */
 static int
 prep_collect(struct rz_peer *p, uint64_t want)
@@ -579,7 +597,6 @@ peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma
 	struct rz_remote_cqe cqe[32];
 	struct rz_remote_prep *w, *bad_key;
 	struct rz_remote_sq before;
-	struct rz_rdma_desc wrong = *d;
 	uint64_t next = 0;
 	int i, n, ret, posted = 0;
 
@@ -648,11 +665,9 @@ peer_prep_queue(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma
 	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
 		return 1;
 	/* Last (the QP goes into error): a wrong rkey. */
-	wrong.rkey ^= 0x80;
-	bad_key = rz_remote_prepare(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
-			.local = mem, .remote = &wrong, .len = 8 });
+	bad_key = prep_wrong_key(p, mem, d, "prep-queue");
 	if (bad_key == NULL)
-		PFAIL("prep-queue: prepare the wrong key: %s", rte_strerror(rte_errno));
+		return 1;
 	if ((ret = rz_remote_post_prep(bad_key, 6100, 0, 0, 8, 0)) != 0)
 		PFAIL("prep-queue: post through the wrong key: %d", ret);
 	do
@@ -730,7 +745,6 @@ peer_reap(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc 
 	struct rz_remote_op op = { .opcode = RZ_REMOTE_WRITE, .local = mem, .remote = d,
 		.len = 4096 };
 	struct rz_remote_prep *w, *bad_key;
-	struct rz_rdma_desc wrong = *d;
 	struct reap_ctl ctl = { .p = p };
 	struct rz_remote_sq before;
 	struct rz_remote_cqe cqe[8];
@@ -779,11 +793,9 @@ peer_reap(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc 
 	if (rz_peer_send_msg(p, "ok", 2) != 0 || peer_wait_msg(p, "bye") != 0)
 		return 1;
 	/* Last (the QP goes into error): a wrong rkey between good writes. */
-	wrong.rkey ^= 0x80;
-	bad_key = rz_remote_prepare(p, &(struct rz_remote_op){ .opcode = RZ_REMOTE_WRITE,
-			.local = mem, .remote = &wrong, .len = 8 });
+	bad_key = prep_wrong_key(p, mem, d, "reap");
 	if (bad_key == NULL)
-		PFAIL("reap: prepare the wrong key: %s", rte_strerror(rte_errno));
+		return 1;
 	if ((ret = rz_remote_post_prep(w, 7000, 0, 0, 8, 0)) != 0 ||
 			(ret = rz_remote_post_prep(w, 7001, 0, 0, 8, 0)) != 0 ||
 			(ret = rz_remote_post_prep(w, 7002, 0, 0, 8, 0)) != 0 ||
@@ -4707,9 +4719,10 @@ wire_netem(unsigned int first, unsigned int last)
 		 * status 0 below is what proves it arrived (it waits TMO for "bye"). */
 		ret = rz_peer_send_msg(p, "bye", 3);
 		if (ret != 0)
-			printf("\n  %s: closing message: %s%s\n", k == 0 ? "(none)" : netem_specs[k],
-					strerror(-ret),
-					k > 0 && ret == -ETIMEDOUT ? " (lossy wire: still queued)" : "");
+			printf("\n  %s: closing message: %s%s\n",
+					k == 0 ? "(none)" : netem_specs[k], strerror(-ret),
+					k > 0 && ret == -ETIMEDOUT ?
+					" (lossy wire: still queued)" : "");
 		CU_ASSERT(ret == 0 || (k > 0 && ret == -ETIMEDOUT));
 		CU_ASSERT_EQUAL(wait_peer(pid), 0);
 		rz_peer_close(p);
