@@ -73,7 +73,7 @@ build_sgl(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_sen
 /* The work request of @op in @wr (its one SGE in @sge unless @op has a scatter list), every
  * field the device reads for these opcodes set (no memset of the whole request); wr->next is
  * the caller's. Signaled unless RZ_REMOTE_F_UNSIGNALED. */
-static inline int
+static __rte_always_inline int
 build_wr(const struct rz_peer *p, const struct rz_remote_op *op, struct ibv_send_wr *wr,
 		struct ibv_sge *sge)
 {
@@ -385,8 +385,8 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 {
 	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX];
 	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
+	unsigned int i, nunsig = 0;
 	struct sig_acct a;
-	unsigned int i;
 	int ret;
 
 	if (p == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX)
@@ -397,19 +397,23 @@ rz_remote_post_burst(struct rz_peer *p, const struct rz_remote_op *ops, unsigned
 	acct_begin(p, &a);
 	for (i = 0; i < n; i++) {
 		const struct rz_remote_op *op = &ops[i];
+		bool unsig = (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0;
 
 		if (!op_flags_ok(op))
 			return -EINVAL;
-		ret = acct_charge(&a, (op->flags & RZ_REMOTE_F_UNSIGNALED) != 0);
+		ret = acct_charge(&a, unsig);
 		if (ret != 0)
 			return ret;
+		nunsig += unsig;
 		ret = build_wr(p, op, &wr[i], &sge[i]);
 		if (ret != 0)
 			return ret;
 		wr[i].next = &wr[i + 1];
 	}
 	wr[n - 1].next = NULL;
-	return post_chain(p, wr, n, false);
+	/* The usual burst (unsignaled requests closed by one signaled one) is charged in one
+	 * step, as remote_post_run() charges it. */
+	return post_chain(p, wr, n, nunsig == n - 1 && (wr[n - 1].send_flags & IBV_SEND_SIGNALED));
 }
 
 int

@@ -1077,7 +1077,9 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
  * cost is read per function; the polls that found nothing are counted and their cost is taken
  * out with the cost of an empty poll, measured by cg_rz_empty / cg_rzr_empty / cg_raw_empty
  * (CG_EMPTY polls
- * with nothing outstanding). "cg" lines print the counts.
+ * with nothing outstanding). Then bursts: cg_rzb_loop (rz_remote_post_burst() of DEPTH) and
+ * cg_rawb_loop (DEPTH chained in one ibv_post_send()), the last of each signaled, one burst at
+ * a time. "cg" lines print the counts.
  *
  *   rz-bench-rdma cg ITERS DEPTH SIZE
  */
@@ -1203,6 +1205,52 @@ cg_raw_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, u
 	return 0;
 }
 
+/* Bursts (the mc benchmark's and lib/pkt_remote's shape): DEPTH operations per post, the last
+ * signaled, the rest unsignaled, one doorbell; the burst's one completion polled before the
+ * next. rzone: rz_remote_post_burst() of @ops (flags set by the caller); raw verbs: @wr chained
+ * in one ibv_post_send(). */
+static __attribute__((noinline)) int
+cg_rzb_loop(struct rz_peer *p, struct rz_remote_op *ops, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t done = 0;
+	int n, ret;
+
+	while (done < iters) {
+		ret = rz_remote_post_burst(p, ops, depth);
+		if (ret != (int)depth)
+			return ret < 0 ? ret : -EIO;
+		while ((n = rz_remote_poll(p, cqes, 1)) == 0)
+			(*empty)++;
+		if (n < 0)
+			return n;
+		if (cqes[0].status != 0)
+			return cqes[0].status;
+		done += depth;
+	}
+	return 0;
+}
+
+static __attribute__((noinline)) int
+cg_rawb_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
+		uint64_t *empty)
+{
+	uint32_t done = 0;
+	struct ibv_send_wr *bad;
+	int n;
+
+	while (done < iters) {
+		if (ibv_post_send(rd->rw.qp, wr, &bad) != 0)
+			return -EIO;
+		while ((n = ibv_poll_cq(rd->rw.cq, 1, raw_wcs)) == 0)
+			(*empty)++;
+		if (n < 0 || raw_wcs[0].status != IBV_WC_SUCCESS)
+			return -EIO;
+		done += depth;
+	}
+	return 0;
+}
+
 static __attribute__((noinline)) int
 cg_rz_empty(struct rz_peer *p, uint32_t depth)
 {
@@ -1243,7 +1291,11 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	struct ibv_send_wr wr;
 	struct ibv_sge sge;
 	struct rz_remote_prep *prep;
-	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0, e_rzr = 0;
+	static struct rz_remote_op bops[MAX_DEPTH];
+	static struct ibv_send_wr bwr[MAX_DEPTH];
+	static struct ibv_sge bsge[MAX_DEPTH];
+	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0, e_rzr = 0, e_rzb = 0, e_rawb = 0;
+	uint32_t i;
 	int ret, n1, n2, n3;
 
 	if (argc < 3)
@@ -1260,6 +1312,21 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	op.len = size;
 	raw_wr(rd, false, size, &wr, &sge);
 	wr.wr.rdma.rkey = rd->mw_rkey;	/* through a window, as rzone */
+	/* Bursts of DEPTH: the last signaled; ITERS rounded down to whole bursts. */
+	if (depth > RZ_REMOTE_UNSIGNALED_MAX + 1)
+		return -EINVAL;
+	for (i = 0; i < depth; i++) {
+		bops[i] = op;
+		bops[i].wr_id = i;
+		bops[i].flags = i + 1 < depth ? RZ_REMOTE_F_UNSIGNALED : 0;
+		bsge[i] = sge;
+		bwr[i] = wr;
+		bwr[i].wr_id = i;
+		bwr[i].sg_list = &bsge[i];
+		if (i + 1 < depth)
+			bwr[i].send_flags &= ~(unsigned int)IBV_SEND_SIGNALED;
+		bwr[i].next = i + 1 < depth ? &bwr[i + 1] : NULL;
+	}
 	prep = rz_remote_prepare(p, &op);
 	if (prep == NULL)
 		return -rte_errno;
@@ -1270,6 +1337,10 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 		ret = cg_rzp_loop(p, prep, size, iters, depth, &e_rzp);
 	if (ret == 0)
 		ret = cg_rzr_loop(p, prep, size, iters, depth, &e_rzr);
+	if (ret == 0)
+		ret = cg_rawb_loop(rd, bwr, iters / depth * depth, depth, &e_rawb);
+	if (ret == 0)
+		ret = cg_rzb_loop(p, bops, iters / depth * depth, depth, &e_rzb);
 	rz_remote_prep_free(prep);
 	if (ret != 0)
 		return ret;
@@ -1277,9 +1348,10 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	n2 = cg_raw_empty(rd, depth);
 	n3 = cg_rzr_empty(p, depth);
 	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
-			" rzp_empty_polls %" PRIu64 " rzr_empty_polls %" PRIu64 " calib_polls %d"
-			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr,
-			CG_EMPTY, n1 + n2 + n3);
+			" rzp_empty_polls %" PRIu64 " rzr_empty_polls %" PRIu64 " rzb_empty_polls %"
+			PRIu64 " rawb_empty_polls %" PRIu64 " burst_iters %u calib_polls %d"
+			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr, e_rzb,
+			e_rawb, iters / depth * depth, CG_EMPTY, n1 + n2 + n3);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
 # under callgrind (--vgdb=no, TMPDIR=/run: /work/shared/notes/environment.md). Per-function
 # inclusive costs of the loops (cg_rz_loop, cg_raw_loop: same shape, same device, same
 # process; cg_rzp_loop: rzone through a prepared operation, rz_remote_post_prep(); cg_rzr_loop:
-# prepared, completions reaped by count, rz_remote_reap()), minus their empty polls at the cost
+# prepared, completions reaped by count, rz_remote_reap(); cg_rzb_loop / cg_rawb_loop: bursts
+# of DEPTH in one post, the last signaled, as perf/rdma/mc.sh), minus their empty polls at the cost
 # of an empty poll (cg_rz_empty, cg_rzr_empty, cg_raw_empty), divided by the operations.
 #
 # Usage (host, root): perf/rdma/callgrind.sh [BUILD_DIR [ITERS DEPTH SIZE]]
@@ -35,8 +36,8 @@ awk -v iters="$iters" '
     /^cg iters/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
     # The per-function summary lines (object in brackets), first one per function: the
     # inclusive cost of the whole function, not of its inlined parts or its call sites.
-    /cg_(rz|rzp|rzr|raw)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
-        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|rzr|raw)_(loop|empty)/) {
+    /cg_(rz|rzp|rzr|raw|rzb|rawb)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|rzr|raw|rzb|rawb)_(loop|empty)/) {
             f = $i; sub(/.*:/, "", f); sub(/[^a-z_].*/, "", f) }
         c = $1; gsub(/,/, "", c); if (!(f in ir)) ir[f] = c }
     END {
@@ -47,6 +48,9 @@ awk -v iters="$iters" '
         rp = (ir["cg_rzp_loop"] - v["rzp_empty_polls"] * er) / iters
         eq = ir["cg_rzr_empty"] / n
         rr = (ir["cg_rzr_loop"] - v["rzr_empty_polls"] * eq) / iters
+        bi = v["burst_iters"]
+        rb = bi > 0 ? (ir["cg_rzb_loop"] - v["rzb_empty_polls"] * er) / bi : 0
+        wb = bi > 0 ? (ir["cg_rawb_loop"] - v["rawb_empty_polls"] * ew) / bi : 0
         printf "WRITE of %s B, %s operations, %s outstanding, every one signaled\n",
             v["size"], iters, v["depth"]
         printf "cg_rz_loop  inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rz_loop"],
@@ -64,5 +68,15 @@ awk -v iters="$iters" '
             (rw > 0 ? rp / rw : 0)
         printf "instructions per posted + completed operation, prepared + reap " \
             "(rz_remote_post_prep, rz_remote_reap): rzone %.1f, raw verbs %.1f, ratio %.3f\n",
-            rr, rw, (rw > 0 ? rr / rw : 0) }' "$out.raw" > "$out"
+            rr, rw, (rw > 0 ? rr / rw : 0)
+        printf "bursts of %s (one post, the last signaled, its one completion polled), %s " \
+            "operations:\n", v["depth"], bi
+        printf "cg_rzb_loop inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rzb_loop"],
+            v["rzb_empty_polls"], er
+        printf "cg_rawb_loop inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rawb_loop"],
+            v["rawb_empty_polls"], ew
+        printf "instructions per posted + completed operation, burst " \
+            "(rz_remote_post_burst, rz_remote_poll; raw: one chained ibv_post_send): " \
+            "rzone %.1f, raw verbs %.1f, ratio %.3f\n", rb, wb, (wb > 0 ? rb / wb : 0) }' \
+    "$out.raw" > "$out"
 cat "$out"
