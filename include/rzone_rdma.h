@@ -1395,6 +1395,43 @@ rz_remote_post_prep(struct rz_remote_prep *prep, uint64_t wr_id, size_t local_of
 	return 0;
 }
 
+/** One operation of a burst of a prepared operation (rz_remote_post_prep_burst()). */
+struct rz_remote_prep_op {
+	uint64_t wr_id;      /**< Returned in the completion; bit 63 must be clear. */
+	uint64_t local_off;  /**< Offset in the prepared local range. */
+	uint64_t remote_off; /**< Offset in the prepared remote range. */
+	uint32_t len;        /**< Bytes, > 0. */
+	uint32_t flags;      /**< 0 or RZ_REMOTE_F_UNSIGNALED. */
+};
+
+/**
+ * Post @p n operations of a prepared operation with one doorbell (one ibv_post_send() of a
+ * chained list): rz_remote_post_burst() for the shape rz_remote_prepare() fixed (opcode, local
+ * memory, descriptor and the two ranges), with only what changes per operation checked: each
+ * operation as rz_remote_post_prep() checks it, all before anything is posted. The usual batch
+ * is unsignaled operations closed by a signaled one. The work requests are the prepared
+ * operation's (built with it: no allocation); same threading as rz_remote_post_prep() (the
+ * data path of the prepared operation's peer, one thread at a time, and one thread at a time
+ * for the prepared operation).
+ *
+ * @param prep
+ *   The prepared operation.
+ * @param ops
+ *   Array of @p n operations: wr_id, offsets, length, flags.
+ * @param n
+ *   1..RZ_REMOTE_BURST_MAX.
+ * @return
+ *   The number posted: @p n, or fewer if the device refused the rest (those are not in
+ *   flight); or, with nothing posted, -EINVAL (NULL @p prep or @p ops, @p n out of range, bit
+ *   63 set in a wr_id, an unknown flag); -ERANGE (a length 0, or a range outside the prepared
+ *   one); -ENOBUFS (the burst does not fit the send queue or the unsignaled limit);
+ *   -ENOTCONN (disconnected, or an earlier operation failed); -EIO.
+ *
+ * @ingroup rzone_rdma_remote
+ */
+int rz_remote_post_prep_burst(struct rz_remote_prep *prep, const struct rz_remote_prep_op *ops,
+		unsigned int n);
+
 /**
  * Free a prepared operation. Operations posted from it and not yet complete are not affected.
  *

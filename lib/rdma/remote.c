@@ -435,6 +435,15 @@ remote_post_run(struct rz_peer *p, struct ibv_send_wr *wr, unsigned int n)
 	return post_chain(p, wr, n, true);
 }
 
+/* A prepared operation and the work requests of its bursts (rz_remote_post_prep_burst()),
+ * built once with it and chained; the public part first: the prepared operation is the
+ * allocation (rz_remote_prep_free() frees it). */
+struct prep_burst {
+	struct rz_remote_prep pub;
+	struct ibv_send_wr wr[RZ_REMOTE_BURST_MAX];
+	struct ibv_sge sge[RZ_REMOTE_BURST_MAX];
+};
+
 /*
  * Prepared operations (rz_remote_prepare()): the work request and its one SGE built and
  * checked once; a post (rz_remote_post_prep(), inline in rzone_rdma.h) writes only what changes
@@ -445,8 +454,10 @@ struct rz_remote_prep *
 rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 {
 	struct rz_remote_prep *r;
+	struct prep_burst *b;
 	struct ibv_send_wr wr;
 	struct ibv_sge sge;
+	unsigned int i;
 	int ret;
 
 	if (p == NULL || op == NULL) {
@@ -469,7 +480,8 @@ rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 		rte_errno = -ret;
 		return NULL;
 	}
-	r = calloc(1, sizeof(*r));
+	b = calloc(1, sizeof(*b));
+	r = b != NULL ? &b->pub : NULL;
 	if (r == NULL) {
 		RZ_LOG(ERR, "rz_remote_prepare(): out of memory");
 		rte_errno = ENOMEM;
@@ -493,6 +505,12 @@ rz_remote_prepare(struct rz_peer *p, const struct rz_remote_op *op)
 	r->send_flags[0][1] = IBV_SEND_SIGNALED | (r->max_inline > 0 ? IBV_SEND_INLINE : 0);
 	r->send_flags[1][0] = 0;
 	r->send_flags[1][1] = r->max_inline > 0 ? IBV_SEND_INLINE : 0;
+	for (i = 0; i < RZ_REMOTE_BURST_MAX; i++) {
+		b->wr[i] = r->wr;
+		b->sge[i] = r->sge;
+		b->wr[i].sg_list = &b->sge[i];
+		b->wr[i].next = i + 1 < RZ_REMOTE_BURST_MAX ? &b->wr[i + 1] : NULL;
+	}
 	return r;
 }
 
@@ -521,7 +539,60 @@ rz_remote_post_prep_refused(struct rz_remote_prep *r, uint32_t unsig, int ret)
 void
 rz_remote_prep_free(struct rz_remote_prep *prep)
 {
-	free(prep);
+	free(prep);	/* the struct prep_burst it begins */
+}
+
+/*
+ * A burst of prepared operations: each checked as the inline rz_remote_post_prep() checks it
+ * (wr_id, flags, length and offsets within the prepared ranges) and counted against a copy of
+ * the send-queue accounting, all before anything is posted; written into the prepared
+ * operation's chain (only what changes per post: wr_id, flags, local address and length,
+ * remote address); one doorbell for the chain cut at @n; charged for what the device took.
+ */
+int
+rz_remote_post_prep_burst(struct rz_remote_prep *prep, const struct rz_remote_prep_op *ops,
+		unsigned int n)
+{
+	struct prep_burst *b = (struct prep_burst *)prep;
+	unsigned int i, nunsig = 0;
+	struct rz_peer *p;
+	struct sig_acct a;
+	uint32_t lim;
+	int ret;
+
+	if (unlikely(prep == NULL || ops == NULL || n == 0 || n > RZ_REMOTE_BURST_MAX))
+		return -EINVAL;
+	p = prep->p;
+	if (unlikely(!p->connected || p->qp_failed))
+		return -ENOTCONN;
+	lim = prep->len;
+	acct_begin(p, &a);
+	for (i = 0; i < n; i++) {
+		const struct rz_remote_prep_op *op = &ops[i];
+		uint32_t unsig = op->flags, len = op->len;
+
+		if (unlikely((op->wr_id >> 63) != 0 || (unsig & ~RZ_REMOTE_F_UNSIGNALED) != 0))
+			return -EINVAL;
+		/* len in 1..lim, both ranges inside the prepared ones (lim - len cannot wrap). */
+		if (unlikely(len - 1 >= lim || op->local_off > lim - len ||
+				op->remote_off > lim - len))
+			return -ERANGE;
+		ret = acct_charge(&a, unsig != 0);
+		if (unlikely(ret != 0))
+			return ret;
+		nunsig += unsig;
+		b->wr[i].wr_id = op->wr_id;
+		b->wr[i].send_flags = prep->send_flags[unsig][len <= prep->max_inline];
+		b->wr[i].wr.rdma.remote_addr = prep->raddr + op->remote_off;
+		b->sge[i].addr = prep->laddr + op->local_off;
+		b->sge[i].length = len;
+	}
+	b->wr[n - 1].next = NULL;
+	ret = post_chain(p, b->wr, n, nunsig == n - 1 && !(ops[n - 1].flags &
+			RZ_REMOTE_F_UNSIGNALED));
+	if (n < RZ_REMOTE_BURST_MAX)
+		b->wr[n - 1].next = &b->wr[n];
+	return ret;
 }
 
 /* Signaled operations in flight. */

@@ -1077,9 +1077,10 @@ pp_setup(struct rz_peer *p, bool owner_first, struct rz_region **own, struct rz_
  * cost is read per function; the polls that found nothing are counted and their cost is taken
  * out with the cost of an empty poll, measured by cg_rz_empty / cg_rzr_empty / cg_raw_empty
  * (CG_EMPTY polls
- * with nothing outstanding). Then bursts: cg_rzb_loop (rz_remote_post_burst() of DEPTH) and
- * cg_rawb_loop (DEPTH chained in one ibv_post_send()), the last of each signaled, one burst at
- * a time. "cg" lines print the counts.
+ * with nothing outstanding). Then bursts: cg_rzb_loop (rz_remote_post_burst() of DEPTH),
+ * cg_rzpb_loop (rz_remote_post_prep_burst() of DEPTH) and cg_rawb_loop (DEPTH chained in one
+ * ibv_post_send()), the last of each signaled, one burst at a time. "cg" lines print the
+ * counts.
  *
  *   rz-bench-rdma cg ITERS DEPTH SIZE
  */
@@ -1231,6 +1232,30 @@ cg_rzb_loop(struct rz_peer *p, struct rz_remote_op *ops, uint32_t iters, uint32_
 	return 0;
 }
 
+/* The same bursts from a prepared operation (rz_remote_post_prep_burst(): per operation only
+ * wr_id, offsets, length and flags, checked against the prepared ranges). */
+static __attribute__((noinline)) int
+cg_rzpb_loop(struct rz_peer *p, struct rz_remote_prep *prep, struct rz_remote_prep_op *ops,
+		uint32_t iters, uint32_t depth, uint64_t *empty)
+{
+	uint32_t done = 0;
+	int n, ret;
+
+	while (done < iters) {
+		ret = rz_remote_post_prep_burst(prep, ops, depth);
+		if (ret != (int)depth)
+			return ret < 0 ? ret : -EIO;
+		while ((n = rz_remote_poll(p, cqes, 1)) == 0)
+			(*empty)++;
+		if (n < 0)
+			return n;
+		if (cqes[0].status != 0)
+			return cqes[0].status;
+		done += depth;
+	}
+	return 0;
+}
+
 static __attribute__((noinline)) int
 cg_rawb_loop(const struct raw_data *rd, struct ibv_send_wr *wr, uint32_t iters, uint32_t depth,
 		uint64_t *empty)
@@ -1292,9 +1317,10 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	struct ibv_sge sge;
 	struct rz_remote_prep *prep;
 	static struct rz_remote_op bops[MAX_DEPTH];
+	static struct rz_remote_prep_op pops[MAX_DEPTH];
 	static struct ibv_send_wr bwr[MAX_DEPTH];
 	static struct ibv_sge bsge[MAX_DEPTH];
-	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0, e_rzr = 0, e_rzb = 0, e_rawb = 0;
+	uint64_t e_rz = 0, e_raw = 0, e_rzp = 0, e_rzr = 0, e_rzb = 0, e_rawb = 0, e_rzpb = 0;
 	uint32_t i;
 	int ret, n1, n2, n3;
 
@@ -1319,6 +1345,8 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 		bops[i] = op;
 		bops[i].wr_id = i;
 		bops[i].flags = i + 1 < depth ? RZ_REMOTE_F_UNSIGNALED : 0;
+		pops[i] = (struct rz_remote_prep_op){ .wr_id = i, .len = (uint32_t)size,
+			.flags = bops[i].flags };
 		bsge[i] = sge;
 		bwr[i] = wr;
 		bwr[i].wr_id = i;
@@ -1341,6 +1369,8 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 		ret = cg_rawb_loop(rd, bwr, iters / depth * depth, depth, &e_rawb);
 	if (ret == 0)
 		ret = cg_rzb_loop(p, bops, iters / depth * depth, depth, &e_rzb);
+	if (ret == 0)
+		ret = cg_rzpb_loop(p, prep, pops, iters / depth * depth, depth, &e_rzpb);
 	rz_remote_prep_free(prep);
 	if (ret != 0)
 		return ret;
@@ -1349,9 +1379,10 @@ peer_cg(struct rz_peer *p, const struct rz_rdma_mem *mem, const struct rz_rdma_d
 	n3 = cg_rzr_empty(p, depth);
 	printf("cg iters %u depth %u size %zu rz_empty_polls %" PRIu64 " raw_empty_polls %" PRIu64
 			" rzp_empty_polls %" PRIu64 " rzr_empty_polls %" PRIu64 " rzb_empty_polls %"
-			PRIu64 " rawb_empty_polls %" PRIu64 " burst_iters %u calib_polls %d"
-			" calib_found %d\n", iters, depth, size, e_rz, e_raw, e_rzp, e_rzr, e_rzb,
-			e_rawb, iters / depth * depth, CG_EMPTY, n1 + n2 + n3);
+			PRIu64 " rawb_empty_polls %" PRIu64 " rzpb_empty_polls %" PRIu64
+			" burst_iters %u calib_polls %d calib_found %d\n", iters, depth, size, e_rz,
+			e_raw, e_rzp, e_rzr, e_rzb, e_rawb, e_rzpb, iters / depth * depth, CG_EMPTY,
+			n1 + n2 + n3);
 	return 0;
 }
 

@@ -7,9 +7,10 @@
 # under callgrind (--vgdb=no, TMPDIR=/run: /work/shared/notes/environment.md). Per-function
 # inclusive costs of the loops (cg_rz_loop, cg_raw_loop: same shape, same device, same
 # process; cg_rzp_loop: rzone through a prepared operation, rz_remote_post_prep(); cg_rzr_loop:
-# prepared, completions reaped by count, rz_remote_reap(); cg_rzb_loop / cg_rawb_loop: bursts
-# of DEPTH in one post, the last signaled, as perf/rdma/mc.sh), minus their empty polls at the cost
-# of an empty poll (cg_rz_empty, cg_rzr_empty, cg_raw_empty), divided by the operations.
+# prepared, completions reaped by count, rz_remote_reap(); cg_rzb_loop / cg_rzpb_loop (prepared)
+# / cg_rawb_loop: bursts of DEPTH in one post, the last signaled, as perf/rdma/mc.sh), minus
+# their empty polls at the cost of an empty poll (cg_rz_empty, cg_rzr_empty, cg_raw_empty),
+# divided by the operations.
 #
 # Usage (host, root): perf/rdma/callgrind.sh [BUILD_DIR [ITERS DEPTH SIZE]]
 # Output: perf/results/rdma-cg.txt (+ .raw: the bench's lines and callgrind_annotate's).
@@ -36,8 +37,8 @@ awk -v iters="$iters" '
     /^cg iters/ { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
     # The per-function summary lines (object in brackets), first one per function: the
     # inclusive cost of the whole function, not of its inlined parts or its call sites.
-    /cg_(rz|rzp|rzr|raw|rzb|rawb)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
-        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|rzr|raw|rzb|rawb)_(loop|empty)/) {
+    /cg_(rz|rzp|rzr|raw|rzb|rawb|rzpb)_(loop|empty)/ && /\[[^]]*rz-bench-rdma\]$/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /cg_(rz|rzp|rzr|raw|rzb|rawb|rzpb)_(loop|empty)/) {
             f = $i; sub(/.*:/, "", f); sub(/[^a-z_].*/, "", f) }
         c = $1; gsub(/,/, "", c); if (!(f in ir)) ir[f] = c }
     END {
@@ -51,6 +52,7 @@ awk -v iters="$iters" '
         bi = v["burst_iters"]
         rb = bi > 0 ? (ir["cg_rzb_loop"] - v["rzb_empty_polls"] * er) / bi : 0
         wb = bi > 0 ? (ir["cg_rawb_loop"] - v["rawb_empty_polls"] * ew) / bi : 0
+        pb = bi > 0 ? (ir["cg_rzpb_loop"] - v["rzpb_empty_polls"] * er) / bi : 0
         printf "WRITE of %s B, %s operations, %s outstanding, every one signaled\n",
             v["size"], iters, v["depth"]
         printf "cg_rz_loop  inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rz_loop"],
@@ -77,6 +79,11 @@ awk -v iters="$iters" '
             v["rawb_empty_polls"], ew
         printf "instructions per posted + completed operation, burst " \
             "(rz_remote_post_burst, rz_remote_poll; raw: one chained ibv_post_send): " \
-            "rzone %.1f, raw verbs %.1f, ratio %.3f\n", rb, wb, (wb > 0 ? rb / wb : 0) }' \
+            "rzone %.1f, raw verbs %.1f, ratio %.3f\n", rb, wb, (wb > 0 ? rb / wb : 0)
+        printf "cg_rzpb_loop inclusive Ir %d, empty polls %d x %.1f\n", ir["cg_rzpb_loop"],
+            v["rzpb_empty_polls"], er
+        printf "instructions per posted + completed operation, prepared burst " \
+            "(rz_remote_post_prep_burst, rz_remote_poll; raw: one chained ibv_post_send): " \
+            "rzone %.1f, raw verbs %.1f, ratio %.3f\n", pb, wb, (wb > 0 ? pb / wb : 0) }' \
     "$out.raw" > "$out"
 cat "$out"

@@ -843,6 +843,98 @@ peer_reap(struct rz_peer *p, struct rz_rdma_mem *mem, const struct rz_rdma_desc 
 	return 0;
 }
 
+/* Bursts of a prepared WRITE (rz_remote_post_prep_burst()): refused ones change nothing; all
+ * of @w's range (PREP_LEN) in bursts of PREP_BURST, each closed by its one signaled operation,
+ * read back through @r equal to what was written, twice (the bytes complemented, then as
+ * before, so that the owner still finds prep_byte()); the unsignaled limit across bursts. */
+#define PREP_BURST	16
+
+static int
+prep_bursts(struct rz_peer *p, uint8_t *buf, struct rz_remote_prep *w, struct rz_remote_prep *r)
+{
+	struct rz_remote_prep_op ops[RZ_REMOTE_BURST_MAX + 1];
+	struct rz_remote_sq before = *w->sq;
+	int i, k, round, ret;
+	size_t j;
+
+	for (i = 0; i < (int)RTE_DIM(ops); i++)
+		ops[i] = (struct rz_remote_prep_op){ .wr_id = 9200 + (uint64_t)i,
+			.local_off = (uint64_t)(i % PREP_BURST) * PREP_CHUNK,
+			.remote_off = (uint64_t)(i % PREP_BURST) * PREP_CHUNK, .len = PREP_CHUNK,
+			.flags = RZ_REMOTE_F_UNSIGNALED };
+	if ((ret = rz_remote_post_prep_burst(w, ops, 0)) != -EINVAL ||
+			(ret = rz_remote_post_prep_burst(w, ops, RZ_REMOTE_BURST_MAX + 1)) !=
+			-EINVAL ||
+			(ret = rz_remote_post_prep_burst(w, NULL, 1)) != -EINVAL ||
+			(ret = rz_remote_post_prep_burst(NULL, ops, 1)) != -EINVAL)
+		PFAIL("prep burst: empty, oversized or NULL: %d, want -EINVAL", ret);
+	ops[5].flags = 2;
+	if ((ret = rz_remote_post_prep_burst(w, ops, PREP_BURST)) != -EINVAL)
+		PFAIL("prep burst: an unknown flag inside: %d, want -EINVAL", ret);
+	ops[5].flags = RZ_REMOTE_F_UNSIGNALED;
+	ops[6].wr_id |= UINT64_C(1) << 63;
+	if ((ret = rz_remote_post_prep_burst(w, ops, PREP_BURST)) != -EINVAL)
+		PFAIL("prep burst: wr_id bit 63 inside: %d, want -EINVAL", ret);
+	ops[6].wr_id = 9206;
+	ops[3].len = 0;
+	if ((ret = rz_remote_post_prep_burst(w, ops, PREP_BURST)) != -ERANGE)
+		PFAIL("prep burst: a length 0 inside: %d, want -ERANGE", ret);
+	ops[3].len = PREP_CHUNK;
+	ops[7].remote_off = PREP_LEN - PREP_CHUNK + 1;
+	if ((ret = rz_remote_post_prep_burst(w, ops, PREP_BURST)) != -ERANGE)
+		PFAIL("prep burst: a range past the prepared one: %d, want -ERANGE", ret);
+	ops[7].remote_off = 7 * PREP_CHUNK;
+	if (!sq_same(&before, w->sq) || w->sq->outstanding != 0)
+		PFAIL("prep burst: refused bursts left %u in flight", w->sq->outstanding);
+	for (round = 0; round < 2; round++) {
+		for (j = 0; j < PREP_LEN; j++)
+			buf[j] ^= 0xff;
+		for (k = 0; k < PREP_LEN / PREP_CHUNK; k += PREP_BURST) {
+			for (i = 0; i < PREP_BURST; i++) {
+				ops[i].wr_id = 9300 + (uint64_t)(k + i);
+				ops[i].local_off = (uint64_t)(k + i) * PREP_CHUNK;
+				ops[i].remote_off = (uint64_t)(k + i) * PREP_CHUNK;
+				ops[i].flags = i + 1 < PREP_BURST ? RZ_REMOTE_F_UNSIGNALED : 0;
+			}
+			if ((ret = rz_remote_post_prep_burst(w, ops, PREP_BURST)) != PREP_BURST)
+				PFAIL("prep burst at %d: %d posted, want %d", k, ret, PREP_BURST);
+			if (prep_collect(p, 9300 + (uint64_t)(k + PREP_BURST - 1)) != 0)
+				return 1;
+		}
+		memset(buf + PEER_BUF / 2, 0, PREP_LEN);
+		if ((ret = rz_remote_post_prep(r, 9400, 0, 0, PREP_LEN, 0)) != 0 ||
+				prep_collect(p, 9400) != 0)
+			PFAIL("prep burst: read back: %d", ret);
+		if (memcmp(buf, buf + PEER_BUF / 2, PREP_LEN) != 0)
+			PFAIL("prep burst: round %d: the bytes read back differ", round);
+	}
+	/* The unsignaled limit across bursts: 2 x 32 unsignaled, one more refused. */
+	for (i = 0; i < RZ_REMOTE_BURST_MAX; i++) {
+		ops[i].local_off = ops[i].remote_off = 0;
+		ops[i].len = 8;
+		ops[i].flags = RZ_REMOTE_F_UNSIGNALED;
+	}
+	for (k = 0; k < RZ_REMOTE_UNSIGNALED_MAX / RZ_REMOTE_BURST_MAX; k++)
+		if ((ret = rz_remote_post_prep_burst(w, ops, RZ_REMOTE_BURST_MAX)) !=
+				RZ_REMOTE_BURST_MAX)
+			PFAIL("prep burst: unsignaled burst %d: %d", k, ret);
+	before = *w->sq;
+	if ((ret = rz_remote_post_prep_burst(w, ops, 1)) != -ENOBUFS || !sq_same(&before, w->sq))
+		PFAIL("prep burst: one past the unsignaled limit: %d, want -ENOBUFS, unchanged",
+				ret);
+	ops[0].flags = 0;
+	ops[0].wr_id = 9500;
+	if ((ret = rz_remote_post_prep_burst(w, ops, 1)) != 1 || prep_collect(p, 9500) != 0)
+		PFAIL("prep burst: the signaled one after the limit: %d", ret);
+	if (w->sq->outstanding != 0 || w->sq->unsig_out != 0 || w->sq->run_n != 0)
+		PFAIL("prep burst: after the limit's run, %u outstanding, %u unsignaled, %u runs",
+				w->sq->outstanding, w->sq->unsig_out, w->sq->run_n);
+	fprintf(stderr, "peer: prepared bursts: bad ones refused (nothing in flight), %d x %d "
+			"writes read back equal twice, run limit %d across bursts\n",
+			PREP_LEN / PREP_CHUNK / PREP_BURST, PREP_BURST, RZ_REMOTE_UNSIGNALED_MAX);
+	return 0;
+}
+
 /* "prep": prepared operations (rz_remote_prepare()). Refused ones first (nothing in flight
  * after them), then PREP_LEN / PREP_CHUNK writes from one prepared WRITE, 1 in PREP_EVERY
  * signaled: exactly those complete, in order; the unsignaled limit; a prepared READ of it all
@@ -885,6 +977,8 @@ peer_prep(struct rz_peer *p, struct rz_rdma_mem *mem, uint8_t *buf, const struct
 	r = rz_remote_prepare(p, &op);
 	if (r == NULL)
 		PFAIL("prep: prepare the read: %s", rte_strerror(rte_errno));
+	if (prep_bursts(p, buf, w, r) != 0)
+		return 1;
 	memset(buf + PEER_BUF / 2, 0, PREP_LEN);
 	if ((ret = rz_remote_post_prep(r, 9100, 0, 0, PREP_LEN, 0)) != 0 ||
 			prep_collect(p, 9100) != 0)
